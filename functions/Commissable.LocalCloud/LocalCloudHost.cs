@@ -1,0 +1,94 @@
+using Commissable.LocalCloud.Api;
+using Commissable.LocalCloud.Backups;
+using Commissable.LocalCloud.Instances;
+using Commissable.LocalCloud.Operations;
+using Commissable.LocalCloud.Storage;
+using Commissable.LocalCloud.Transfer;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Commissable.LocalCloud;
+
+/// <summary>Builds and runs the local cloud: the Cloud SQL Admin API over real PostgreSQL clusters, on 127.0.0.1 only.</summary>
+public static class LocalCloudHost
+{
+    public static WebApplication Build(LocalCloudOptions options, TimeProvider? clock = null, Action<ILoggingBuilder>? logging = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Directory.CreateDirectory(options.StateDirectory);
+        // Clusters run as an unprivileged account that must be able to reach its directories.
+        File.SetUnixFileMode(options.StateDirectory, (UnixFileMode)0b111_101_101);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, options.Port));
+        builder.Logging.ClearProviders();
+        if (logging is null)
+        {
+            builder.Logging.AddSimpleConsole(c =>
+            {
+                c.SingleLine = true;
+                c.TimestampFormat = "HH:mm:ss ";
+            });
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        }
+        else
+        {
+            logging(builder.Logging);
+        }
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(clock ?? TimeProvider.System);
+        services.AddSingleton(new BucketPaths(options.StateDirectory));
+        services.AddSingleton(new TokenAuthentication(options.StateDirectory));
+        services.AddSingleton<InstanceManager>();
+        services.AddSingleton<OperationManager>();
+        services.AddSingleton<BackupEngine>();
+        services.AddSingleton<SqlTransfer>();
+        services.AddSingleton<CloudSqlApi>();
+        services.AddSingleton<BackupScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<BackupScheduler>());
+
+        var app = builder.Build();
+        var auth = app.Services.GetRequiredService<TokenAuthentication>();
+        app.Use(ErrorResponses.Middleware);
+        app.Use(auth.Middleware);
+        app.Services.GetRequiredService<CloudSqlApi>().Map(app);
+        app.MapFallback(context => ErrorResponses.WriteAsync(context,
+            ApiException.NotFound($"{context.Request.Method} {context.Request.Path} is not a method of the Cloud SQL Admin API v1beta4 served here.")));
+
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            var operations = app.Services.GetRequiredService<OperationManager>();
+            operations.WhenAllAsync().Wait(TimeSpan.FromSeconds(30));
+            if (options.StopClustersOnShutdown)
+            {
+                app.Services.GetRequiredService<InstanceManager>().StopAllAsync(CancellationToken.None).GetAwaiter().GetResult();
+            }
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// Recovers state left by an earlier process (unfinished operations end with an error, their
+    /// partial files removed; clusters started), then starts listening. Returns the base URL.
+    /// </summary>
+    public static async Task<Uri> StartAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var operations = app.Services.GetRequiredService<OperationManager>();
+        var instances = app.Services.GetRequiredService<InstanceManager>();
+        var backups = app.Services.GetRequiredService<BackupEngine>();
+        operations.RecoverAfterRestart();
+        await instances.LoadAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var instance in instances.All())
+        {
+            backups.RecoverAfterRestart(instance);
+        }
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new Uri(address.EndsWith('/') ? address : address + "/");
+    }
+
+    /// <summary>Where the bearer token for this state directory is.</summary>
+    public static string TokenFile(string stateDirectory) => Path.Combine(stateDirectory, "token");
+}

@@ -1,0 +1,282 @@
+using System.IO.Compression;
+using System.Text.Json.Nodes;
+using Commissable.Backup.Postgres.Clusters;
+using Commissable.LocalCloud.Api;
+using Commissable.LocalCloud.Instances;
+using Commissable.LocalCloud.Operations;
+using Commissable.LocalCloud.Storage;
+
+namespace Commissable.LocalCloud.Transfer;
+
+/// <summary>
+/// Export with pg_dump (plain SQL, gzip when the URI ends in .gz, directory format in parallel
+/// mode) and import with psql or pg_restore, streaming: no dump is ever held in memory. The export
+/// is written aside and renamed into place when complete, so a reader never sees half an object.
+/// </summary>
+internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets)
+{
+    /// <summary>Checks an export request before its operation starts; returns the local target path.</summary>
+    public string ValidateExport(InstanceRecord instance, JsonObject context)
+    {
+        var fileType = (string?)context["fileType"] ?? "SQL";
+        if (fileType != "SQL")
+        {
+            throw ApiException.BadRequest($"exportContext.fileType '{fileType}' is not supported by the local cloud for PostgreSQL; use SQL.");
+        }
+        var databases = context["databases"]?.AsArray().Select(d => (string?)d).ToList() ?? [];
+        if (databases.Count != 1 || string.IsNullOrEmpty(databases[0]))
+        {
+            throw ApiException.BadRequest("exportContext.databases must name exactly one database for a PostgreSQL SQL export.");
+        }
+        return Resolve((string?)context["uri"], "exportContext.uri");
+    }
+
+    public async Task ExportAsync(InstanceRecord instance, JsonObject context, string target, OperationScope scope, CancellationToken cancellationToken)
+    {
+        var database = (string)context["databases"]![0]!;
+        await EnsureDatabaseExistsAsync(instance, database, cancellationToken).ConfigureAwait(false);
+        if (File.Exists(target) || Directory.Exists(target))
+        {
+            throw new OperationFailedException("ERROR_RDBMS",
+                $"The export failed: the object {(string?)context["uri"]} already exists. Exports never overwrite an object; choose a new name.");
+        }
+        var options = context["sqlExportOptions"] as JsonObject ?? new JsonObject();
+        var parallel = (bool?)options["parallel"] ?? false;
+        var arguments = new List<string> { "-h", instance.Address, "-p", "5432", "-U", InstanceManager.AdminUser, "-d", database, "--no-password", "--no-owner", "--no-privileges" };
+        if ((bool?)options["schemaOnly"] ?? false) arguments.Add("--schema-only");
+        foreach (var table in options["tables"]?.AsArray().Select(t => (string?)t).Where(t => !string.IsNullOrEmpty(t)) ?? [])
+        {
+            arguments.Add("-t");
+            arguments.Add(TablePattern(table!));
+        }
+        var postgres = options["postgresExportOptions"] as JsonObject;
+        if ((bool?)postgres?["clean"] ?? false) arguments.Add("--clean");
+        if ((bool?)postgres?["ifExists"] ?? false) arguments.Add("--if-exists");
+
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var partial = $"{target}.partial-{scope.Name}";
+        scope.AddCleanup(partial);
+        var environment = new Dictionary<string, string> { ["PGPASSWORD"] = instances.AdminPassword(instance.Name) };
+        try
+        {
+            if (parallel)
+            {
+                var threads = Math.Max(1, (int?)options["threads"] ?? Environment.ProcessorCount);
+                arguments.AddRange(["-F", "d", "-j", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "-f", partial]);
+                await Tool("pg_dump", arguments, environment).RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await DumpToFileAsync(arguments, environment, partial, target.EndsWith(".gz", StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (ExternalProcessException error)
+        {
+            throw new OperationFailedException("ERROR_RDBMS", $"pg_dump failed: {error.ErrorOutput.Trim()}");
+        }
+        if (File.Exists(target) || Directory.Exists(target))
+        {
+            throw new OperationFailedException("ERROR_RDBMS", $"The export failed: the object {(string?)context["uri"]} appeared while exporting.");
+        }
+        if (Directory.Exists(partial)) Directory.Move(partial, target);
+        else File.Move(partial, target);
+        scope.RemoveCleanup(partial);
+    }
+
+    /// <summary>Checks an import request before its operation starts; returns the local source path.</summary>
+    public string ValidateImport(InstanceRecord instance, JsonObject context)
+    {
+        var fileType = (string?)context["fileType"] ?? "SQL";
+        if (fileType != "SQL")
+        {
+            throw ApiException.BadRequest($"importContext.fileType '{fileType}' is not supported by the local cloud for PostgreSQL; use SQL.");
+        }
+        if (string.IsNullOrEmpty((string?)context["database"]))
+        {
+            throw ApiException.BadRequest("importContext.database must name the database to import into.");
+        }
+        var source = Resolve((string?)context["uri"], "importContext.uri");
+        if (!File.Exists(source) && !Directory.Exists(source))
+        {
+            throw ApiException.BadRequest($"The import source {(string?)context["uri"]} does not exist.", "notFound");
+        }
+        return source;
+    }
+
+    public async Task ImportAsync(InstanceRecord instance, JsonObject context, string source, CancellationToken cancellationToken)
+    {
+        var database = (string)context["database"]!;
+        await EnsureDatabaseExistsAsync(instance, database, cancellationToken).ConfigureAwait(false);
+        var user = (string?)context["importUser"];
+        if (string.IsNullOrEmpty(user)) user = "postgres";
+        var environment = new Dictionary<string, string>
+        {
+            ["PGPASSWORD"] = instances.AdminPassword(instance.Name),
+            // The objects are created as the import user, as if it had connected itself.
+            ["PGOPTIONS"] = $"-c role={QuoteOption(user)}",
+        };
+        var connection = new List<string> { "-h", instance.Address, "-p", "5432", "-U", InstanceManager.AdminUser, "-d", database, "--no-password" };
+        var options = context["sqlImportOptions"] as JsonObject;
+        var threads = Math.Max(1, (int?)options?["threads"] ?? 1);
+        var clean = (bool?)options?["postgresImportOptions"]?["clean"] ?? false;
+        var ifExists = (bool?)options?["postgresImportOptions"]?["ifExists"] ?? false;
+        try
+        {
+            if (Directory.Exists(source))
+            {
+                await Restore(connection, environment, source, threads, clean, ifExists).RunAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            var compressed = await IsGzipAsync(source, cancellationToken).ConfigureAwait(false);
+            if (!compressed && await IsCustomFormatAsync(source, cancellationToken).ConfigureAwait(false))
+            {
+                await Restore(connection, environment, source, threads, clean, ifExists).RunAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            await PipeIntoPsqlAsync(connection, environment, source, compressed, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ExternalProcessException error)
+        {
+            throw new OperationFailedException("ERROR_RDBMS", $"The import failed: {error.ErrorOutput.Trim()}");
+        }
+        catch (InvalidDataException error)
+        {
+            throw new OperationFailedException("ERROR_RDBMS", $"The import failed: the file is not valid gzip ({error.Message}).");
+        }
+    }
+
+    private ExternalProcess Restore(List<string> connection, Dictionary<string, string> environment, string source, int threads, bool clean, bool ifExists)
+    {
+        var arguments = new List<string>(connection) { "--no-owner", "--no-privileges", "--exit-on-error", "-j", threads.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (clean) arguments.Add("--clean");
+        if (ifExists) arguments.Add("--if-exists");
+        arguments.Add(source);
+        return Tool("pg_restore", arguments, environment);
+    }
+
+    private async Task DumpToFileAsync(List<string> arguments, Dictionary<string, string> environment, string path, bool gzip, CancellationToken cancellationToken)
+    {
+        using var process = Tool("pg_dump", arguments, environment).Start(redirectStdout: true);
+        var stderr = ExternalProcess.ReadTailAsync(process.StandardError, cancellationToken);
+        try
+        {
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            {
+                if (gzip)
+                {
+                    await using var compressor = new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true);
+                    await process.StandardOutput.BaseStream.CopyToAsync(compressor, 1 << 20, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await process.StandardOutput.BaseStream.CopyToAsync(file, 1 << 20, cancellationToken).ConfigureAwait(false);
+                }
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ExternalProcess.TryKill(process);
+            throw;
+        }
+        var errors = await stderr.ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new ExternalProcessException("pg_dump", process.ExitCode, errors);
+        }
+    }
+
+    private async Task PipeIntoPsqlAsync(List<string> connection, Dictionary<string, string> environment, string source, bool compressed, CancellationToken cancellationToken)
+    {
+        var arguments = new List<string>(connection) { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-" };
+        using var process = Tool("psql", arguments, environment).Start(redirectStdout: true, redirectStdin: true);
+        var stderr = ExternalProcess.ReadTailAsync(process.StandardError, cancellationToken);
+        var stdout = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, cancellationToken);
+        try
+        {
+            await using (var file = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            await using (var input = compressed ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file)
+            {
+                try
+                {
+                    await input.CopyToAsync(process.StandardInput.BaseStream, 1 << 20, cancellationToken).ConfigureAwait(false);
+                    process.StandardInput.Close();
+                }
+                catch (IOException) when (process.HasExited)
+                {
+                    // psql stopped reading (ON_ERROR_STOP); its exit code and message say why.
+                }
+            }
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            await stdout.ConfigureAwait(false);
+        }
+        catch (Exception) when (!process.HasExited)
+        {
+            ExternalProcess.TryKill(process);
+            throw;
+        }
+        var errors = await stderr.ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new ExternalProcessException("psql", process.ExitCode, errors);
+        }
+    }
+
+    private async Task EnsureDatabaseExistsAsync(InstanceRecord instance, string database, CancellationToken cancellationToken)
+    {
+        await using var connection = await instances.OpenAdminAsync(instance, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var command = new Npgsql.NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = database });
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new OperationFailedException("ERROR_RDBMS", $"The database '{database}' does not exist on instance '{instance.Name}'.");
+        }
+    }
+
+    private string Resolve(string? uri, string field)
+    {
+        try
+        {
+            return buckets.Resolve(uri);
+        }
+        catch (ArgumentException error)
+        {
+            throw ApiException.BadRequest($"{field}: {error.Message}");
+        }
+    }
+
+    private ExternalProcess Tool(string program, List<string> arguments, Dictionary<string, string> environment) => new()
+    {
+        FileName = instances.Binaries.Path(program),
+        Arguments = arguments,
+        Environment = environment,
+    };
+
+    private static async Task<bool> IsGzipAsync(string path, CancellationToken cancellationToken)
+    {
+        var head = await ReadHeadAsync(path, 2, cancellationToken).ConfigureAwait(false);
+        return head.Length == 2 && head[0] == 0x1f && head[1] == 0x8b;
+    }
+
+    private static async Task<bool> IsCustomFormatAsync(string path, CancellationToken cancellationToken)
+    {
+        var head = await ReadHeadAsync(path, 5, cancellationToken).ConfigureAwait(false);
+        return head.AsSpan().SequenceEqual("PGDMP"u8);
+    }
+
+    private static async Task<byte[]> ReadHeadAsync(string path, int count, CancellationToken cancellationToken)
+    {
+        await using var file = File.OpenRead(path);
+        var buffer = new byte[count];
+        var read = await file.ReadAtLeastAsync(buffer, count, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        return buffer[..read];
+    }
+
+    /// <summary>A pg_dump -t pattern matching exactly one table, case kept: <c>"Account"</c> or <c>"sales"."Account"</c>.</summary>
+    private static string TablePattern(string table) =>
+        string.Join('.', table.Split('.', 2).Select(part => part.StartsWith('"') ? part : $"\"{part.Replace("\"", "\"\"", StringComparison.Ordinal)}\""));
+
+    private static string QuoteOption(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(" ", "\\ ", StringComparison.Ordinal);
+}
