@@ -1,0 +1,74 @@
+using System.Net.Http.Headers;
+
+namespace Commissable.LocalCloud.Tests;
+
+/// <summary>Bad requests get Google's error shape with a status and a message that says what is wrong.</summary>
+public sealed class BadInputTests(LocalCloudFixture cloud) : IClassFixture<LocalCloudFixture>, IAsyncLifetime
+{
+    public async Task InitializeAsync()
+    {
+        if ((await cloud.SendAsync(HttpMethod.Get, cloud.Api("instances/src"))).Status == 404)
+        {
+            await cloud.CreateInstanceAsync("src", pitr: false);
+        }
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Theory]
+    [InlineData("GET", "instances/nope", null, 404, "notFound", "'nope' does not exist")]
+    [InlineData("POST", "instances/nope/export", """{"exportContext":{"fileType":"SQL","uri":"gs://bkt1/x.sql","databases":["postgres"]}}""", 404, "notFound", "'nope' does not exist")]
+    [InlineData("POST", "instances", "{\"name\": \"broken\",", 400, "parseError", "Invalid JSON payload")]
+    [InlineData("POST", "instances", "[1,2]", 400, "parseError", "expected a JSON object")]
+    [InlineData("POST", "instances", """{"name":"v14","databaseVersion":"POSTGRES_9_6"}""", 400, "invalid", "available: POSTGRES_")]
+    [InlineData("POST", "instances", """{"name":"Bad_Name","databaseVersion":"POSTGRES_15"}""", 400, "invalid", "not a valid instance name")]
+    [InlineData("POST", "instances/src/export", """{"exportContext":{"fileType":"CSV","uri":"gs://bkt1/x.csv","databases":["postgres"]}}""", 400, "invalid", "fileType 'CSV' is not supported")]
+    [InlineData("POST", "instances/src/export", """{"exportContext":{"fileType":"SQL","uri":"gs://bkt1/../escape.sql","databases":["postgres"]}}""", 400, "invalid", "'..' segments")]
+    [InlineData("POST", "instances/src/export", """{"exportContext":{"fileType":"SQL","uri":"gs://bkt1/a/../../escape.sql","databases":["postgres"]}}""", 400, "invalid", "must stay inside bucket")]
+    [InlineData("POST", "instances/src/export", """{"exportContext":{"fileType":"SQL","uri":"/etc/passwd","databases":["postgres"]}}""", 400, "invalid", "not a Cloud Storage URI")]
+    [InlineData("POST", "instances/src/export", """{"exportContext":{"fileType":"SQL","uri":"gs://bkt1/x.sql"}}""", 400, "invalid", "exactly one database")]
+    [InlineData("POST", "instances/src/export", "{}", 400, "invalid", "exportContext is required")]
+    [InlineData("POST", "instances/src/import", """{"importContext":{"fileType":"SQL","uri":"gs://bkt1/missing.sql","database":"postgres"}}""", 400, "notFound", "does not exist")]
+    [InlineData("POST", "instances/src/clone", """{"cloneContext":{"destinationInstanceName":"src"}}""", 409, "alreadyExists", "already exists")]
+    [InlineData("POST", "instances/src/clone", """{"cloneContext":{"destinationInstanceName":"c1","pointInTime":"2020-01-01T00:00:00Z"}}""", 400, "invalid", "Point-in-time recovery is not enabled")]
+    [InlineData("POST", "instances/src/restoreBackup", """{"restoreBackupContext":{"backupRunId":"12345"}}""", 404, "notFound", "backup run 12345 does not exist")]
+    [InlineData("GET", "instances/src/backupRuns/abc", null, 400, "invalid", "not a backup run id")]
+    [InlineData("GET", "instances/src/databases/nodb", null, 404, "notFound", "'nodb' does not exist")]
+    [InlineData("GET", "operations/no-such-op", null, 404, "notFound", "'no-such-op' does not exist")]
+    [InlineData("GET", "instances/src/nothing", null, 404, "notFound", "is not a method")]
+    public async Task A_bad_request_answers_its_status_with_a_reason_and_a_message_naming_the_problem(
+        string method, string path, string? body, int status, string reason, string message)
+    {
+        var (actual, json) = await cloud.SendAsync(new HttpMethod(method), cloud.Api(path), body);
+        Assert.Equal(status, actual);
+        var error = json["error"]!;
+        Assert.Equal(status, (int)error["code"]!);
+        Assert.Equal(reason, (string?)error["errors"]![0]!["reason"]);
+        Assert.Contains(message, (string?)error["message"], StringComparison.Ordinal);
+        Assert.NotNull((string?)error["status"]);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("not-the-token")]
+    public async Task A_request_without_the_token_is_401_as_Google_answers(string? token)
+    {
+        using var http = new HttpClient { BaseAddress = cloud.BaseUrl };
+        if (token is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.GetAsync(cloud.Api("instances"));
+        Assert.Equal(401, (int)response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("UNAUTHENTICATED", text, StringComparison.Ordinal);
+        Assert.Contains("authentication credential", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(cloud.Token, text, StringComparison.Ordinal);
+        Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_token_file_is_readable_by_its_owner_only()
+    {
+        var mode = File.GetUnixFileMode(LocalCloudHost.TokenFile(cloud.StateDirectory));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
+        await Task.CompletedTask;
+    }
+}

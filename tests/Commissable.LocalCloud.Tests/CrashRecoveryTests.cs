@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace Commissable.LocalCloud.Tests;
+
+/// <summary>The local cloud as its own process, killed and restarted: nothing stuck, nothing partial, state kept.</summary>
+public sealed class CrashRecoveryTests : IAsyncLifetime
+{
+    private readonly string _state = Path.Combine(Path.GetTempPath(), $"lcc-{Guid.NewGuid():N}"[..12]);
+    private readonly string _prefix = LocalCloudFixture.NextAddressPrefix();
+    private readonly int _port = FreePort();
+    private Process? _process;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Killing_the_local_cloud_mid_export_ends_the_operation_with_an_error_and_leaves_no_object()
+    {
+        using var http = await StartAsync();
+        await RunAsync(http, HttpMethod.Post, "instances", """{"name":"crashy","databaseVersion":"POSTGRES_15","rootPassword":"pw-1","settings":{"tier":"db-f1-micro","backupConfiguration":{"enabled":true,"pointInTimeRecoveryEnabled":true}}}""");
+        await RunAsync(http, HttpMethod.Post, "instances/crashy/databases", """{"name":"app"}""");
+        var connectionString = new NpgsqlConnectionStringBuilder { Host = $"{_prefix}.2", Username = "postgres", Password = "pw-1", Database = "app", Pooling = false }.ConnectionString;
+        await using var blocker = new NpgsqlConnection(connectionString);
+        await blocker.OpenAsync();
+        await using (var create = new NpgsqlCommand("CREATE TABLE held (id int); INSERT INTO held VALUES (1);", blocker))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+        // pg_dump waits for this lock, so the export is reliably mid-way when the process dies.
+        await using var transaction = await blocker.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("LOCK TABLE held IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var (_, export) = await SendAsync(http, HttpMethod.Post, "instances/crashy/export",
+            """{"exportContext":{"fileType":"SQL","uri":"gs://crash-bucket/exports/app.sql.gz","databases":["app"]}}""");
+        var name = (string)export["name"]!;
+        await WaitForAsync(async () => (string?)(await SendAsync(http, HttpMethod.Get, $"operations/{name}")).Body["status"] == "RUNNING");
+        var bucket = Path.Combine(_state, "buckets", "crash-bucket", "exports");
+        await WaitForAsync(() => Task.FromResult(Directory.Exists(bucket) && Directory.EnumerateFiles(bucket).Any()));
+
+        _process!.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
+        await transaction.RollbackAsync();
+
+        using var again = await StartAsync();
+        var (status, operation) = await SendAsync(again, HttpMethod.Get, $"operations/{name}");
+        Assert.Equal(200, status);
+        Assert.Equal("DONE", (string?)operation["status"]);
+        Assert.Contains("interrupted", (string?)operation["error"]!["errors"]![0]!["message"], StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(bucket));
+
+        // The state survived: the instance is back and serves its data, and the instance is not left busy.
+        var (_, instance) = await SendAsync(again, HttpMethod.Get, "instances/crashy");
+        Assert.Equal("RUNNABLE", (string?)instance["state"]);
+        await using var check = new NpgsqlConnection(connectionString);
+        await check.OpenAsync();
+        await RunAsync(again, HttpMethod.Post, "instances/crashy/export",
+            """{"exportContext":{"fileType":"SQL","uri":"gs://crash-bucket/exports/app.sql.gz","databases":["app"]}}""");
+        Assert.True(File.Exists(Path.Combine(bucket, "app.sql.gz")));
+    }
+
+    private async Task<HttpClient> StartAsync()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Commissable.LocalCloud.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { dll, "--port", _port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--state", _state, "--address-prefix", _prefix })
+        {
+            info.ArgumentList.Add(argument);
+        }
+        _process = Process.Start(info)!;
+        _ = _process.StandardError.ReadToEndAsync();
+        var line = await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal($"listening http://127.0.0.1:{_port}/", line);
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}/sql/v1beta4/projects/crash-project/") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(Path.Combine(_state, "token"))).Trim());
+        return http;
+    }
+
+    private async Task StopAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            // SIGTERM: a graceful stop, which also stops the clusters.
+            using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await term.WaitForExitAsync();
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        }
+    }
+
+    private static async Task<(int Status, JsonObject Body)> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request);
+        return ((int)response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
+    }
+
+    private static async Task RunAsync(HttpClient http, HttpMethod method, string path, string json)
+    {
+        var (status, operation) = await SendAsync(http, method, path, json);
+        Assert.True(status == 200, operation.ToJsonString());
+        JsonObject done = operation;
+        await WaitForAsync(async () => (string?)(done = (await SendAsync(http, HttpMethod.Get, $"operations/{(string)operation["name"]!}")).Body)["status"] == "DONE");
+        Assert.True(done["error"] is null, done.ToJsonString());
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in 2 minutes");
+            await Task.Delay(100);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
