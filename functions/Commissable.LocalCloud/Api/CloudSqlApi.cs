@@ -511,7 +511,8 @@ internal sealed partial class CloudSqlApi(
     {
         foreach (var (key, value) in patch.ToList())
         {
-            if (value is JsonObject patchObject && target[key] is JsonObject targetObject && key != "userLabels")
+            // Maps merge too: gcloud sends the labels it keeps and each removed one as "key": null.
+            if (value is JsonObject patchObject && target[key] is JsonObject targetObject)
             {
                 Merge(targetObject, patchObject);
             }
