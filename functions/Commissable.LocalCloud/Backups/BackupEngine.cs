@@ -229,15 +229,13 @@ internal sealed class BackupEngine(InstanceManager instances, TimeProvider clock
             ["recovery_target_action"] = "promote",
             ["recovery_target_timeline"] = "current",
         };
-        // The clone does not archive until it is its own instance; it starts a stretch when promoted.
-        var pitr = destination.PitrEnabled;
-        SetPitr(destination, false);
+        // Archiving is configured from the start but only runs once the clone is promoted (archive_mode
+        // 'on' does not archive during recovery), so its own stretch of WAL begins with its new timeline.
+        await StartNewArchivingStretchAsync(destination, cancellationToken).ConfigureAwait(false);
         await instances.StartAsync(destination, cancellationToken, recovery).ConfigureAwait(false);
         await WaitForPromotionAsync(destination, cluster, cancellationToken).ConfigureAwait(false);
-        await cluster.StopAsync(cancellationToken).ConfigureAwait(false);
-        SetPitr(destination, pitr);
-        await StartNewArchivingStretchAsync(destination, cancellationToken).ConfigureAwait(false);
-        await instances.StartAsync(destination, cancellationToken).ConfigureAwait(false);
+        // Recovery settings are ignored once promoted; drop them so the next start is a plain one.
+        await instances.WriteRuntimeConfigAsync(destination, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Begins a new unbroken stretch of archived WAL (empty archive), when PITR is on.</summary>
@@ -248,14 +246,6 @@ internal sealed class BackupEngine(InstanceManager instances, TimeProvider clock
         instance.ArchivingSince = instance.PitrEnabled ? clock.GetUtcNow() : null;
         instances.Save(instance);
         return Task.CompletedTask;
-    }
-
-    private static void SetPitr(InstanceRecord instance, bool enabled)
-    {
-        if (instance.Resource["settings"]?["backupConfiguration"] is System.Text.Json.Nodes.JsonObject backup)
-        {
-            backup["pointInTimeRecoveryEnabled"] = enabled;
-        }
     }
 
     private List<BackupRecord> UsableBases(InstanceRecord instance) =>

@@ -236,6 +236,13 @@ internal sealed class InstanceManager
     /// <summary>Writes the instance's settings (address, WAL archiving when PITR is on) and starts its cluster.</summary>
     public async Task StartAsync(InstanceRecord record, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? recovery = null)
     {
+        await WriteRuntimeConfigAsync(record, cancellationToken, recovery).ConfigureAwait(false);
+        await Cluster(record).StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the settings the instance's cluster reads at its next start.</summary>
+    public async Task WriteRuntimeConfigAsync(InstanceRecord record, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? recovery = null)
+    {
         var cluster = Cluster(record);
         var settings = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -257,7 +264,6 @@ internal sealed class InstanceManager
             settings[key] = value;
         }
         await cluster.WriteRuntimeConfigAsync(settings, cancellationToken).ConfigureAwait(false);
-        await cluster.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task RestartAsync(InstanceRecord record, CancellationToken cancellationToken)

@@ -164,7 +164,7 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
             {
                 if (gzip)
                 {
-                    await using var compressor = new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true);
+                    await using var compressor = new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true);
                     await process.StandardOutput.BaseStream.CopyToAsync(compressor, 1 << 20, cancellationToken).ConfigureAwait(false);
                 }
                 else
