@@ -14,6 +14,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     private readonly string _state = Path.Combine(Path.GetTempPath(), $"lcc-{Guid.NewGuid():N}"[..12]);
     private readonly string _prefix = LocalCloudFixture.NextAddressPrefix();
     private readonly int _port = FreePort();
+    private readonly StringBuilder _log = new();
     private Process? _process;
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -78,6 +79,27 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(bucket, "app.sql.gz")));
     }
 
+    [Fact]
+    public async Task An_instance_whose_address_is_taken_at_start_is_FAILED_with_a_message_naming_the_address()
+    {
+        using (var http = await StartAsync())
+        {
+            await RunAsync(http, HttpMethod.Post, "instances", """{"name":"squatted","databaseVersion":"POSTGRES_15","rootPassword":"pw-2"}""");
+        }
+        await StopAsync();
+        var address = $"{_prefix}.2";
+        using var squatter = new TcpListener(IPAddress.Parse(address), 5432);
+        squatter.Start();
+
+        using var again = await StartAsync();
+        var (_, instance) = await SendAsync(again, HttpMethod.Get, "instances/squatted");
+        Assert.Equal("FAILED", (string?)instance["state"]);
+        lock (_log)
+        {
+            Assert.Contains($"cannot listen on {address}:5432", _log.ToString(), StringComparison.Ordinal);
+        }
+    }
+
     private async Task<HttpClient> StartAsync()
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Commissable.LocalCloud.dll");
@@ -87,7 +109,14 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             info.ArgumentList.Add(argument);
         }
         _process = Process.Start(info)!;
-        _ = _process.StandardError.ReadToEndAsync();
+        var process = _process;
+        _ = Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync() is { } errorLine)
+            {
+                lock (_log) _log.AppendLine(errorLine);
+            }
+        });
         var line = await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2));
         Assert.Equal($"listening http://127.0.0.1:{_port}/", line);
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}/sql/v1beta4/projects/crash-project/") };

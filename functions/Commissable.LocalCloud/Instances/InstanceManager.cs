@@ -236,6 +236,11 @@ internal sealed class InstanceManager
     /// <summary>Writes the instance's settings (address, WAL archiving when PITR is on) and starts its cluster.</summary>
     public async Task StartAsync(InstanceRecord record, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? recovery = null)
     {
+        if (!CanBind(record.Address))
+        {
+            throw new InvalidOperationException(
+                $"Instance '{record.Name}' cannot listen on {record.Address}:5432: another process holds that address and port. Stop it, or delete the instance.");
+        }
         await WriteRuntimeConfigAsync(record, cancellationToken, recovery).ConfigureAwait(false);
         await Cluster(record).StartAsync(cancellationToken).ConfigureAwait(false);
     }
