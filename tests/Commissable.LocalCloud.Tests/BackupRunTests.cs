@@ -41,10 +41,10 @@ public sealed class BackupRunTests(LocalCloudFixture cloud) : IClassFixture<Loca
         await cloud.CreateInstanceAsync("restore-me", pitr: false);
         await cloud.RunAsync(HttpMethod.Post, cloud.Api("instances/restore-me/databases"), """{"name":"app"}""");
         var app = await cloud.ConnectionStringAsync("restore-me", "app");
-        await ExecuteAsync(app, "CREATE TABLE \"Invoice\" (id int); INSERT INTO \"Invoice\" SELECT generate_series(1, 10);");
+        await Sql.ExecuteAsync(app, "CREATE TABLE \"Invoice\" (id int); INSERT INTO \"Invoice\" SELECT generate_series(1, 10);");
         var backup = await cloud.RunAsync(HttpMethod.Post, cloud.Api("instances/restore-me/backupRuns"), "{}");
         var id = (string)backup["backupContext"]!["backupId"]!;
-        await ExecuteAsync(app, "DELETE FROM \"Invoice\"; CREATE TABLE after_backup (id int);");
+        await Sql.ExecuteAsync(app, "DELETE FROM \"Invoice\"; CREATE TABLE after_backup (id int);");
 
         await cloud.RunAsync(HttpMethod.Post, cloud.Api("instances/restore-me/restoreBackup"),
             new System.Text.Json.Nodes.JsonObject
@@ -67,13 +67,5 @@ public sealed class BackupRunTests(LocalCloudFixture cloud) : IClassFixture<Loca
     public void The_daily_window_that_applies_is_the_last_one_opened(string startTime, string now, string expected)
     {
         Assert.Equal(DateTimeOffset.Parse(expected), BackupScheduler.WindowStart(startTime, DateTimeOffset.Parse(now)));
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

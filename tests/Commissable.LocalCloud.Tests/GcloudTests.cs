@@ -45,7 +45,7 @@ public sealed class GcloudTests : IClassFixture<LocalCloudFixture>, IDisposable
         Assert.Equal("02:00", (string?)backup["startTime"]);
         var address = instance["ipAddresses"]!.AsArray().Single(a => (string?)a!["type"] == "PRIMARY")!["ipAddress"]!.GetValue<string>();
         var postgres = ConnectionString(address, "postgres", "postgres", RootPassword);
-        Assert.Equal("on", await ScalarAsync<string>(postgres, "SHOW archive_mode"));
+        Assert.Equal("on", await Sql.ScalarAsync<string>(postgres, "SHOW archive_mode"));
 
         await _gcloud.RunAsync("beta", "sql", "instances", "patch", "gc-life", "--update-labels=env=test,team=sre");
         Assert.Equal("""{"env":"test","team":"sre"}""", (await LabelsAsync("gc-life")).ToJsonString());
@@ -56,14 +56,14 @@ public sealed class GcloudTests : IClassFixture<LocalCloudFixture>, IDisposable
         backup = (await _gcloud.JsonAsync("sql", "instances", "describe", "gc-life"))["settings"]!["backupConfiguration"]!;
         Assert.False((bool?)backup["pointInTimeRecoveryEnabled"]);
         Assert.True((bool?)backup["enabled"]);
-        Assert.Equal("off", await ScalarAsync<string>(postgres, "SHOW archive_mode"));
+        Assert.Equal("off", await Sql.ScalarAsync<string>(postgres, "SHOW archive_mode"));
 
         await _gcloud.RunAsync("sql", "instances", "delete", "gc-life");
         var describe = await _gcloud.TryRunAsync("sql", "instances", "describe", "gc-life");
         Assert.True(describe.ExitCode != 0, $"describe after delete should fail: {describe}");
         Assert.Contains("NOT_FOUND", describe.Stderr, StringComparison.Ordinal);
         Assert.Equal(404, (await _cloud.SendAsync(HttpMethod.Get, _cloud.Api("instances/gc-life"))).Status);
-        var refused = await Assert.ThrowsAnyAsync<NpgsqlException>(() => ScalarAsync<int>(postgres, "SELECT 1"));
+        var refused = await Assert.ThrowsAnyAsync<NpgsqlException>(() => Sql.ScalarAsync<int>(postgres, "SELECT 1"));
         Assert.IsNotType<PostgresException>(refused);
         Assert.IsType<SocketException>(refused.InnerException);
     }
@@ -76,24 +76,24 @@ public sealed class GcloudTests : IClassFixture<LocalCloudFixture>, IDisposable
         var admin = ConnectionString(address, "postgres", "postgres", RootPassword);
 
         await _gcloud.RunAsync("sql", "databases", "create", "crm", "--instance=gc-data");
-        Assert.Equal(1L, await ScalarAsync<long>(admin, "SELECT count(*) FROM pg_database WHERE datname = 'crm'"));
+        Assert.Equal(1L, await Sql.ScalarAsync<long>(admin, "SELECT count(*) FROM pg_database WHERE datname = 'crm'"));
         var listed = (await _gcloud.JsonAsync("sql", "databases", "list", "--instance=gc-data")).AsArray().Select(d => (string?)d!["name"]).ToList();
         Assert.Contains("crm", listed);
         Assert.Contains("postgres", listed);
         await _gcloud.RunAsync("sql", "databases", "delete", "crm", "--instance=gc-data");
-        Assert.Equal(0L, await ScalarAsync<long>(admin, "SELECT count(*) FROM pg_database WHERE datname = 'crm'"));
+        Assert.Equal(0L, await Sql.ScalarAsync<long>(admin, "SELECT count(*) FROM pg_database WHERE datname = 'crm'"));
         listed = (await _gcloud.JsonAsync("sql", "databases", "list", "--instance=gc-data")).AsArray().Select(d => (string?)d!["name"]).ToList();
         Assert.DoesNotContain("crm", listed);
 
         await _gcloud.RunAsync("sql", "users", "create", "app", "--instance=gc-data", "--password=First-pw-1");
-        Assert.Equal("app", await ScalarAsync<string>(ConnectionString(address, "postgres", "app", "First-pw-1"), "SELECT current_user::text"));
+        Assert.Equal("app", await Sql.ScalarAsync<string>(ConnectionString(address, "postgres", "app", "First-pw-1"), "SELECT current_user::text"));
         var users = (await _gcloud.JsonAsync("sql", "users", "list", "--instance=gc-data")).AsArray().Select(u => (string?)u!["name"]).ToList();
         Assert.Contains("app", users);
 
         await _gcloud.RunAsync("sql", "users", "set-password", "app", "--instance=gc-data", "--password=Second-pw-2");
-        var old = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync<string>(ConnectionString(address, "postgres", "app", "First-pw-1"), "SELECT current_user::text"));
+        var old = await Assert.ThrowsAsync<PostgresException>(() => Sql.ScalarAsync<string>(ConnectionString(address, "postgres", "app", "First-pw-1"), "SELECT current_user::text"));
         Assert.Equal(PostgresErrorCodes.InvalidPassword, old.SqlState);
-        Assert.Equal("app", await ScalarAsync<string>(ConnectionString(address, "postgres", "app", "Second-pw-2"), "SELECT current_user::text"));
+        Assert.Equal("app", await Sql.ScalarAsync<string>(ConnectionString(address, "postgres", "app", "Second-pw-2"), "SELECT current_user::text"));
     }
 
     [GcloudFact]
@@ -103,7 +103,7 @@ public sealed class GcloudTests : IClassFixture<LocalCloudFixture>, IDisposable
         await _cloud.RunAsync(HttpMethod.Post, _cloud.Api("instances/gc-transfer/databases"), """{"name":"crm"}""");
         await _cloud.RunAsync(HttpMethod.Post, _cloud.Api("instances/gc-transfer/databases"), """{"name":"crm_copy"}""");
         var address = await _cloud.AddressOfAsync("gc-transfer");
-        await ExecuteAsync(ConnectionString(address, "crm", "postgres", RootPassword),
+        await Sql.ExecuteAsync(ConnectionString(address, "crm", "postgres", RootPassword),
             "CREATE TABLE \"Deal\" (id int PRIMARY KEY, amount numeric(12,2) NOT NULL); INSERT INTO \"Deal\" SELECT g, g * 1.5 FROM generate_series(1, 250) g;");
 
         await _gcloud.RunAsync("sql", "export", "sql", "gc-transfer", "gs://gc-bucket/exports/crm.sql.gz", "--database=crm");
@@ -120,9 +120,9 @@ public sealed class GcloudTests : IClassFixture<LocalCloudFixture>, IDisposable
 
         await _gcloud.RunAsync("sql", "import", "sql", "gc-transfer", "gs://gc-bucket/exports/crm.sql.gz", "--database=crm_copy", "--user=postgres");
         var copy = ConnectionString(address, "crm_copy", "postgres", RootPassword);
-        Assert.Equal(250L, await ScalarAsync<long>(copy, "SELECT count(*) FROM \"Deal\""));
-        Assert.Equal(47_062.5m, await ScalarAsync<decimal>(copy, "SELECT sum(amount) FROM \"Deal\""));
-        Assert.Equal("postgres", await ScalarAsync<string>(copy, "SELECT tableowner::text FROM pg_tables WHERE tablename = 'Deal'"));
+        Assert.Equal(250L, await Sql.ScalarAsync<long>(copy, "SELECT count(*) FROM \"Deal\""));
+        Assert.Equal(47_062.5m, await Sql.ScalarAsync<decimal>(copy, "SELECT sum(amount) FROM \"Deal\""));
+        Assert.Equal("postgres", await Sql.ScalarAsync<string>(copy, "SELECT tableowner::text FROM pg_tables WHERE tablename = 'Deal'"));
     }
 
     [GcloudFact]
@@ -130,7 +130,7 @@ public sealed class GcloudTests : IClassFixture<LocalCloudFixture>, IDisposable
     {
         await _cloud.CreateInstanceAsync("gc-backup", pitr: false, rootPassword: RootPassword);
         var database = ConnectionString(await _cloud.AddressOfAsync("gc-backup"), "postgres", "postgres", RootPassword);
-        await ExecuteAsync(database, "CREATE TABLE \"Deal\" (id int PRIMARY KEY); INSERT INTO \"Deal\" SELECT generate_series(1, 100);");
+        await Sql.ExecuteAsync(database, "CREATE TABLE \"Deal\" (id int PRIMARY KEY); INSERT INTO \"Deal\" SELECT generate_series(1, 100);");
 
         await _gcloud.RunAsync("sql", "backups", "create", "--instance=gc-backup");
         var run = Assert.Single((await _gcloud.JsonAsync("sql", "backups", "list", "--instance=gc-backup")).AsArray())!;
@@ -139,10 +139,10 @@ public sealed class GcloudTests : IClassFixture<LocalCloudFixture>, IDisposable
         Assert.Equal("gc-backup", (string?)run["instance"]);
         var kept = (string)run["id"]!;
 
-        await ExecuteAsync(database, "INSERT INTO \"Deal\" SELECT generate_series(101, 150);");
-        Assert.Equal(150L, await ScalarAsync<long>(database, "SELECT count(*) FROM \"Deal\""));
+        await Sql.ExecuteAsync(database, "INSERT INTO \"Deal\" SELECT generate_series(101, 150);");
+        Assert.Equal(150L, await Sql.ScalarAsync<long>(database, "SELECT count(*) FROM \"Deal\""));
         await _gcloud.RunAsync("sql", "backups", "restore", kept, "--restore-instance=gc-backup", "--backup-instance=gc-backup");
-        Assert.Equal(100L, await ScalarAsync<long>(database, "SELECT count(*) FROM \"Deal\""));
+        Assert.Equal(100L, await Sql.ScalarAsync<long>(database, "SELECT count(*) FROM \"Deal\""));
 
         await _gcloud.RunAsync("sql", "backups", "create", "--instance=gc-backup");
         var ids = (await _gcloud.JsonAsync("sql", "backups", "list", "--instance=gc-backup")).AsArray().Select(r => (string)r!["id"]!).ToList();
@@ -159,13 +159,13 @@ public sealed class GcloudTests : IClassFixture<LocalCloudFixture>, IDisposable
     {
         await _cloud.CreateInstanceAsync("gc-pitr", pitr: true, rootPassword: RootPassword);
         var source = ConnectionString(await _cloud.AddressOfAsync("gc-pitr"), "postgres", "postgres", RootPassword);
-        await ExecuteAsync(source, "CREATE TABLE \"Deal\" (id int PRIMARY KEY); INSERT INTO \"Deal\" SELECT generate_series(1, 300);");
+        await Sql.ExecuteAsync(source, "CREATE TABLE \"Deal\" (id int PRIMARY KEY); INSERT INTO \"Deal\" SELECT generate_series(1, 300);");
         await _cloud.RunAsync(HttpMethod.Post, _cloud.Api("instances/gc-pitr/backupRuns"), "{}");
-        await ExecuteAsync(source, "INSERT INTO \"Deal\" SELECT generate_series(301, 400);");
+        await Sql.ExecuteAsync(source, "INSERT INTO \"Deal\" SELECT generate_series(301, 400);");
         await Task.Delay(1100);
         var pointInTime = DateTimeOffset.UtcNow;
         await Task.Delay(1100);
-        await ExecuteAsync(source, "DELETE FROM \"Deal\" WHERE id > 10;");
+        await Sql.ExecuteAsync(source, "DELETE FROM \"Deal\" WHERE id > 10;");
 
         // gcloud prints the new instance it GETs after the operation, as a one-element list.
         var printed = await _gcloud.JsonAsync("sql", "instances", "clone", "gc-pitr", "gc-pitr-clone",
@@ -175,8 +175,8 @@ public sealed class GcloudTests : IClassFixture<LocalCloudFixture>, IDisposable
         Assert.Equal("RUNNABLE", (string?)clone["state"]);
 
         var destination = ConnectionString(await _cloud.AddressOfAsync("gc-pitr-clone"), "postgres", "postgres", RootPassword);
-        Assert.Equal(400L, await ScalarAsync<long>(destination, "SELECT count(*) FROM \"Deal\""));
-        Assert.Equal(10L, await ScalarAsync<long>(source, "SELECT count(*) FROM \"Deal\""));
+        Assert.Equal(400L, await Sql.ScalarAsync<long>(destination, "SELECT count(*) FROM \"Deal\""));
+        Assert.Equal(10L, await Sql.ScalarAsync<long>(source, "SELECT count(*) FROM \"Deal\""));
     }
 
     private async Task<JsonObject> LabelsAsync(string instance) =>
@@ -193,20 +193,4 @@ public sealed class GcloudTests : IClassFixture<LocalCloudFixture>, IDisposable
             Pooling = false,
             Timeout = 15,
         }.ConnectionString;
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
 }

@@ -12,13 +12,13 @@ public sealed class PointInTimeTests(LocalCloudFixture cloud) : IClassFixture<Lo
         await cloud.CreateInstanceAsync("pitr-src");
         await cloud.RunAsync(HttpMethod.Post, cloud.Api("instances/pitr-src/databases"), """{"name":"crm"}""");
         var source = await cloud.ConnectionStringAsync("pitr-src", "crm");
-        await ExecuteAsync(source, "CREATE TABLE \"Deal\" (id serial PRIMARY KEY, amount int); INSERT INTO \"Deal\"(amount) SELECT g FROM generate_series(1, 500) g;");
+        await Sql.ExecuteAsync(source, "CREATE TABLE \"Deal\" (id serial PRIMARY KEY, amount int); INSERT INTO \"Deal\"(amount) SELECT g FROM generate_series(1, 500) g;");
         await cloud.RunAsync(HttpMethod.Post, cloud.Api("instances/pitr-src/backupRuns"), "{}");
-        await ExecuteAsync(source, "INSERT INTO \"Deal\"(amount) SELECT g FROM generate_series(501, 700) g;");
+        await Sql.ExecuteAsync(source, "INSERT INTO \"Deal\"(amount) SELECT g FROM generate_series(501, 700) g;");
         await Task.Delay(1100);
         var pointInTime = DateTimeOffset.UtcNow;
         await Task.Delay(1100);
-        await ExecuteAsync(source, "DELETE FROM \"Deal\" WHERE amount > 100;");
+        await Sql.ExecuteAsync(source, "DELETE FROM \"Deal\" WHERE amount > 100;");
 
         var clone = await cloud.RunAsync(HttpMethod.Post, cloud.Api("instances/pitr-src/clone"), new JsonObject
         {
@@ -30,14 +30,14 @@ public sealed class PointInTimeTests(LocalCloudFixture cloud) : IClassFixture<Lo
         }.ToJsonString());
 
         Assert.Equal("CLONE", (string?)clone["operationType"]);
-        Assert.Equal(700L, await CountAsync(await cloud.ConnectionStringAsync("pitr-at-t", "crm")));
-        Assert.Equal(100L, await CountAsync(source));
+        Assert.Equal(700L, await Sql.ScalarAsync<long>(await cloud.ConnectionStringAsync("pitr-at-t", "crm"), "SELECT count(*) FROM \"Deal\""));
+        Assert.Equal(100L, await Sql.ScalarAsync<long>(source, "SELECT count(*) FROM \"Deal\""));
         var (_, instance) = await cloud.SendAsync(HttpMethod.Get, cloud.Api("instances/pitr-at-t"));
         Assert.Equal("RUNNABLE", (string?)instance["state"]);
         Assert.NotEqual(await cloud.AddressOfAsync("pitr-src"), await cloud.AddressOfAsync("pitr-at-t"));
 
         // The clone is an instance of its own: it takes writes and its sequence continues past the restored rows.
-        await ExecuteAsync(await cloud.ConnectionStringAsync("pitr-at-t", "crm"), "INSERT INTO \"Deal\"(amount) VALUES (1)");
+        await Sql.ExecuteAsync(await cloud.ConnectionStringAsync("pitr-at-t", "crm"), "INSERT INTO \"Deal\"(amount) VALUES (1)");
 
         var (status, error) = await cloud.SendAsync(HttpMethod.Post, cloud.Api("instances/pitr-src/clone"),
             """{"cloneContext":{"destinationInstanceName":"pitr-at-t","pointInTime":"2026-01-01T00:00:00Z"}}""");
@@ -61,21 +61,5 @@ public sealed class PointInTimeTests(LocalCloudFixture cloud) : IClassFixture<Lo
         var message = (string?)body["error"]!["message"];
         Assert.Matches(@"outside the recovery window of instance 'pitr-window': \d{4}-\d\d-\d\dT[\d:.]+Z to \d{4}-\d\d-\d\dT[\d:.]+Z", message);
         Assert.Equal(404, (await cloud.SendAsync(HttpMethod.Get, cloud.Api("instances/never"))).Status);
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<long> CountAsync(string connectionString)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM \"Deal\"", connection);
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 }
