@@ -1,0 +1,78 @@
+namespace Commissable.Backup.Core.Backups;
+
+/// <summary>
+/// What the catalog knows of one complete backup. Written once, create-only, after the dump is
+/// complete and checked: its presence is what makes an object a backup.
+/// </summary>
+public sealed record BackupManifest
+{
+    public const int CurrentVersion = 1;
+
+    public int Version { get; init; } = CurrentVersion;
+    /// <summary><c>gs://bucket/name</c> of the dump.</summary>
+    public required string Uri { get; init; }
+    /// <summary>pre-deploy-export, scheduled-export, automated-backup-run or on-demand-backup-run.</summary>
+    public required string Kind { get; init; }
+    public required string Environment { get; init; }
+    public required string SourceInstance { get; init; }
+    public IReadOnlyList<string> Databases { get; init; } = [];
+    /// <summary>For example POSTGRES_15.</summary>
+    public string? DatabaseVersion { get; init; }
+    /// <summary>SQL, SQL_GZIP, DIRECTORY, CUSTOM, or BASE_BACKUP for backup runs.</summary>
+    public string? Format { get; init; }
+    public BackupTrigger Trigger { get; init; } = new();
+    public required DateTimeOffset StartTime { get; init; }
+    public required DateTimeOffset EndTime { get; init; }
+    public long? SizeBytes { get; init; }
+    /// <summary>Base64 MD5 and CRC32C as Cloud Storage reports them, checked before the manifest is written.</summary>
+    public string? Md5Hash { get; init; }
+    public string? Crc32c { get; init; }
+    public long? Generation { get; init; }
+    /// <summary>The Cloud SQL operation that produced the backup.</summary>
+    public string? OperationName { get; init; }
+    /// <summary>The Cloud SQL backup run id, for backup runs.</summary>
+    public long? BackupRunId { get; init; }
+    /// <summary>What the source database held at export time; null when not read (backup runs).</summary>
+    public DatabaseSnapshot? Snapshot { get; init; }
+}
+
+/// <summary>Who and what asked for the backup. No secret ever goes here.</summary>
+public sealed record BackupTrigger
+{
+    public string? Change { get; init; }
+    public string? CommitSha { get; init; }
+    public string? PipelineRunId { get; init; }
+    public string? RequestedBy { get; init; }
+    public string? IdempotencyKey { get; init; }
+}
+
+/// <summary>The source database as read just before the export, for restore verification to compare with.</summary>
+public sealed record DatabaseSnapshot
+{
+    public string? MigrationHead { get; init; }
+    public int AppliedMigrations { get; init; }
+    public IReadOnlyDictionary<string, long> RowCounts { get; init; } = new Dictionary<string, long>();
+    public IReadOnlyList<string> TenantIds { get; init; } = [];
+    public int TenantCount => TenantIds.Count;
+    public string? SchemaFingerprint { get; init; }
+}
+
+/// <summary>One restore test of one backup: immutable, one object per run, beside the manifest.</summary>
+public sealed record VerificationRecord
+{
+    public required string Id { get; init; }
+    public required string BackupUri { get; init; }
+    public required string VerificationInstance { get; init; }
+    public required bool Passed { get; init; }
+    public required DateTimeOffset StartTime { get; init; }
+    public required DateTimeOffset EndTime { get; init; }
+    /// <summary>Each stage (import, checks, cleanup) with its duration in milliseconds.</summary>
+    public IReadOnlyList<StageTiming> Stages { get; init; } = [];
+    public IReadOnlyList<CheckResult> Checks { get; init; } = [];
+    public string? Failure { get; init; }
+}
+
+public sealed record StageTiming(string Stage, long DurationMs, bool Succeeded);
+
+/// <summary>A named check and why it passed or failed, in words an operator can act on.</summary>
+public sealed record CheckResult(string Name, bool Passed, string Detail);
