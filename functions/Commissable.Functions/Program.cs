@@ -1,4 +1,41 @@
-// The Cloud Run host; its composition comes with the functions (issue 3).
-var builder = WebApplication.CreateSlimBuilder(args);
-var app = builder.Build();
-await app.RunAsync();
+using Commissable.Functions.Hosting;
+using Commissable.Functions.Hosting.Configuration;
+
+// The composition root. The host reads FUNCTION_TARGET (or LOCAL_MODE=true), PORT and the
+// settings; each function is registered here under its stable name in FunctionNames, with the
+// clients it needs as singletons, e.g.
+//   builder.Services.AddHttpFunction<PreDeployExportFunction>(FunctionNames.PreDeployExport);
+//   builder.Services.AddCloudEventFunction<OnBackupCompletedFunction, StorageObjectData>(FunctionNames.OnBackupCompleted);
+// Until the functions exist (issue 3) no function is registered, so start-up fails and says so.
+var options = new FunctionHostOptions { Environment = ProcessEnvironment.Instance, Args = args };
+try
+{
+    var builder = FunctionHost.CreateBuilder(options);
+    await using var app = FunctionHost.Build(builder);
+    await app.RunAsync();
+    return ExitCodes.Success;
+}
+catch (FunctionStartupException e)
+{
+    FunctionHost.LogFatal(options, e);
+    return ExitCodes.Configuration;
+}
+#pragma warning disable CA1031 // The one top-level catch: log the failure as a structured line, exit non-zero.
+catch (Exception e)
+#pragma warning restore CA1031
+{
+    FunctionHost.LogFatal(options, e);
+    return ExitCodes.Software;
+}
+
+/// <summary>The process's exit codes (sysexits.h).</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>EX_SOFTWARE: an unexpected failure.</summary>
+    public const int Software = 70;
+
+    /// <summary>EX_CONFIG: the configuration is missing or invalid.</summary>
+    public const int Configuration = 78;
+}

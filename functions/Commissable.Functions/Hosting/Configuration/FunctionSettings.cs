@@ -1,0 +1,228 @@
+using System.Text.RegularExpressions;
+using Commissable.Backup.Google.CloudSql;
+
+namespace Commissable.Functions.Hosting.Configuration;
+
+/// <summary>
+/// What the functions need to know about their deployment, read from environment variables once at
+/// start-up by <see cref="Load"/> and injected as a singleton. A missing or invalid required
+/// variable stops the host before it serves anything, with a message naming the variable.
+/// </summary>
+/// <remarks>
+/// To add a setting: add a property here with XML docs naming its variable, read and check it in
+/// <see cref="Load"/> (through the reader, so its problems are collected with the others), and add
+/// it to the README's configuration table.
+/// </remarks>
+public sealed partial record FunctionSettings
+{
+    /// <summary>Default of <see cref="BackupPrefix"/>.</summary>
+    public const string DefaultBackupPrefix = "backups";
+
+    /// <summary>Default of <see cref="MaxBackupAge"/>: a daily backup plus two hours of slack.</summary>
+    public static readonly TimeSpan DefaultMaxBackupAge = TimeSpan.FromHours(26);
+
+    /// <summary>Default of <see cref="ExportWait"/>.</summary>
+    public static readonly TimeSpan DefaultExportWait = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// <c>GOOGLE_CLOUD_PROJECT</c> (required): the project that owns the Cloud SQL instances and the
+    /// backup bucket; also the project of trace ids in log lines.
+    /// </summary>
+    public required string ProjectId { get; init; }
+
+    /// <summary><c>BACKUP_BUCKET</c> (required): the Cloud Storage bucket holding backups and manifests, a bare name without <c>gs://</c>.</summary>
+    public required string BackupBucket { get; init; }
+
+    /// <summary><c>BACKUP_PREFIX</c> (default <c>backups</c>): the folder inside the bucket under which every backup lives, without leading or trailing slash.</summary>
+    public string BackupPrefix { get; init; } = DefaultBackupPrefix;
+
+    /// <summary>
+    /// <c>ENVIRONMENT_NAME</c> (required): the environment these functions serve (<c>prod</c>,
+    /// <c>staging</c>...), a slug <c>[a-z0-9][a-z0-9-]{0,62}</c>; it appears in backup names and log labels.
+    /// </summary>
+    public required string EnvironmentName { get; init; }
+
+    /// <summary>
+    /// <c>CLOUDSQL_API_ENDPOINT</c> (default <c>https://sqladmin.googleapis.com/</c>): root of the
+    /// Cloud SQL Admin API, overridden like gcloud's <c>api_endpoint_overrides/sql</c>, for example
+    /// with the local cloud's <c>http://127.0.0.1:8123/</c>. Always ends with a slash.
+    /// </summary>
+    public Uri CloudSqlApiEndpoint { get; init; } = CloudSqlAdminClient.DefaultBaseUri;
+
+    /// <summary>
+    /// <c>CLOUDSQL_TOKEN_FILE</c> (optional): a file holding a bearer token for the Cloud SQL API
+    /// (the local cloud writes one); when null, Application Default Credentials are used. The file
+    /// need not exist at start-up: it is read per request.
+    /// </summary>
+    public string? CloudSqlTokenFile { get; init; }
+
+    /// <summary>
+    /// <c>PRODUCTION_INSTANCES</c> (required, comma-separated Cloud SQL instance ids): the instances
+    /// holding production data. No function ever restores into, drops from or verifies against one;
+    /// they are only ever a source.
+    /// </summary>
+    public required IReadOnlySet<string> ProductionInstances { get; init; }
+
+    /// <summary>
+    /// <c>VERIFY_INSTANCE</c> (optional, a Cloud SQL instance id): the scratch instance restore
+    /// verification restores into. Must not be one of <see cref="ProductionInstances"/>; the
+    /// restore-verify function refuses to run without it.
+    /// </summary>
+    public string? VerifyInstance { get; init; }
+
+    /// <summary>
+    /// <c>MAX_BACKUP_AGE_HOURS</c> (default 26, 1 to 8760): an instance whose newest successful
+    /// backup is older than this fails the pre-deploy precondition and is flagged overdue.
+    /// </summary>
+    public TimeSpan MaxBackupAge { get; init; } = DefaultMaxBackupAge;
+
+    /// <summary>
+    /// <c>EXPORT_WAIT_SECONDS</c> (default 1800, 1 to 3600): how long pre-deploy-export waits for the
+    /// Cloud SQL export operation before answering 503. Keep it below the Cloud Run request timeout.
+    /// </summary>
+    public TimeSpan ExportWait { get; init; } = DefaultExportWait;
+
+    /// <summary>Reads and validates the settings.</summary>
+    /// <exception cref="FunctionStartupException">A variable is missing or invalid; the message names each one.</exception>
+    public static FunctionSettings Load(IFunctionEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var reader = new EnvironmentReader(environment);
+        var settings = Read(reader);
+        reader.ThrowIfInvalid();
+        return settings;
+    }
+
+    /// <summary>Reads the settings, recording problems in <paramref name="reader"/> instead of throwing.</summary>
+    internal static FunctionSettings Read(EnvironmentReader reader)
+    {
+        var projectId = reader.Required("GOOGLE_CLOUD_PROJECT", "the Google Cloud project id, e.g. commissable-prod");
+        if (projectId.Length > 0 && !ProjectIdPattern().IsMatch(projectId))
+        {
+            reader.Problem("GOOGLE_CLOUD_PROJECT",
+                $"GOOGLE_CLOUD_PROJECT must be a project id (6 to 30 lowercase letters, digits and hyphens, starting with a letter); got '{EnvironmentReader.Shown(projectId)}'");
+        }
+
+        var bucket = reader.Required("BACKUP_BUCKET", "the Cloud Storage bucket that holds backups, e.g. commissable-prod-backups");
+        if (bucket.StartsWith("gs://", StringComparison.OrdinalIgnoreCase))
+        {
+            reader.Problem("BACKUP_BUCKET", $"BACKUP_BUCKET must be a bare bucket name without gs://; got '{EnvironmentReader.Shown(bucket)}'");
+        }
+        else if (bucket.Length > 0 && !BucketPattern().IsMatch(bucket))
+        {
+            reader.Problem("BACKUP_BUCKET",
+                $"BACKUP_BUCKET must be a bucket name (3 to 63 lowercase letters, digits, '.', '_' and '-'); got '{EnvironmentReader.Shown(bucket)}'");
+        }
+
+        var prefix = reader.Optional("BACKUP_PREFIX") ?? DefaultBackupPrefix;
+        if (!PrefixPattern().IsMatch(prefix))
+        {
+            reader.Problem("BACKUP_PREFIX",
+                $"BACKUP_PREFIX must be a folder path such as 'backups' or 'db/backups' (letters, digits, '.', '_' and '-', no leading or trailing slash, no '..'); got '{EnvironmentReader.Shown(prefix)}'");
+        }
+
+        var environmentName = reader.Required("ENVIRONMENT_NAME", "the environment these functions serve, e.g. prod or staging");
+        if (environmentName.Length > 0 && !SlugPattern().IsMatch(environmentName))
+        {
+            reader.Problem("ENVIRONMENT_NAME",
+                $"ENVIRONMENT_NAME must match [a-z0-9][a-z0-9-]{{0,62}} (it is part of backup names); got '{EnvironmentReader.Shown(environmentName)}'");
+        }
+
+        var endpoint = ReadEndpoint(reader);
+        var tokenFile = reader.Optional("CLOUDSQL_TOKEN_FILE");
+
+        var productionInstances = new HashSet<string>(StringComparer.Ordinal);
+        var production = reader.List("PRODUCTION_INSTANCES");
+        if (production.Count == 0)
+        {
+            reader.Problem("PRODUCTION_INSTANCES",
+                "PRODUCTION_INSTANCES is not set: the comma-separated Cloud SQL instance ids that hold production data, which are never restored into or verified against");
+        }
+
+        foreach (var instance in production)
+        {
+            if (InstancePattern().IsMatch(instance))
+            {
+                productionInstances.Add(instance);
+            }
+            else
+            {
+                reader.Problem("PRODUCTION_INSTANCES",
+                    $"PRODUCTION_INSTANCES must list Cloud SQL instance ids (lowercase letters, digits and hyphens, starting with a letter); '{EnvironmentReader.Shown(instance)}' is not one");
+            }
+        }
+
+        var verifyInstance = reader.Optional("VERIFY_INSTANCE");
+        if (verifyInstance is not null)
+        {
+            if (!InstancePattern().IsMatch(verifyInstance))
+            {
+                reader.Problem("VERIFY_INSTANCE",
+                    $"VERIFY_INSTANCE must be a Cloud SQL instance id (lowercase letters, digits and hyphens, starting with a letter); got '{EnvironmentReader.Shown(verifyInstance)}'");
+            }
+            else if (productionInstances.Contains(verifyInstance))
+            {
+                reader.Problem("VERIFY_INSTANCE",
+                    $"VERIFY_INSTANCE '{verifyInstance}' is listed in PRODUCTION_INSTANCES: verification restores into its instance, which must never hold production data");
+            }
+        }
+
+        var maxAgeHours = reader.Integer("MAX_BACKUP_AGE_HOURS", (int)DefaultMaxBackupAge.TotalHours, 1, 8760, "a whole number of hours");
+        var exportWaitSeconds = reader.Integer("EXPORT_WAIT_SECONDS", (int)DefaultExportWait.TotalSeconds, 1, 3600, "a whole number of seconds");
+
+        return new FunctionSettings
+        {
+            ProjectId = projectId,
+            BackupBucket = bucket,
+            BackupPrefix = prefix,
+            EnvironmentName = environmentName,
+            CloudSqlApiEndpoint = endpoint,
+            CloudSqlTokenFile = tokenFile,
+            ProductionInstances = productionInstances,
+            VerifyInstance = verifyInstance,
+            MaxBackupAge = TimeSpan.FromHours(maxAgeHours),
+            ExportWait = TimeSpan.FromSeconds(exportWaitSeconds),
+        };
+    }
+
+    private static Uri ReadEndpoint(EnvironmentReader reader)
+    {
+        var text = reader.Optional("CLOUDSQL_API_ENDPOINT");
+        if (text is null)
+        {
+            return CloudSqlAdminClient.DefaultBaseUri;
+        }
+
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            reader.Problem("CLOUDSQL_API_ENDPOINT",
+                $"CLOUDSQL_API_ENDPOINT must be an absolute http or https URL such as http://127.0.0.1:8123/; got '{EnvironmentReader.Shown(text)}'");
+            return CloudSqlAdminClient.DefaultBaseUri;
+        }
+
+        if (uri.UserInfo.Length > 0)
+        {
+            // Never quote it back: the user info may be a password.
+            reader.Problem("CLOUDSQL_API_ENDPOINT", "CLOUDSQL_API_ENDPOINT must not contain credentials (user:password@); use CLOUDSQL_TOKEN_FILE or Application Default Credentials");
+            return CloudSqlAdminClient.DefaultBaseUri;
+        }
+
+        // Relative request paths resolve under the endpoint only when it ends with a slash.
+        return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+    }
+
+    [GeneratedRegex("^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$", RegexOptions.CultureInvariant)]
+    private static partial Regex ProjectIdPattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant)]
+    private static partial Regex BucketPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex PrefixPattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex SlugPattern();
+
+    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    private static partial Regex InstancePattern();
+}

@@ -1,0 +1,27 @@
+namespace Commissable.Functions.Hosting;
+
+/// <summary>
+/// The stable names of the functions: the values of <c>FUNCTION_TARGET</c>, the paths in local mode
+/// (<c>/pre-deploy-export</c>...) and the <c>function</c> log label. Workflows and deploy scripts
+/// depend on them: never rename one.
+/// </summary>
+public static class FunctionNames
+{
+    /// <summary>HTTP: checks backups and PITR, exports before a deploy, answers pass/fail.</summary>
+    public const string PreDeployExport = "pre-deploy-export";
+
+    /// <summary>CloudEvent: records a finished backup in the catalog (storage finalize, audit log).</summary>
+    public const string OnBackupCompleted = "on-backup-completed";
+
+    /// <summary>HTTP: restores a backup into a scratch database and runs the smoke checks.</summary>
+    public const string RestoreVerify = "restore-verify";
+
+    /// <summary>HTTP: applies the retention policy to exports and on-demand backups.</summary>
+    public const string RetentionSweeper = "retention-sweeper";
+
+    /// <summary>HTTP GET: lists the backup catalog.</summary>
+    public const string Catalog = "catalog";
+
+    /// <summary>Every name above.</summary>
+    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, RestoreVerify, RetentionSweeper, Catalog];
+}

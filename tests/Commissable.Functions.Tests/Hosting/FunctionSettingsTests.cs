@@ -1,0 +1,138 @@
+using Commissable.Functions.Hosting;
+using Commissable.Functions.Hosting.Configuration;
+
+namespace Commissable.Functions.Tests.Hosting;
+
+public sealed class FunctionSettingsTests
+{
+    [Fact]
+    public void The_required_variables_alone_give_the_documented_defaults()
+    {
+        var settings = FunctionSettings.Load(new DictionaryEnvironment(FunctionTestHost.BaseEnvironment()));
+
+        Assert.Equal("test-project", settings.ProjectId);
+        Assert.Equal("commissable-test-backups", settings.BackupBucket);
+        Assert.Equal("backups", settings.BackupPrefix);
+        Assert.Equal("test", settings.EnvironmentName);
+        Assert.Equal(new Uri("https://sqladmin.googleapis.com/"), settings.CloudSqlApiEndpoint);
+        Assert.Null(settings.CloudSqlTokenFile);
+        Assert.Equal(["commissable-prod"], settings.ProductionInstances);
+        Assert.Null(settings.VerifyInstance);
+        Assert.Equal(TimeSpan.FromHours(26), settings.MaxBackupAge);
+        Assert.Equal(TimeSpan.FromMinutes(30), settings.ExportWait);
+    }
+
+    [Fact]
+    public void Every_variable_is_read()
+    {
+        var environment = FunctionTestHost.BaseEnvironment();
+        environment["BACKUP_PREFIX"] = "db/backups";
+        environment["CLOUDSQL_API_ENDPOINT"] = "http://127.0.0.1:8123";
+        environment["CLOUDSQL_TOKEN_FILE"] = "/var/lib/localcloud/token";
+        environment["PRODUCTION_INSTANCES"] = " commissable-prod, commissable-prod-replica,, ";
+        environment["VERIFY_INSTANCE"] = "commissable-verify";
+        environment["MAX_BACKUP_AGE_HOURS"] = "30";
+        environment["EXPORT_WAIT_SECONDS"] = "600";
+
+        var settings = FunctionSettings.Load(new DictionaryEnvironment(environment));
+
+        Assert.Equal("db/backups", settings.BackupPrefix);
+        Assert.Equal(new Uri("http://127.0.0.1:8123/"), settings.CloudSqlApiEndpoint);
+        Assert.Equal("/var/lib/localcloud/token", settings.CloudSqlTokenFile);
+        Assert.Equal(new HashSet<string> { "commissable-prod", "commissable-prod-replica" }, settings.ProductionInstances);
+        Assert.Equal("commissable-verify", settings.VerifyInstance);
+        Assert.Equal(TimeSpan.FromHours(30), settings.MaxBackupAge);
+        Assert.Equal(TimeSpan.FromMinutes(10), settings.ExportWait);
+    }
+
+    [Theory]
+    [InlineData("GOOGLE_CLOUD_PROJECT")]
+    [InlineData("BACKUP_BUCKET")]
+    [InlineData("ENVIRONMENT_NAME")]
+    [InlineData("PRODUCTION_INSTANCES")]
+    public void A_missing_required_variable_fails_naming_it(string variable)
+    {
+        var environment = FunctionTestHost.BaseEnvironment();
+        environment[variable] = "  ";
+
+        var e = Assert.Throws<FunctionStartupException>(() => FunctionSettings.Load(new DictionaryEnvironment(environment)));
+
+        Assert.Contains($"{variable} is not set: ", e.Message, StringComparison.Ordinal);
+        Assert.Equal([variable], e.Variables);
+    }
+
+    [Theory]
+    [InlineData("GOOGLE_CLOUD_PROJECT", "My Project", "GOOGLE_CLOUD_PROJECT must be a project id")]
+    [InlineData("BACKUP_BUCKET", "gs://commissable-backups", "BACKUP_BUCKET must be a bare bucket name without gs://")]
+    [InlineData("BACKUP_BUCKET", "Backups!", "BACKUP_BUCKET must be a bucket name")]
+    [InlineData("BACKUP_PREFIX", "/backups/", "BACKUP_PREFIX must be a folder path")]
+    [InlineData("BACKUP_PREFIX", "backups/../other", "BACKUP_PREFIX must be a folder path")]
+    [InlineData("ENVIRONMENT_NAME", "prod_eu", "ENVIRONMENT_NAME must match [a-z0-9][a-z0-9-]{0,62}")]
+    [InlineData("CLOUDSQL_API_ENDPOINT", "127.0.0.1:8123", "CLOUDSQL_API_ENDPOINT must be an absolute http or https URL")]
+    [InlineData("CLOUDSQL_API_ENDPOINT", "ftp://host/", "CLOUDSQL_API_ENDPOINT must be an absolute http or https URL")]
+    [InlineData("PRODUCTION_INSTANCES", "commissable-prod,Prod_DB", "'Prod_DB' is not one")]
+    [InlineData("VERIFY_INSTANCE", "commissable-prod", "VERIFY_INSTANCE 'commissable-prod' is listed in PRODUCTION_INSTANCES")]
+    [InlineData("VERIFY_INSTANCE", "-bad", "VERIFY_INSTANCE must be a Cloud SQL instance id")]
+    [InlineData("MAX_BACKUP_AGE_HOURS", "0", "MAX_BACKUP_AGE_HOURS must be a whole number of hours from 1 to 8760; got '0'")]
+    [InlineData("MAX_BACKUP_AGE_HOURS", "26h", "MAX_BACKUP_AGE_HOURS must be a whole number of hours")]
+    [InlineData("EXPORT_WAIT_SECONDS", "-5", "EXPORT_WAIT_SECONDS must be a whole number of seconds from 1 to 3600")]
+    [InlineData("EXPORT_WAIT_SECONDS", "7200", "EXPORT_WAIT_SECONDS must be a whole number of seconds from 1 to 3600")]
+    public void An_invalid_variable_fails_naming_it_and_what_is_accepted(string variable, string value, string expected)
+    {
+        var environment = FunctionTestHost.BaseEnvironment();
+        environment[variable] = value;
+
+        var e = Assert.Throws<FunctionStartupException>(() => FunctionSettings.Load(new DictionaryEnvironment(environment)));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.Equal([variable], e.Variables);
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_at_once()
+    {
+        var e = Assert.Throws<FunctionStartupException>(() => FunctionSettings.Load(new DictionaryEnvironment(new Dictionary<string, string?>
+        {
+            ["MAX_BACKUP_AGE_HOURS"] = "x",
+        })));
+
+        Assert.Equal(["GOOGLE_CLOUD_PROJECT", "BACKUP_BUCKET", "ENVIRONMENT_NAME", "PRODUCTION_INSTANCES", "MAX_BACKUP_AGE_HOURS"], e.Variables);
+    }
+
+    [Fact]
+    public void Credentials_in_a_variable_are_never_quoted_back()
+    {
+        var environment = FunctionTestHost.BaseEnvironment();
+        environment["CLOUDSQL_API_ENDPOINT"] = "https://admin:hunter2@sql.example.com/";
+        environment["BACKUP_BUCKET"] = "postgres://u:pgsecret@db/crm";
+
+        var e = Assert.Throws<FunctionStartupException>(() => FunctionSettings.Load(new DictionaryEnvironment(environment)));
+
+        Assert.Contains("CLOUDSQL_API_ENDPOINT must not contain credentials", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("pgsecret", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_host_refuses_to_start_with_invalid_settings()
+    {
+        var environment = FunctionTestHost.Target(FunctionTestHost.HttpName);
+        environment.Remove("BACKUP_BUCKET");
+
+        var e = Assert.Throws<FunctionStartupException>(() => FunctionTestHost.CreateBuilder(environment, new TestLogSink()));
+
+        Assert.StartsWith("Start-up configuration is invalid: BACKUP_BUCKET is not set: ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Functions_receive_the_settings_and_the_environment_accessor_by_injection()
+    {
+        await using var host = await FunctionTestHost.StartAsync(FunctionTestHost.Target(FunctionTestHost.HttpName));
+
+        var settings = host.App.Services.GetService(typeof(FunctionSettings)) as FunctionSettings;
+        var environment = host.App.Services.GetService(typeof(IFunctionEnvironment)) as IFunctionEnvironment;
+
+        Assert.Equal("test", settings?.EnvironmentName);
+        Assert.Equal("demo-http", environment?.GetVariable("FUNCTION_TARGET"));
+    }
+}
