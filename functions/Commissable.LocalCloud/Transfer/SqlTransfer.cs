@@ -74,12 +74,21 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         {
             throw new OperationFailedException("ERROR_RDBMS", $"pg_dump failed: {error.ErrorOutput.Trim()}");
         }
-        if (File.Exists(target) || Directory.Exists(target))
+        var appeared = new OperationFailedException("ERROR_RDBMS", $"The export failed: the object {(string?)context["uri"]} appeared while exporting.");
+        if (Directory.Exists(partial))
         {
-            throw new OperationFailedException("ERROR_RDBMS", $"The export failed: the object {(string?)context["uri"]} appeared while exporting.");
+            // rename(2) refuses a non-empty directory as target; an empty one cannot hold an object.
+            if (File.Exists(target) || Directory.Exists(target)) throw appeared;
+            Directory.Move(partial, target);
         }
-        if (Directory.Exists(partial)) Directory.Move(partial, target);
-        else File.Move(partial, target);
+        else if (Storage.CreateOnlyRename.TryPlace(partial, target))
+        {
+            File.Delete(partial);
+        }
+        else
+        {
+            throw appeared;
+        }
         scope.RemoveCleanup(partial);
     }
 
