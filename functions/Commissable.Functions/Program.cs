@@ -1,16 +1,14 @@
 using Commissable.Functions.Hosting;
+using Commissable.Functions;
 using Commissable.Functions.Hosting.Configuration;
 
 // The composition root. The host reads FUNCTION_TARGET (or LOCAL_MODE=true), PORT and the
-// settings; each function is registered here under its stable name in FunctionNames, with the
-// clients it needs as singletons, e.g.
-//   builder.Services.AddHttpFunction<PreDeployExportFunction>(FunctionNames.PreDeployExport);
-//   builder.Services.AddCloudEventFunction<OnBackupCompletedFunction, StorageObjectData>(FunctionNames.OnBackupCompleted);
-// Until the functions exist (issue 3) no function is registered, so start-up fails and says so.
+// settings; the functions and their clients are composed in BackupFunctions.
 var options = new FunctionHostOptions { Environment = ProcessEnvironment.Instance, Args = args };
 try
 {
     var builder = FunctionHost.CreateBuilder(options);
+    builder.Services.AddBackupFunctions(FunctionSettings.Load(options.Environment), options.Environment);
     await using var app = FunctionHost.Build(builder);
     await app.RunAsync();
     return ExitCodes.Success;

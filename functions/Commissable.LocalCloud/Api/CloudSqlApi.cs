@@ -137,6 +137,11 @@ internal sealed partial class CloudSqlApi(
         ValidateBackupConfiguration(merged);
         var wasPitr = record.PitrEnabled;
         var wasBackups = record.BackupsEnabled;
+        var policy = (string?)merged["settings"]?["activationPolicy"] ?? "ALWAYS";
+        if (policy is not ("ALWAYS" or "NEVER"))
+        {
+            throw ApiException.BadRequest($"settings.activationPolicy '{policy}' is not supported; use ALWAYS (running) or NEVER (stopped).");
+        }
         return Json(operations.Start(project, [record.Name], "UPDATE", BaseUrl(context), async (scope, ct) =>
         {
             record.Resource = merged;
@@ -154,6 +159,19 @@ internal sealed partial class CloudSqlApi(
                 {
                     await instances.RestartAsync(record, ct).ConfigureAwait(false);
                 }
+            }
+            // activationPolicy NEVER stops the instance (state STOPPED), ALWAYS starts it again.
+            if (policy == "NEVER" && record.State == "RUNNABLE")
+            {
+                await instances.Cluster(record).StopAsync(ct).ConfigureAwait(false);
+                record.State = "STOPPED";
+                instances.Save(record);
+            }
+            else if (policy == "ALWAYS" && record.State == "STOPPED")
+            {
+                await instances.StartAsync(record, ct).ConfigureAwait(false);
+                record.State = "RUNNABLE";
+                instances.Save(record);
             }
         }));
     }

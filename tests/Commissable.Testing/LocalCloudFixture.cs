@@ -2,10 +2,11 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Postgres.Clusters;
+using Commissable.LocalCloud;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
-namespace Commissable.LocalCloud.Tests;
+namespace Commissable.Testing;
 
 /// <summary>
 /// A local cloud running in the test process on a free port of 127.0.0.1, with its own state

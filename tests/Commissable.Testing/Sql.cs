@@ -1,9 +1,9 @@
 using Npgsql;
 
-namespace Commissable.LocalCloud.Tests;
+namespace Commissable.Testing;
 
 /// <summary>One statement against a real cluster, on its own connection.</summary>
-internal static class Sql
+public static class Sql
 {
     public static async Task ExecuteAsync(string connectionString, string sql)
     {

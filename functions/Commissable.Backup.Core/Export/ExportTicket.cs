@@ -1,0 +1,50 @@
+namespace Commissable.Backup.Core.Export;
+
+/// <summary>
+/// The state of one pre-deploy export, kept in the bucket under <c>&lt;prefix&gt;/.requests/&lt;id&gt;.json</c>
+/// so that every caller with the same idempotency key (or the same instance, change and commit)
+/// gets the same backup, or its progress, from any instance of the function.
+/// </summary>
+public sealed record ExportTicket
+{
+    /// <summary>A hash of the idempotency key; the key itself is not stored.</summary>
+    public required string Id { get; init; }
+    public required string Instance { get; init; }
+    public required string Database { get; init; }
+    public required string Change { get; init; }
+    public string? CommitSha { get; init; }
+    /// <summary>gs:// URI of the dump.</summary>
+    public required string BackupUri { get; init; }
+    public required string ObjectName { get; init; }
+    public required ExportStatus Status { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    /// <summary>Why it failed, in words for the pipeline log; never a secret.</summary>
+    public string? Error { get; init; }
+    /// <summary>Busy: how long a caller should wait before asking again.</summary>
+    public int? RetryAfterSeconds { get; init; }
+    public long? SizeBytes { get; init; }
+    public string? ManifestUri { get; init; }
+    public IReadOnlyList<Backups.StageTiming> Stages { get; init; } = [];
+}
+
+public enum ExportStatus
+{
+    Running,
+    Succeeded,
+    Failed,
+    Busy,
+}
+
+/// <summary>Reads the databases of an instance (the snapshot the manifest records before an export).</summary>
+public interface IDatabaseInspector
+{
+    Task<Backups.DatabaseSnapshot> SnapshotAsync(CloudSql.DatabaseInstance instance, string database, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One or more preconditions of the change-management checklist failed; nothing was started.</summary>
+public sealed class PreconditionsFailedException(IReadOnlyList<PreconditionFailure> failures)
+    : Exception("Preconditions failed: " + string.Join("; ", failures.Select(f => $"{f.Name}: {f.Reason}")))
+{
+    public IReadOnlyList<PreconditionFailure> Failures { get; } = failures;
+}

@@ -1,0 +1,51 @@
+using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Export;
+using Npgsql;
+
+namespace Commissable.Backup.Postgres.Verification;
+
+/// <summary>How the functions log in to an instance's databases to read them.</summary>
+public sealed record DatabaseLoginOptions
+{
+    /// <summary>A role that can read every table (for example a member of <c>pg_read_all_data</c>).</summary>
+    public required string User { get; init; }
+    /// <summary>A file holding the password (a mounted Secret Manager secret on Cloud Run); read at each use, never logged.</summary>
+    public required string PasswordFile { get; init; }
+    /// <summary>
+    /// Directory of the instances' Unix sockets, <c>/cloudsql</c> on Cloud Run (a socket per
+    /// connection name beneath it); null connects to the instance's first IP address instead.
+    /// </summary>
+    public string? SocketRoot { get; init; }
+}
+
+/// <summary>Reads the snapshot a manifest records (migration head, row counts, tenants, schema) from a live database.</summary>
+public sealed class PostgresDatabaseInspector(DatabaseLoginOptions options) : IDatabaseInspector
+{
+    public async Task<DatabaseSnapshot> SnapshotAsync(DatabaseInstance instance, string database, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        await using var dataSource = NpgsqlDataSource.Create(ConnectionString(instance, database));
+        return await DatabaseSnapshotReader.ReadAsync(dataSource, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The connection string for a database of an instance; it holds the password, so it is never logged.</summary>
+    public string ConnectionString(DatabaseInstance instance, string database)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        var host = options.SocketRoot is { } root
+            ? Path.Combine(root, instance.ConnectionName ?? throw new ArgumentException($"Instance '{instance.Name}' has no connection name.", nameof(instance)))
+            : (instance.IpAddresses is [var first, ..] ? first.IpAddress : null) ?? throw new ArgumentException($"Instance '{instance.Name}' has no IP address.", nameof(instance));
+        return new NpgsqlConnectionStringBuilder
+        {
+            Host = host,
+            Port = 5432,
+            Username = options.User,
+            Password = File.ReadAllText(options.PasswordFile).Trim(),
+            Database = database,
+            Pooling = false,
+            Timeout = 30,
+            CommandTimeout = 0,
+        }.ConnectionString;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Export;
+using Commissable.Functions.Hosting;
+using Commissable.Functions.Hosting.Configuration;
+
+namespace Commissable.Functions.Export;
+
+/// <summary>
+/// <c>pre-deploy-export</c>: a deploy pipeline POSTs <c>{instance, database, change, commitSha?,
+/// pipelineRunId?, requestedBy?}</c> before migrating; anything but 200 must stop the deploy.
+/// <c>?wait=false</c> answers 202 at once with a status URL (<c>GET .../status/{id}</c>).
+/// </summary>
+internal sealed class PreDeployExportFunction(PreDeployExporter exporter, BackupCatalog catalog, FunctionSettings settings) : IHttpFunction
+{
+    private const string StatusPath = "/status/";
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.StartsWithSegments(StatusPath.TrimEnd('/'), out var rest))
+        {
+            var id = rest.Value?.Trim('/') ?? "";
+            var found = IsTicketId(id) ? await exporter.GetAsync(id, context.RequestAborted).ConfigureAwait(false) : null;
+            await AnswerAsync(context, found ?? throw FunctionException.NotFound($"No pre-deploy export has the id '{Printable(id)}'.")).ConfigureAwait(false);
+            return;
+        }
+        if (!HttpMethods.IsPost(context.Request.Method))
+        {
+            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST a JSON request to start an export, or GET /status/{id} to follow one.");
+        }
+
+        var request = await context.ReadJsonAsync<PreDeployRequest>().ConfigureAwait(false);
+        var problems = request.Problems();
+        if (problems.Count > 0)
+        {
+            throw FunctionException.BadRequest(string.Join(" ", problems));
+        }
+        var key = context.Request.Headers["Idempotency-Key"].ToString();
+        if (key.Length > 200 || key.Any(char.IsControl))
+        {
+            throw FunctionException.BadRequest("The Idempotency-Key header must be at most 200 printable characters.");
+        }
+        var wait = !string.Equals(context.Request.Query["wait"], "false", StringComparison.OrdinalIgnoreCase);
+
+        ExportTicket started;
+        try
+        {
+            started = await exporter.StartAsync(request, key.Length == 0 ? null : key, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (PreconditionsFailedException failed)
+        {
+            await context.WriteJsonAsync(new
+            {
+                error = new
+                {
+                    code = 412,
+                    status = "FAILED_PRECONDITION",
+                    message = "The change-management checklist failed; no export was started: " + string.Join(" ", failed.Failures.Select(f => $"[{f.Name}] {f.Reason}")),
+                    preconditions = failed.Failures.Select(f => new { name = f.Name, reason = f.Reason }),
+                },
+            }, StatusCodes.Status412PreconditionFailed).ConfigureAwait(false);
+            return;
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus == 404)
+        {
+            throw FunctionException.NotFound($"The Cloud SQL instance '{request.Instance}' does not exist in project '{settings.ProjectId}'.");
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus is 409 or 429 or >= 500)
+        {
+            throw FunctionException.Unavailable($"Cloud SQL did not answer: {error.ApiMessage}", TimeSpan.FromSeconds(30));
+        }
+
+        var ticket = wait
+            ? await exporter.WaitAsync(started.Id, settings.ExportWait, context.RequestAborted).ConfigureAwait(false) ?? started
+            : started;
+        await AnswerAsync(context, ticket).ConfigureAwait(false);
+    }
+
+    private async Task AnswerAsync(HttpContext context, ExportTicket ticket)
+    {
+        switch (ticket.Status)
+        {
+            case ExportStatus.Succeeded:
+                BackupManifest? manifest = null;
+                if (BackupObjectName.TryParse(ticket.ObjectName, catalog.Prefix, out var name))
+                {
+                    manifest = await catalog.GetAsync(name!, context.RequestAborted).ConfigureAwait(false);
+                }
+                await context.WriteJsonAsync(Body(context, ticket, manifest)).ConfigureAwait(false);
+                return;
+            case ExportStatus.Running:
+                context.Response.Headers.Location = StatusUrl(context, ticket.Id);
+                context.Response.Headers.RetryAfter = "10";
+                await context.WriteJsonAsync(Body(context, ticket, null), StatusCodes.Status202Accepted).ConfigureAwait(false);
+                return;
+            case ExportStatus.Busy:
+                throw FunctionException.Conflict(ticket.Error ?? $"Instance '{ticket.Instance}' is busy.", TimeSpan.FromSeconds(ticket.RetryAfterSeconds ?? 60), "INSTANCE_BUSY");
+            default:
+                throw new FunctionException(502, "EXPORT_FAILED", $"The export {ticket.BackupUri} failed: {ticket.Error}");
+        }
+    }
+
+    private static object Body(HttpContext context, ExportTicket ticket, BackupManifest? manifest) => new
+    {
+        id = ticket.Id,
+        status = ticket.Status.ToString().ToLowerInvariant(),
+        backupUri = ticket.BackupUri,
+        manifestUri = ticket.ManifestUri,
+        sizeBytes = ticket.SizeBytes,
+        instance = ticket.Instance,
+        database = ticket.Database,
+        change = ticket.Change,
+        startedAt = ticket.StartedAt,
+        finishedAt = ticket.FinishedAt,
+        durationMs = ticket.FinishedAt is { } end ? (long?)(end - ticket.StartedAt).TotalMilliseconds : null,
+        stages = ticket.Stages,
+        statusUrl = StatusUrl(context, ticket.Id),
+        manifest,
+    };
+
+    private static string StatusUrl(HttpContext context, string id) =>
+        string.Create(CultureInfo.InvariantCulture, $"{context.Request.PathBase}{StatusPath}{id}");
+
+    private static bool IsTicketId(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
+
+    private static string Printable(string value) => new(value.Take(64).Where(c => !char.IsControl(c)).ToArray());
+}

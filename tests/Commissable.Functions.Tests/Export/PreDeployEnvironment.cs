@@ -1,0 +1,72 @@
+using Commissable.Backup.Postgres.Demo;
+using Commissable.Functions.Hosting;
+using Commissable.Functions.Hosting.Configuration;
+using Commissable.Functions.Tests.Hosting;
+using Commissable.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+
+namespace Commissable.Functions.Tests.Export;
+
+/// <summary>
+/// The functions in local mode, in memory, against a real local cloud: an instance <c>prod</c>
+/// with backups and PITR on, the Tiny demo database in <c>crm</c>, and today's automated backup.
+/// </summary>
+public sealed class PreDeployEnvironment : IAsyncLifetime
+{
+    public const string Bucket = "crm-backups";
+    private readonly string _passwordFile = Path.Combine(Path.GetTempPath(), $"inspector-{Guid.NewGuid():N}");
+    private WebApplication? _app;
+
+    public LocalCloudFixture Cloud { get; } = new();
+    public HttpClient Client { get; private set; } = null!;
+    public TestLogSink Logs { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        await Cloud.InitializeAsync();
+        await Cloud.CreateInstanceAsync("prod");
+        await Cloud.RunAsync(HttpMethod.Post, Cloud.Api("instances/prod/databases"), """{"name":"crm"}""");
+        await DemoDatabase.CreateAsync(await Cloud.ConnectionStringAsync("prod", "crm"), DemoDatabaseOptions.Tiny);
+        await TakeAutomatedBackupAsync("prod");
+        await File.WriteAllTextAsync(_passwordFile, "root-pw");
+        File.SetUnixFileMode(_passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var environment = new DictionaryEnvironment(new Dictionary<string, string?>
+        {
+            ["LOCAL_MODE"] = "true",
+            ["GOOGLE_CLOUD_PROJECT"] = Cloud.Project,
+            ["BACKUP_BUCKET"] = Bucket,
+            ["ENVIRONMENT_NAME"] = "prod",
+            ["PRODUCTION_INSTANCES"] = "prod",
+            ["CLOUDSQL_API_ENDPOINT"] = Cloud.BaseUrl.ToString(),
+            ["CLOUDSQL_TOKEN_FILE"] = Commissable.LocalCloud.LocalCloudHost.TokenFile(Cloud.StateDirectory),
+            ["LOCAL_STATE_DIR"] = Cloud.StateDirectory,
+            ["INSPECTOR_DB_USER"] = "postgres",
+            ["INSPECTOR_DB_PASSWORD_FILE"] = _passwordFile,
+            ["EXPORT_WAIT_SECONDS"] = "300",
+        });
+        var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = Logs });
+        builder.WebHost.UseTestServer();
+        builder.Services.AddBackupFunctions(FunctionSettings.Load(environment), environment);
+        _app = FunctionHost.Build(builder);
+        await _app.StartAsync();
+        Client = _app.GetTestClient();
+        Client.Timeout = TimeSpan.FromMinutes(5);
+    }
+
+    public Task TakeAutomatedBackupAsync(string instance) =>
+        Cloud.RunAsync(HttpMethod.Post, $"localcloud/v1/projects/{Cloud.Project}/instances/{instance}/automatedBackup");
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        await Cloud.DisposeAsync();
+        File.Delete(_passwordFile);
+    }
+}

@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Commissable.Backup.Postgres.Demo;
+
+namespace Commissable.Functions.Tests.Export;
+
+/// <summary>pre-deploy-export through the real host, against the local cloud.</summary>
+public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixture<PreDeployEnvironment>
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private async Task<(HttpStatusCode Status, JsonObject Body, HttpResponseMessage Response)> PostAsync(string json, string? key = null, string query = "")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/pre-deploy-export" + query) { Content = Json(json) };
+        if (key is not null) request.Headers.Add("Idempotency-Key", key);
+        var response = await env.Client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JsonNode.Parse(text)!.AsObject(), response);
+    }
+
+    [Fact]
+    public async Task An_export_answers_200_with_the_backup_its_manifest_and_timings()
+    {
+        var (status, body, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"add-deposit-index","commitSha":"abc123","pipelineRunId":"run-7","requestedBy":"ci@example.com"}""");
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        Assert.Equal("succeeded", (string?)body["status"]);
+        var uri = (string)body["backupUri"]!;
+        Assert.Matches(@"^gs://crm-backups/backups/prod/prod/backup_\d{8}_\d{4}_prod_before_add-deposit-index\.sql\.gz$", uri);
+        Assert.Equal(uri + ".manifest.json", (string?)body["manifestUri"]);
+        var file = Path.Combine(env.Cloud.StateDirectory, "buckets", uri["gs://".Length..]);
+        Assert.Equal(new FileInfo(file).Length, (long)body["sizeBytes"]!);
+        Assert.Equal(["lease", "snapshot", "export", "check", "manifest"], body["stages"]!.AsArray().Select(s => (string)s!["stage"]!));
+
+        var manifest = body["manifest"]!;
+        Assert.Equal("pre-deploy-export", (string?)manifest["kind"]);
+        Assert.Equal("abc123", (string?)manifest["trigger"]!["commitSha"]);
+        Assert.Equal(DemoDatabase.LatestMigration, (string?)manifest["snapshot"]!["migrationHead"]);
+        var expected = DemoDatabase.ExpectedRowCounts(DemoDatabaseOptions.Tiny);
+        foreach (var (table, rows) in expected)
+        {
+            Assert.Equal(rows, (long)manifest["snapshot"]!["rowCounts"]![table]!);
+        }
+        Assert.Equal(DemoDatabaseOptions.Tiny.Tenants, manifest["snapshot"]!["tenantIds"]!.AsArray().Count);
+        Assert.NotNull((string?)manifest["md5Hash"]);
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_calls_with_one_idempotency_key_make_one_export_and_get_the_same_answer()
+    {
+        var key = "deploy-" + Guid.NewGuid();
+        var calls = Enumerable.Range(0, 20).Select(_ => PostAsync("""{"instance":"prod","database":"crm","change":"concurrent-change"}""", key));
+        var answers = await Task.WhenAll(calls);
+
+        Assert.All(answers, a => Assert.True(a.Status == HttpStatusCode.OK, a.Body.ToJsonString()));
+        var uris = answers.Select(a => (string)a.Body["backupUri"]!).Distinct().ToList();
+        Assert.Single(uris);
+        Assert.Single(answers.Select(a => (string)a.Body["id"]!).Distinct());
+        Assert.Single(answers.Select(a => (string?)a.Body["manifestUri"]).Distinct());
+        var (_, operations) = await env.Cloud.SendAsync(HttpMethod.Get, env.Cloud.Api("operations?instance=prod"));
+        var exports = operations["items"]!.AsArray().Count(o => (string?)o!["exportContext"]?["uri"] == uris[0]);
+        Assert.Equal(1, exports);
+
+        // Asked again later with the same key: the same backup, no new export.
+        var (status, again, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"concurrent-change"}""", key);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(uris[0], (string?)again["backupUri"]);
+    }
+
+    [Fact]
+    public async Task Without_waiting_the_answer_is_202_with_a_status_url_that_reaches_the_result()
+    {
+        var (status, body, response) = await PostAsync("""{"instance":"prod","databases":["crm"],"change":"no-wait","commitSha":"def"}""", query: "?wait=false");
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var statusUrl = (string)body["statusUrl"]!;
+        Assert.Equal(statusUrl, response.Headers.Location?.ToString());
+        JsonObject result;
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        do
+        {
+            await Task.Delay(200);
+            using var poll = await env.Client.GetAsync(statusUrl);
+            result = JsonNode.Parse(await poll.Content.ReadAsStringAsync())!.AsObject();
+        }
+        while ((string?)result["status"] == "running" && DateTime.UtcNow < deadline);
+        Assert.Equal("succeeded", (string?)result["status"]);
+        Assert.Equal((string?)body["backupUri"], (string?)result["backupUri"]);
+    }
+
+    [Theory]
+    [InlineData("{\"instance\": \"prod\",", HttpStatusCode.BadRequest, "line")]
+    [InlineData("""{"database":"crm","change":"x"}""", HttpStatusCode.BadRequest, "'instance' is required")]
+    [InlineData("""{"instance":"prod","change":"x"}""", HttpStatusCode.BadRequest, "'database' is required")]
+    [InlineData("""{"instance":"prod","database":"crm"}""", HttpStatusCode.BadRequest, "'change' is required")]
+    [InlineData("""{"instance":"prod","database":"crm","change":"a/b"}""", HttpStatusCode.BadRequest, "may contain only lowercase letters")]
+    [InlineData("""{"instance":"prod","database":"crm","change":".."}""", HttpStatusCode.BadRequest, "may contain only lowercase letters")]
+    [InlineData("""{"instance":"prod","database":"crm","change":"has space"}""", HttpStatusCode.BadRequest, "may contain only lowercase letters")]
+    [InlineData("""{"instance":"prod","database":"crm","change":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""", HttpStatusCode.BadRequest, "200 characters")]
+    [InlineData("""{"instance":"prod","databases":["crm","other"],"change":"x"}""", HttpStatusCode.BadRequest, "exactly one database")]
+    [InlineData("""{"instance":"Not_An_Instance","database":"crm","change":"x"}""", HttpStatusCode.BadRequest, "Cloud SQL instance name")]
+    [InlineData("""{"instance":"nowhere","database":"crm","change":"x"}""", HttpStatusCode.NotFound, "'nowhere' does not exist")]
+    public async Task A_bad_request_answers_its_status_with_a_message_naming_the_problem(string json, HttpStatusCode expected, string message)
+    {
+        var (status, body, _) = await PostAsync(json);
+        Assert.Equal(expected, status);
+        Assert.Contains(message, (string?)body["error"]!["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Each_precondition_switched_off_in_the_local_cloud_gives_412_naming_it()
+    {
+        await env.Cloud.CreateInstanceAsync("guarded");
+        await env.Cloud.RunAsync(HttpMethod.Post, env.Cloud.Api("instances/guarded/databases"), """{"name":"crm"}""");
+        const string request = """{"instance":"guarded","database":"crm","change":"guarded-change"}""";
+
+        await AssertRefusedAsync(request, "backups.recent");
+        await env.TakeAutomatedBackupAsync("guarded");
+
+        await env.Cloud.RunAsync(HttpMethod.Patch, env.Cloud.Api("instances/guarded"), """{"settings":{"backupConfiguration":{"pointInTimeRecoveryEnabled":false}}}""");
+        await AssertRefusedAsync(request, "pitr.enabled");
+
+        await env.Cloud.RunAsync(HttpMethod.Patch, env.Cloud.Api("instances/guarded"), """{"settings":{"backupConfiguration":{"enabled":false}}}""");
+        await AssertRefusedAsync(request, "backups.enabled");
+
+        await env.Cloud.RunAsync(HttpMethod.Patch, env.Cloud.Api("instances/guarded"), """{"settings":{"activationPolicy":"NEVER"}}""");
+        await AssertRefusedAsync(request, "instance.runnable");
+    }
+
+    private async Task AssertRefusedAsync(string request, string precondition)
+    {
+        var (status, body, _) = await PostAsync(request);
+        Assert.True(status == HttpStatusCode.PreconditionFailed, body.ToJsonString());
+        var names = body["error"]!["preconditions"]!.AsArray().Select(p => (string)p!["name"]!).ToList();
+        Assert.Contains(precondition, names);
+        Assert.Contains($"[{precondition}]", (string?)body["error"]!["message"], StringComparison.Ordinal);
+    }
+}
