@@ -100,6 +100,22 @@ public sealed class ExportImportTests(ExportImportTests.DemoInstance demo) : ICl
     }
 
     [Fact]
+    public async Task A_truncated_gzip_export_fails_its_import_instead_of_loading_half_a_dump()
+    {
+        await _client.WaitForOperationAsync(await _client.ExportAsync("crm", new ExportContext { FileType = "SQL", Uri = "gs://round-trip/cut/crm.sql.gz", Databases = ["crm"] }));
+        var path = Path.Combine(cloud.StateDirectory, "buckets", "round-trip", "cut", "crm.sql.gz");
+        var bytes = await File.ReadAllBytesAsync(path);
+        await File.WriteAllBytesAsync(path, bytes[..(bytes.Length / 2)]);
+        var target = "cut_" + Guid.NewGuid().ToString("N")[..8];
+        await _client.WaitForOperationAsync(await _client.InsertDatabaseAsync("crm", new Database { Name = target }));
+
+        var operation = await _client.ImportAsync("crm", new ImportContext { FileType = "SQL", Uri = "gs://round-trip/cut/crm.sql.gz", Database = target });
+        var failure = await Assert.ThrowsAsync<CloudSqlOperationFailedException>(() => _client.WaitForOperationAsync(operation));
+        Assert.Contains("gzip", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("unexpected end of file", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_failing_import_ends_its_operation_with_the_error_text_of_psql()
     {
         var bucket = Path.Combine(cloud.StateDirectory, "buckets", "round-trip", "broken");

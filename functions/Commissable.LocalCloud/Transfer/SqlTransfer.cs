@@ -148,10 +148,6 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         {
             throw new OperationFailedException("ERROR_RDBMS", $"The import failed: {error.ErrorOutput.Trim()}");
         }
-        catch (InvalidDataException error)
-        {
-            throw new OperationFailedException("ERROR_RDBMS", $"The import failed: the file is not valid gzip ({error.Message}).");
-        }
     }
 
     private ExternalProcess Restore(List<string> connection, Dictionary<string, string> environment, string source, int threads, bool clean, bool ifExists)
@@ -197,39 +193,59 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         }
     }
 
+    /// <summary>
+    /// Streams the file into psql. Compressed files go through <c>gzip -dc</c>, not GZipStream:
+    /// .NET's decoder ends quietly at a cut-off stream, while gzip reports a truncated or corrupt
+    /// file, so the import fails as Cloud SQL's does instead of loading half a dump as a success.
+    /// </summary>
     private async Task PipeIntoPsqlAsync(List<string> connection, Dictionary<string, string> environment, string source, bool compressed, CancellationToken cancellationToken)
     {
         var arguments = new List<string>(connection) { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-" };
-        using var process = Tool("psql", arguments, environment).Start(redirectStdout: true, redirectStdin: true);
-        var stderr = ExternalProcess.ReadTailAsync(process.StandardError, cancellationToken);
-        var stdout = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, cancellationToken);
+        using var psql = Tool("psql", arguments, environment).Start(redirectStdout: true, redirectStdin: true);
+        using var gunzip = compressed ? new ExternalProcess { FileName = "gzip", Arguments = ["-dc", "--", source] }.Start(redirectStdout: true) : null;
+        var psqlErrors = ExternalProcess.ReadTailAsync(psql.StandardError, cancellationToken);
+        var gunzipErrors = gunzip is null ? Task.FromResult("") : ExternalProcess.ReadTailAsync(gunzip.StandardError, cancellationToken);
+        var stdout = psql.StandardOutput.BaseStream.CopyToAsync(Stream.Null, cancellationToken);
         try
         {
-            await using (var file = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan))
-            await using (var input = compressed ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file)
+            await using (var input = gunzip is null
+                ? new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan)
+                : gunzip.StandardOutput.BaseStream)
             {
                 try
                 {
-                    await input.CopyToAsync(process.StandardInput.BaseStream, 1 << 20, cancellationToken).ConfigureAwait(false);
-                    process.StandardInput.Close();
+                    await input.CopyToAsync(psql.StandardInput.BaseStream, 1 << 20, cancellationToken).ConfigureAwait(false);
                 }
-                catch (IOException) when (process.HasExited)
+                catch (IOException) when (psql.HasExited)
                 {
                     // psql stopped reading (ON_ERROR_STOP); its exit code and message say why.
                 }
             }
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            if (gunzip is not null)
+            {
+                await gunzip.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+                if (gunzip.ExitCode != 0)
+                {
+                    // A damaged file never counts as imported. What psql applied before the damage
+                    // stays (statements commit one by one), as with Cloud SQL's own import.
+                    ExternalProcess.TryKill(psql);
+                    throw new ExternalProcessException("gzip", gunzip.ExitCode, await gunzipErrors.ConfigureAwait(false));
+                }
+            }
+            psql.StandardInput.Close();
+            await psql.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
             await stdout.ConfigureAwait(false);
         }
-        catch (Exception) when (!process.HasExited)
+        catch (Exception) when (!psql.HasExited || gunzip is { HasExited: false })
         {
-            ExternalProcess.TryKill(process);
+            ExternalProcess.TryKill(psql);
+            if (gunzip is not null) ExternalProcess.TryKill(gunzip);
             throw;
         }
-        var errors = await stderr.ConfigureAwait(false);
-        if (process.ExitCode != 0)
+        var errors = await psqlErrors.ConfigureAwait(false);
+        if (psql.ExitCode != 0)
         {
-            throw new ExternalProcessException("psql", process.ExitCode, errors);
+            throw new ExternalProcessException("psql", psql.ExitCode, errors);
         }
     }
 
