@@ -6,9 +6,12 @@ using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Google.Storage;
 using Commissable.Backup.Postgres.Verification;
+using Commissable.Functions.Catalog;
 using Commissable.Functions.Export;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
+using Commissable.Functions.Retention;
+using Commissable.Functions.Verify;
 using Commissable.LocalCloud.Storage;
 using Google.Cloud.Storage.V1;
 
@@ -65,6 +68,13 @@ public static class BackupFunctions
         });
         services.AddSingleton<PreDeployExporter>();
         services.AddHttpFunction<PreDeployExportFunction>(FunctionNames.PreDeployExport);
+        services.AddHttpFunction<RetentionSweeperFunction>(FunctionNames.RetentionSweeper);
+        services.AddHttpFunction<CatalogFunction>(FunctionNames.Catalog);
+        Completion.CompletionRegistration.AddBackupCompletionFunctions(services); // on-backup-completed + on-backup-audited
+        // restore-verify reads the scratch database with the inspector's login.
+        services.AddSingleton(sp => (PostgresDatabaseInspector)sp.GetRequiredService<IDatabaseInspector>());
+        services.AddSingleton<RestoreVerifier>();
+        services.AddHttpFunction<RestoreVerifyFunction>(FunctionNames.RestoreVerify);
         return services;
     }
 }

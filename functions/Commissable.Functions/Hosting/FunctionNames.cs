@@ -14,6 +14,9 @@ public static class FunctionNames
     public const string OnBackupCompleted = "on-backup-completed";
 
     /// <summary>HTTP: restores a backup into a scratch database and runs the smoke checks.</summary>
+    /// <summary>Cloud Audit Log entries of Cloud SQL exports and backup runs (the twin of <see cref="OnBackupCompleted"/>).</summary>
+    public const string OnBackupAudited = "on-backup-audited";
+
     public const string RestoreVerify = "restore-verify";
 
     /// <summary>HTTP: applies the retention policy to exports and on-demand backups.</summary>
@@ -23,5 +26,5 @@ public static class FunctionNames
     public const string Catalog = "catalog";
 
     /// <summary>Every name above.</summary>
-    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, RestoreVerify, RetentionSweeper, Catalog];
+    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, OnBackupAudited, RestoreVerify, RetentionSweeper, Catalog];
 }

@@ -21,6 +21,7 @@ public sealed class PreDeployEnvironment : IAsyncLifetime
     public LocalCloudFixture Cloud { get; } = new();
     public HttpClient Client { get; private set; } = null!;
     public TestLogSink Logs { get; } = new();
+    public SecretScan Secrets { get; } = new();
 
     public async Task InitializeAsync()
     {
@@ -51,8 +52,7 @@ public sealed class PreDeployEnvironment : IAsyncLifetime
         builder.Services.AddBackupFunctions(FunctionSettings.Load(environment), environment);
         _app = FunctionHost.Build(builder);
         await _app.StartAsync();
-        Client = _app.GetTestClient();
-        Client.Timeout = TimeSpan.FromMinutes(5);
+        Client = new HttpClient(Secrets.Recorder(_app.GetTestServer().CreateHandler())) { BaseAddress = new Uri("http://localhost/"), Timeout = TimeSpan.FromMinutes(5) };
     }
 
     public Task TakeAutomatedBackupAsync(string instance) =>
@@ -60,6 +60,8 @@ public sealed class PreDeployEnvironment : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Nothing the functions logged or answered may hold the database password or the API token.
+        Secrets.AssertClean(Logs.Lines, ["root-pw", Cloud.Token]);
         Client.Dispose();
         if (_app is not null)
         {

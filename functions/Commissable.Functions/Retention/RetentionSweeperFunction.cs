@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Retention;
+using Commissable.Backup.Core.Storage;
+using Commissable.Functions.Hosting;
+using Commissable.Functions.Hosting.Logging;
+
+namespace Commissable.Functions.Retention;
+
+/// <summary>
+/// <c>retention-sweeper</c>: Cloud Scheduler POSTs daily. Scans the catalog, asks the pure
+/// <see cref="RetentionPlanner"/> for a plan and, only with <c>"apply": true</c>, carries it out.
+/// A dry run (the default, also for an empty body) answers and logs what would be deleted.
+/// </summary>
+internal sealed class RetentionSweeperFunction(
+    BackupCatalog catalog,
+    IBackupStore store,
+    ICloudSqlAdmin cloudSql,
+    TimeProvider clock,
+    ILogger<RetentionSweeperFunction> logger) : IHttpFunction
+{
+    private static readonly EventId SweepCompleted = new(40, "retention.sweep.completed");
+    private static readonly EventId BackupDeleted = new(41, "retention.backup.deleted");
+    private static readonly EventId BackupDeleteFailed = new(42, "retention.backup.delete_failed");
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method))
+        {
+            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST to run the sweeper: an empty body or {\"apply\": false, \"policy\": {...}} is a dry run; {\"apply\": true} deletes.");
+        }
+        var request = await ReadRequestAsync(context).ConfigureAwait(false);
+        var overrides = request.Policy ?? new RetentionPolicyOverrides();
+        if (overrides.Problems() is { Count: > 0 } problems)
+        {
+            throw FunctionException.BadRequest(string.Join(" ", problems));
+        }
+        var policy = overrides.ApplyTo(new RetentionPolicy { Prefix = catalog.Prefix });
+        if (policy.Problems() is { Count: > 0 } policyProblems)
+        {
+            throw FunctionException.BadRequest("The retention policy is not valid: " + string.Join(" ", policyProblems));
+        }
+        var apply = request.Apply ?? false;
+        var cancellationToken = context.RequestAborted;
+
+        var listing = await catalog.ScanAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        RetentionCandidates scanned;
+        try
+        {
+            scanned = await RetentionCandidates.BuildAsync(listing, cloudSql, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus is 409 or 429 or >= 500)
+        {
+            throw FunctionException.Unavailable($"Cloud SQL did not list the backup runs: {error.ApiMessage}", TimeSpan.FromSeconds(60));
+        }
+        var plan = RetentionPlanner.Plan(policy, clock.GetUtcNow(), scanned.Candidates);
+
+        var executor = new RetentionExecutor(store, cloudSql);
+        var outcomes = new List<DeletionOutcome>();
+        foreach (var decision in plan.Deletions)
+        {
+            if (!apply)
+            {
+                outcomes.Add(RetentionExecutor.Planned(decision));
+                continue;
+            }
+            var outcome = await executor.DeleteAsync(decision, scanned, cancellationToken).ConfigureAwait(false);
+            outcomes.Add(outcome);
+            if (outcome.Status == DeletionStatus.Deleted)
+            {
+                logger.LogNotice(BackupDeleted, "retention.backup.deleted {BackupUri} {ReasonCode} {Steps}",
+                    $"gs://{store.Bucket}/{decision.Name}", decision.Reason.Code, outcome.Steps.Count);
+            }
+            else
+            {
+                logger.LogWarning(BackupDeleteFailed, "retention.backup.delete_failed {BackupUri} {Outcome} {Error}",
+                    $"gs://{store.Bucket}/{decision.Name}", outcome.Status.ToString(), outcome.Error);
+            }
+        }
+
+        var report = RetentionReport.Create(apply, plan, outcomes);
+        LogCompleted(plan, report);
+        await context.WriteJsonAsync(report).ConfigureAwait(false);
+    }
+
+    private void LogCompleted(RetentionPlan plan, RetentionReport report)
+    {
+        const string Template = "retention.sweep.completed {DryRun} {CatalogEntries} {Kept} {Deleted} {Failed} {Skipped} {Orphans} {Refused} {Summary}";
+        var s = report.Summary;
+        object?[] args = [report.DryRun, s.CatalogEntries, s.Kept, s.Deleted, s.Failed, s.Skipped, s.Orphans, plan.Refusal is not null, s.Text];
+        // A refusal or a backup left half-done needs a human: WARNING; a clean run is NOTICE.
+        if (plan.Refusal is not null || s.Failed > 0 || s.Skipped > 0)
+        {
+#pragma warning disable CA2254 // One constant template, logged at two levels.
+            logger.LogWarning(SweepCompleted, Template, args);
+#pragma warning restore CA2254
+            return;
+        }
+        logger.LogNotice(SweepCompleted, Template, args);
+    }
+
+    /// <summary>The body is optional: an empty one (Cloud Scheduler's default) is a dry run with the default policy.</summary>
+    private static async Task<RetentionSweepRequest> ReadRequestAsync(HttpContext context)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
+        var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
+        if (bytes.Span.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            return new RetentionSweepRequest();
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<RetentionSweepRequest>(bytes.Span, FunctionJson.Options) ?? new RetentionSweepRequest();
+        }
+        catch (JsonException e)
+        {
+            throw new FunctionException(400, "INVALID_ARGUMENT",
+                $"The request body is not a valid retention request ({{\"apply\": bool, \"policy\": {{maxAgeDays, preDeployMaxAgeDays, keepLastPreDeploy, keepWeekly, keepMonthly, minimumAgeHours, maxDeleteShare, deleteOrphans}}}}): {FunctionJson.Describe(e)}.",
+                null, e);
+        }
+    }
+}

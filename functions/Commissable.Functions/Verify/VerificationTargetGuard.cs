@@ -1,0 +1,63 @@
+using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.CloudSql;
+
+namespace Commissable.Functions.Verify;
+
+/// <summary>
+/// The safety rail of restore verification: a scratch database is created, filled and dropped on
+/// the verification instance, so that instance must never be one holding production data. Each
+/// rule has a stable name; any failed rule refuses the verification (412) before anything is created.
+/// </summary>
+internal static class VerificationTargetGuard
+{
+    /// <summary>The verification instance is not the backup's source instance.</summary>
+    public const string NotSource = "target.not-source";
+
+    /// <summary>The verification instance is not listed in <c>PRODUCTION_INSTANCES</c>.</summary>
+    public const string NotListedProduction = "target.not-production-instance";
+
+    /// <summary>The verification instance's <c>settings.userLabels</c> do not mark it production.</summary>
+    public const string NotLabelledProduction = "target.not-production-labelled";
+
+    /// <summary>Labels (key, values) that mark an instance as production, compared case-insensitively.</summary>
+    private static readonly (string Key, string[] Values)[] ProductionLabels =
+    [
+        ("env", ["prod", "production"]),
+        ("environment", ["prod", "production"]),
+        ("production", ["true"]),
+    ];
+
+    /// <summary>The rules decided by the name alone (checked before the instance is even read); empty when none fails.</summary>
+    public static IReadOnlyList<CheckResult> NameFailures(string targetName, BackupManifest manifest, IReadOnlySet<string> productionInstances)
+    {
+        var failures = new List<CheckResult>();
+        if (string.Equals(targetName, manifest.SourceInstance, StringComparison.Ordinal))
+        {
+            failures.Add(new(NotSource, false, $"the verification instance '{targetName}' is the backup's source instance; restore into a separate scratch instance"));
+        }
+        if (productionInstances.Contains(targetName))
+        {
+            failures.Add(new(NotListedProduction, false, $"the verification instance '{targetName}' is listed in PRODUCTION_INSTANCES; verification never restores into production"));
+        }
+        return failures;
+    }
+
+    /// <summary>The rule decided by the instance's labels; empty when it does not mark production.</summary>
+    public static IReadOnlyList<CheckResult> LabelFailures(DatabaseInstance target, string targetName)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var failures = new List<CheckResult>();
+        var labels = target.Settings?.UserLabels ?? new Dictionary<string, string>();
+        var marked = labels
+            .Where(l => ProductionLabels.Any(p => string.Equals(p.Key, l.Key, StringComparison.OrdinalIgnoreCase)
+                && p.Values.Contains(l.Value.Trim(), StringComparer.OrdinalIgnoreCase)))
+            .Select(l => $"{l.Key}={l.Value}")
+            .ToList();
+        if (marked.Count > 0)
+        {
+            failures.Add(new(NotLabelledProduction, false,
+                $"the verification instance '{targetName}' is labelled as production ({string.Join(", ", marked)} in settings.userLabels); verification never restores into production"));
+        }
+        return failures;
+    }
+}

@@ -1,0 +1,448 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.Storage;
+using Commissable.Functions.Completion;
+using Commissable.Functions.Tests.Hosting;
+
+namespace Commissable.Functions.Tests.Completion;
+
+/// <summary>on-backup-completed and on-backup-audited through the real host, against the local cloud and the local bucket.</summary>
+public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFixture<CompletionEnvironment>
+{
+    private const string Prefix = "backups";
+    private static int _minutes;
+
+    [Fact]
+    public async Task A_finalized_scheduled_export_is_recorded_once_with_the_objects_size_checksums_and_times()
+    {
+        var name = NewName();
+        var stored = await WriteObjectAsync(name);
+
+        var status = await SendStorageAsync(ObjectData(stored));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(1, await CountManifestsAsync(name));
+        var manifest = await ManifestAsync(name);
+        Assert.Equal("scheduled-export", manifest.Kind);
+        Assert.Equal($"gs://{CompletionEnvironment.Bucket}/{name}", manifest.Uri);
+        Assert.Equal("prod", manifest.SourceInstance);
+        Assert.Equal("SQL_GZIP", manifest.Format);
+        Assert.Equal(stored.Size, manifest.SizeBytes);
+        Assert.Equal(stored.Md5Hash, manifest.Md5Hash);
+        Assert.Equal(stored.Crc32c, manifest.Crc32c);
+        Assert.Equal(stored.Generation, manifest.Generation);
+        Assert.Equal(stored.Updated, manifest.EndTime);
+
+        var line = Assert.Single(CompletedLines(manifest.Uri));
+        Assert.Equal("NOTICE", line.GetProperty("severity").GetString());
+        Assert.True(line.GetProperty("newlyRecorded").GetBoolean());
+        Assert.Equal("succeeded", line.GetProperty("outcome").GetString());
+        Assert.Equal("prod", line.GetProperty("instance").GetString());
+        Assert.Equal("scheduled-export", line.GetProperty("kind").GetString());
+        Assert.True(line.TryGetProperty("startTime", out _));
+        Assert.True(line.TryGetProperty("endTime", out _));
+    }
+
+    [Fact]
+    public async Task The_same_event_twice_leaves_one_manifest_and_the_second_says_already_known()
+    {
+        var name = NewName();
+        var data = ObjectData(await WriteObjectAsync(name));
+
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(data));
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(data));
+
+        Assert.Equal(1, await CountManifestsAsync(name));
+        var lines = CompletedLines($"gs://{CompletionEnvironment.Bucket}/{name}");
+        Assert.Equal(2, lines.Count);
+        Assert.True(lines[0].GetProperty("newlyRecorded").GetBoolean());
+        Assert.False(lines[1].GetProperty("newlyRecorded").GetBoolean());
+        Assert.Equal("INFO", lines[1].GetProperty("severity").GetString());
+    }
+
+    [Fact]
+    public async Task The_audit_twin_before_the_storage_event_leaves_one_manifest_from_the_export()
+    {
+        var name = NewName();
+        var data = ObjectData(await WriteObjectAsync(name));
+        var uri = $"gs://{CompletionEnvironment.Bucket}/{name}";
+
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(ExportEntry(uri, "op-before")));
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(data));
+
+        Assert.Equal(1, await CountManifestsAsync(name));
+        var manifest = await ManifestAsync(name);
+        Assert.Equal("op-before", manifest.OperationName);
+        Assert.Equal(["crm"], manifest.Databases);
+        Assert.Equal(DateTimeOffset.Parse("2026-11-25T02:00:05Z", CultureInfo.InvariantCulture), manifest.StartTime);
+        Assert.Equal([true, false], CompletedLines(uri).Select(l => l.GetProperty("newlyRecorded").GetBoolean()));
+    }
+
+    [Fact]
+    public async Task The_audit_twin_after_the_storage_event_leaves_one_manifest_and_says_already_known()
+    {
+        var name = NewName();
+        var data = ObjectData(await WriteObjectAsync(name));
+        var uri = $"gs://{CompletionEnvironment.Bucket}/{name}";
+
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(data));
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(ExportEntry(uri, "op-after")));
+
+        Assert.Equal(1, await CountManifestsAsync(name));
+        Assert.Null((await ManifestAsync(name)).OperationName);
+        Assert.Equal([true, false], CompletedLines(uri).Select(l => l.GetProperty("newlyRecorded").GetBoolean()));
+    }
+
+    [Theory]
+    [InlineData("elsewhere/prod/prod/backup_20261125_0200_prod_scheduled.sql.gz", "outside the backup prefix")]
+    [InlineData("backups/prod/prod/backup_20261125_0200_prod_scheduled.sql.gz.manifest.json", "catalog side object")]
+    [InlineData("backups/prod/prod/backup_20261125_0200_prod_scheduled.sql.gz.verifications/20261125T030000Z-1.json", "catalog side object")]
+    [InlineData("backups/prod/prod/backup_20261125_0200_prod_scheduled.sql.gz.holds/abc.json", "catalog side object")]
+    [InlineData("backups/.requests/0123456789abcdef0123456789abcdef.json", "catalog side object")]
+    [InlineData("backups/.leases/prod.json", "catalog side object")]
+    [InlineData("backups/prod/prod/backup_20261125_0200_prod_before_add-index.sql.gz", "pre-deploy export")]
+    [InlineData("backups/prod/prod/notes.txt", "not named as a backup")]
+    public async Task An_object_that_is_not_a_scheduled_backup_is_acknowledged_and_nothing_is_recorded(string objectName, string reason)
+    {
+        await WriteObjectAsync(objectName, ifAbsent: true);
+        var before = await CountManifestsAsync(Prefix + "/");
+
+        var status = await SendStorageAsync(ObjectData(objectName));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(before, await CountManifestsAsync(Prefix + "/"));
+        Assert.Contains(env.Logs.WithEvent("backup.event.ignored"),
+            l => l.GetProperty("subject").GetString() == objectName && l.GetProperty("reason").GetString()!.Contains(reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_object_in_another_bucket_is_acknowledged_and_nothing_is_recorded()
+    {
+        var name = NewName();
+        var status = await SendStorageAsync(ObjectData(name, bucket: "someone-elses-bucket"));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(0, await CountManifestsAsync(name));
+        Assert.Contains(env.Logs.WithEvent("backup.event.ignored"), l => l.GetProperty("subject").GetString() == name);
+    }
+
+    [Fact]
+    public async Task A_storage_event_of_another_type_is_acknowledged_and_ignored()
+    {
+        var name = NewName();
+        var data = ObjectData(await WriteObjectAsync(name));
+
+        var status = await SendStorageAsync(data, type: "google.cloud.storage.object.v1.deleted");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(0, await CountManifestsAsync(name));
+        Assert.Contains(env.Logs.WithEvent("backup.event.ignored"),
+            l => l.GetProperty("subject").GetString() == name && l.GetProperty("reason").GetString()!.Contains("is not google.cloud.storage.object.v1.finalized", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_directory_format_export_is_recorded_as_the_directory_when_its_toc_arrives()
+    {
+        var name = NewName(extension: "");
+        var data = await WriteObjectAsync(name + "/3001.dat.gz", content: "rows");
+        var toc = await WriteObjectAsync(name + "/toc.dat", content: "table of contents");
+
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(data)));
+        Assert.Equal(0, await CountManifestsAsync(name));
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(toc)));
+
+        var manifest = await ManifestAsync(name);
+        Assert.Equal($"gs://{CompletionEnvironment.Bucket}/{name}", manifest.Uri);
+        Assert.Equal("DIRECTORY", manifest.Format);
+        Assert.Equal(data.Size + toc.Size, manifest.SizeBytes);
+    }
+
+    [Fact]
+    public async Task A_failed_export_logs_backup_failed_at_error_and_records_nothing()
+    {
+        var name = NewName();
+        var uri = $"gs://{CompletionEnvironment.Bucket}/{name}";
+
+        var status = await SendAuditAsync(ExportEntry(uri, "op-failed", failed: true));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(0, await CountManifestsAsync(name));
+        var line = Assert.Single(env.Logs.WithEvent("backup.failed"), l => l.GetProperty("backupUri").GetString() == uri);
+        Assert.Equal("ERROR", line.GetProperty("severity").GetString());
+        Assert.Equal("failed", line.GetProperty("outcome").GetString());
+        Assert.Equal("prod", line.GetProperty("instance").GetString());
+        Assert.Equal("2026-11-25T02:00:05.0000000Z", line.GetProperty("startTime").GetString());
+        Assert.Equal("2026-11-25T02:03:00.0000000Z", line.GetProperty("endTime").GetString());
+        Assert.Contains("pg_dump exited with 1", line.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.False(line.GetProperty("newlyRecorded").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_audit_entry_before_the_operations_last_is_acknowledged_and_ignored()
+    {
+        var name = NewName();
+        await WriteObjectAsync(name);
+        var entry = ExportEntry($"gs://{CompletionEnvironment.Bucket}/{name}", "op-first");
+        entry["operation"] = new JsonObject { ["id"] = "op-first", ["producer"] = "cloudsql.googleapis.com", ["first"] = true };
+
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
+        Assert.Equal(0, await CountManifestsAsync(name));
+        Assert.Contains(env.Logs.WithEvent("backup.event.ignored"), l => l.GetProperty("reason").GetString()!.Contains("op-first", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_audit_entry_of_another_method_is_acknowledged_and_ignored()
+    {
+        var entry = ExportEntry($"gs://{CompletionEnvironment.Bucket}/{NewName()}", "op-restart");
+        entry["protoPayload"]!["methodName"] = "cloudsql.instances.restart";
+
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
+        Assert.Contains(env.Logs.WithEvent("backup.event.ignored"), l => l.GetProperty("subject").GetString() == "cloudsql.instances.restart");
+    }
+
+    [Fact]
+    public async Task A_finished_on_demand_backup_run_is_recorded_with_the_runs_times_read_from_cloud_sql()
+    {
+        var operation = await env.Cloud.RunAsync(HttpMethod.Post, env.Cloud.Api("instances/prod/backupRuns"), """{"description":"before the import"}""");
+        var id = (string)operation["backupContext"]!["backupId"]!;
+        var (_, run) = await env.Cloud.SendAsync(HttpMethod.Get, env.Cloud.Api($"instances/prod/backupRuns/{id}"));
+        Assert.Equal("SUCCESSFUL", (string?)run["status"]);
+        var start = DateTimeOffset.Parse((string)run["startTime"]!, CultureInfo.InvariantCulture);
+        var end = DateTimeOffset.Parse((string)run["endTime"]!, CultureInfo.InvariantCulture);
+
+        var entry = BackupRunEntry((string)operation["name"]!, id);
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
+        // The twin entry names only the operation: the run is found through it.
+        var onlyOperation = BackupRunEntry((string)operation["name"]!, id);
+        onlyOperation["protoPayload"]!["response"]!.AsObject().Remove("backupContext");
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(onlyOperation));
+
+        var name = string.Create(CultureInfo.InvariantCulture, $"{Prefix}/prod/prod/backup_{start.UtcDateTime:yyyyMMdd_HHmm}_prod_on-demand-run-{id}");
+        Assert.Equal(1, await CountManifestsAsync(name));
+        var manifest = await ManifestAsync(name);
+        Assert.Equal("on-demand-backup-run", manifest.Kind);
+        Assert.Equal(long.Parse(id, CultureInfo.InvariantCulture), manifest.BackupRunId);
+        Assert.Equal((string?)run["selfLink"], manifest.Uri);
+        Assert.Equal(start, manifest.StartTime);
+        Assert.Equal(end, manifest.EndTime);
+        Assert.Equal("BASE_BACKUP", manifest.Format);
+        Assert.Equal((string)operation["name"]!, manifest.OperationName);
+        Assert.Equal([true, false], CompletedLines(manifest.Uri).Select(l => l.GetProperty("newlyRecorded").GetBoolean()));
+    }
+
+    [Fact]
+    public async Task A_finished_automated_backup_run_is_recorded_as_an_automated_run()
+    {
+        var operation = await env.Cloud.RunAsync(HttpMethod.Post, $"localcloud/v1/projects/{env.Cloud.Project}/instances/prod/automatedBackup");
+        var id = (string)operation["backupContext"]!["backupId"]!;
+        var (_, run) = await env.Cloud.SendAsync(HttpMethod.Get, env.Cloud.Api($"instances/prod/backupRuns/{id}"));
+        var start = DateTimeOffset.Parse((string)run["startTime"]!, CultureInfo.InvariantCulture);
+
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(BackupRunEntry((string)operation["name"]!, id)));
+
+        var manifest = await ManifestAsync(string.Create(CultureInfo.InvariantCulture, $"{Prefix}/prod/prod/backup_{start.UtcDateTime:yyyyMMdd_HHmm}_prod_automated-run-{id}"));
+        Assert.Equal("automated-backup-run", manifest.Kind);
+        Assert.Equal(start, manifest.StartTime);
+    }
+
+    [Fact]
+    public async Task A_failed_backup_run_logs_backup_failed_at_error_and_records_nothing()
+    {
+        var before = await CountManifestsAsync(Prefix + "/");
+        var entry = BackupRunEntry("op-run-failed", "999999");
+        entry["protoPayload"]!["status"] = new JsonObject { ["code"] = 13, ["message"] = "The backup run failed: disk full" };
+
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
+
+        Assert.Equal(before, await CountManifestsAsync(Prefix + "/"));
+        var line = Assert.Single(env.Logs.WithEvent("backup.failed"), l => l.GetProperty("backupUri").GetString()!.EndsWith("/backupRuns/999999", StringComparison.Ordinal));
+        Assert.Equal("ERROR", line.GetProperty("severity").GetString());
+        Assert.Contains("disk full", line.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private static string NewName(string label = "scheduled", string extension = ".sql.gz")
+    {
+        var time = new DateTime(2026, 11, 25, 2, 0, 0, DateTimeKind.Utc).AddMinutes(Interlocked.Increment(ref _minutes));
+        return string.Create(CultureInfo.InvariantCulture, $"{Prefix}/prod/prod/backup_{time:yyyyMMdd_HHmm}_prod_{label}{extension}");
+    }
+
+    private async Task<StoredObject> WriteObjectAsync(string name, string content = "-- a dump", bool ifAbsent = false)
+    {
+        if (ifAbsent && await env.Store.GetAsync(name) is { } existing)
+        {
+            return existing;
+        }
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(content));
+        return await env.Store.WriteAsync(name, stream, "application/octet-stream", ifGenerationMatch: 0);
+    }
+
+    private static string ObjectData(StoredObject stored) => new JsonObject
+    {
+        ["kind"] = "storage#object",
+        ["id"] = $"{stored.Bucket}/{stored.Name}/{stored.Generation}",
+        ["bucket"] = stored.Bucket,
+        ["name"] = stored.Name,
+        ["generation"] = stored.Generation.ToString(CultureInfo.InvariantCulture),
+        ["metageneration"] = "1",
+        ["size"] = stored.Size.ToString(CultureInfo.InvariantCulture),
+        ["md5Hash"] = stored.Md5Hash,
+        ["crc32c"] = stored.Crc32c,
+        ["contentType"] = stored.ContentType,
+        ["storageClass"] = "STANDARD",
+        ["timeCreated"] = stored.Updated.ToString("O", CultureInfo.InvariantCulture),
+        ["updated"] = stored.Updated.ToString("O", CultureInfo.InvariantCulture),
+    }.ToJsonString();
+
+    private static string ObjectData(string name, string bucket = CompletionEnvironment.Bucket) => new JsonObject
+    {
+        ["kind"] = "storage#object",
+        ["bucket"] = bucket,
+        ["name"] = name,
+        ["generation"] = "1764036000000001",
+        ["size"] = "9",
+        ["timeCreated"] = "2026-11-25T02:10:00Z",
+        ["updated"] = "2026-11-25T02:10:00Z",
+    }.ToJsonString();
+
+    private static JsonObject ExportEntry(string uri, string operation, bool failed = false)
+    {
+        var response = new JsonObject
+        {
+            ["@type"] = "type.googleapis.com/google.cloud.sql.v1beta4.Operation",
+            ["kind"] = "sql#operation",
+            ["name"] = operation,
+            ["operationType"] = "EXPORT",
+            ["status"] = "DONE",
+            ["targetId"] = "prod",
+            ["targetProject"] = "test-project",
+            ["insertTime"] = "2026-11-25T02:00:01Z",
+            ["startTime"] = "2026-11-25T02:00:05Z",
+            ["endTime"] = "2026-11-25T02:03:00Z",
+        };
+        if (failed)
+        {
+            response["error"] = new JsonObject
+            {
+                ["kind"] = "sql#operationErrors",
+                ["errors"] = new JsonArray(new JsonObject { ["kind"] = "sql#operationError", ["code"] = "INTERNAL_ERROR", ["message"] = "pg_dump exited with 1" }),
+            };
+        }
+        var entry = AuditEntry("cloudsql.instances.export", operation,
+            new JsonObject
+            {
+                ["@type"] = "type.googleapis.com/google.cloud.sql.v1beta4.SqlInstancesExportRequest",
+                ["instance"] = "prod",
+                ["project"] = "test-project",
+                ["body"] = new JsonObject
+                {
+                    ["exportContext"] = new JsonObject { ["kind"] = "sql#exportContext", ["uri"] = uri, ["databases"] = new JsonArray("crm"), ["fileType"] = "SQL" },
+                },
+            },
+            response);
+        if (failed)
+        {
+            entry["severity"] = "ERROR";
+            entry["protoPayload"]!["status"] = new JsonObject { ["code"] = 13, ["message"] = "pg_dump exited with 1" };
+        }
+        return entry;
+    }
+
+    private static JsonObject BackupRunEntry(string operation, string id) => AuditEntry("cloudsql.backupRuns.create", operation,
+        new JsonObject
+        {
+            ["@type"] = "type.googleapis.com/google.cloud.sql.v1beta4.SqlBackupRunsInsertRequest",
+            ["instance"] = "prod",
+            ["project"] = "test-project",
+            ["body"] = new JsonObject { ["kind"] = "sql#backupRun", ["description"] = "before the import" },
+        },
+        new JsonObject
+        {
+            ["@type"] = "type.googleapis.com/google.cloud.sql.v1beta4.Operation",
+            ["kind"] = "sql#operation",
+            ["name"] = operation,
+            ["operationType"] = "BACKUP_VOLUME",
+            ["status"] = "DONE",
+            ["backupContext"] = new JsonObject { ["kind"] = "sql#backupContext", ["backupId"] = id },
+        });
+
+    /// <summary>The last entry of a Cloud SQL operation, in the shape of the audit-log sample in contracts/cloudevents.</summary>
+    private static JsonObject AuditEntry(string method, string operation, JsonObject request, JsonObject response) => new()
+    {
+        ["insertId"] = Guid.NewGuid().ToString("N")[..10],
+        ["logName"] = "projects/test-project/logs/cloudaudit.googleapis.com%2Factivity",
+        ["operation"] = new JsonObject { ["id"] = operation, ["producer"] = "cloudsql.googleapis.com", ["last"] = true },
+        ["protoPayload"] = new JsonObject
+        {
+            ["@type"] = "type.googleapis.com/google.cloud.audit.AuditLog",
+            ["authenticationInfo"] = new JsonObject { ["principalEmail"] = "scheduler@test-project.iam.gserviceaccount.com" },
+            ["authorizationInfo"] = new JsonArray(new JsonObject { ["granted"] = true, ["permission"] = method, ["resource"] = "instances/prod" }),
+            ["methodName"] = method,
+            ["request"] = request,
+            ["requestMetadata"] = new JsonObject { ["callerIp"] = "192.168.0.1", ["callerSuppliedUserAgent"] = "google-cloud-sdk" },
+            ["resourceName"] = "projects/test-project/instances/prod",
+            ["response"] = response,
+            ["serviceName"] = "cloudsql.googleapis.com",
+            ["status"] = new JsonObject(),
+        },
+        ["receiveTimestamp"] = "2026-11-25T02:03:01.5Z",
+        ["resource"] = new JsonObject
+        {
+            ["type"] = "cloudsql_database",
+            ["labels"] = new JsonObject { ["project_id"] = "test-project", ["database_id"] = "test-project:prod", ["region"] = "us-central1" },
+        },
+        ["severity"] = "NOTICE",
+        ["timestamp"] = "2026-11-25T02:03:01Z",
+    };
+
+    private async Task<HttpStatusCode> SendStorageAsync(string data, string type = CompletionNames.StorageFinalized)
+    {
+        var name = JsonNode.Parse(data)!["name"]!.GetValue<string>();
+        using var request = CloudEventRequests.Binary(data, "/on-backup-completed", type, headers: new Dictionary<string, string?>
+        {
+            ["ce-id"] = Guid.NewGuid().ToString(),
+            ["ce-source"] = $"//storage.googleapis.com/projects/_/buckets/{CompletionEnvironment.Bucket}",
+            ["ce-subject"] = "objects/" + name,
+        });
+        using var response = await env.Client.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private async Task<HttpStatusCode> SendAuditAsync(JsonObject entry)
+    {
+        using var request = CloudEventRequests.Binary(entry.ToJsonString(), "/" + CompletionNames.OnBackupAudited, CompletionNames.AuditLogWritten, headers: new Dictionary<string, string?>
+        {
+            ["ce-id"] = Guid.NewGuid().ToString(),
+            ["ce-source"] = "//cloudaudit.googleapis.com/projects/test-project/logs/activity",
+            ["ce-subject"] = "sql.googleapis.com/projects/test-project/instances/prod",
+            ["ce-methodname"] = (string?)entry["protoPayload"]!["methodName"],
+            ["ce-servicename"] = "cloudsql.googleapis.com",
+        });
+        using var response = await env.Client.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private async Task<int> CountManifestsAsync(string prefix)
+    {
+        var count = 0;
+        await foreach (var item in env.Store.ListAsync(prefix))
+        {
+            if (item.Name.EndsWith(BackupObjectName.ManifestSuffix, StringComparison.Ordinal)) count++;
+        }
+        return count;
+    }
+
+    private async Task<BackupManifest> ManifestAsync(string name)
+    {
+        Assert.True(BackupObjectName.TryParse(name, Prefix, out var parsed), name);
+        return await env.Catalog.GetAsync(parsed!) ?? throw new Xunit.Sdk.XunitException($"no manifest for {name}");
+    }
+
+    private List<JsonElement> CompletedLines(string uri) =>
+        [.. env.Logs.WithEvent("backup.completed").Where(l => l.GetProperty("backupUri").GetString() == uri)];
+}

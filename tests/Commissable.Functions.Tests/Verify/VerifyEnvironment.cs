@@ -1,0 +1,122 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Commissable.Backup.Postgres.Demo;
+using Commissable.Functions.Hosting;
+using Commissable.Functions.Hosting.Configuration;
+using Commissable.Functions.Tests.Hosting;
+using Commissable.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+
+namespace Commissable.Functions.Tests.Verify;
+
+/// <summary>
+/// The functions in local mode, in memory, against a real local cloud: the source instance
+/// <c>prod</c> (the Tiny demo in <c>crm</c>, backups and PITR on), the scratch instance
+/// <c>verify-target</c> (<c>VERIFY_INSTANCE</c>, no labels), and <c>labelled</c>, labelled
+/// <c>env=prod</c>. <c>PRODUCTION_INSTANCES</c> is <c>prod,prod-replica</c>.
+/// </summary>
+public sealed class VerifyEnvironment : IAsyncLifetime
+{
+    public const string Bucket = "crm-backups";
+    public const string Target = "verify-target";
+    public const string Labelled = "labelled";
+    private readonly string _passwordFile = Path.Combine(Path.GetTempPath(), $"inspector-{Guid.NewGuid():N}");
+    private readonly Lock _backupGate = new();
+    private Task<string>? _backup;
+    private WebApplication? _app;
+
+    public LocalCloudFixture Cloud { get; } = new();
+    public HttpClient Client { get; private set; } = null!;
+    public TestLogSink Logs { get; } = new();
+    public SecretScan Secrets { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        await Cloud.InitializeAsync();
+        await Task.WhenAll(PrepareSourceAsync(), Cloud.CreateInstanceAsync(Target, pitr: false), PrepareLabelledAsync());
+        await File.WriteAllTextAsync(_passwordFile, "root-pw");
+        File.SetUnixFileMode(_passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var environment = new DictionaryEnvironment(new Dictionary<string, string?>
+        {
+            ["LOCAL_MODE"] = "true",
+            ["GOOGLE_CLOUD_PROJECT"] = Cloud.Project,
+            ["BACKUP_BUCKET"] = Bucket,
+            ["ENVIRONMENT_NAME"] = "prod",
+            ["PRODUCTION_INSTANCES"] = "prod,prod-replica",
+            ["VERIFY_INSTANCE"] = Target,
+            ["CLOUDSQL_API_ENDPOINT"] = Cloud.BaseUrl.ToString(),
+            ["CLOUDSQL_TOKEN_FILE"] = Commissable.LocalCloud.LocalCloudHost.TokenFile(Cloud.StateDirectory),
+            ["LOCAL_STATE_DIR"] = Cloud.StateDirectory,
+            ["INSPECTOR_DB_USER"] = "postgres",
+            ["INSPECTOR_DB_PASSWORD_FILE"] = _passwordFile,
+            ["EXPORT_WAIT_SECONDS"] = "300",
+        });
+        var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = Logs });
+        builder.WebHost.UseTestServer();
+        builder.Services.AddBackupFunctions(FunctionSettings.Load(environment), environment);
+        _app = FunctionHost.Build(builder);
+        await _app.StartAsync();
+        Client = new HttpClient(Secrets.Recorder(_app.GetTestServer().CreateHandler())) { BaseAddress = new Uri("http://localhost/"), Timeout = TimeSpan.FromMinutes(5) };
+    }
+
+    private async Task PrepareSourceAsync()
+    {
+        await Cloud.CreateInstanceAsync("prod");
+        await Cloud.RunAsync(HttpMethod.Post, Cloud.Api("instances/prod/databases"), """{"name":"crm"}""");
+        await DemoDatabase.CreateAsync(await Cloud.ConnectionStringAsync("prod", "crm"), DemoDatabaseOptions.Tiny);
+        await Cloud.RunAsync(HttpMethod.Post, $"localcloud/v1/projects/{Cloud.Project}/instances/prod/automatedBackup");
+    }
+
+    private async Task PrepareLabelledAsync()
+    {
+        await Cloud.CreateInstanceAsync(Labelled, pitr: false);
+        await Cloud.RunAsync(HttpMethod.Patch, Cloud.Api($"instances/{Labelled}"), """{"settings":{"userLabels":{"team":"crm","env":"prod"}}}""");
+    }
+
+    /// <summary>A pre-deploy export of <c>prod/crm</c> under <paramref name="change"/>; returns its backup URI.</summary>
+    public async Task<string> ExportAsync(string change)
+    {
+        using var response = await Client.PostAsync("/pre-deploy-export",
+            new StringContent($$"""{"instance":"prod","database":"crm","change":"{{change}}"}""", Encoding.UTF8, "application/json"));
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.True(response.IsSuccessStatusCode, body.ToJsonString());
+        return (string)body["backupUri"]!;
+    }
+
+    /// <summary>One good backup shared by the tests that only need some backup (made on first use).</summary>
+    public Task<string> SharedBackupAsync()
+    {
+        lock (_backupGate)
+        {
+            return _backup ??= ExportAsync("verify-fresh");
+        }
+    }
+
+    /// <summary>The local file behind a <c>gs://</c> URI.</summary>
+    public string LocalPath(string uri) => Path.Combine(Cloud.StateDirectory, "buckets", uri["gs://".Length..]);
+
+    /// <summary>The databases of an instance, as the Cloud SQL API lists them.</summary>
+    public async Task<IReadOnlyList<string>> DatabasesAsync(string instance)
+    {
+        var (status, body) = await Cloud.SendAsync(HttpMethod.Get, Cloud.Api($"instances/{instance}/databases"));
+        Assert.Equal(200, status);
+        return body["items"]?.AsArray().Select(d => (string)d!["name"]!).ToList() ?? [];
+    }
+
+    public async Task DisposeAsync()
+    {
+        // Nothing the functions logged or answered may hold the database password or the API token.
+        Secrets.AssertClean(Logs.Lines, ["root-pw", Cloud.Token]);
+        Client.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        await Cloud.DisposeAsync();
+        File.Delete(_passwordFile);
+    }
+}
