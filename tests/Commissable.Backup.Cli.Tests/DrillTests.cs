@@ -1,0 +1,52 @@
+using System.Net;
+using System.Net.Sockets;
+using Commissable.Backup.Cli.Commands;
+
+namespace Commissable.Backup.Cli.Tests;
+
+/// <summary>The README's main command: the drill passes from a clean state directory, and again on what it left.</summary>
+public sealed class DrillTests : IDisposable
+{
+    private readonly string _state = Path.Combine(Path.GetTempPath(), $"drill-{Guid.NewGuid():N}"[..14]);
+
+    [Fact]
+    public async Task The_drill_passes_from_a_clean_state_directory_twice_in_a_row()
+    {
+        var port = FreePort();
+        string[] args = ["--state", _state, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+
+        Assert.Equal(0, await DrillCommand.RunAsync(args));
+        Assert.Equal(0, await DrillCommand.RunAsync(args));
+
+        // Two pre-deploy exports and one scheduled export recorded, and two verifications.
+        var backups = Path.Combine(_state, "buckets", "drill-backups", "backups", "prod", "prod");
+        Assert.Equal(2, Directory.EnumerateFiles(backups, "*_before_drill-*.sql.gz.manifest.json").Count());
+        Assert.Single(Directory.EnumerateFiles(backups, "*_scheduled.sql.gz.manifest.json"));
+        Assert.Equal(2, Directory.EnumerateFiles(backups, "*.json", SearchOption.AllDirectories).Count(f => f.Contains(".verifications", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_bad_option_is_a_usage_error()
+    {
+        Assert.Equal(64, await DrillCommand.RunAsync(["--size", "huge"]));
+        Assert.Equal(64, await DrillCommand.RunAsync(["--nope"]));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
