@@ -9,6 +9,8 @@ using Commissable.Backup.Postgres.Clusters;
 using Commissable.Backup.Postgres.Demo;
 using Npgsql;
 
+using static Commissable.Benchmarks.BenchTools;
+
 namespace Commissable.Benchmarks;
 
 /// <summary>
@@ -200,73 +202,10 @@ internal sealed class LocalCloudBenchmark(DemoDatabaseOptions demo, int rounds, 
     private async Task<string> AdminPasswordAsync() =>
         (await File.ReadAllTextAsync(Path.Combine(_state, "instances", Instance, "admin.secret"))).Trim();
 
-    private async Task<Process> StartCloudAsync(int port)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Commissable.LocalCloud.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { dll, "--port", port.ToString(CultureInfo.InvariantCulture), "--state", _state, "--address-prefix", "127.0.250" })
-        {
-            info.ArgumentList.Add(argument);
-        }
-        var process = Process.Start(info)!;
-        var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        Say($"local cloud: {line} (pid {process.Id})");
-        return process;
-    }
+    private Task<Process> StartCloudAsync(int port) => StartProcessAsync("Commissable.LocalCloud.dll", ["--port", port.ToString(CultureInfo.InvariantCulture), "--state", _state, "--address-prefix", "127.0.250"], new Dictionary<string, string>());
 
-    private async Task StopCloudAsync()
-    {
-        if (_cloud is { HasExited: false })
-        {
-            using var term = Process.Start("kill", ["-TERM", _cloud.Id.ToString(CultureInfo.InvariantCulture)]);
-            await term.WaitForExitAsync();
-            await _cloud.WaitForExitAsync();
-        }
-    }
+    private Task StopCloudAsync() => StopProcessAsync(_cloud);
 
-    private static async Task ShellAsync(string script, string password)
-    {
-        await new ExternalProcess
-        {
-            FileName = "bash",
-            Arguments = ["-o", "pipefail", "-c", script],
-            Environment = new Dictionary<string, string> { ["PGPASSWORD"] = password },
-        }.RunAsync();
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
-
-    /// <summary>VmHWM: the peak resident set size of a process, in MB.</summary>
-    private static double PeakResidentMegabytes(int pid)
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    private static void Say(string line) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}");
 }
 
 internal static class InstanceExtensions

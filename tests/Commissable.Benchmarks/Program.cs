@@ -2,10 +2,10 @@ using System.Globalization;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Benchmarks;
 
-// dotnet run -c Release --project tests/Commissable.Benchmarks -- local-cloud [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]
+// dotnet run -c Release --project tests/Commissable.Benchmarks -- local-cloud|functions [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
-    Console.WriteLine("usage: Commissable.Benchmarks local-cloud [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]");
+    Console.WriteLine("usage: Commissable.Benchmarks local-cloud|functions [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]");
     return args.Length == 0 ? 2 : 0;
 }
 // 28 tenants x 20,000 rows is about 1 GB (measured: 979 MiB).
@@ -31,7 +31,8 @@ for (var i = 1; i < args.Length; i++)
 return args[0] switch
 {
     "local-cloud" => await new LocalCloudBenchmark(demo, rounds, work, keep).RunAsync(),
-    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud"),
+    "functions" => await new FunctionsBenchmark(demo, work, keep).RunAsync(),
+    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions"),
 };
 
 static int Fail(string message)

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Commissable.Backup.Postgres.Clusters;
+using Npgsql;
+
+namespace Commissable.Benchmarks;
+
+/// <summary>What the benchmarks share: shell pipelines, one-statement SQL, peak memory, free ports, progress.</summary>
+internal static class BenchTools
+{
+    internal static async Task ShellAsync(string script, string password)
+    {
+        await new ExternalProcess
+        {
+            FileName = "bash",
+            Arguments = ["-o", "pipefail", "-c", script],
+            Environment = new Dictionary<string, string> { ["PGPASSWORD"] = password },
+        }.RunAsync();
+    }
+
+    internal static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    internal static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>VmHWM: the peak resident set size of a process, in MB.</summary>
+    internal static double PeakResidentMegabytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    internal static void Say(string line) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}");
+
+    /// <summary>Starts one of the project's programs beside the benchmark and waits for its first line (its "listening" line).</summary>
+    internal static async Task<Process> StartProcessAsync(string dll, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        var process = Process.Start(info)!;
+        var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        Say($"{dll}: {line} (pid {process.Id})");
+        return process;
+    }
+
+    /// <summary>SIGTERM: a graceful stop (the local cloud stops its clusters).</summary>
+    internal static async Task StopProcessAsync(Process? process)
+    {
+        if (process is { HasExited: false })
+        {
+            using var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
+            await term.WaitForExitAsync();
+            await process.WaitForExitAsync();
+        }
+    }
+}

@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Demo;
+using Commissable.Backup.Postgres.Verification;
+using Npgsql;
+using static Commissable.Benchmarks.BenchTools;
+
+namespace Commissable.Benchmarks;
+
+/// <summary>
+/// The functions against the raw tools, same backup, same run: restore-verify against a plain
+/// <c>gunzip | psql</c> restore into a fresh database plus the same check queries; and the host's
+/// time to its first response and its peak memory during a pre-deploy export of the database.
+/// </summary>
+internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, string work, bool keep)
+{
+    private const string Project = "bench-project";
+    private const string Bucket = "bench-backups";
+    private const string RootPassword = "bench-root-pw";
+    private readonly PostgresBinaries _binaries = PostgresBinaries.Locate();
+    private readonly string _state = Path.Combine(work, "state");
+
+    public async Task<int> RunAsync()
+    {
+        Directory.CreateDirectory(work);
+        File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
+        Process? cloud = null, host = null;
+        try
+        {
+            var cloudPort = FreePort();
+            cloud = await StartProcessAsync("Commissable.LocalCloud.dll", ["--port", cloudPort.ToString(CultureInfo.InvariantCulture), "--state", _state, "--address-prefix", "127.0.251"], new Dictionary<string, string>());
+            using var sql = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{cloudPort}/"), Timeout = TimeSpan.FromMinutes(30) };
+            sql.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(Path.Combine(_state, "token"))).Trim());
+
+            Say("creating the instances and loading the demo database ...");
+            await OperationAsync(sql, Api("instances"), Instance("prod", pitr: true));
+            await OperationAsync(sql, Api("instances"), Instance("verify", pitr: false));
+            await OperationAsync(sql, Api("instances/prod/databases"), new JsonObject { ["name"] = "crm" });
+            var prod = await AddressAsync(sql, "prod");
+            var verify = await AddressAsync(sql, "verify");
+            await DemoDatabase.CreateAsync(Connection(prod, "crm"), demo, new Progress<string>(Say));
+            var size = await ScalarAsync<long>(Connection(prod, "crm"), "SELECT pg_database_size(current_database())");
+            await OperationAsync(sql, $"localcloud/v1/projects/{Project}/instances/prod/automatedBackup", null);
+            var passwordFile = Path.Combine(work, "inspector-password");
+            await File.WriteAllTextAsync(passwordFile, RootPassword);
+            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+            var port = FreePort();
+            var started = Stopwatch.StartNew();
+            host = StartHost(port, cloudPort, passwordFile);
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromHours(1) };
+            var firstResponse = await FirstResponseAsync(http, started);
+            Say(Invariant($"functions host: first response after {firstResponse:F0} ms"));
+
+            var export = Stopwatch.StartNew();
+            var exported = await PostAsync(http, "pre-deploy-export", new JsonObject { ["instance"] = "prod", ["database"] = "crm", ["change"] = "bench" });
+            var backupUri = (string)exported["backupUri"]!;
+            Say(Invariant($"pre-deploy export of {size / 1048576.0:F0} MB: {export.Elapsed.TotalSeconds:F1} s, {((long?)exported["sizeBytes"] ?? 0) / 1048576.0:F0} MB"));
+            var hostPeakAfterExport = PeakResidentMegabytes(host.Id);
+
+            var ours = Stopwatch.StartNew();
+            var verified = await PostAsync(http, "restore-verify", new JsonObject { ["backup"] = backupUri, ["verificationInstance"] = "verify" });
+            var oursSeconds = ours.Elapsed.TotalSeconds;
+            if ((bool?)verified["passed"] != true)
+            {
+                Say("FAILED: restore-verify did not pass: " + verified.ToJsonString());
+                return 1;
+            }
+
+            var manifest = await ReadManifestAsync(backupUri);
+            var plain = Stopwatch.StartNew();
+            var checks = await PlainRestoreAndChecksAsync(verify, backupUri, manifest);
+            var plainSeconds = plain.Elapsed.TotalSeconds;
+            Say(Invariant($"restore + checks: restore-verify {oursSeconds:F1} s, plain psql {plainSeconds:F1} s ({checks} checks passed)"));
+            var hostPeak = PeakResidentMegabytes(host.Id);
+
+            var ratio = oursSeconds / plainSeconds;
+            Console.WriteLine();
+            Console.WriteLine("| measure | functions | raw tools | ratio | target |");
+            Console.WriteLine("|---|---|---|---|---|");
+            Console.WriteLine(Invariant($"| restore-verify of a {size / 1048576.0:F0} MB database's export | {oursSeconds:F1} s | {plainSeconds:F1} s (`gunzip \\| psql` + the same checks) | {ratio:F3} | <= 1.10 |"));
+            Console.WriteLine(Invariant($"| host start to first response | {firstResponse:F0} ms | | | < 300 ms |"));
+            Console.WriteLine(Invariant($"| host peak memory (VmHWM) during the export / whole run | {hostPeakAfterExport:F0} MB / {hostPeak:F0} MB | | | < 150 MB |"));
+            return ratio <= 1.10 && firstResponse < 300 && hostPeak < 150 ? 0 : 3;
+        }
+        finally
+        {
+            await StopProcessAsync(host);
+            await StopProcessAsync(cloud);
+            if (!keep)
+            {
+                try
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    private Process StartHost(int port, int cloudPort, string passwordFile)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Commissable.Functions.dll"));
+        foreach (var (key, value) in new Dictionary<string, string>
+        {
+            ["LOCAL_MODE"] = "true",
+            ["PORT"] = port.ToString(CultureInfo.InvariantCulture),
+            ["GOOGLE_CLOUD_PROJECT"] = Project,
+            ["BACKUP_BUCKET"] = Bucket,
+            ["ENVIRONMENT_NAME"] = "prod",
+            ["PRODUCTION_INSTANCES"] = "prod",
+            ["CLOUDSQL_API_ENDPOINT"] = $"http://127.0.0.1:{cloudPort}/",
+            ["CLOUDSQL_TOKEN_FILE"] = Path.Combine(_state, "token"),
+            ["LOCAL_STATE_DIR"] = _state,
+            ["INSPECTOR_DB_USER"] = "postgres",
+            ["INSPECTOR_DB_PASSWORD_FILE"] = passwordFile,
+        })
+        {
+            info.Environment[key] = value;
+        }
+        var process = Process.Start(info)!;
+        var log = Path.Combine(work, "functions.log");
+        _ = Task.Run(async () =>
+        {
+            while (await process.StandardOutput.ReadLineAsync() is { } line) await File.AppendAllTextAsync(log, line + "\n");
+        });
+        return process;
+    }
+
+    private static async Task<double> FirstResponseAsync(HttpClient http, Stopwatch started)
+    {
+        while (started.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            try
+            {
+                using var response = await http.GetAsync("catalog");
+                if (response.IsSuccessStatusCode) return started.Elapsed.TotalMilliseconds;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(5);
+        }
+        throw new TimeoutException("the functions host did not answer within a minute");
+    }
+
+    /// <summary>What an operator does by hand: a fresh database, the dump through gunzip and psql, the same checks, then drop it.</summary>
+    private async Task<int> PlainRestoreAndChecksAsync(string address, string backupUri, BackupManifest manifest)
+    {
+        var database = "plain_" + Guid.NewGuid().ToString("N")[..8];
+        var file = Path.Combine(_state, "buckets", backupUri["gs://".Length..]);
+        var psql = _binaries.Path("psql");
+        await ShellAsync($"'{psql}' -h {address} -U postgres -d postgres -qc 'CREATE DATABASE {database}' && gunzip -c '{file}' | '{psql}' -X -q -v ON_ERROR_STOP=1 -h {address} -U postgres -d {database} >/dev/null", RootPassword);
+        await using (var dataSource = NpgsqlDataSource.Create(Connection(address, database)))
+        {
+            var results = await RestoreChecks.RunAsync(manifest.Snapshot, dataSource);
+            if (results.Any(r => !r.Passed)) throw new InvalidOperationException("the plain restore failed its checks: " + string.Join("; ", results.Where(r => !r.Passed).Select(r => r.Detail)));
+        }
+        await ShellAsync($"'{psql}' -h {address} -U postgres -d postgres -qc 'DROP DATABASE {database}'", RootPassword);
+        return RestoreChecks.All.Count;
+    }
+
+    private async Task<BackupManifest> ReadManifestAsync(string backupUri)
+    {
+        await using var stream = File.OpenRead(Path.Combine(_state, "buckets", backupUri["gs://".Length..] + BackupObjectName.ManifestSuffix));
+        return (await JsonSerializer.DeserializeAsync<BackupManifest>(stream, CatalogJson.Options))!;
+    }
+
+    private JsonObject Instance(string name, bool pitr) => new()
+    {
+        ["name"] = name,
+        ["databaseVersion"] = _binaries.DatabaseVersion,
+        ["rootPassword"] = RootPassword,
+        ["settings"] = new JsonObject
+        {
+            ["tier"] = "db-custom-2-8192",
+            ["backupConfiguration"] = new JsonObject { ["enabled"] = pitr, ["pointInTimeRecoveryEnabled"] = pitr, ["startTime"] = "02:00" },
+        },
+    };
+
+    private static string Connection(string address, string database) =>
+        new NpgsqlConnectionStringBuilder { Host = address, Username = "postgres", Password = RootPassword, Database = database, Pooling = false, CommandTimeout = 0 }.ConnectionString;
+
+    private static async Task<string> AddressAsync(HttpClient sql, string instance)
+    {
+        var body = JsonNode.Parse(await sql.GetStringAsync(Api($"instances/{instance}")))!;
+        return (string)body["ipAddresses"]![0]!["ipAddress"]!;
+    }
+
+    private static string Api(string path) => $"sql/v1beta4/projects/{Project}/{path}";
+
+    /// <summary>Starts an operation at <paramref name="path"/> (relative to the local cloud's root) and waits for it.</summary>
+    private static async Task OperationAsync(HttpClient sql, string path, JsonObject? body)
+    {
+        using var response = await sql.PostAsync(path,
+            new StringContent(body?.ToJsonString() ?? "{}", Encoding.UTF8, "application/json"));
+        var operation = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path}: {operation.ToJsonString()}");
+        while (true)
+        {
+            var current = JsonNode.Parse(await sql.GetStringAsync(Api($"operations/{(string)operation["name"]!}")))!;
+            if ((string?)current["status"] == "DONE")
+            {
+                if (current["error"] is not null) throw new InvalidOperationException($"{path}: {current["error"]!.ToJsonString()}");
+                return;
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<JsonObject> PostAsync(HttpClient http, string function, JsonObject body)
+    {
+        using var response = await http.PostAsync(function, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode ? JsonNode.Parse(text)!.AsObject() : throw new InvalidOperationException($"{function} answered {(int)response.StatusCode}: {text}");
+    }
+}
