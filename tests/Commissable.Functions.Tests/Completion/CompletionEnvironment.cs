@@ -18,55 +18,28 @@ namespace Commissable.Functions.Tests.Completion;
 public sealed class CompletionEnvironment : IAsyncLifetime
 {
     public const string Bucket = "crm-backups";
-    private readonly string _passwordFile = Path.Combine(Path.GetTempPath(), $"inspector-{Guid.NewGuid():N}");
-    private WebApplication? _app;
+    private LocalFunctions? _functions;
 
     public LocalCloudFixture Cloud { get; } = new();
-    public HttpClient Client { get; private set; } = null!;
-    public TestLogSink Logs { get; } = new();
-    public SecretScan Secrets { get; } = new();
-    public IBackupStore Store => _app!.Services.GetRequiredService<IBackupStore>();
-    public BackupCatalog Catalog => _app!.Services.GetRequiredService<BackupCatalog>();
+    public HttpClient Client => _functions!.Client;
+    public TestLogSink Logs => _functions!.Logs;
+    public IBackupStore Store => _functions!.Services.GetRequiredService<IBackupStore>();
+    public BackupCatalog Catalog => _functions!.Services.GetRequiredService<BackupCatalog>();
 
     public async Task InitializeAsync()
     {
         await Cloud.InitializeAsync();
         await Cloud.CreateInstanceAsync("prod");
-        await File.WriteAllTextAsync(_passwordFile, "root-pw");
-        File.SetUnixFileMode(_passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        var environment = new DictionaryEnvironment(new Dictionary<string, string?>
-        {
-            ["LOCAL_MODE"] = "true",
-            ["GOOGLE_CLOUD_PROJECT"] = Cloud.Project,
-            ["BACKUP_BUCKET"] = Bucket,
-            ["ENVIRONMENT_NAME"] = "prod",
-            ["PRODUCTION_INSTANCES"] = "prod",
-            ["CLOUDSQL_API_ENDPOINT"] = Cloud.BaseUrl.ToString(),
-            ["CLOUDSQL_TOKEN_FILE"] = Commissable.LocalCloud.LocalCloudHost.TokenFile(Cloud.StateDirectory),
-            ["LOCAL_STATE_DIR"] = Cloud.StateDirectory,
-            ["INSPECTOR_DB_USER"] = "postgres",
-            ["INSPECTOR_DB_PASSWORD_FILE"] = _passwordFile,
-        });
-        var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = Logs });
-        builder.WebHost.UseTestServer();
-        builder.Services.AddBackupFunctions(FunctionSettings.Load(environment), environment);
-        _app = FunctionHost.Build(builder);
-        await _app.StartAsync();
-        Client = new HttpClient(Secrets.Recorder(_app.GetTestServer().CreateHandler())) { BaseAddress = new Uri("http://localhost/"), Timeout = TimeSpan.FromMinutes(5) };
+        _functions = await LocalFunctions.StartAsync(Cloud, Bucket);
     }
 
     public async Task DisposeAsync()
     {
-        // Nothing the functions logged or answered may hold the database password or the API token.
-        Secrets.AssertClean(Logs.Lines, ["root-pw", Cloud.Token]);
-        Client.Dispose();
-        if (_app is not null)
+        if (_functions is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _functions.DisposeAsync();
         }
         await Cloud.DisposeAsync();
-        File.Delete(_passwordFile);
     }
 }

@@ -15,13 +15,11 @@ namespace Commissable.Functions.Tests.Export;
 public sealed class PreDeployEnvironment : IAsyncLifetime
 {
     public const string Bucket = "crm-backups";
-    private readonly string _passwordFile = Path.Combine(Path.GetTempPath(), $"inspector-{Guid.NewGuid():N}");
-    private WebApplication? _app;
+    private LocalFunctions? _functions;
 
     public LocalCloudFixture Cloud { get; } = new();
-    public HttpClient Client { get; private set; } = null!;
-    public TestLogSink Logs { get; } = new();
-    public SecretScan Secrets { get; } = new();
+    public HttpClient Client => _functions!.Client;
+    public TestLogSink Logs => _functions!.Logs;
 
     public async Task InitializeAsync()
     {
@@ -30,29 +28,8 @@ public sealed class PreDeployEnvironment : IAsyncLifetime
         await Cloud.RunAsync(HttpMethod.Post, Cloud.Api("instances/prod/databases"), """{"name":"crm"}""");
         await DemoDatabase.CreateAsync(await Cloud.ConnectionStringAsync("prod", "crm"), DemoDatabaseOptions.Tiny);
         await TakeAutomatedBackupAsync("prod");
-        await File.WriteAllTextAsync(_passwordFile, "root-pw");
-        File.SetUnixFileMode(_passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        var environment = new DictionaryEnvironment(new Dictionary<string, string?>
-        {
-            ["LOCAL_MODE"] = "true",
-            ["GOOGLE_CLOUD_PROJECT"] = Cloud.Project,
-            ["BACKUP_BUCKET"] = Bucket,
-            ["ENVIRONMENT_NAME"] = "prod",
-            ["PRODUCTION_INSTANCES"] = "prod",
-            ["CLOUDSQL_API_ENDPOINT"] = Cloud.BaseUrl.ToString(),
-            ["CLOUDSQL_TOKEN_FILE"] = Commissable.LocalCloud.LocalCloudHost.TokenFile(Cloud.StateDirectory),
-            ["LOCAL_STATE_DIR"] = Cloud.StateDirectory,
-            ["INSPECTOR_DB_USER"] = "postgres",
-            ["INSPECTOR_DB_PASSWORD_FILE"] = _passwordFile,
-            ["EXPORT_WAIT_SECONDS"] = "300",
-        });
-        var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = Logs });
-        builder.WebHost.UseTestServer();
-        builder.Services.AddBackupFunctions(FunctionSettings.Load(environment), environment);
-        _app = FunctionHost.Build(builder);
-        await _app.StartAsync();
-        Client = new HttpClient(Secrets.Recorder(_app.GetTestServer().CreateHandler())) { BaseAddress = new Uri("http://localhost/"), Timeout = TimeSpan.FromMinutes(5) };
+        _functions = await LocalFunctions.StartAsync(Cloud, Bucket, new Dictionary<string, string?> { ["EXPORT_WAIT_SECONDS"] = "300" });
     }
 
     public Task TakeAutomatedBackupAsync(string instance) =>
@@ -60,15 +37,10 @@ public sealed class PreDeployEnvironment : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        // Nothing the functions logged or answered may hold the database password or the API token.
-        Secrets.AssertClean(Logs.Lines, ["root-pw", Cloud.Token]);
-        Client.Dispose();
-        if (_app is not null)
+        if (_functions is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _functions.DisposeAsync();
         }
         await Cloud.DisposeAsync();
-        File.Delete(_passwordFile);
     }
 }
