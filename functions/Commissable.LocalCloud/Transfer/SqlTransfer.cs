@@ -194,59 +194,26 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
     }
 
     /// <summary>
-    /// Streams the file into psql. Compressed files go through <c>gzip -dc</c>, not GZipStream:
-    /// .NET's decoder ends quietly at a cut-off stream, while gzip reports a truncated or corrupt
-    /// file, so the import fails as Cloud SQL's does instead of loading half a dump as a success.
+    /// Runs the SQL file through psql, which reads it itself; a compressed file goes through
+    /// <c>gzip -dc</c> in a shell pipeline, so the dump flows from gzip to psql without passing
+    /// through this process. gzip (not .NET's GZipStream, which ends quietly at a cut-off stream)
+    /// reports a truncated or corrupt file, and <c>pipefail</c> makes that fail the import, as on
+    /// Cloud SQL. What psql applied before the damage stays (statements commit one by one).
     /// </summary>
-    private async Task PipeIntoPsqlAsync(List<string> connection, Dictionary<string, string> environment, string source, bool compressed, CancellationToken cancellationToken)
+    private Task<string> PipeIntoPsqlAsync(List<string> connection, Dictionary<string, string> environment, string source, bool compressed, CancellationToken cancellationToken)
     {
-        var arguments = new List<string>(connection) { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-" };
-        using var psql = Tool("psql", arguments, environment).Start(redirectStdout: true, redirectStdin: true);
-        using var gunzip = compressed ? new ExternalProcess { FileName = "gzip", Arguments = ["-dc", "--", source] }.Start(redirectStdout: true) : null;
-        var psqlErrors = ExternalProcess.ReadTailAsync(psql.StandardError, cancellationToken);
-        var gunzipErrors = gunzip is null ? Task.FromResult("") : ExternalProcess.ReadTailAsync(gunzip.StandardError, cancellationToken);
-        var stdout = psql.StandardOutput.BaseStream.CopyToAsync(Stream.Null, cancellationToken);
-        try
+        var psql = new List<string>(connection) { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null" };
+        if (!compressed)
         {
-            await using (var input = gunzip is null
-                ? new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan)
-                : gunzip.StandardOutput.BaseStream)
-            {
-                try
-                {
-                    await input.CopyToAsync(psql.StandardInput.BaseStream, 1 << 20, cancellationToken).ConfigureAwait(false);
-                }
-                catch (IOException) when (psql.HasExited)
-                {
-                    // psql stopped reading (ON_ERROR_STOP); its exit code and message say why.
-                }
-            }
-            if (gunzip is not null)
-            {
-                await gunzip.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-                if (gunzip.ExitCode != 0)
-                {
-                    // A damaged file never counts as imported. What psql applied before the damage
-                    // stays (statements commit one by one), as with Cloud SQL's own import.
-                    ExternalProcess.TryKill(psql);
-                    throw new ExternalProcessException("gzip", gunzip.ExitCode, await gunzipErrors.ConfigureAwait(false));
-                }
-            }
-            psql.StandardInput.Close();
-            await psql.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            await stdout.ConfigureAwait(false);
+            return Tool("psql", [.. psql, "-f", source], environment).RunAsync(cancellationToken);
         }
-        catch (Exception) when (!psql.HasExited || gunzip is { HasExited: false })
+        // Arguments travel as positional parameters, never spliced into the script text.
+        return new ExternalProcess
         {
-            ExternalProcess.TryKill(psql);
-            if (gunzip is not null) ExternalProcess.TryKill(gunzip);
-            throw;
-        }
-        var errors = await psqlErrors.ConfigureAwait(false);
-        if (psql.ExitCode != 0)
-        {
-            throw new ExternalProcessException("psql", psql.ExitCode, errors);
-        }
+            FileName = "bash",
+            Arguments = ["-o", "pipefail", "-c", "gzip -dc -- \"$1\" | \"$2\" \"${@:3}\" -f -", "import", source, instances.Binaries.Path("psql"), .. psql],
+            Environment = environment,
+        }.RunAsync(cancellationToken);
     }
 
     private async Task EnsureDatabaseExistsAsync(InstanceRecord instance, string database, CancellationToken cancellationToken)
