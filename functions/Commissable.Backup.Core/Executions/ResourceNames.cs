@@ -30,6 +30,10 @@ public sealed partial record ExecutionName(WorkflowName Workflow, string Id)
 {
     public const string Shape = "projects/PROJECT/locations/LOCATION/workflows/WORKFLOW/executions/ID";
 
+    /// <exception cref="FormatException">The text is not an execution name.</exception>
+    public static ExecutionName Parse(string text)
+        => TryParse(text, out var name) ? name : throw new FormatException($"'{text}' is not an execution name ({Shape}).");
+
     public static bool TryParse(string? text, [NotNullWhen(true)] out ExecutionName? name)
     {
         var match = text is null ? null : Pattern().Match(text);
