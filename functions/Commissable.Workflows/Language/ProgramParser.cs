@@ -63,6 +63,12 @@ internal sealed partial class ProgramParser(string sourceName)
             Problem(LineOf(e.Start), $"malformed YAML: {e.Message}");
             throw Fail();
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this instead of a YamlException for some constructs left open at the end of the input.
+            Problem(text.Split('\n').Length, "malformed YAML: a bracket, quote or block is left open at the end of the file");
+            throw Fail();
+        }
 
         if (stream.Documents.Count == 0)
         {
