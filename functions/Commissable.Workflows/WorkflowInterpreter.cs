@@ -98,12 +98,12 @@ public sealed class WorkflowInterpreter
                 throw WorkflowErrors.TypeError("a workflow cannot return bytes; encode them with base64.encode first");
             }
 
-            return Values.ToJson(result);
+            return Values.ToEdgeJson(result);
         }
         catch (WorkflowRaisedException e)
         {
             var where = e.StepPath is null ? string.Empty : $" at {e.StepPath} (line {e.Line})";
-            throw new WorkflowFailedException(Values.ToJson(e.Value), e.StepPath, e.Line, $"{program.SourceName}: workflow failed{where}: {Describe(e.Value)}");
+            throw new WorkflowFailedException(Values.ToEdgeJson(e.Value), e.StepPath, e.Line, $"{program.SourceName}: workflow failed{where}: {Describe(e.Value)}");
         }
     }
 

@@ -786,7 +786,7 @@ internal sealed partial class ProgramParser(string sourceName)
         if (Regex.IsMatch(text, "^[-+]?[0-9]+$", RegexOptions.None, TimeSpan.FromSeconds(1)))
         {
             return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer)
-                ? integer
+                ? (object)integer
                 : double.Parse(text, CultureInfo.InvariantCulture);
         }
 

@@ -146,7 +146,7 @@ internal sealed class Execution(WorkflowProgram program, WorkflowRunOptions opti
             var error = Values.NewMap();
             error["message"] = $"the run exceeded {options.MaxSteps} steps";
             error["tags"] = new List<object?> { "ResourceLimitError" };
-            throw new WorkflowFailedException(Values.ToJson(error), stepPath, step.Line, $"{program.SourceName}: workflow failed at {stepPath} (line {step.Line}): ResourceLimitError: the run exceeded {options.MaxSteps} steps (a runaway loop?)");
+            throw new WorkflowFailedException(Values.ToEdgeJson(error), stepPath, step.Line, $"{program.SourceName}: workflow failed at {stepPath} (line {step.Line}): ResourceLimitError: the run exceeded {options.MaxSteps} steps (a runaway loop?)");
         }
 
         options.Observer?.StepStarted(stepPath, step.Line);
@@ -424,7 +424,7 @@ internal sealed class Execution(WorkflowProgram program, WorkflowRunOptions opti
         JsonNode? result;
         try
         {
-            result = await handler.CallAsync(new WorkflowCall(call.Function, Values.ToJsonObject(arguments), stepName, call.Line), cancellationToken).ConfigureAwait(false);
+            result = await handler.CallAsync(new WorkflowCall(call.Function, Values.ToEdgeJson(arguments)!.AsObject(), stepName, call.Line), cancellationToken).ConfigureAwait(false);
         }
         catch (WorkflowErrorException e)
         {

@@ -61,7 +61,7 @@ internal static class StandardLibrary
         {
             var data = Optional(a[0]) ?? Optional(a[2]) ?? Optional(a[3]);
             var severity = Optional(a[1]) is { } s ? Str(s, "sys.log", "severity") : "INFO";
-            c.Options.Observer?.Logged(severity, Values.ToJson(data));
+            c.Options.Observer?.Logged(severity, Values.ToEdgeJson(data));
             return null;
         });
         yield return new StdFunction("sys.sleep", ["seconds"], 1, async (c, a) =>

@@ -44,31 +44,27 @@ internal static class Values
             case JsonArray array:
                 return array.Select(FromJson).ToList();
             case JsonValue value:
-                if (value.TryGetValue<byte[]>(out var bytes))
+                return value.GetValueKind() switch
                 {
-                    return bytes;
-                }
-
-                var element = value.GetValue<JsonElement>();
-                return element.ValueKind switch
-                {
-                    JsonValueKind.String => element.GetString(),
+                    JsonValueKind.String => value.GetValue<string>(),
                     JsonValueKind.True => true,
                     JsonValueKind.False => false,
+                    JsonValueKind.Number => NumberOf(value.ToJsonString()),
                     JsonValueKind.Null or JsonValueKind.Undefined => null,
-                    JsonValueKind.Number => NumberOf(element),
-                    _ => throw new InvalidOperationException($"unexpected JSON value {element.ValueKind}"),
+                    var kind => throw new InvalidOperationException($"unexpected JSON value {kind}"),
                 };
             default:
                 throw new InvalidOperationException($"unexpected JSON node {node.GetType()}");
         }
     }
 
-    private static object NumberOf(JsonElement element)
+    /// <summary>JSON numbers written without a fraction or exponent are ints (when they fit), all others doubles.</summary>
+    private static object NumberOf(string raw)
     {
-        var raw = element.GetRawText();
-        var integral = !raw.Contains('.', StringComparison.Ordinal) && !raw.Contains('e', StringComparison.OrdinalIgnoreCase);
-        return integral && element.TryGetInt64(out var integer) ? integer : element.GetDouble();
+        var integral = raw.AsSpan().IndexOfAny('.', 'e', 'E') < 0;
+        return integral && long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer)
+            ? (object)integer
+            : double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 
     /// <summary>Converts to JSON; bytes become base64 text, the form a handler can put on the wire.</summary>
@@ -84,6 +80,13 @@ internal static class Values
         OrderedDictionary<string, object?> map => ToJsonObject(map),
         _ => throw new InvalidOperationException($"not a workflow value: {value.GetType()}"),
     };
+
+    /// <summary>
+    /// JSON for code outside the interpreter (handlers, callers of a run). Re-parsed from text so every
+    /// number reads as any numeric type (<c>(int)node</c> works on an int that is stored as a long).
+    /// </summary>
+    public static JsonNode? ToEdgeJson(object? value) =>
+        ToJson(value) is { } node ? JsonNode.Parse(node.ToJsonString()) : null;
 
     public static JsonObject ToJsonObject(OrderedDictionary<string, object?> map)
     {
