@@ -152,7 +152,7 @@ internal sealed class Execution(WorkflowProgram program, WorkflowRunOptions opti
         options.Observer?.StepStarted(stepPath, step.Line);
         try
         {
-            return await RunBodyAsync(step.Body, frame, stepPath, step.Name).ConfigureAwait(false);
+            return await RunBodyAsync(step.Body, frame, stepPath, step).ConfigureAwait(false);
         }
         catch (WorkflowRaisedException e) when (e.StepPath is null)
         {
@@ -170,13 +170,13 @@ internal sealed class Execution(WorkflowProgram program, WorkflowRunOptions opti
         _ => new Flow(FlowKind.Jump, Target: next),
     };
 
-    private async Task<Flow> RunBodyAsync(StepBody body, Frame frame, string path, string stepName)
+    private async Task<Flow> RunBodyAsync(StepBody body, Frame frame, string path, Step step)
     {
-        var flow = await RunBodyCoreAsync(body, frame, path, stepName).ConfigureAwait(false);
+        var flow = await RunBodyCoreAsync(body, frame, path, step).ConfigureAwait(false);
         return flow.Kind == FlowKind.Normal && body.Next is { } next ? NextFlow(next) : flow;
     }
 
-    private async Task<Flow> RunBodyCoreAsync(StepBody body, Frame frame, string path, string stepName)
+    private async Task<Flow> RunBodyCoreAsync(StepBody body, Frame frame, string path, Step step)
     {
         switch (body)
         {
@@ -199,7 +199,7 @@ internal sealed class Execution(WorkflowProgram program, WorkflowRunOptions opti
 
                 return Flow.Normal;
             case CallBody call:
-                var result = await CallAsync(call, frame, stepName).ConfigureAwait(false);
+                var result = await CallAsync(call, frame, step).ConfigureAwait(false);
                 if (call.Result is not null)
                 {
                     await AssignAsync(call.Result, Values.DeepCopy(result), frame).ConfigureAwait(false);
@@ -217,7 +217,7 @@ internal sealed class Execution(WorkflowProgram program, WorkflowRunOptions opti
 
                     if (matched)
                     {
-                        return await RunBodyAsync(@case.Body, frame, path, stepName).ConfigureAwait(false);
+                        return await RunBodyAsync(@case.Body, frame, path, step).ConfigureAwait(false);
                     }
                 }
 
@@ -225,7 +225,7 @@ internal sealed class Execution(WorkflowProgram program, WorkflowRunOptions opti
             case ForBody loop:
                 return await RunForAsync(loop, frame, path).ConfigureAwait(false);
             case TryBody attempt:
-                return await RunTryAsync(attempt, frame, path, stepName).ConfigureAwait(false);
+                return await RunTryAsync(attempt, frame, path, step).ConfigureAwait(false);
             case RaiseBody raise:
                 throw new WorkflowRaisedException(Values.DeepCopy(await EvalAsync(raise.Value, frame).ConfigureAwait(false)));
             case ReturnBody @return:
@@ -319,7 +319,7 @@ internal sealed class Execution(WorkflowProgram program, WorkflowRunOptions opti
         }
     }
 
-    private async Task<Flow> RunTryAsync(TryBody attempt, Frame frame, string path, string stepName)
+    private async Task<Flow> RunTryAsync(TryBody attempt, Frame frame, string path, Step step)
     {
         long retries = 0;
         (long MaxRetries, double Initial, double Max, double Multiplier)? backoff = null;
@@ -328,7 +328,7 @@ internal sealed class Execution(WorkflowProgram program, WorkflowRunOptions opti
             WorkflowRaisedException caught;
             try
             {
-                return await RunBodyAsync(attempt.Try, frame, path, stepName).ConfigureAwait(false);
+                return await RunBodyAsync(attempt.Try, frame, path, step).ConfigureAwait(false);
             }
             catch (WorkflowRaisedException e)
             {
@@ -400,7 +400,7 @@ internal sealed class Execution(WorkflowProgram program, WorkflowRunOptions opti
         return verdict as bool? ?? throw WorkflowErrors.TypeError($"retry predicate '{retry.Predicate}' must return a boolean, got {Values.TypeName(verdict)}");
     }
 
-    private async Task<object?> CallAsync(CallBody call, Frame frame, string stepName)
+    private async Task<object?> CallAsync(CallBody call, Frame frame, Step step)
     {
         var arguments = Values.NewMap();
         foreach (var (name, template) in call.Args)
@@ -424,7 +424,7 @@ internal sealed class Execution(WorkflowProgram program, WorkflowRunOptions opti
         JsonNode? result;
         try
         {
-            result = await handler.CallAsync(new WorkflowCall(call.Function, Values.ToEdgeJson(arguments)!.AsObject(), stepName, call.Line), cancellationToken).ConfigureAwait(false);
+            result = await handler.CallAsync(new WorkflowCall(call.Function, Values.ToEdgeJson(arguments)!.AsObject(), step.Name, step.Line), cancellationToken).ConfigureAwait(false);
         }
         catch (WorkflowErrorException e)
         {
