@@ -240,6 +240,14 @@ public class ControlFlowTests
     }
 
     [Fact]
+    public async Task Yaml_literals_keep_their_workflow_types()
+    {
+        var result = await _harness.RunAsync("- a:\n    assign:\n      - n: 3\n      - d: 3.0\n      - s: '3'\n- b:\n    return: ${[type(n), type(d), type(s), n / 2, n // 2]}\n");
+
+        Assert.Equal("""["int","double","string",1.5,1]""", Harness.Json(result));
+    }
+
+    [Fact]
     public async Task Runaway_recursion_fails_with_a_RecursionError()
     {
         var failure = await _harness.FailAsync("""
