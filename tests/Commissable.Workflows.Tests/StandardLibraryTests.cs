@@ -13,6 +13,7 @@ public class StandardLibraryTests
     [InlineData("text.substring(\"abc\", 1, 99)", "\"bc\"")]
     [InlineData("text.find_all(\"abcabc\", \"bc\")", "[{\"index\":1,\"match\":\"bc\"},{\"index\":4,\"match\":\"bc\"}]")]
     [InlineData("text.to_lower(\"CRM\")", "\"crm\"")]
+    [InlineData("text.url_encode(\"backups/prod/a b.sql.gz\")", "\"backups%2Fprod%2Fa%20b.sql.gz\"")]
     [InlineData("text.to_upper(\"crm\")", "\"CRM\"")]
     [InlineData("text.match_regex(\"before-deploy-42\", \"^[a-z0-9][a-z0-9-]{0,62}$\")", "true")]
     [InlineData("text.match_regex(\"Bad Name\", \"^[a-z0-9-]+$\")", "false")]

@@ -109,3 +109,18 @@ internal static class RepositoryPaths
         throw new InvalidOperationException($"Commissable.Functions.sln not found above {AppContext.BaseDirectory}");
     }
 }
+
+/// <summary>The project's workflow files through the local runner's parser.</summary>
+public class WorkflowFilesParseTests
+{
+    [Theory]
+    [MemberData(nameof(WorkflowFilesTests.Files), MemberType = typeof(WorkflowFilesTests))]
+    public void The_workflow_uses_only_the_subset_the_local_runner_interprets(string file)
+    {
+        var text = File.ReadAllText(Path.Combine(RepositoryPaths.Workflows(), file));
+
+        var exception = Record.Exception(() => WorkflowProgram.Parse(text, file));
+
+        Assert.True(exception is null, exception is WorkflowSyntaxException syntax ? string.Join("\n", syntax.Problems) : exception?.ToString());
+    }
+}

@@ -117,6 +117,8 @@ internal static class StandardLibrary
         });
         yield return Sync("text.to_lower", ["source"], 1, a => Str(a[0], "text.to_lower", "source").ToLowerInvariant());
         yield return Sync("text.to_upper", ["source"], 1, a => Str(a[0], "text.to_upper", "source").ToUpperInvariant());
+        // Percent-encodes everything but RFC 3986 unreserved characters, "/" included (object names in paths).
+        yield return Sync("text.url_encode", ["source"], 1, a => Uri.EscapeDataString(Str(a[0], "text.url_encode", "source")));
         yield return Sync("text.match_regex", ["source", "regexp"], 2, a =>
         {
             try
