@@ -164,7 +164,8 @@ public static partial class AppUserGrants
     /// <summary>Every privilege the user should now hold and does not, as "PRIVILEGE on object".</summary>
     private static async Task<List<string>> MissingAsync(NpgsqlConnection connection, string database, string user, CancellationToken cancellationToken)
     {
-        // has_*_privilege with a list is true when ANY is held, so each privilege is asked alone.
+        // has_*_privilege with a list is true when ANY is held, so each privilege is asked alone; the
+        // CASE keeps the planner from asking has_sequence_privilege about a table (an error, not false).
         var checks = new List<string>
         {
             "SELECT 'CONNECT on database ' || quote_ident($2) WHERE NOT has_database_privilege($1, $2, 'CONNECT')",
@@ -174,11 +175,11 @@ public static partial class AppUserGrants
         };
         checks.AddRange(TablePrivileges.Select(p => $"""
             SELECT '{p} on ' || quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = '{Schema}' AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT has_table_privilege($1, c.oid, '{p}')
+            WHERE n.nspname = '{Schema}' AND CASE WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f') THEN NOT has_table_privilege($1, c.oid, '{p}') ELSE false END
             """));
         checks.AddRange(SequencePrivileges.Select(p => $"""
             SELECT '{p} on sequence ' || quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = '{Schema}' AND c.relkind = 'S' AND NOT has_sequence_privilege($1, c.oid, '{p}')
+            WHERE n.nspname = '{Schema}' AND CASE WHEN c.relkind = 'S' THEN NOT has_sequence_privilege($1, c.oid, '{p}') ELSE false END
             """));
         var missing = new List<string>();
         foreach (var sql in checks)

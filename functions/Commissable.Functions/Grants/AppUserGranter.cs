@@ -67,7 +67,7 @@ internal sealed class AppUserGranter(
             logger.LogError(Failed, "database.grants.failed {Instance} {Database} {User}: {Error}", instanceName, database, user, error.Message);
             throw FunctionException.PreconditionFailed($"Nothing was granted: {error.Message}", "GRANT_NOT_PERMITTED");
         }
-        catch (Exception error) when (error is NpgsqlException or ArgumentException or IOException && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (IsUnreachable(error) && !cancellationToken.IsCancellationRequested)
         {
             var reason = SecretRedactor.Redact(error is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : error.Message);
             logger.LogError(Failed, "database.grants.failed {Instance} {Database} {User}: {Error}", instanceName, database, user, reason);
@@ -88,6 +88,18 @@ internal sealed class AppUserGranter(
             throw new VerificationRefusedException(instance, refusals);
         }
     }
+
+    /// <summary>
+    /// The database could not be reached or logged in to (503, retry); any other SQL error is a bug
+    /// and stays a 500.
+    /// </summary>
+    private static bool IsUnreachable(Exception error) => error switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("28", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("3D", StringComparison.Ordinal) || pg.SqlState.StartsWith("57", StringComparison.Ordinal),
+        NpgsqlException or ArgumentException or IOException or TimeoutException => true,
+        _ => false,
+    };
 
     private static async Task<T> CloudSqlAsync<T>(Func<Task<T>> call, string notFound)
     {
