@@ -8,6 +8,11 @@ namespace Commissable.Functions.Verify;
 /// the verification instance, so that instance must never be one holding production data. Each
 /// rule has a stable name; any failed rule refuses the verification (412) before anything is created.
 /// </summary>
+/// <remarks>
+/// Live verification only reads, so it applies <see cref="SourceFailures"/> alone (a restored
+/// disaster-recovery instance carries production's labels). grant-app-user writes privileges, so
+/// it applies the production rules (<see cref="ProductionNameFailures"/>, <see cref="LabelFailures"/>).
+/// </remarks>
 internal static class VerificationTargetGuard
 {
     /// <summary>The verification instance is not the backup's source instance.</summary>

@@ -121,6 +121,21 @@ public sealed class LiveVerifyTests(VerifyEnvironment env)
     }
 
     [Fact]
+    public async Task An_empty_database_fails_for_having_no_tenants()
+    {
+        await env.Cloud.RunAsync(HttpMethod.Post, env.Cloud.Api($"instances/{VerifyEnvironment.Target}/databases"), """{"name":"live_empty"}""");
+
+        var (status, body) = await VerifyAsync(Live("live_empty"));
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        Assert.False((bool)body["passed"]!);
+        var tenants = Check(body, RestoreChecks.TenantsSame);
+        Assert.False((bool)tenants["passed"]!);
+        Assert.StartsWith("no tenants", (string?)tenants["detail"], StringComparison.Ordinal);
+        Assert.True((bool)Check(body, RestoreVerifier.DatabaseReachable)["passed"]!);
+    }
+
+    [Fact]
     public async Task Row_counts_are_compared_with_the_backup_manifest_within_the_tolerance()
     {
         var uri = await env.RestoredDatabaseAsync(VerifyEnvironment.Target, "live_counts");
