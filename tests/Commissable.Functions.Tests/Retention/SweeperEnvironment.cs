@@ -62,7 +62,7 @@ public sealed class SweeperEnvironment : IAsyncLifetime
         await app.StartAsync();
         // Built now, so the test holds the wrapper before its first request.
         _ = app.Services.GetRequiredService<IBackupStore>();
-        return new SweeperHost(app, logs, new BucketPaths(Cloud.StateDirectory), bucket);
+        return new SweeperHost(app, logs, new BucketPaths(Cloud.StateDirectory), bucket, Cloud.Token);
     }
 
     public async Task DisposeAsync()
@@ -73,11 +73,16 @@ public sealed class SweeperEnvironment : IAsyncLifetime
 }
 
 /// <summary>A host on its own bucket, and a writer that puts backups into that bucket as if they had been taken in the past.</summary>
-public sealed class SweeperHost(WebApplication app, TestLogSink logs, BucketPaths paths, string bucket) : IAsyncDisposable
+public sealed class SweeperHost(WebApplication app, TestLogSink logs, BucketPaths paths, string bucket, string token) : IAsyncDisposable
 {
     public const string Prefix = "backups";
 
-    public HttpClient Client { get; } = app.GetTestClient();
+    private readonly SecretScan _secrets = new();
+
+    private HttpClient? _client;
+
+    /// <summary>A client whose answers the secret scan sees.</summary>
+    public HttpClient Client => _client ??= new(_secrets.Recorder(app.GetTestServer().CreateHandler())) { BaseAddress = new Uri("http://localhost/") };
     public TestLogSink Logs { get; } = logs;
     public string Bucket { get; } = bucket;
 
@@ -171,7 +176,9 @@ public sealed class SweeperHost(WebApplication app, TestLogSink logs, BucketPath
 
     public async ValueTask DisposeAsync()
     {
-        Client.Dispose();
+        // Nothing the sweeper or the catalog logged or answered may hold the local cloud's API token.
+        if (_client is not null) _secrets.AssertClean(Logs.Lines, [token]);
+        _client?.Dispose();
         await app.StopAsync();
         await app.DisposeAsync();
     }
