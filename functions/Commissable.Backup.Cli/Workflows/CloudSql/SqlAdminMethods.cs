@@ -7,7 +7,7 @@ namespace Commissable.Backup.Cli.Workflows.CloudSql;
 /// <param name="HttpMethod">As in the discovery document.</param>
 /// <param name="Path">The discovery document's path template, relative to the API root.</param>
 /// <param name="Query">The query parameters the method takes (connector arguments of the same name).</param>
-/// <param name="ReturnsOperation">Whether the answer is an <c>Operation</c> the connector waits on.</param>
+/// <param name="ReturnsOperation">Whether the answer is an <c>Operation</c> the connector waits on (every such method but <c>operations.get</c>, the poll itself).</param>
 /// <param name="TakesBody">Whether the method has a request body (the <c>body</c> argument).</param>
 internal sealed partial record SqlAdminMethod(string Name, string HttpMethod, string Path, string[] Query, bool ReturnsOperation, bool TakesBody)
 {
@@ -35,7 +35,7 @@ internal static class SqlAdminMethods
         new("instances.insert", "POST", "sql/v1beta4/projects/{project}/instances", [], true, true),
         new("instances.patch", "PATCH", Instance, [], true, true),
         new("instances.update", "PUT", Instance, [], true, true),
-        new("instances.delete", "DELETE", Instance, [], true, false),
+        new("instances.delete", "DELETE", Instance, ["enableFinalBackup", "finalBackupDescription", "finalBackupExpiryTime", "finalBackupTtlDays"], true, false),
         new("instances.clone", "POST", Instance + "/clone", [], true, true),
         new("instances.restoreBackup", "POST", Instance + "/restoreBackup", [], true, true),
         new("instances.import", "POST", Instance + "/import", [], true, true),
