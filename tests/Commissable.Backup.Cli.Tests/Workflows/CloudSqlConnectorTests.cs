@@ -79,7 +79,8 @@ public sealed class CloudSqlConnectorTests(LocalCloudFixture cloud) : IClassFixt
             ("connector_params", new JsonObject { ["skip_polling"] = true })));
         Assert.Equal("sql#operation", (string?)started!["kind"]);
         Assert.NotNull(started["name"]);
-        var timedOut = await sql.RaisesAsync("TimeoutError", Prefix + "databases.delete", Args(("instance", "wf-src"), ("database", "crm"),
+        // (on the other instance: wf-src is busy with the insert, a 409 the workflow would retry)
+        var timedOut = await sql.RaisesAsync("TimeoutError", Prefix + "databases.delete", Args(("instance", "wf-clone"), ("database", "crm"),
             ("connector_params", new JsonObject { ["timeout"] = 0.001 })));
         Assert.Contains("connector_params.timeout", (string?)timedOut["message"], StringComparison.Ordinal);
     }
