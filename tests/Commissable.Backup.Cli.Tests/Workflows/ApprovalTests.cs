@@ -10,7 +10,7 @@ public sealed class ApprovalTests : IDisposable
     private readonly string _state = Path.Combine(Path.GetTempPath(), $"appr-{Guid.NewGuid():N}"[..13]);
 
     private CallbackEvents Events(IApprover approver) =>
-        new(new CallbackContext("proj", "workflows/disaster-recovery.yaml", Path.Combine(_state, "approvals"), "crm-dr-1"), approver);
+        new(new CallbackContext("proj", "workflows/disaster-recovery.yaml", Path.Combine(_state, "approvals"), "crm-dr-1", "exec-1"), approver);
 
     private static async Task<JsonObject> EndpointAsync(CallbackEvents events) =>
         (await events.CallAsync("events.create_callback_endpoint", new JsonObject { ["http_callback_method"] = "POST" }))!.AsObject();
@@ -62,8 +62,13 @@ public sealed class ApprovalTests : IDisposable
         Assert.Equal("bob", (string?)received!["http_request"]!["body"]!["approvedBy"]);
         Assert.Contains("Type 'crm-dr-1' to approve", output.ToString(), StringComparison.Ordinal);
 
-        var refused = Events(new TerminalApprover(new StringReader("no\n"), new StringWriter(), "bob"));
-        await refused.RaisesAsync("TimeoutError", "events.await_callback", new JsonObject { ["callback"] = await EndpointAsync(refused) });
+        var prompts = new StringWriter();
+        var refused = Events(new TerminalApprover(new StringReader("no\n"), prompts, "bob"));
+        var endpoint = await EndpointAsync(refused);
+        await refused.RaisesAsync("TimeoutError", "events.await_callback", new JsonObject { ["callback"] = endpoint });
+        // A workflow that awaits again in rounds is not asked again: the refusal stands.
+        await refused.RaisesAsync("TimeoutError", "events.await_callback", new JsonObject { ["callback"] = endpoint.DeepClone() });
+        Assert.Single(prompts.ToString().Split("APPROVAL NEEDED")[1..]);
         var ended = Events(new TerminalApprover(new StringReader(""), new StringWriter(), "bob"));
         await ended.RaisesAsync("TimeoutError", "events.await_callback", new JsonObject { ["callback"] = await EndpointAsync(ended) });
     }

@@ -11,7 +11,8 @@ namespace Commissable.Backup.Cli.Workflows.Approvals;
 /// <param name="WorkflowFile">The workflow file being run (recorded with each approval).</param>
 /// <param name="ApprovalsDirectory"><c>&lt;state&gt;/approvals</c>.</param>
 /// <param name="ConfirmationWord">What the terminal prompt asks the operator to type.</param>
-internal sealed record CallbackContext(string Project, string WorkflowFile, string ApprovalsDirectory, string ConfirmationWord);
+/// <param name="ExecutionId">The run's execution id (also GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID).</param>
+internal sealed record CallbackContext(string Project, string WorkflowFile, string ApprovalsDirectory, string ConfirmationWord, string ExecutionId);
 
 /// <summary>
 /// <c>events.create_callback_endpoint</c> and <c>events.await_callback</c>, with a human's approval
@@ -20,7 +21,8 @@ internal sealed record CallbackContext(string Project, string WorkflowFile, stri
 /// documents (<c>http_request {body, headers, method, query, url}</c>, <c>received_time</c>,
 /// <c>type: HTTP</c>) whose body is <c>{"approved": true, "approvedBy": NAME}</c>, and is recorded in
 /// <c>&lt;state&gt;/approvals/&lt;time&gt;-&lt;step&gt;.json</c>. Without an approval the call raises the
-/// <c>TimeoutError</c> a real callback that never came raises, at once rather than after the timeout.
+/// <c>TimeoutError</c> a real callback that never came raises, at once rather than after the timeout;
+/// an operator who declined is not asked again for the same callback (workflows await in rounds).
 /// </summary>
 internal sealed class CallbackEvents : IWorkflowCallHandler
 {
@@ -29,8 +31,8 @@ internal sealed class CallbackEvents : IWorkflowCallHandler
     private readonly CallbackContext _context;
     private readonly IApprover _approver;
     private readonly TimeProvider _time;
-    private readonly string _execution = Guid.NewGuid().ToString();
     private readonly ConcurrentDictionary<string, string> _callbacks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _declined = new(StringComparer.Ordinal);
 
     public CallbackEvents(CallbackContext context, IApprover approver, TimeProvider? time = null)
     {
@@ -56,7 +58,7 @@ internal sealed class CallbackEvents : IWorkflowCallHandler
                 throw WorkflowErrors.Value($"events.create_callback_endpoint: http_callback_method '{method}' is not one of {string.Join(", ", CallbackMethods)}");
             }
             var workflow = Path.GetFileNameWithoutExtension(_context.WorkflowFile);
-            var url = $"local://workflowexecutions/v1/projects/{_context.Project}/locations/local/workflows/{workflow}/executions/{_execution}/callbacks/{Guid.NewGuid():N}";
+            var url = $"local://workflowexecutions/v1/projects/{_context.Project}/locations/local/workflows/{workflow}/executions/{_context.ExecutionId}/callbacks/{Guid.NewGuid():N}";
             _callbacks[url] = method;
             return new JsonObject { ["url"] = url };
         }
@@ -74,10 +76,12 @@ internal sealed class CallbackEvents : IWorkflowCallHandler
             throw WorkflowErrors.Value("events.await_callback: timeout must be positive");
         }
 
-        var approval = await _approver.RequestAsync(
-            new ApprovalRequest(request.Step, request.Line, callbackUrl, _context.WorkflowFile, _context.ConfirmationWord), cancellationToken);
+        var approval = _declined.ContainsKey(callbackUrl)
+            ? null
+            : await _approver.RequestAsync(new ApprovalRequest(request.Step, request.Line, callbackUrl, _context.WorkflowFile, _context.ConfirmationWord), cancellationToken);
         if (approval is null)
         {
+            _declined[callbackUrl] = true;
             throw WorkflowErrors.Timeout(string.Create(CultureInfo.InvariantCulture,
                 $"Timeout awaiting callback {callbackUrl}: nobody approved (run with --approve, or on a terminal); a real execution would have waited {timeout:0} seconds"));
         }
