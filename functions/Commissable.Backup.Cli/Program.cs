@@ -4,6 +4,9 @@ using Commissable.Backup.Cli.Commands;
 return args switch
 {
     ["drill", .. var rest] => await DrillCommand.RunAsync(rest),
+    ["dr", "start", .. var rest] => await DrStartCommand.RunAsync(rest),
+    ["clone-staging", "start", .. var rest] => await CloneStagingStartCommand.RunAsync(rest),
+    ["executions", "watch", .. var rest] => await ExecutionsWatchCommand.RunAsync(rest),
     [] or ["--help" or "-h" or "help"] => Usage(0),
     _ => Usage(ExitCodes.Usage, $"unknown command '{string.Join(' ', args)}'"),
 };
@@ -19,7 +22,11 @@ static int Usage(int code, string? problem = null)
               PITR and the demo database, a verification instance, then pre-deploy export, the
               completion event, restore-verify and a dry-run sweep through the functions.
               Defaults: --state .localcloud --port 8123 --size tiny.
-        """);
+
+        Workflow executions on Google Cloud (Application Default Credentials unless
+        --access-token-file; --endpoint overrides https://workflowexecutions.googleapis.com/):
+
+        """ + DrStartCommand.Usage + "\n" + CloneStagingStartCommand.Usage + "\n" + ExecutionsWatchCommand.Usage);
     return code;
 }
 
@@ -29,6 +36,10 @@ internal static class ExitCodes
     public const int Success = 0;
     /// <summary>A step of the command failed; the report says which.</summary>
     public const int Failed = 1;
+    /// <summary>Ctrl-C stopped the command; whatever it started on Google Cloud keeps running.</summary>
+    public const int Interrupted = 2;
     public const int Usage = 64;
+    /// <summary>A Google API refused the request or could not be reached (after retries).</summary>
+    public const int Unavailable = 69;
     public const int Software = 70;
 }

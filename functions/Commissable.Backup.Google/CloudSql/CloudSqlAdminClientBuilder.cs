@@ -61,17 +61,7 @@ public sealed class CloudSqlAdminClientBuilder
             throw new InvalidOperationException("ProjectId is required: the Google Cloud project the Cloud SQL instances belong to.");
         }
 
-        if (BaseUri is null || !BaseUri.IsAbsoluteUri || (BaseUri.Scheme != Uri.UriSchemeHttps && BaseUri.Scheme != Uri.UriSchemeHttp))
-        {
-            throw new InvalidOperationException(
-                $"BaseUri must be an absolute http or https URI such as {CloudSqlAdminClient.DefaultBaseUri}; got '{BaseUri}'.");
-        }
-
-        if (HttpClient is not null && HttpMessageHandler is not null)
-        {
-            throw new InvalidOperationException("Set HttpClient or HttpMessageHandler, not both.");
-        }
-
+        var root = CloudSqlTransport.ApiRoot(BaseUri, CloudSqlAdminClient.DefaultBaseUri);
         ArgumentNullException.ThrowIfNull(TimeProvider);
         ArgumentNullException.ThrowIfNull(RetrySettings);
         ArgumentNullException.ThrowIfNull(PollSettings);
@@ -79,18 +69,10 @@ public sealed class CloudSqlAdminClientBuilder
         RetrySettings.Validate();
         PollSettings.Validate();
 
-        var (http, ownsHttp) = HttpClient is not null ? (HttpClient, false)
-            : HttpMessageHandler is not null ? (new HttpClient(HttpMessageHandler, disposeHandler: false), true)
-            : (new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }), true);
-
+        var (http, ownsHttp) = CloudSqlTransport.CreateHttp(HttpClient, HttpMessageHandler);
         var transport = new CloudSqlTransport(
-            http, ownsHttp, WithTrailingSlash(BaseUri), TokenSource ?? new ApplicationDefaultTokenSource(),
+            http, ownsHttp, root, TokenSource ?? new ApplicationDefaultTokenSource(),
             RetrySettings, TimeProvider, Jitter);
         return new CloudSqlAdminClient(ProjectId.Trim(), transport, PollSettings, TimeProvider);
     }
-
-    // Relative paths resolve under the base only when it ends with a slash (a path prefix such as
-    // http://proxy/sqladmin/ must be kept).
-    private static Uri WithTrailingSlash(Uri uri)
-        => uri.AbsolutePath.EndsWith('/') ? uri : new Uri(uri.GetLeftPart(UriPartial.Path) + "/");
 }

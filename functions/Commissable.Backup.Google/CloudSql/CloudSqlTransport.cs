@@ -9,7 +9,9 @@ namespace Commissable.Backup.Google.CloudSql;
 
 /// <summary>
 /// Sends one API call: authenticates every attempt, retries transient answers with backoff and
-/// full jitter, and turns every other non-success into a <see cref="CloudSqlApiException"/>.
+/// full jitter, and turns every other non-success into the API's typed exception
+/// (<see cref="CloudSqlApiException"/> unless the owner supplies another). Shared by the REST clients
+/// of every Google API the project speaks (Cloud SQL Admin, Workflow Executions).
 /// </summary>
 internal sealed class CloudSqlTransport : IDisposable
 {
@@ -22,10 +24,13 @@ internal sealed class CloudSqlTransport : IDisposable
     private readonly CloudSqlRetrySettings _retry;
     private readonly TimeProvider _time;
     private readonly Func<double> _jitter;
+    private readonly string _apiName;
+    private readonly Func<int, string?, string, Exception> _apiError;
 
     internal CloudSqlTransport(
         HttpClient http, bool ownsHttp, Uri baseUri, IAccessTokenSource tokens,
-        CloudSqlRetrySettings retry, TimeProvider time, Func<double> jitter)
+        CloudSqlRetrySettings retry, TimeProvider time, Func<double> jitter,
+        string apiName = "Cloud SQL Admin API", Func<int, string?, string, Exception>? apiError = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(baseUri);
@@ -40,6 +45,39 @@ internal sealed class CloudSqlTransport : IDisposable
         _retry = retry;
         _time = time;
         _jitter = jitter;
+        _apiName = apiName;
+        _apiError = apiError ?? ((status, reason, message) => new CloudSqlApiException(status, reason, message));
+    }
+
+    /// <summary>
+    /// The HTTP client a builder asked for: the caller's (not owned), one over the caller's handler,
+    /// or a new pooled one (both owned).
+    /// </summary>
+    internal static (HttpClient Http, bool Owns) CreateHttp(HttpClient? client, HttpMessageHandler? handler)
+    {
+        if (client is not null && handler is not null)
+        {
+            throw new InvalidOperationException("Set HttpClient or HttpMessageHandler, not both.");
+        }
+
+        return client is not null ? (client, false)
+            : handler is not null ? (new HttpClient(handler, disposeHandler: false), true)
+            : (new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }), true);
+    }
+
+    /// <summary>
+    /// Checks an API root and makes it end with a slash: relative paths resolve under the base only
+    /// then (a path prefix such as http://proxy/sqladmin/ must be kept).
+    /// </summary>
+    internal static Uri ApiRoot(Uri? baseUri, Uri example, string setting = "BaseUri")
+    {
+        if (baseUri is null || !baseUri.IsAbsoluteUri || (baseUri.Scheme != Uri.UriSchemeHttps && baseUri.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new InvalidOperationException(
+                $"{setting} must be an absolute http or https URI such as {example}; got '{baseUri}'.");
+        }
+
+        return baseUri.AbsolutePath.EndsWith('/') ? baseUri : new Uri(baseUri.GetLeftPart(UriPartial.Path) + "/");
     }
 
     public Uri BaseUri { get; }
@@ -92,20 +130,20 @@ internal sealed class CloudSqlTransport : IDisposable
                         .ReadFromJsonAsync<TResponse>(CloudSqlJson.Options, cancellationToken)
                         .ConfigureAwait(false);
                     return result ?? throw new InvalidOperationException(
-                        $"Cloud SQL Admin API answered {(int)response.StatusCode} to {method} {uri.AbsolutePath} with an empty body.");
+                        $"{_apiName} answered {(int)response.StatusCode} to {method} {uri.AbsolutePath} with an empty body.");
                 }
 
                 var error = await GoogleError.ReadAsync(response, token, cancellationToken).ConfigureAwait(false);
                 var status = (int)response.StatusCode;
                 if (!IsTransient(response.StatusCode, error.Reason))
                 {
-                    throw new CloudSqlApiException(status, error.Reason, error.Message);
+                    throw _apiError(status, error.Reason, error.Message);
                 }
 
                 if (attempt >= _retry.MaxAttempts)
                 {
                     var message = _retry.MaxAttempts == 1 ? error.Message : $"{error.Message} (gave up after {attempt} attempts)";
-                    throw new CloudSqlApiException(status, error.Reason, message);
+                    throw _apiError(status, error.Reason, message);
                 }
 
                 var retryAfter = RetryAfter(response.Headers.RetryAfter);

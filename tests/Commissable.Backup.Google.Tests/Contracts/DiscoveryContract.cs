@@ -13,6 +13,7 @@ namespace Commissable.Backup.Google.Tests.Contracts;
 internal sealed class DiscoveryContract
 {
     private static readonly Lazy<DiscoveryContract> SqlAdmin = new(() => Load("sqladmin.v1beta4.json"));
+    private static readonly Lazy<DiscoveryContract> WorkflowExecutions = new(() => Load("workflowexecutions.v1.json"));
 
     private readonly JsonElement _schemas;
     private readonly JsonElement _globalParameters;
@@ -27,6 +28,8 @@ internal sealed class DiscoveryContract
     }
 
     public static DiscoveryContract SqlAdminV1Beta4 => SqlAdmin.Value;
+
+    public static DiscoveryContract WorkflowExecutionsV1 => WorkflowExecutions.Value;
 
     public IReadOnlyList<DiscoveryMethod> Methods => _methods;
 

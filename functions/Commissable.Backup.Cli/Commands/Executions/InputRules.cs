@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Executions;
+
+namespace Commissable.Backup.Cli.Commands.Executions;
+
+/// <summary>
+/// The checks every value gets before any request, each failing with a message that names the
+/// option, says what is wrong and what is accepted. They mirror Google's own rules, so a typo is
+/// caught on the operator's machine rather than halfway through a recovery.
+/// </summary>
+internal static partial class InputRules
+{
+    /// <summary>Cloud SQL keeps point-in-time recovery logs for at most 35 days.</summary>
+    public static readonly TimeSpan MaxPointInTimeAge = TimeSpan.FromDays(35);
+
+    public static string ProjectId(string option, string value)
+        => ProjectPattern().IsMatch(value) ? value
+            : throw new UsageException($"{option} '{Printable(value)}' is not a Google Cloud project ID: 6 to 30 lowercase letters, digits and '-', starting with a letter and not ending with '-'.");
+
+    public static string Location(string option, string value)
+        => LocationPattern().IsMatch(value) ? value
+            : throw new UsageException($"{option} '{Printable(value)}' is not a Google Cloud region such as europe-west1 or us-central1.");
+
+    /// <summary>Cloud SQL instance IDs; <c>project:instance</c> may be at most 98 characters.</summary>
+    public static string Instance(string option, string value, string project)
+    {
+        if (!InstancePattern().IsMatch(value))
+        {
+            throw new UsageException($"{option} '{Printable(value)}' is not a Cloud SQL instance name: lowercase letters, digits and '-', starting with a letter and not ending with '-'.");
+        }
+
+        if (project.Length + 1 + value.Length > 98)
+        {
+            throw new UsageException($"{option} '{value}' is too long: the project ID, ':' and the instance name together may be at most 98 characters.");
+        }
+
+        return value;
+    }
+
+    public static string Database(string option, string value)
+        => DatabasePattern().IsMatch(value) ? value
+            : throw new UsageException($"{option} '{Printable(value)}' is not a database name: 1 to 63 letters, digits, '_' and '-', starting with a letter or '_'.");
+
+    /// <summary>The application's login role: never a superuser or a reserved role.</summary>
+    public static string AppUser(string option, string value)
+    {
+        if (!DatabasePattern().IsMatch(value))
+        {
+            throw new UsageException($"{option} '{Printable(value)}' is not a PostgreSQL user name: 1 to 63 letters, digits, '_' and '-', starting with a letter or '_'.");
+        }
+
+        if (value == "postgres" || value.StartsWith("pg_", StringComparison.OrdinalIgnoreCase) || value.StartsWith("cloudsql", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UsageException($"{option} '{value}' is a reserved or administrative role; the staging app user must be an ordinary role (for example crm_app).");
+        }
+
+        return value;
+    }
+
+    /// <summary>A Secret Manager secret ID (not a full resource name: the workflow adds the project).</summary>
+    public static string SecretId(string option, string value)
+        => SecretPattern().IsMatch(value) ? value
+            : throw new UsageException($"{option} '{Printable(value)}' is not a Secret Manager secret ID: 1 to 255 letters, digits, '_' and '-' (the ID, not projects/.../secrets/...).");
+
+    public static string WorkflowId(string option, string value)
+        => WorkflowName.IsValidWorkflowId(value) ? value
+            : throw new UsageException($"{option} '{Printable(value)}' is not a workflow ID: a letter, then letters, digits, '_' and '-', at most 128 characters.");
+
+    public static string Table(string option, string value)
+        => TablePattern().IsMatch(value) ? value
+            : throw new UsageException($"{option} '{Printable(value)}' is not a table name: table or schema.table, letters, digits and '_'.");
+
+    /// <summary>An RFC 3339 time with an explicit offset, in the past and within PITR reach; returned in UTC.</summary>
+    public static string PointInTime(string option, string value, DateTimeOffset now)
+    {
+        var match = RfcPattern().Match(value);
+        if (!match.Success)
+        {
+            throw new UsageException($"{option} '{Printable(value)}' is not an RFC 3339 time with an offset, such as 2025-03-01T09:30:00Z or 2025-03-01T10:30:00+01:00.");
+        }
+
+        // .NET parses at most 7 fractional digits; nanoseconds beyond that do not matter to a recovery.
+        var fraction = match.Groups["fraction"].Value;
+        var text = match.Groups["seconds"].Value + (fraction.Length > 0 ? "." + fraction[..Math.Min(7, fraction.Length)] : "") + match.Groups["offset"].Value.ToUpperInvariant();
+        if (!DateTimeOffset.TryParseExact(text.Replace('t', 'T'), ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mm:ssK"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+        {
+            throw new UsageException($"{option} '{Printable(value)}' is not a valid date and time.");
+        }
+
+        if (time > now)
+        {
+            throw new UsageException($"{option} {Utc(time)} is in the future (now is {Utc(now)}): a point in time must already have happened.");
+        }
+
+        if (now - time > MaxPointInTimeAge)
+        {
+            throw new UsageException($"{option} {Utc(time)} is more than 35 days ago, beyond any Cloud SQL point-in-time recovery window; restore from a backup run (--backup-run) instead.");
+        }
+
+        return Utc(time);
+    }
+
+    public static string BackupRunId(string option, string value)
+        => BackupRunPattern().IsMatch(value) && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? value
+            : throw new UsageException($"{option} '{Printable(value)}' is not a backup run ID: the positive integer 'gcloud sql backups list' shows in its ID column.");
+
+    /// <summary><c>gs://bucket/object</c> with a valid bucket name and a non-empty object name.</summary>
+    public static string GcsUri(string option, string value)
+    {
+        if (!value.StartsWith("gs://", StringComparison.Ordinal))
+        {
+            throw new UsageException($"{option} '{Printable(value)}' is not a Cloud Storage URI: use gs://BUCKET/OBJECT.");
+        }
+
+        var rest = value["gs://".Length..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var bucket = slash < 0 ? rest : rest[..slash];
+        var objectName = slash < 0 ? "" : rest[(slash + 1)..];
+        if (!BucketPattern().IsMatch(bucket) || bucket.Contains("..", StringComparison.Ordinal))
+        {
+            throw new UsageException($"{option} '{Printable(value)}' names no valid bucket: 3 to 63 lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit.");
+        }
+
+        if (objectName.Length == 0 || objectName.Any(char.IsControl) || objectName.Split('/').Any(s => s is "." or ".."))
+        {
+            throw new UsageException($"{option} '{Printable(value)}' names no backup object: use gs://{bucket}/backups/... (the export file, not the bucket).");
+        }
+
+        return value;
+    }
+
+    public static int Seconds(string option, string value, int min, int max)
+        => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds >= min && seconds <= max ? seconds
+            : throw new UsageException($"{option} '{Printable(value)}' must be a whole number of seconds from {min} to {max}.");
+
+    public static Uri Endpoint(string option, string value)
+        => Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && string.IsNullOrEmpty(uri.Query)
+            ? uri
+            : throw new UsageException($"{option} '{Printable(value)}' is not an http or https URL such as https://workflowexecutions.googleapis.com/.");
+
+    public static string ExistingFile(string option, string value)
+        => File.Exists(value) ? Path.GetFullPath(value)
+            : throw new UsageException($"{option} '{Printable(value)}' does not exist or is not a file.");
+
+    public static void Different(string option, string value, string otherOption, string other, string why)
+    {
+        if (string.Equals(value, other, StringComparison.Ordinal))
+        {
+            throw new UsageException($"{option} must differ from {otherOption} ('{value}'): {why}");
+        }
+    }
+
+    private static string Utc(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
+
+    private static string Printable(string value)
+        => new(value.Take(120).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+
+    [GeneratedRegex(@"^([a-z0-9.-]+\.[a-z]{2,}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$", RegexOptions.CultureInvariant)]
+    private static partial Regex ProjectPattern();
+
+    [GeneratedRegex("^[a-z]+-[a-z]+[0-9]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex LocationPattern();
+
+    [GeneratedRegex("^[a-z]([a-z0-9-]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    private static partial Regex InstancePattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_-]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex DatabasePattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,255}$", RegexOptions.CultureInvariant)]
+    private static partial Regex SecretPattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?$", RegexOptions.CultureInvariant)]
+    private static partial Regex TablePattern();
+
+    [GeneratedRegex(@"^(?<seconds>\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(\.(?<fraction>\d{1,9}))?(?<offset>[Zz]|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    private static partial Regex RfcPattern();
+
+    [GeneratedRegex("^[1-9][0-9]{0,18}$", RegexOptions.CultureInvariant)]
+    private static partial Regex BackupRunPattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant)]
+    private static partial Regex BucketPattern();
+}

@@ -1,0 +1,91 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Executions;
+using Commissable.Backup.Google.CloudSql;
+
+namespace Commissable.Backup.Google.Workflows;
+
+/// <summary>
+/// The Workflow Executions API v1 over REST (the client library Google.Cloud.Workflows.Executions.V1
+/// is not available here). Build it with <see cref="WorkflowExecutionsClientBuilder"/>; one instance
+/// is thread-safe and meant to be reused. It shares the Cloud SQL client's transport: the same
+/// authentication, retries and error handling.
+/// </summary>
+public sealed class WorkflowExecutionsClient : IWorkflowExecutions, IDisposable
+{
+    /// <summary>Google's endpoint, the root every <c>v1/...</c> path is relative to.</summary>
+    public static Uri DefaultBaseUri { get; } = new("https://workflowexecutions.googleapis.com/");
+
+    /// <summary>The API refuses larger arguments.</summary>
+    public const int MaxArgumentBytes = 32 * 1024;
+
+    private readonly CloudSqlTransport _transport;
+
+    internal WorkflowExecutionsClient(CloudSqlTransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        _transport = transport;
+    }
+
+    /// <summary>The API root requests go to.</summary>
+    public Uri BaseUri => _transport.BaseUri;
+
+    /// <inheritdoc />
+    public Task<Execution> CreateExecutionAsync(
+        WorkflowName workflow, JsonObject? argument, string? callLogLevel = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        if (callLogLevel is not null && !CallLogLevels.IsValid(callLogLevel))
+        {
+            throw new ArgumentException($"'{callLogLevel}' is not a call log level; use one of LOG_ALL_CALLS, LOG_ERRORS_ONLY, LOG_NONE.", nameof(callLogLevel));
+        }
+
+        var text = argument?.ToJsonString();
+        if (text is not null && Encoding.UTF8.GetByteCount(text) > MaxArgumentBytes)
+        {
+            throw new ArgumentException($"The argument is {Encoding.UTF8.GetByteCount(text)} bytes of JSON; the API accepts at most {MaxArgumentBytes}.", nameof(argument));
+        }
+
+        // The argument travels as a JSON string inside the JSON body, as the API defines it.
+        var body = new Execution { Argument = text, CallLogLevel = callLogLevel };
+        return _transport.SendAsync<Execution>(HttpMethod.Post, "v1/" + Path(workflow) + "/executions", Json(body), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<Execution> GetExecutionAsync(ExecutionName execution, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        return _transport.SendAsync<Execution>(HttpMethod.Get, "v1/" + Path(execution), null, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<Execution> CancelExecutionAsync(ExecutionName execution, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        // CancelExecutionRequest has no fields: the body is an empty object.
+        return _transport.SendAsync<Execution>(HttpMethod.Post, "v1/" + Path(execution) + ":cancel", "{}"u8.ToArray(), cancellationToken);
+    }
+
+    /// <summary>Disposes the HTTP client when the builder created it.</summary>
+    public void Dispose() => _transport.Dispose();
+
+    private static string Path(WorkflowName name)
+        => $"projects/{Segment(name.Project)}/locations/{Segment(name.Location)}/workflows/{Segment(name.Workflow)}";
+
+    private static string Path(ExecutionName name) => Path(name.Workflow) + "/executions/" + Segment(name.Id);
+
+    /// <summary>One escaped path segment; "." and ".." would be normalised away by URI resolution.</summary>
+    private static string Segment(string value)
+    {
+        if (string.IsNullOrEmpty(value) || value is "." or "..")
+        {
+            throw new ArgumentException($"'{value}' is not a valid resource name segment.", nameof(value));
+        }
+
+        return Uri.EscapeDataString(value);
+    }
+
+    private static byte[] Json<T>(T body) => JsonSerializer.SerializeToUtf8Bytes(body, CloudSqlJson.Options);
+}
