@@ -8,6 +8,7 @@ using Commissable.Backup.Google.Storage;
 using Commissable.Backup.Postgres.Verification;
 using Commissable.Functions.Catalog;
 using Commissable.Functions.Export;
+using Commissable.Functions.Grants;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Retention;
@@ -54,12 +55,14 @@ public static class BackupFunctions
             ? new GcsBackupStore(StorageClient.Create(), settings.BackupBucket)
             : new LocalBackupStore(new BucketPaths(localState), settings.BackupBucket, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new BackupCatalog(sp.GetRequiredService<IBackupStore>(), settings.BackupPrefix, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IDatabaseInspector>(new PostgresDatabaseInspector(new DatabaseLoginOptions
+        var login = new DatabaseLoginOptions
         {
             User = environment.GetVariable(InspectorUser)!,
             PasswordFile = environment.GetVariable(InspectorPasswordFile)!,
             SocketRoot = environment.GetVariable(SocketRoot) is { Length: > 0 } root ? root : null,
-        }));
+        };
+        services.AddSingleton(login);
+        services.AddSingleton<IDatabaseInspector>(new PostgresDatabaseInspector(login));
         services.AddSingleton(new PreDeployOptions
         {
             Environment = settings.EnvironmentName,
@@ -75,6 +78,9 @@ public static class BackupFunctions
         services.AddSingleton(sp => (PostgresDatabaseInspector)sp.GetRequiredService<IDatabaseInspector>());
         services.AddSingleton<RestoreVerifier>();
         services.AddHttpFunction<RestoreVerifyFunction>(FunctionNames.RestoreVerify);
+        // grant-app-user grants with the same login (it must own the imported tables, or be a member of their owner).
+        services.AddSingleton<AppUserGranter>();
+        services.AddHttpFunction<GrantAppUserFunction>(FunctionNames.GrantAppUser);
         return services;
     }
 }

@@ -63,6 +63,13 @@ public sealed record VerificationRecord
     public required string Id { get; init; }
     public required string BackupUri { get; init; }
     public required string VerificationInstance { get; init; }
+    /// <summary>
+    /// <c>live</c> when a live database was checked in place against this backup's manifest (a
+    /// disaster-recovery restore, a staging clone); null for a restore into a scratch database.
+    /// </summary>
+    public string? Mode { get; init; }
+    /// <summary>In <c>live</c> mode, the database of <see cref="VerificationInstance"/> that was checked.</summary>
+    public string? Database { get; init; }
     public required bool Passed { get; init; }
     public required DateTimeOffset StartTime { get; init; }
     public required DateTimeOffset EndTime { get; init; }

@@ -49,7 +49,10 @@ public static class RestoreChecks
     /// <summary>Every table's row count equals the manifest's, within the configured tolerance; no table missing or extra.</summary>
     public const string RowCounts = "rows.counts";
 
-    /// <summary>The tenant ids found in the business tables are the manifest's.</summary>
+    /// <summary>
+    /// The tenant ids found in the business tables are the manifest's (and, with
+    /// <see cref="VerificationOptions.RequireTenants"/>, there is at least one).
+    /// </summary>
     public const string TenantsSame = "tenants.same";
 
     /// <summary>Every column-owned sequence would hand out a value past its column's values.</summary>
@@ -404,6 +407,10 @@ public static class RestoreChecks
         private async Task<CheckResult> TenantsSameAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
         {
             var found = (await CensusAsync(connection, cancellationToken).ConfigureAwait(false)).TenantIds;
+            if (options.RequireTenants && found.Count == 0)
+            {
+                return new(TenantsSame, false, $"no tenants: no business table in {RowCounter.Schema} has a {Quote(options.TenantColumn)} value (an empty database, or not the CRM's)");
+            }
             if (recorded is null || (recorded.RowCounts.Count == 0 && recorded.TenantIds.Count == 0))
             {
                 return new(TenantsSame, true, string.Create(CultureInfo.InvariantCulture, $"not recorded in the manifest; found {found.Count} tenants"));

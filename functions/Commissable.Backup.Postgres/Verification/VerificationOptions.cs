@@ -36,6 +36,14 @@ public sealed record VerificationOptions
     /// </summary>
     public IReadOnlyCollection<string>? Checks { get; init; }
 
+    /// <summary>
+    /// When true, <c>tenants.same</c> also fails when the business tables hold no tenant at all,
+    /// whatever the manifest says. For checking a live database in place (a disaster-recovery
+    /// restore, a staging clone), where an empty tenant set means the wrong or an empty database.
+    /// Default false: a scratch restore is judged against its manifest only.
+    /// </summary>
+    public bool RequireTenants { get; init; }
+
     /// <summary>The tenant column of the business tables, exactly as in the catalog.</summary>
     public string TenantColumn { get; init; } = TenantCensus.DefaultTenantColumn;
 

@@ -13,11 +13,17 @@ public static class FunctionNames
     /// <summary>CloudEvent: records a finished backup in the catalog (storage finalize, audit log).</summary>
     public const string OnBackupCompleted = "on-backup-completed";
 
-    /// <summary>HTTP: restores a backup into a scratch database and runs the smoke checks.</summary>
-    /// <summary>Cloud Audit Log entries of Cloud SQL exports and backup runs (the twin of <see cref="OnBackupCompleted"/>).</summary>
+    /// <summary>CloudEvent: Cloud Audit Log entries of Cloud SQL exports and backup runs (the twin of <see cref="OnBackupCompleted"/>).</summary>
     public const string OnBackupAudited = "on-backup-audited";
 
+    /// <summary>
+    /// HTTP: restores a backup into a scratch database and runs the smoke checks; with
+    /// <c>"mode": "live"</c>, runs them read-only on a live database in place.
+    /// </summary>
     public const string RestoreVerify = "restore-verify";
+
+    /// <summary>HTTP: grants an existing login the privileges the CRM application needs on a (never production) database.</summary>
+    public const string GrantAppUser = "grant-app-user";
 
     /// <summary>HTTP: applies the retention policy to exports and on-demand backups.</summary>
     public const string RetentionSweeper = "retention-sweeper";
@@ -26,5 +32,5 @@ public static class FunctionNames
     public const string Catalog = "catalog";
 
     /// <summary>Every name above.</summary>
-    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, OnBackupAudited, RestoreVerify, RetentionSweeper, Catalog];
+    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, OnBackupAudited, RestoreVerify, GrantAppUser, RetentionSweeper, Catalog];
 }

@@ -99,15 +99,7 @@ internal sealed partial class RestoreVerifier(
             if (importError is null)
             {
                 stage.Restart();
-                var options = new VerificationOptions
-                {
-                    RowCountToleranceFraction = request.RowCountTolerance ?? 0,
-                    CriticalTables = request.CriticalTables ?? [],
-                };
-                await using (var dataSource = NpgsqlDataSource.Create(inspector.ConnectionString(target, scratch)))
-                {
-                    checks.AddRange(await RestoreChecks.RunAsync(manifest.Snapshot, dataSource, options, null, cancellationToken).ConfigureAwait(false));
-                }
+                checks.AddRange(await RunChecksAsync(manifest.Snapshot, target, scratch, request, requireTenants: false, cancellationToken).ConfigureAwait(false));
                 stages.Add(new("checks", stage.ElapsedMilliseconds, checks.All(c => c.Passed)));
             }
             recoveryMs = stages.Where(s => s.Stage is "create-db" or "import" or "checks").Sum(s => s.DurationMs);
@@ -120,38 +112,74 @@ internal sealed partial class RestoreVerifier(
             stages.Add(new("cleanup", stage.ElapsedMilliseconds, cleanupError is null));
         }
 
+        var record = NewRecord(backupUri, targetName, startTime, stages, checks);
+        var recordUri = await RecordAsync(name, record).ConfigureAwait(false);
+        LogOutcome(record, scratch, total.ElapsedMilliseconds, recoveryMs);
+        return new VerificationOutcome(record, scratch, recordUri, recoveryMs, cleanupError);
+    }
+
+    /// <summary>
+    /// The smoke checks (<see cref="RestoreChecks"/>) of one database of <paramref name="target"/>,
+    /// read-only, with the inspector's login; the same checks in both modes.
+    /// </summary>
+    private async Task<IReadOnlyList<CheckResult>> RunChecksAsync(
+        DatabaseSnapshot? recorded, DatabaseInstance target, string database, RestoreVerifyRequest request, bool requireTenants, CancellationToken cancellationToken)
+    {
+        var options = new VerificationOptions
+        {
+            RowCountToleranceFraction = request.RowCountTolerance ?? 0,
+            CriticalTables = request.CriticalTables ?? [],
+            RequireTenants = requireTenants,
+        };
+        await using var dataSource = NpgsqlDataSource.Create(inspector.ConnectionString(target, database));
+        return await RestoreChecks.RunAsync(recorded, dataSource, options, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private VerificationRecord NewRecord(string? backupUri, string targetName, DateTimeOffset startTime, List<StageTiming> stages, List<CheckResult> checks,
+        string? mode = null, string? database = null)
+    {
         var passed = checks.All(c => c.Passed);
-        var endTime = clock.GetUtcNow();
-        var record = new VerificationRecord
+        return new VerificationRecord
         {
             Id = Guid.NewGuid().ToString("N")[..12],
-            BackupUri = backupUri,
+            BackupUri = backupUri ?? "",
             VerificationInstance = targetName,
+            Mode = mode,
+            Database = database,
             Passed = passed,
             StartTime = startTime,
-            EndTime = endTime,
+            EndTime = clock.GetUtcNow(),
             Stages = stages,
             Checks = checks,
             Failure = passed ? null : string.Join(" ", checks.Where(c => !c.Passed).Select(c => $"[{c.Name}] {c.Detail}")),
         };
+    }
+
+    /// <summary>Writes the immutable record beside the backup's manifest; returns its URI.</summary>
+    private async Task<string> RecordAsync(BackupObjectName name, VerificationRecord record)
+    {
+        // Not the request's token: a verification that ran is recorded even when the caller gave up.
         await catalog.AddVerificationAsync(name, record, CancellationToken.None).ConfigureAwait(false);
         // The catalog names the record this way (BackupCatalog.AddVerificationAsync).
-        var recordUri = string.Create(CultureInfo.InvariantCulture,
-            $"gs://{catalog.Bucket}/{name.VerificationsPrefix}{startTime.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{record.Id}.json");
+        return string.Create(CultureInfo.InvariantCulture,
+            $"gs://{catalog.Bucket}/{name.VerificationsPrefix}{record.StartTime.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{record.Id}.json");
+    }
 
-        if (passed)
+    /// <summary>One line per verification: NOTICE when it passed, ERROR with the failures when not.</summary>
+    private void LogOutcome(VerificationRecord record, string database, long durationMs, long? recoveryMs)
+    {
+        var mode = record.Mode ?? RestoreVerifyRequest.ImportMode;
+        if (record.Passed)
         {
             logger.LogNotice(Passed,
-                "backup.verify.passed {BackupUri} {VerificationInstance} {ScratchDatabase} {StartTime} {EndTime} {DurationMs} {RecoveryTimeMs} {Outcome}",
-                backupUri, targetName, scratch, startTime, endTime, total.ElapsedMilliseconds, recoveryMs, "passed");
+                "backup.verify.passed {Mode} {BackupUri} {VerificationInstance} {Database} {StartTime} {EndTime} {DurationMs} {RecoveryTimeMs} {Outcome}",
+                mode, record.BackupUri, record.VerificationInstance, database, record.StartTime, record.EndTime, durationMs, recoveryMs, "passed");
         }
         else
         {
-            logger.LogError(Failed, "backup.verify.failed {BackupUri} {VerificationInstance} {ScratchDatabase} {StartTime} {EndTime} {DurationMs} {Outcome}: {Failure}",
-                backupUri, targetName, scratch, startTime, endTime, total.ElapsedMilliseconds, "failed", record.Failure);
+            logger.LogError(Failed, "backup.verify.failed {Mode} {BackupUri} {VerificationInstance} {Database} {StartTime} {EndTime} {DurationMs} {Outcome}: {Failure}",
+                mode, record.BackupUri, record.VerificationInstance, database, record.StartTime, record.EndTime, durationMs, "failed", record.Failure);
         }
-
-        return new VerificationOutcome(record, scratch, recordUri, recoveryMs, cleanupError);
     }
 
     private async Task<(BackupObjectName Name, BackupManifest Manifest)> ResolveBackupAsync(RestoreVerifyRequest request, CancellationToken cancellationToken)
@@ -179,7 +207,7 @@ internal sealed partial class RestoreVerifier(
         }
         var manifest = await catalog.GetAsync(name!, cancellationToken).ConfigureAwait(false)
             ?? throw FunctionException.NotFound($"There is no complete backup at {uri}: it has no manifest (the export never finished, or the name is wrong).");
-        if (!IsImportable(manifest))
+        if (!request.IsLive && !IsImportable(manifest))
         {
             throw FunctionException.BadRequest($"{uri} is a {manifest.Format} backup run: restore-verify imports logical exports (SQL, gzip SQL, directory or custom format).");
         }
@@ -334,7 +362,18 @@ internal sealed partial class RestoreVerifier(
 }
 
 /// <summary>A finished verification: the record written, where, and what the answer reports beside it.</summary>
-internal sealed record VerificationOutcome(VerificationRecord Record, string ScratchDatabase, string RecordUri, long RecoveryTimeMs, string? CleanupError);
+/// <remarks>
+/// In live mode there is no scratch database, recovery time or cleanup; <see cref="RecordUri"/> is
+/// null when no backup was compared (nothing to record beside).
+/// </remarks>
+internal sealed record VerificationOutcome(VerificationRecord Record, string? ScratchDatabase, string? RecordUri, long? RecoveryTimeMs, string? CleanupError)
+{
+    /// <summary>Live mode: the source instance the request named.</summary>
+    public string? SourceInstance { get; init; }
+
+    /// <summary>Live mode: the database checked.</summary>
+    public string? Database { get; init; }
+}
 
 /// <summary>The verification instance failed the safety rail (<see cref="VerificationTargetGuard"/>); nothing was created.</summary>
 internal sealed class VerificationRefusedException(string instance, IReadOnlyList<CheckResult> failures)
@@ -342,4 +381,19 @@ internal sealed class VerificationRefusedException(string instance, IReadOnlyLis
 {
     public string Instance { get; } = instance;
     public IReadOnlyList<CheckResult> Failures { get; } = failures;
+
+    /// <summary>
+    /// Answers 412 <c>VERIFICATION_TARGET_REFUSED</c> with every failed rule in
+    /// <c>error.preconditions</c>; <paramref name="summary"/> starts the message.
+    /// </summary>
+    public Task WriteAsync(HttpContext context, string summary) => context.WriteJsonAsync(new
+    {
+        error = new
+        {
+            code = 412,
+            status = "VERIFICATION_TARGET_REFUSED",
+            message = summary + string.Join(" ", Failures.Select(f => $"[{f.Name}] {f.Detail}")),
+            preconditions = Failures.Select(f => new { name = f.Name, reason = f.Detail }),
+        },
+    }, StatusCodes.Status412PreconditionFailed);
 }

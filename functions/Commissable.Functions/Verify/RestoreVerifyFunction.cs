@@ -6,13 +6,16 @@ namespace Commissable.Functions.Verify;
 /// <c>restore-verify</c>: Cloud Scheduler or a workflow POSTs <c>{backup: "gs://..." | "latest",
 /// instance?, kind?, verificationInstance?, rowCountTolerance?, criticalTables?}</c>; the backup is
 /// imported into a scratch database of the verification instance, smoke-checked, recorded and
-/// dropped (see <see cref="RestoreVerifier"/>).
+/// dropped (see <see cref="RestoreVerifier"/>). With <c>"mode": "live"</c> (<c>{instance,
+/// verificationInstance, database, backup?, rowCountTolerance?, criticalTables?}</c>) the database
+/// is checked in place, read-only, instead (see <c>RestoreVerifier.Live.cs</c>).
 /// </summary>
 /// <remarks>
 /// 200 whenever the verification ran, passed or failed (<c>passed</c> says which). 400 for a bad
-/// request, 404 for an unknown backup or verification instance, 412 <c>VERIFICATION_TARGET_REFUSED</c>
-/// when the verification instance could hold production data (the safety rail is a policy
-/// precondition, as the design's 412s are), 503 when Cloud SQL could not start the restore.
+/// request, 404 for an unknown backup, verification instance or (live) database, 412
+/// <c>VERIFICATION_TARGET_REFUSED</c> when the verification instance could hold production data
+/// (live mode: when it is the source instance; the safety rail is a policy precondition, as the
+/// design's 412s are), 503 when Cloud SQL could not start the restore.
 /// </remarks>
 internal sealed class RestoreVerifyFunction(RestoreVerifier verifier) : IHttpFunction
 {
@@ -32,20 +35,15 @@ internal sealed class RestoreVerifyFunction(RestoreVerifier verifier) : IHttpFun
         VerificationOutcome outcome;
         try
         {
-            outcome = await verifier.VerifyAsync(request, context.RequestAborted).ConfigureAwait(false);
+            outcome = request.IsLive
+                ? await verifier.VerifyLiveAsync(request, context.RequestAborted).ConfigureAwait(false)
+                : await verifier.VerifyAsync(request, context.RequestAborted).ConfigureAwait(false);
         }
         catch (VerificationRefusedException refused)
         {
-            await context.WriteJsonAsync(new
-            {
-                error = new
-                {
-                    code = 412,
-                    status = "VERIFICATION_TARGET_REFUSED",
-                    message = $"Refusing to restore into '{refused.Instance}'; nothing was created: " + string.Join(" ", refused.Failures.Select(f => $"[{f.Name}] {f.Detail}")),
-                    preconditions = refused.Failures.Select(f => new { name = f.Name, reason = f.Detail }),
-                },
-            }, StatusCodes.Status412PreconditionFailed).ConfigureAwait(false);
+            await refused.WriteAsync(context, request.IsLive
+                ? $"Refusing to check '{refused.Instance}' in place; nothing was read: "
+                : $"Refusing to restore into '{refused.Instance}'; nothing was created: ").ConfigureAwait(false);
             return;
         }
 
@@ -53,8 +51,11 @@ internal sealed class RestoreVerifyFunction(RestoreVerifier verifier) : IHttpFun
         await context.WriteJsonAsync(new
         {
             passed = record.Passed,
-            backupUri = record.BackupUri,
+            mode = request.IsLive ? RestoreVerifyRequest.LiveMode : RestoreVerifyRequest.ImportMode,
+            backupUri = record.BackupUri.Length == 0 ? null : record.BackupUri,
+            instance = outcome.SourceInstance,
             verificationInstance = record.VerificationInstance,
+            database = outcome.Database,
             scratchDatabase = outcome.ScratchDatabase,
             startTime = record.StartTime,
             endTime = record.EndTime,
@@ -64,6 +65,7 @@ internal sealed class RestoreVerifyFunction(RestoreVerifier verifier) : IHttpFun
             cleanupError = outcome.CleanupError,
             recordUri = outcome.RecordUri,
             recoveryTimeMs = outcome.RecoveryTimeMs,
+            durationMs = (long)(record.EndTime - record.StartTime).TotalMilliseconds,
         }).ConfigureAwait(false);
     }
 }

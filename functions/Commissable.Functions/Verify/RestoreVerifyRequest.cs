@@ -3,14 +3,28 @@ using System.Text.RegularExpressions;
 namespace Commissable.Functions.Verify;
 
 /// <summary>
-/// What Cloud Scheduler or a workflow POSTs to <c>restore-verify</c>: which backup (a
-/// <c>gs://</c> URI, or <c>latest</c> of an instance and optionally a kind), where to restore it,
-/// and how strictly to compare.
+/// What Cloud Scheduler or a workflow POSTs to <c>restore-verify</c>. In <c>import</c> mode (the
+/// default): which backup (a <c>gs://</c> URI, or <c>latest</c> of an instance and optionally a
+/// kind), where to restore it, and how strictly to compare. In <c>live</c> mode: which database of
+/// which instance to check in place, the source it came from, and optionally the backup whose
+/// manifest to compare with.
 /// </summary>
 internal sealed partial record RestoreVerifyRequest
 {
     /// <summary>The word that asks for the newest complete backup instead of a URI.</summary>
     public const string Latest = "latest";
+
+    /// <summary>Restore a backup into a scratch database and check it (the default).</summary>
+    public const string ImportMode = "import";
+
+    /// <summary>Check a live database in place, read-only.</summary>
+    public const string LiveMode = "live";
+
+    /// <summary><c>import</c> (default) or <c>live</c>.</summary>
+    public string? Mode { get; init; }
+
+    /// <summary>Live mode: the database of the verification instance to check.</summary>
+    public string? Database { get; init; }
 
     /// <summary><c>gs://bucket/name</c> of a backup, or <c>latest</c>.</summary>
     public string? Backup { get; init; }
@@ -32,10 +46,63 @@ internal sealed partial record RestoreVerifyRequest
 
     public bool IsLatest => string.Equals(Backup, Latest, StringComparison.Ordinal);
 
+    public bool IsLive => string.Equals(Mode, LiveMode, StringComparison.Ordinal);
+
     /// <summary>Every problem with the request, each saying what is accepted; empty when valid.</summary>
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
+        if (Mode is not null and not ImportMode and not LiveMode)
+        {
+            problems.Add("'mode' must be \"import\" (restore a backup into a scratch database, the default) or \"live\" (check a live database in place).");
+            return problems;
+        }
+        if (IsLive)
+        {
+            LiveProblems(problems);
+        }
+        else
+        {
+            ImportProblems(problems);
+        }
+        CommonProblems(problems);
+        return problems;
+    }
+
+    private void LiveProblems(List<string> problems)
+    {
+        if (string.IsNullOrWhiteSpace(Instance))
+        {
+            problems.Add("'instance' is required in live mode: the source instance the checked database was restored or cloned from.");
+        }
+        if (string.IsNullOrWhiteSpace(VerificationInstance))
+        {
+            problems.Add("'verificationInstance' is required in live mode: the instance whose database to check.");
+        }
+        if (string.IsNullOrWhiteSpace(Database))
+        {
+            problems.Add("'database' is required in live mode: the database to check, for example \"crm\".");
+        }
+        else if (!DatabasePattern().IsMatch(Database))
+        {
+            problems.Add("'database' must be a database name: a letter or '_', then letters, digits, '_' or '-', at most 63 characters.");
+        }
+        if (Backup is not null && (!Backup.StartsWith("gs://", StringComparison.Ordinal) || Backup.Length > 1024 || Backup.Any(char.IsControl)))
+        {
+            problems.Add("'backup' in live mode is optional and must be a gs://<bucket>/<name> URI (at most 1024 characters) whose manifest to compare with.");
+        }
+        if (Kind is not null)
+        {
+            problems.Add("'kind' only applies to \"backup\": \"latest\" in import mode.");
+        }
+    }
+
+    private void ImportProblems(List<string> problems)
+    {
+        if (Database is not null)
+        {
+            problems.Add("'database' only applies to live mode (\"mode\": \"live\"); import mode restores into a scratch database it names itself.");
+        }
         if (string.IsNullOrWhiteSpace(Backup))
         {
             problems.Add("'backup' is required: a backup URI gs://<bucket>/<name>, or \"latest\" with 'instance'.");
@@ -52,16 +119,20 @@ internal sealed partial record RestoreVerifyRequest
         {
             problems.Add("'instance' is required with \"backup\": \"latest\": the source instance whose newest backup to verify.");
         }
+        if (Kind is not null && !KindPattern().IsMatch(Kind))
+        {
+            problems.Add("'kind' must be a backup kind such as pre-deploy-export or scheduled-export.");
+        }
+    }
+
+    private void CommonProblems(List<string> problems)
+    {
         foreach (var (field, value) in new[] { ("instance", Instance), ("verificationInstance", VerificationInstance) })
         {
             if (value is not null && !InstancePattern().IsMatch(value))
             {
                 problems.Add($"'{field}' must be a Cloud SQL instance name: lowercase letters, digits and '-', starting with a letter.");
             }
-        }
-        if (Kind is not null && !KindPattern().IsMatch(Kind))
-        {
-            problems.Add("'kind' must be a backup kind such as pre-deploy-export or scheduled-export.");
         }
         if (RowCountTolerance is < 0 or > 1)
         {
@@ -71,8 +142,10 @@ internal sealed partial record RestoreVerifyRequest
         {
             problems.Add("'criticalTables' must list at most 200 table names of 1 to 63 characters without control characters.");
         }
-        return problems;
     }
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_-]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex DatabasePattern();
 
     [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?$", RegexOptions.CultureInvariant)]
     private static partial Regex InstancePattern();

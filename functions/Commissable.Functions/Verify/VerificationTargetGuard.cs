@@ -8,6 +8,11 @@ namespace Commissable.Functions.Verify;
 /// the verification instance, so that instance must never be one holding production data. Each
 /// rule has a stable name; any failed rule refuses the verification (412) before anything is created.
 /// </summary>
+/// <remarks>
+/// Live verification only reads, so it applies <see cref="SourceFailures"/> alone (a restored
+/// disaster-recovery instance carries production's labels). grant-app-user writes privileges, so
+/// it applies the production rules (<see cref="ProductionNameFailures"/>, <see cref="LabelFailures"/>).
+/// </remarks>
 internal static class VerificationTargetGuard
 {
     /// <summary>The verification instance is not the backup's source instance.</summary>
@@ -30,16 +35,23 @@ internal static class VerificationTargetGuard
     /// <summary>The rules decided by the name alone (checked before the instance is even read); empty when none fails.</summary>
     public static IReadOnlyList<CheckResult> NameFailures(string targetName, BackupManifest manifest, IReadOnlySet<string> productionInstances)
     {
-        var failures = new List<CheckResult>();
-        if (string.Equals(targetName, manifest.SourceInstance, StringComparison.Ordinal))
-        {
-            failures.Add(new(NotSource, false, $"the verification instance '{targetName}' is the backup's source instance; restore into a separate scratch instance"));
-        }
-        if (productionInstances.Contains(targetName))
-        {
-            failures.Add(new(NotListedProduction, false, $"the verification instance '{targetName}' is listed in PRODUCTION_INSTANCES; verification never restores into production"));
-        }
-        return failures;
+        ArgumentNullException.ThrowIfNull(manifest);
+        return [.. SourceFailures(targetName, manifest.SourceInstance), .. ProductionNameFailures(targetName, productionInstances)];
+    }
+
+    /// <summary>The target is the source instance (restoring into, or checking, the source itself proves nothing).</summary>
+    public static IReadOnlyList<CheckResult> SourceFailures(string targetName, string sourceName) =>
+        string.Equals(targetName, sourceName, StringComparison.Ordinal)
+            ? [new(NotSource, false, $"the verification instance '{targetName}' is the backup's source instance; restore into a separate scratch instance")]
+            : [];
+
+    /// <summary>The target is listed in <c>PRODUCTION_INSTANCES</c>.</summary>
+    public static IReadOnlyList<CheckResult> ProductionNameFailures(string targetName, IReadOnlySet<string> productionInstances)
+    {
+        ArgumentNullException.ThrowIfNull(productionInstances);
+        return productionInstances.Contains(targetName)
+            ? [new(NotListedProduction, false, $"the instance '{targetName}' is listed in PRODUCTION_INSTANCES; nothing is ever written to production")]
+            : [];
     }
 
     /// <summary>The rule decided by the instance's labels; empty when it does not mark production.</summary>
@@ -56,7 +68,7 @@ internal static class VerificationTargetGuard
         if (marked.Count > 0)
         {
             failures.Add(new(NotLabelledProduction, false,
-                $"the verification instance '{targetName}' is labelled as production ({string.Join(", ", marked)} in settings.userLabels); verification never restores into production"));
+                $"the instance '{targetName}' is labelled as production ({string.Join(", ", marked)} in settings.userLabels); nothing is ever written to production"));
         }
         return failures;
     }

@@ -173,7 +173,7 @@ public sealed class HostSelectionTests
         var e = Assert.Throws<FunctionStartupException>(() => FunctionTestHost.CreateBuilder(FunctionTestHost.BaseEnvironment(), new TestLogSink()));
 
         Assert.Contains("FUNCTION_TARGET is not set", e.Message, StringComparison.Ordinal);
-        Assert.Contains("pre-deploy-export, on-backup-completed, on-backup-audited, restore-verify, retention-sweeper, catalog", e.Message, StringComparison.Ordinal);
+        Assert.Contains("pre-deploy-export, on-backup-completed, on-backup-audited, restore-verify, grant-app-user, retention-sweeper, catalog", e.Message, StringComparison.Ordinal);
         Assert.Contains("LOCAL_MODE=true", e.Message, StringComparison.Ordinal);
         Assert.Equal(["FUNCTION_TARGET"], e.Variables);
     }

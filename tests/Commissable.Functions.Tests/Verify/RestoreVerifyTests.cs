@@ -8,7 +8,8 @@ using Commissable.Functions.Verify;
 namespace Commissable.Functions.Tests.Verify;
 
 /// <summary>restore-verify through the real host, against the local cloud.</summary>
-public sealed class RestoreVerifyTests(VerifyEnvironment env) : IClassFixture<VerifyEnvironment>
+[Collection(VerifyEnvironment.Collection)]
+public sealed class RestoreVerifyTests(VerifyEnvironment env)
 {
     private async Task<(HttpStatusCode Status, JsonObject Body)> VerifyAsync(string json)
     {

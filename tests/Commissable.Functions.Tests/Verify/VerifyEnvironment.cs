@@ -15,10 +15,15 @@ namespace Commissable.Functions.Tests.Verify;
 /// The functions in local mode, in memory, against a real local cloud: the source instance
 /// <c>prod</c> (the Tiny demo in <c>crm</c>, backups and PITR on), the scratch instance
 /// <c>verify-target</c> (<c>VERIFY_INSTANCE</c>, no labels), and <c>labelled</c>, labelled
-/// <c>env=prod</c>. <c>PRODUCTION_INSTANCES</c> is <c>prod,prod-replica</c>.
+/// <c>env=prod</c>. <c>PRODUCTION_INSTANCES</c> is <c>prod,prod-replica</c>. One environment serves
+/// every class of <see cref="Collection"/>: starting three clusters and exporting a demo is the
+/// expensive part.
 /// </summary>
 public sealed class VerifyEnvironment : IAsyncLifetime
 {
+    /// <summary>The collection of the test classes that share one environment (and so run one after another).</summary>
+    public const string Collection = "verify-environment";
+
     public const string Bucket = "crm-backups";
     public const string Target = "verify-target";
     public const string Labelled = "labelled";
@@ -71,6 +76,26 @@ public sealed class VerifyEnvironment : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// A new database <paramref name="database"/> on <paramref name="instance"/> restored from the
+    /// shared backup through the Cloud SQL import (as <c>postgres</c>, as the workflows import):
+    /// a live database for live verification and grants to work on. Returns the backup's URI.
+    /// </summary>
+    public async Task<string> RestoredDatabaseAsync(string instance, string database)
+    {
+        var uri = await SharedBackupAsync();
+        await Cloud.RunAsync(HttpMethod.Post, Cloud.Api($"instances/{instance}/databases"), $$"""{"name":"{{database}}"}""");
+        await Cloud.RunAsync(HttpMethod.Post, Cloud.Api($"instances/{instance}/import"),
+            new JsonObject
+            {
+                ["importContext"] = new JsonObject
+                {
+                    ["kind"] = "sql#importContext", ["uri"] = uri, ["database"] = database, ["fileType"] = "SQL", ["importUser"] = "postgres",
+                },
+            }.ToJsonString());
+        return uri;
+    }
+
     /// <summary>The local file behind a <c>gs://</c> URI.</summary>
     public string LocalPath(string uri) => Path.Combine(Cloud.StateDirectory, "buckets", uri["gs://".Length..]);
 
@@ -91,3 +116,7 @@ public sealed class VerifyEnvironment : IAsyncLifetime
         await Cloud.DisposeAsync();
     }
 }
+
+/// <summary>The test classes that share one <see cref="VerifyEnvironment"/>.</summary>
+[CollectionDefinition(VerifyEnvironment.Collection)]
+public sealed class VerifyCollection : ICollectionFixture<VerifyEnvironment>;

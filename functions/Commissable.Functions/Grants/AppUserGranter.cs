@@ -1,0 +1,119 @@
+using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Postgres.Access;
+using Commissable.Backup.Postgres.Verification;
+using Commissable.Functions.Hosting;
+using Commissable.Functions.Hosting.Configuration;
+using Commissable.Functions.Hosting.Logging;
+using Commissable.Functions.Verify;
+using Npgsql;
+
+namespace Commissable.Functions.Grants;
+
+/// <summary>
+/// Grants an application login its privileges on a database, in stages: the instance (and the
+/// production rail of <see cref="VerificationTargetGuard"/>), the database and the user through
+/// the Cloud SQL API, then <see cref="AppUserGrants"/> over SQL with the inspector's login.
+/// </summary>
+/// <remarks>
+/// The grants are made by <c>INSPECTOR_DB_USER</c>, so on a staging instance that login must own
+/// the imported tables or be a member of their owner (<c>postgres</c>, the import user): a login
+/// that can only read is refused with 412 <c>GRANT_NOT_PERMITTED</c>, nothing changed. Default
+/// privileges are set for the import user and for that login, so tables a later import creates
+/// are usable too. Production is refused before anything is read, by name and by label.
+/// </remarks>
+internal sealed class AppUserGranter(
+    ICloudSqlAdmin sql,
+    PostgresDatabaseInspector inspector,
+    DatabaseLoginOptions login,
+    FunctionSettings settings,
+    ILogger<AppUserGranter> logger)
+{
+    private static readonly EventId Applied = new(60, "database.grants.applied");
+    private static readonly EventId Refused = new(61, "database.grants.refused");
+    private static readonly EventId Failed = new(62, "database.grants.failed");
+
+    /// <summary>The login the grants are made with.</summary>
+    public string GrantingUser => login.User;
+
+    /// <summary>Applies the grants; returns the statements applied.</summary>
+    /// <exception cref="VerificationRefusedException">The instance is production.</exception>
+    /// <exception cref="FunctionException">404 unknown instance, database or user; 412 not permitted; 503 unreachable.</exception>
+    public async Task<IReadOnlyList<string>> GrantAsync(string instanceName, string database, string user, CancellationToken cancellationToken)
+    {
+        Refuse(VerificationTargetGuard.ProductionNameFailures(instanceName, settings.ProductionInstances), instanceName, database, user);
+        var instance = await CloudSqlAsync(() => sql.GetInstanceAsync(instanceName, cancellationToken),
+            $"The instance '{instanceName}' does not exist in project '{sql.Project}'.").ConfigureAwait(false);
+        Refuse(VerificationTargetGuard.LabelFailures(instance, instanceName), instanceName, database, user);
+        await CloudSqlAsync(() => sql.GetDatabaseAsync(instanceName, database, cancellationToken),
+            $"The database '{database}' does not exist on instance '{instanceName}'.").ConfigureAwait(false);
+        var users = await CloudSqlAsync(() => sql.ListUsersAsync(instanceName, cancellationToken), "").ConfigureAwait(false);
+        if (!users.Any(u => string.Equals(u.Name, user, StringComparison.Ordinal)))
+        {
+            throw FunctionException.NotFound($"The user '{user}' does not exist on instance '{instanceName}': create it with the Cloud SQL users API (users.insert) first.");
+        }
+
+        IReadOnlyList<string> statements;
+        try
+        {
+            await using var dataSource = NpgsqlDataSource.Create(inspector.ConnectionString(instance, database));
+            statements = await AppUserGrants.ApplyAsync(dataSource, database, user, [RestoreVerifier.ImportUser, login.User], cancellationToken).ConfigureAwait(false);
+        }
+        catch (AppUserGrantException error) when (error.Failure == AppUserGrantFailure.UserNotFound)
+        {
+            throw FunctionException.NotFound($"The user '{user}' does not exist in the database cluster of '{instanceName}', though the users API may list it: {error.Message}");
+        }
+        catch (AppUserGrantException error)
+        {
+            logger.LogError(Failed, "database.grants.failed {Instance} {Database} {User}: {Error}", instanceName, database, user, error.Message);
+            throw FunctionException.PreconditionFailed($"Nothing was granted: {error.Message}", "GRANT_NOT_PERMITTED");
+        }
+        catch (Exception error) when (IsUnreachable(error) && !cancellationToken.IsCancellationRequested)
+        {
+            var reason = SecretRedactor.Redact(error is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : error.Message);
+            logger.LogError(Failed, "database.grants.failed {Instance} {Database} {User}: {Error}", instanceName, database, user, reason);
+            throw FunctionException.Unavailable($"Could not reach the database '{database}' on '{instanceName}', so nothing was granted: {reason}", TimeSpan.FromSeconds(30));
+        }
+
+        logger.LogNotice(Applied, "database.grants.applied {Instance} {Database} {User} {PrivilegeCount} {Privileges}",
+            instanceName, database, user, statements.Count, string.Join("; ", statements));
+        return statements;
+    }
+
+    private void Refuse(IReadOnlyList<Backup.Core.Backups.CheckResult> refusals, string instance, string database, string user)
+    {
+        if (refusals.Count > 0)
+        {
+            logger.LogWarning(Refused, "database.grants.refused {Instance} {Database} {User}: {Reasons}",
+                instance, database, user, string.Join(" ", refusals.Select(r => $"[{r.Name}] {r.Detail}")));
+            throw new VerificationRefusedException(instance, refusals);
+        }
+    }
+
+    /// <summary>
+    /// The database could not be reached or logged in to (503, retry); any other SQL error is a bug
+    /// and stays a 500.
+    /// </summary>
+    private static bool IsUnreachable(Exception error) => error switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("28", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("3D", StringComparison.Ordinal) || pg.SqlState.StartsWith("57", StringComparison.Ordinal),
+        NpgsqlException or ArgumentException or IOException or TimeoutException => true,
+        _ => false,
+    };
+
+    private static async Task<T> CloudSqlAsync<T>(Func<Task<T>> call, string notFound)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus == 404 && notFound.Length > 0)
+        {
+            throw FunctionException.NotFound(notFound);
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus is 409 or 429 or >= 500)
+        {
+            throw FunctionException.Unavailable($"Cloud SQL did not answer: {error.ApiMessage}", TimeSpan.FromSeconds(30));
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using Commissable.Functions.Hosting;
+using Commissable.Functions.Verify;
+
+namespace Commissable.Functions.Grants;
+
+/// <summary>
+/// <c>grant-app-user</c>: a workflow (clone-prod-to-staging) creates the application's login
+/// through the Cloud SQL users API, then POSTs <c>{instance, database, user}</c> here to give it
+/// the privileges the CRM needs, which only SQL can grant (see <see cref="AppUserGranter"/>).
+/// </summary>
+/// <remarks>
+/// 200 <c>{instance, database, user, privileges}</c> (the statements applied; calling again
+/// changes nothing). 400 for a bad request; 404 for an unknown instance, database or user; 412
+/// <c>VERIFICATION_TARGET_REFUSED</c> for a production instance (listed or labelled; the same
+/// rail as restore-verify), 412 <c>GRANT_NOT_PERMITTED</c> when the function's login may not
+/// grant; 503 when Cloud SQL or the database cannot be reached.
+/// </remarks>
+internal sealed class GrantAppUserFunction(AppUserGranter granter) : IHttpFunction
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method))
+        {
+            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST a JSON request: {\"instance\": ..., \"database\": ..., \"user\": ...}.");
+        }
+        var request = await context.ReadJsonAsync<GrantAppUserRequest>().ConfigureAwait(false);
+        var problems = request.Problems(granter.GrantingUser);
+        if (problems.Count > 0)
+        {
+            throw FunctionException.BadRequest(string.Join(" ", problems));
+        }
+
+        IReadOnlyList<string> privileges;
+        try
+        {
+            privileges = await granter.GrantAsync(request.Instance!, request.Database!, request.User!, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (VerificationRefusedException refused)
+        {
+            await refused.WriteAsync(context, $"Refusing to grant on '{refused.Instance}'; nothing was changed: ").ConfigureAwait(false);
+            return;
+        }
+
+        await context.WriteJsonAsync(new
+        {
+            instance = request.Instance,
+            database = request.Database,
+            user = request.User,
+            privileges,
+        }).ConfigureAwait(false);
+    }
+}

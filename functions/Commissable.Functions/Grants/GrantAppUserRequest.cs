@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+using Commissable.Backup.Postgres.Access;
+
+namespace Commissable.Functions.Grants;
+
+/// <summary>What a workflow POSTs to <c>grant-app-user</c>: the login to grant to, on which database of which instance.</summary>
+internal sealed partial record GrantAppUserRequest
+{
+    /// <summary>The Cloud SQL instance (never a production one).</summary>
+    public string? Instance { get; init; }
+
+    /// <summary>The database the application uses.</summary>
+    public string? Database { get; init; }
+
+    /// <summary>The application's login, created beforehand through the Cloud SQL users API.</summary>
+    public string? User { get; init; }
+
+    /// <summary>Every problem with the request, each saying what is accepted; empty when valid.</summary>
+    /// <param name="granter">The login the function grants with; it cannot grant to itself.</param>
+    public IReadOnlyList<string> Problems(string granter)
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(Instance))
+        {
+            problems.Add("'instance' is required: the Cloud SQL instance holding the database.");
+        }
+        else if (!InstancePattern().IsMatch(Instance))
+        {
+            problems.Add("'instance' must be a Cloud SQL instance name: lowercase letters, digits and '-', starting with a letter.");
+        }
+        foreach (var (field, value, what) in new[] { ("database", Database, "the database the application uses"), ("user", User, "the application's login") })
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                problems.Add($"'{field}' is required: {what}.");
+            }
+            else if (!AppUserGrants.IsValidName(value))
+            {
+                problems.Add($"'{field}' must be a PostgreSQL name: a letter or '_', then letters, digits, '_', '$' or '-', at most 63 characters.");
+            }
+        }
+        if (User is { } user && AppUserGrants.IsValidName(user))
+        {
+            if (AppUserGrants.IsReservedRole(user))
+            {
+                problems.Add($"'user' must be the application's own login, not the reserved role '{user}' (postgres, cloudsql*, pg_*).");
+            }
+            else if (string.Equals(user, granter, StringComparison.Ordinal))
+            {
+                problems.Add($"'user' must be the application's own login, not '{user}', the login this function grants with.");
+            }
+        }
+        return problems;
+    }
+
+    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    private static partial Regex InstancePattern();
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Postgres.Verification;
+using Commissable.Functions.Hosting;
+using Npgsql;
+
+namespace Commissable.Functions.Verify;
+
+/// <summary>
+/// Live mode: the same smoke checks, run in place on a database that already exists (a
+/// disaster-recovery restore into a new instance, the staging database after a clone), in stages
+/// <c>resolve</c> (the backup's manifest if one is given, the instance and the database),
+/// <c>connect</c> (<c>database.reachable</c>) and <c>checks</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Read-only: no scratch database, no import, no drop; the checks run in a READ ONLY transaction
+/// with the inspector's login. That is why, unlike import mode, live mode runs on an instance
+/// listed in <c>PRODUCTION_INSTANCES</c> or labelled production: an instance restored for disaster
+/// recovery inherits production's labels and is about to become production. The one refusal is a
+/// verification instance that is the source instance itself: the check would compare the source
+/// with itself (and the source may be the broken production).
+/// </para>
+/// <para>
+/// Without a backup, the checks that need no manifest decide: reachable, migrations finished,
+/// sequences ahead, critical tables non-empty, at least one tenant; the migration head, schema
+/// fingerprint, row counts and tenant count are reported in the details. With a backup, its
+/// manifest is compared exactly as in import mode, and the outcome is recorded beside it (with
+/// <c>mode: live</c> and the checked instance and database).
+/// </para>
+/// </remarks>
+internal sealed partial class RestoreVerifier
+{
+    /// <summary>The live-mode check that the database answered at all.</summary>
+    public const string DatabaseReachable = "database.reachable";
+
+    public async Task<VerificationOutcome> VerifyLiveAsync(RestoreVerifyRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (sourceName, targetName, database) = (request.Instance!, request.VerificationInstance!, request.Database!);
+        var startTime = clock.GetUtcNow();
+        var total = Stopwatch.StartNew();
+        var stages = new List<StageTiming>();
+
+        var stage = Stopwatch.StartNew();
+        var refusals = VerificationTargetGuard.SourceFailures(targetName, sourceName);
+        if (refusals.Count > 0)
+        {
+            RefuseLive(refusals, targetName, request.Backup);
+        }
+        (BackupObjectName Name, BackupManifest Manifest)? backup = request.Backup is null
+            ? null
+            : await ResolveBackupAsync(request, cancellationToken).ConfigureAwait(false);
+        var target = await GetTargetAsync(targetName, cancellationToken).ConfigureAwait(false);
+        await RequireDatabaseAsync(targetName, database, cancellationToken).ConfigureAwait(false);
+        stages.Add(new("resolve", stage.ElapsedMilliseconds, true));
+
+        var backupUri = backup?.Manifest.Uri;
+        logger.LogInformation(Started, "backup.verify.started {Mode} {BackupUri} {SourceInstance} {VerificationInstance} {Database} {StartTime}",
+            RestoreVerifyRequest.LiveMode, backupUri, sourceName, targetName, database, startTime);
+
+        stage.Restart();
+        var checks = new List<CheckResult> { await ReachableAsync(target, database, cancellationToken).ConfigureAwait(false) };
+        stages.Add(new("connect", stage.ElapsedMilliseconds, checks[0].Passed));
+        if (checks[0].Passed)
+        {
+            stage.Restart();
+            checks.AddRange(await RunChecksAsync(backup?.Manifest.Snapshot, target, database, request, requireTenants: true, cancellationToken).ConfigureAwait(false));
+            stages.Add(new("checks", stage.ElapsedMilliseconds, checks.All(c => c.Passed)));
+        }
+
+        var record = NewRecord(backupUri, targetName, startTime, stages, checks, RestoreVerifyRequest.LiveMode, database);
+        var recordUri = backup is { } b ? await RecordAsync(b.Name, record).ConfigureAwait(false) : null;
+        LogOutcome(record, database, total.ElapsedMilliseconds, null);
+        return new VerificationOutcome(record, null, recordUri, null, null) { SourceInstance = sourceName, Database = database };
+    }
+
+    private void RefuseLive(IReadOnlyList<CheckResult> refusals, string targetName, string? backupUri)
+    {
+        logger.LogWarning(Refused, "backup.verify.refused {Mode} {BackupUri} {VerificationInstance}: {Reasons}",
+            RestoreVerifyRequest.LiveMode, backupUri, targetName, string.Join(" ", refusals.Select(r => $"[{r.Name}] {r.Detail}")));
+        throw new VerificationRefusedException(targetName, refusals);
+    }
+
+    private async Task RequireDatabaseAsync(string targetName, string database, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await sql.GetDatabaseAsync(targetName, database, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus == 404)
+        {
+            throw FunctionException.NotFound($"The database '{database}' does not exist on instance '{targetName}'.");
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus is 409 or 429 or >= 500)
+        {
+            throw FunctionException.Unavailable($"Cloud SQL did not answer: {error.ApiMessage}", TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>
+    /// Logs in and asks for the server version: a database that cannot be reached is a failed
+    /// verification (a restore that does not accept connections is not recovered), not an error.
+    /// </summary>
+    private async Task<CheckResult> ReachableAsync(DatabaseInstance target, string database, CancellationToken cancellationToken)
+    {
+        if (target.State is { } state && !string.Equals(state, "RUNNABLE", StringComparison.Ordinal))
+        {
+            return new(DatabaseReachable, false, $"the instance '{target.Name}' is {state}, not RUNNABLE");
+        }
+        try
+        {
+            await using var dataSource = NpgsqlDataSource.Create(inspector.ConnectionString(target, database));
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand("SELECT current_setting('server_version')", connection);
+            var version = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return new(DatabaseReachable, true, $"connected to {database} on '{target.Name}' (PostgreSQL {version})");
+        }
+        catch (Exception error) when (error is NpgsqlException or ArgumentException or IOException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            var reason = error is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : error.Message;
+            return new(DatabaseReachable, false, $"could not connect to {database} on '{target.Name}': {Shorten(reason)}");
+        }
+    }
+}
