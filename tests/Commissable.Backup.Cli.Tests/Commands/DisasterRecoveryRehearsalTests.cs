@@ -11,6 +11,7 @@ namespace Commissable.Backup.Cli.Tests.Commands;
 /// The README's rehearsal: after a drill, workflows/disaster-recovery.yaml runs on the local cloud,
 /// restores into a new instance, and only after the approval points both secrets at it and rolls the app.
 /// </summary>
+[Collection(DrillCollection.Name)]
 public sealed class DisasterRecoveryRehearsalTests : IDisposable
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), $"drr-{Guid.NewGuid():N}"[..12]);
