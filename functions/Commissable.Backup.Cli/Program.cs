@@ -7,6 +7,8 @@ return args switch
     ["dr", "start", .. var rest] => await DrStartCommand.RunAsync(rest),
     ["clone-staging", "start", .. var rest] => await CloneStagingStartCommand.RunAsync(rest),
     ["executions", "watch", .. var rest] => await ExecutionsWatchCommand.RunAsync(rest),
+    ["workflows", "run", .. var rest] => await WorkflowsRunCommand.RunAsync(rest),
+    ["secrets", "put", .. var rest] => await SecretsPutCommand.RunAsync(rest),
     [] or ["--help" or "-h" or "help"] => Usage(0),
     _ => Usage(ExitCodes.Usage, $"unknown command '{string.Join(' ', args)}'"),
 };
@@ -22,6 +24,11 @@ static int Usage(int code, string? problem = null)
               PITR and the demo database, a verification instance, then pre-deploy export, the
               completion event, restore-verify and a dry-run sweep through the functions.
               Defaults: --state .localcloud --port 8123 --size tiny.
+
+        Workflows on the local cloud (the same YAML as on Google Cloud):
+
+        """ + WorkflowsRunCommand.Usage + "\n" + SecretsPutCommand.Usage + """
+
 
         Workflow executions on Google Cloud (Application Default Credentials unless
         --access-token-file; --endpoint overrides https://workflowexecutions.googleapis.com/):

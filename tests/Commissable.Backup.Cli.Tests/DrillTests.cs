@@ -5,6 +5,7 @@ using Commissable.Backup.Cli.Commands;
 namespace Commissable.Backup.Cli.Tests;
 
 /// <summary>The README's main command: the drill passes from a clean state directory, and again on what it left.</summary>
+[Collection(DrillCollection.Name)]
 public sealed class DrillTests : IDisposable
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), $"drill-{Guid.NewGuid():N}"[..14]);
@@ -49,4 +50,14 @@ public sealed class DrillTests : IDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>
+/// Drills run their instances on the local cloud's default loopback addresses (127.0.1.x), so two
+/// at once would fight over them: tests that run a drill share this collection and run one by one.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class DrillCollection
+{
+    public const string Name = "drills on the default loopback addresses";
 }

@@ -1,22 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Cli.Local;
 using Commissable.Backup.Postgres.Clusters;
 using Commissable.Backup.Postgres.Demo;
-using Commissable.Functions;
-using Commissable.Functions.Hosting;
-using Commissable.Functions.Hosting.Configuration;
-using Commissable.Functions.Hosting.Logging;
-using Commissable.LocalCloud;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Commissable.Backup.Cli.Commands;
@@ -65,16 +53,15 @@ internal static class DrillCommand
 
 internal sealed class Drill(string state, int port, DemoDatabaseOptions size) : IAsyncDisposable
 {
-    private const string Project = "drill-project";
-    private const string Bucket = "drill-backups";
-    private const string Prod = "prod";
-    private const string Verify = "verify";
+    private const string Project = LocalStack.DefaultProject;
+    private const string Bucket = LocalStack.Bucket;
+    private const string Prod = LocalStack.ProdInstance;
+    private const string Verify = LocalStack.VerifyInstance;
     private const string Database = "crm";
 
     private readonly List<(string Step, bool Passed, TimeSpan Duration, string Detail)> _report = [];
+    private readonly LocalStack _stack = new(state, port);
     private readonly string _drillDirectory = Path.Combine(state, "drill");
-    private WebApplication? _cloud;
-    private WebApplication? _functions;
     private HttpClient _sql = null!;
     private HttpClient _http = null!;
 
@@ -126,21 +113,8 @@ internal sealed class Drill(string state, int port, DemoDatabaseOptions size) : 
 
     private async Task<string> StartCloudAsync()
     {
-        var tokenFile = LocalCloudHost.TokenFile(state);
-        string detail;
-        if (File.Exists(tokenFile) && await IsListeningAsync(port))
-        {
-            detail = $"using the local cloud already listening on 127.0.0.1:{port}";
-        }
-        else
-        {
-            _cloud = LocalCloudHost.Build(new LocalCloudOptions { Port = port, StateDirectory = state, Binaries = PostgresBinaries.Locate() },
-                logging: l => l.ClearProviders());
-            await LocalCloudHost.StartAsync(_cloud);
-            detail = $"started on 127.0.0.1:{port}, state in {state}";
-        }
-        _sql = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(10) };
-        _sql.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(tokenFile)).Trim());
+        var detail = await _stack.StartCloudAsync();
+        _sql = _stack.Sql;
         return detail;
     }
 
@@ -200,29 +174,9 @@ internal sealed class Drill(string state, int port, DemoDatabaseOptions size) : 
 
     private async Task<string> StartFunctionsAsync()
     {
-        var passwordFile = Path.Combine(_drillDirectory, "root-password");
-        var environment = new DictionaryEnvironment(new Dictionary<string, string?>
-        {
-            ["LOCAL_MODE"] = "true",
-            ["PORT"] = "0",
-            ["GOOGLE_CLOUD_PROJECT"] = Project,
-            ["BACKUP_BUCKET"] = Bucket,
-            ["ENVIRONMENT_NAME"] = "prod",
-            ["PRODUCTION_INSTANCES"] = Prod,
-            ["VERIFY_INSTANCE"] = Verify,
-            ["CLOUDSQL_API_ENDPOINT"] = $"http://127.0.0.1:{port}/",
-            ["CLOUDSQL_TOKEN_FILE"] = LocalCloudHost.TokenFile(state),
-            ["LOCAL_STATE_DIR"] = state,
-            ["INSPECTOR_DB_USER"] = "postgres",
-            ["INSPECTOR_DB_PASSWORD_FILE"] = passwordFile,
-        });
-        var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = new FileLogSink(Path.Combine(_drillDirectory, "functions.log")) });
-        builder.Services.AddBackupFunctions(FunctionSettings.Load(environment), environment);
-        _functions = FunctionHost.Build(builder);
-        await _functions.StartAsync();
-        var address = _functions.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        _http = new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(30) };
-        return $"serving on {address}";
+        var detail = await _stack.StartFunctionsAsync();
+        _http = new HttpClient { BaseAddress = _stack.FunctionsUrl, Timeout = TimeSpan.FromMinutes(30) };
+        return detail;
     }
 
     private async Task<string?> PreDeployExportAsync()
@@ -351,62 +305,15 @@ internal sealed class Drill(string state, int port, DemoDatabaseOptions size) : 
         }.ConnectionString;
     }
 
-    /// <summary>The drill instances' postgres password: made once, kept owner-only in the state directory, never printed.</summary>
-    private string RootPassword()
-    {
-        var file = Path.Combine(_drillDirectory, "root-password");
-        if (!File.Exists(file))
-        {
-            File.WriteAllText(file, Convert.ToHexString(RandomNumberGenerator.GetBytes(18)).ToLowerInvariant());
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        return File.ReadAllText(file).Trim();
-    }
-
-    private static async Task<bool> IsListeningAsync(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync("127.0.0.1", port).WaitAsync(TimeSpan.FromSeconds(2));
-            return true;
-        }
-        catch (Exception error) when (error is SocketException or TimeoutException)
-        {
-            return false;
-        }
-    }
+    /// <summary>The drill instances' postgres password (kept by <see cref="LocalStack"/>, never printed).</summary>
+    private string RootPassword() => _stack.RootPassword();
 
     public async ValueTask DisposeAsync()
     {
         _http?.Dispose();
-        _sql?.Dispose();
-        if (_functions is not null)
-        {
-            await _functions.StopAsync();
-            await _functions.DisposeAsync();
-        }
-        if (_cloud is not null)
-        {
-            await _cloud.StopAsync();
-            await _cloud.DisposeAsync();
-        }
+        await _stack.DisposeAsync();
     }
 }
 
 /// <summary>A drill step failed for a reason the report states.</summary>
 internal sealed class DrillException(string message) : Exception(message);
-
-/// <summary>Keeps the functions' JSON log lines in a file, so the drill's own output stays readable.</summary>
-internal sealed class FileLogSink(string path) : ILogSink
-{
-    private readonly Lock _lock = new();
-
-    public void Write(string line)
-    {
-        lock (_lock)
-        {
-            File.AppendAllText(path, line + "\n");
-        }
-    }
-}

@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Commissable.Backup.Cli.Commands.Executions;
+using Commissable.Backup.Cli.Local;
+using Commissable.Backup.Cli.Workflows;
+using Commissable.Backup.Cli.Workflows.Approvals;
+using Commissable.Backup.Cli.Workflows.CloudRun;
+using Commissable.Backup.Cli.Workflows.CloudSql;
+using Commissable.Backup.Cli.Workflows.Secrets;
+using Commissable.Backup.Cli.Workflows.Storage;
+using Commissable.Workflows;
+using Commissable.Workflows.Runtime;
+
+namespace Commissable.Backup.Cli.Commands;
+
+/// <summary>
+/// <c>workflows run</c>: runs a workflow file on the local cloud and the locally hosted functions.
+/// The file is parsed and every call checked before anything starts; then the local cloud is
+/// started (or reused), the functions are hosted, and the run prints each step, each
+/// <c>sys.log</c> and finally the result.
+/// </summary>
+internal static class WorkflowsRunCommand
+{
+    public const string Usage = """
+          workflows run <file.yaml> [--args JSON|@FILE] [--approve] [--approver NAME]
+                        [--state DIR] [--port P] [--project P]
+              Runs a workflow on the local cloud and the locally hosted functions: Cloud SQL,
+              Secret Manager, Cloud Run and Storage connectors are served locally, http.* reaches
+              the functions, an approval callback is asked for on the terminal (--approve approves
+              it in advance as --approver, default $USER; without a terminal or --approve nobody
+              approves and the callback times out at once). Prints each step, sys.log lines and the
+              result. Exit 0 done, 1 the workflow raised an error, 64 bad usage or a workflow the
+              runner cannot run. Defaults: --args {}, --state .localcloud, --port 8123,
+              --project drill-project.
+        """;
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static Task<int> RunAsync(string[] args) =>
+        CommandContext.RunOnConsoleAsync(context => RunAsync(args, context, Console.In, !Console.IsInputRedirected));
+
+    /// <param name="input">Where the approval prompt reads.</param>
+    /// <param name="inputIsTerminal">Whether to prompt at all (an operator is there).</param>
+    public static async Task<int> RunAsync(string[] args, CommandContext context, TextReader input, bool inputIsTerminal)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (args is ["--help" or "-h"])
+        {
+            await context.Out.WriteLineAsync("usage: commissable-backup\n" + Usage);
+            return ExitCodes.Success;
+        }
+
+        RunRequest request;
+        try
+        {
+            request = RunRequest.Read(args);
+        }
+        catch (UsageException problem)
+        {
+            await context.Error.WriteLineAsync($"workflows run: {problem.Message}");
+            await context.Error.WriteLineAsync("run 'commissable-backup workflows run --help' for usage");
+            return ExitCodes.Usage;
+        }
+
+        WorkflowProgram program;
+        try
+        {
+            program = WorkflowProgram.Parse(await File.ReadAllTextAsync(request.File, context.Interrupted), request.File);
+        }
+        catch (WorkflowSyntaxException syntax)
+        {
+            foreach (var problem in syntax.Problems.DefaultIfEmpty(new WorkflowProblem(syntax.Message, 0)))
+            {
+                await context.Error.WriteLineAsync($"{request.File}:{problem.Line}: {problem.Message}");
+            }
+            await context.Error.WriteLineAsync($"workflows run: {request.File} is outside what the local runner runs; nothing was started");
+            return ExitCodes.Usage;
+        }
+
+        await using var run = new LocalRun(request, context, input, inputIsTerminal);
+        var unserved = new WorkflowInterpreter(run.Options(new Dictionary<string, string>())).Check(program);
+        if (unserved.Count > 0)
+        {
+            foreach (var problem in unserved)
+            {
+                await context.Error.WriteLineAsync($"{request.File}:{problem.Line}: {problem.Message}");
+            }
+            await context.Error.WriteLineAsync($"workflows run: {unserved.Count} call(s) in {request.File} are served neither by the local runner nor by the workflow; nothing was started");
+            return ExitCodes.Usage;
+        }
+
+        IReadOnlyDictionary<string, string> environment;
+        try
+        {
+            environment = await run.StartAsync();
+        }
+        catch (Exception error) when (error is HttpRequestException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            await context.Error.WriteLineAsync($"workflows run: the local cloud or the functions did not start: {error.Message.Split('\n')[0]}");
+            return ExitCodes.Unavailable;
+        }
+
+        try
+        {
+            var result = await new WorkflowInterpreter(run.Options(environment)).RunAsync(program, request.Arguments, context.Interrupted);
+            await context.Out.WriteLineAsync("result:");
+            await context.Out.WriteLineAsync(result?.ToJsonString(Indented) ?? "null");
+            return ExitCodes.Success;
+        }
+        catch (WorkflowFailedException failed)
+        {
+            await context.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"workflow failed{(failed.Step is null ? "" : $" in step {failed.Step}")}{(failed.Line > 0 ? $" (line {failed.Line})" : "")}:"));
+            await context.Out.WriteLineAsync(failed.Error?.ToJsonString(Indented) ?? failed.Message);
+            return ExitCodes.Failed;
+        }
+        catch (OperationCanceledException) when (context.Interrupted.IsCancellationRequested)
+        {
+            await context.Error.WriteLineAsync("workflows run: interrupted; what the workflow started on the local cloud keeps running there");
+            return ExitCodes.Interrupted;
+        }
+    }
+
+    /// <summary>The command line, checked.</summary>
+    internal sealed record RunRequest(string File, JsonNode Arguments, bool Approve, string Approver, string State, int Port, string Project)
+    {
+        public static RunRequest Read(string[] args)
+        {
+            var options = new OptionReader(args, ["--args", "--approver", "--state", "--port", "--project"], ["--approve"], positional: 1);
+            var file = options.Positionals.Count == 1 ? options.Positionals[0] : throw new UsageException("the workflow file is required: workflows run <file.yaml>");
+            if (!System.IO.File.Exists(file)) throw new UsageException($"the workflow file '{file}' does not exist");
+            var text = options.Optional("--args") ?? "{}";
+            if (text.StartsWith('@'))
+            {
+                var path = text[1..];
+                text = System.IO.File.Exists(path) ? System.IO.File.ReadAllText(path) : throw new UsageException($"--args file '{path}' does not exist");
+            }
+            JsonNode arguments;
+            try
+            {
+                arguments = JsonNode.Parse(text) ?? throw new UsageException("--args must be a JSON value, usually a map");
+            }
+            catch (JsonException error)
+            {
+                throw new UsageException($"--args is not valid JSON: {error.Message}");
+            }
+            var port = options.Optional("--port") is { } p
+                ? int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and < 65536 ? n : throw new UsageException($"--port '{p}' is not a port number (1-65535)")
+                : 8123;
+            var project = InputRules.ProjectId("--project", options.Optional("--project") ?? LocalStack.DefaultProject);
+            var approver = options.Optional("--approver") ?? Environment.GetEnvironmentVariable("USER") ?? Environment.UserName;
+            if (string.IsNullOrWhiteSpace(approver)) throw new UsageException("--approver must name someone");
+            return new RunRequest(file, arguments, options.Flag("--approve"), approver.Trim(), Path.GetFullPath(options.Optional("--state") ?? ".localcloud"), port, project);
+        }
+    }
+
+    /// <summary>One run: the local stack, the handlers, the environment the workflow sees.</summary>
+    internal sealed class LocalRun(RunRequest request, CommandContext context, TextReader input, bool inputIsTerminal) : IAsyncDisposable
+    {
+        /// <summary>Locally the polls back off to 5 s at most (Google: 60 s), so a rehearsal does not idle behind a finished operation.</summary>
+        private static readonly ConnectorParams LocalPolling = ConnectorParams.Documented with { MaxDelay = TimeSpan.FromSeconds(5) };
+
+        private readonly LocalStack _stack = new(request.State, request.Port);
+        private readonly HttpClient _sql = new() { BaseAddress = new Uri($"http://127.0.0.1:{request.Port}/"), Timeout = TimeSpan.FromMinutes(30) };
+        private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
+        private readonly string _execution = Guid.NewGuid().ToString();
+
+        private string AppService => $"projects/{request.Project}/locations/local/services/crm-app";
+
+        public WorkflowRunOptions Options(IReadOnlyDictionary<string, string> environment)
+        {
+            var approver = request.Approve ? new PreApproved(request.Approver)
+                : inputIsTerminal ? new TerminalApprover(input, context.Out, request.Approver)
+                : (IApprover)new NoApprover();
+            var confirmation = request.Arguments is JsonObject map
+                ? (string?)map["newInstance"] ?? (string?)map["stagingInstance"] ?? "approve"
+                : "approve";
+            return new WorkflowRunOptions
+            {
+                Handlers =
+                [
+                    new CloudSqlConnector(_sql, LocalPolling, context.Time, context.Delay),
+                    new SecretManagerConnector(new LocalSecretStore(Path.Combine(request.State, "secrets")), request.Project),
+                    new CloudRunConnector(new LocalRunServices(Path.Combine(request.State, "run", "services"), context.Time)),
+                    new StorageConnector(request.State),
+                    new HttpCalls(_http),
+                    new CallbackEvents(new CallbackContext(request.Project, request.File, Path.Combine(request.State, "approvals"), confirmation, _execution), approver, context.Time),
+                ],
+                Environment = environment,
+                Time = context.Time,
+                Observer = new ProgressPrinter(context.Out, context.Time),
+                Delay = context.Delay,
+            };
+        }
+
+        /// <summary>Starts (or reuses) the local cloud, hosts the functions, makes sure the app service exists; returns the workflow's environment.</summary>
+        public async Task<IReadOnlyDictionary<string, string>> StartAsync()
+        {
+            await context.Out.WriteLineAsync($"local cloud: {await _stack.StartCloudAsync()}");
+            _sql.DefaultRequestHeaders.Authorization = _stack.Sql.DefaultRequestHeaders.Authorization;
+            await context.Out.WriteLineAsync($"functions: {await _stack.StartFunctionsAsync(request.Project)} (logs in {Path.Combine(_stack.DrillDirectory, "functions.log")})");
+            // The CRM app is a stand-in service: created on first use so a DR rehearsal can roll it.
+            new LocalRunServices(Path.Combine(request.State, "run", "services"), context.Time).Ensure(AppService, new JsonObject
+            {
+                ["labels"] = new JsonObject(),
+                ["containers"] = new JsonArray(new JsonObject { ["name"] = "crm-app", ["image"] = "local/crm-app:latest" }),
+            });
+            var functions = _stack.FunctionsUrl.ToString();
+            var workflow = Path.GetFileNameWithoutExtension(request.File);
+            return new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["GOOGLE_CLOUD_PROJECT_ID"] = request.Project,
+                ["GOOGLE_CLOUD_LOCATION"] = "local",
+                ["GOOGLE_CLOUD_WORKFLOW_ID"] = workflow,
+                ["GOOGLE_CLOUD_WORKFLOW_REVISION_ID"] = "000001-loc",
+                ["GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID"] = _execution,
+                ["PRE_DEPLOY_EXPORT_URL"] = functions + "pre-deploy-export",
+                ["RESTORE_VERIFY_URL"] = functions + "restore-verify",
+                ["GRANT_APP_USER_URL"] = functions + "grant-app-user",
+                ["APP_SERVICE"] = AppService,
+                ["BACKUP_BUCKET"] = LocalStack.Bucket,
+            };
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _sql.Dispose();
+            _http.Dispose();
+            await _stack.DisposeAsync();
+        }
+    }
+}

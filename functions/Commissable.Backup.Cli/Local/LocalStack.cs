@@ -1,0 +1,152 @@
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Commissable.Backup.Postgres.Clusters;
+using Commissable.Functions;
+using Commissable.Functions.Hosting;
+using Commissable.Functions.Hosting.Configuration;
+using Commissable.Functions.Hosting.Logging;
+using Commissable.LocalCloud;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Commissable.Backup.Cli.Local;
+
+/// <summary>
+/// The local cloud and the locally hosted functions, as the drill and <c>workflows run</c> start
+/// them: the cloud on 127.0.0.1:<c>port</c> (reused when one already listens there with this state
+/// directory's token), the functions in local mode on a free port, logging to a file. Stops what it
+/// started, nothing else.
+/// </summary>
+internal sealed class LocalStack(string state, int port) : IAsyncDisposable
+{
+    /// <summary>The project, bucket and instance names the drill and the local runner share.</summary>
+    public const string DefaultProject = "drill-project";
+    public const string Bucket = "drill-backups";
+    public const string ProdInstance = "prod";
+    public const string VerifyInstance = "verify";
+
+    private WebApplication? _cloud;
+    private WebApplication? _functions;
+
+    public string State { get; } = state;
+
+    /// <summary>Where the drill keeps its files (root password, function logs).</summary>
+    public string DrillDirectory { get; } = Path.Combine(state, "drill");
+
+    /// <summary>The Cloud SQL Admin API of the local cloud, with its bearer token; set by <see cref="StartCloudAsync"/>.</summary>
+    public HttpClient Sql { get; private set; } = null!;
+
+    /// <summary>The functions' base URL (ends with '/'); set by <see cref="StartFunctionsAsync"/>.</summary>
+    public Uri FunctionsUrl { get; private set; } = null!;
+
+    /// <summary>Starts the local cloud, or reuses the one already listening; returns what it did.</summary>
+    public async Task<string> StartCloudAsync()
+    {
+        var tokenFile = LocalCloudHost.TokenFile(State);
+        string detail;
+        if (File.Exists(tokenFile) && await IsListeningAsync(port))
+        {
+            detail = $"using the local cloud already listening on 127.0.0.1:{port}";
+        }
+        else
+        {
+            _cloud = LocalCloudHost.Build(new LocalCloudOptions { Port = port, StateDirectory = State, Binaries = PostgresBinaries.Locate() },
+                logging: l => l.ClearProviders());
+            await LocalCloudHost.StartAsync(_cloud);
+            detail = $"started on 127.0.0.1:{port}, state in {State}";
+        }
+        Sql = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(10) };
+        Sql.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(tokenFile)).Trim());
+        return detail;
+    }
+
+    /// <summary>Starts every function in local mode against the local cloud, for <paramref name="project"/>; returns where.</summary>
+    public async Task<string> StartFunctionsAsync(string project = DefaultProject)
+    {
+        Directory.CreateDirectory(DrillDirectory);
+        var passwordFile = Path.Combine(DrillDirectory, "root-password");
+        RootPassword();
+        var environment = new DictionaryEnvironment(new Dictionary<string, string?>
+        {
+            ["LOCAL_MODE"] = "true",
+            ["PORT"] = "0",
+            ["GOOGLE_CLOUD_PROJECT"] = project,
+            ["BACKUP_BUCKET"] = Bucket,
+            ["ENVIRONMENT_NAME"] = "prod",
+            ["PRODUCTION_INSTANCES"] = ProdInstance,
+            ["VERIFY_INSTANCE"] = VerifyInstance,
+            ["CLOUDSQL_API_ENDPOINT"] = $"http://127.0.0.1:{port}/",
+            ["CLOUDSQL_TOKEN_FILE"] = LocalCloudHost.TokenFile(State),
+            ["LOCAL_STATE_DIR"] = State,
+            ["INSPECTOR_DB_USER"] = "postgres",
+            ["INSPECTOR_DB_PASSWORD_FILE"] = passwordFile,
+        });
+        var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = new FileLogSink(Path.Combine(DrillDirectory, "functions.log")) });
+        builder.Services.AddBackupFunctions(FunctionSettings.Load(environment), environment);
+        _functions = FunctionHost.Build(builder);
+        await _functions.StartAsync();
+        var address = _functions.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        FunctionsUrl = new Uri(address.TrimEnd('/') + "/");
+        return $"serving on {address}";
+    }
+
+    /// <summary>The postgres password of the instances the drill creates: made once, kept owner-only in the state directory, never printed.</summary>
+    public string RootPassword()
+    {
+        Directory.CreateDirectory(DrillDirectory);
+        var file = Path.Combine(DrillDirectory, "root-password");
+        if (!File.Exists(file))
+        {
+            File.WriteAllText(file, Convert.ToHexString(RandomNumberGenerator.GetBytes(18)).ToLowerInvariant());
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return File.ReadAllText(file).Trim();
+    }
+
+    private static async Task<bool> IsListeningAsync(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", port).WaitAsync(TimeSpan.FromSeconds(2));
+            return true;
+        }
+        catch (Exception error) when (error is SocketException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Sql?.Dispose();
+        if (_functions is not null)
+        {
+            await _functions.StopAsync();
+            await _functions.DisposeAsync();
+        }
+        if (_cloud is not null)
+        {
+            await _cloud.StopAsync();
+            await _cloud.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Keeps the functions' JSON log lines in a file, so the command's own output stays readable.</summary>
+internal sealed class FileLogSink(string path) : ILogSink
+{
+    private readonly Lock _lock = new();
+
+    public void Write(string line)
+    {
+        lock (_lock)
+        {
+            File.AppendAllText(path, line + "\n");
+        }
+    }
+}

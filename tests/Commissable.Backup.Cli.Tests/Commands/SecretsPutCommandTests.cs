@@ -1,0 +1,46 @@
+using System.Text;
+using Commissable.Backup.Cli.Commands;
+using Commissable.Backup.Cli.Commands.Executions;
+
+namespace Commissable.Backup.Cli.Tests.Commands;
+
+/// <summary><c>secrets put</c>: stdin becomes the next version; only its name is printed.</summary>
+public sealed class SecretsPutCommandTests : IDisposable
+{
+    private readonly string _state = Path.Combine(Path.GetTempPath(), $"sput-{Guid.NewGuid():N}"[..13]);
+    private readonly StringWriter _out = new();
+    private readonly StringWriter _err = new();
+
+    private Task<int> PutAsync(string value, params string[] args) =>
+        SecretsPutCommand.RunAsync(args, new CommandContext(_out, _err, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None),
+            new MemoryStream(Encoding.UTF8.GetBytes(value)), null);
+
+    [Fact]
+    public async Task Stdin_is_stored_as_the_next_version_and_only_the_version_name_is_printed()
+    {
+        Assert.Equal(0, await PutAsync("s3cret-value\n", "db-url", "--state", _state));
+        Assert.Equal(0, await PutAsync("second", "db-url", "--state", _state, "--project", "other-project"));
+        Assert.Equal(0, await PutAsync("third\n", "db-url", "--state", _state));
+
+        Assert.Equal(["projects/drill-project/secrets/db-url/versions/1", "projects/other-project/secrets/db-url/versions/1", "projects/drill-project/secrets/db-url/versions/2"],
+            _out.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("s3cret", _out.ToString() + _err, StringComparison.Ordinal);
+        Assert.Equal("s3cret-value", await File.ReadAllTextAsync(Path.Combine(_state, "secrets", "drill-project", "db-url", "1")));
+    }
+
+    [Fact]
+    public async Task An_empty_value_or_a_bad_name_is_a_usage_error()
+    {
+        Assert.Equal(64, await PutAsync("\n", "db-url", "--state", _state));
+        Assert.Equal(64, await PutAsync("x", "../db", "--state", _state));
+        Assert.Equal(64, await PutAsync("x", "--state", _state));
+        Assert.False(Directory.Exists(Path.Combine(_state, "secrets", "drill-project", "db-url")));
+    }
+
+    public void Dispose()
+    {
+        _out.Dispose();
+        _err.Dispose();
+        if (Directory.Exists(_state)) Directory.Delete(_state, recursive: true);
+    }
+}
