@@ -48,3 +48,15 @@ public sealed class PreconditionsFailedException(IReadOnlyList<PreconditionFailu
 {
     public IReadOnlyList<PreconditionFailure> Failures { get; } = failures;
 }
+
+/// <summary>
+/// The backup's name (to the minute, as the strategy names backups) is already taken by another
+/// export of the same instance and change; nothing was started. A new minute gives a new name.
+/// </summary>
+public sealed class BackupNameTakenException(string uri, TimeSpan retryAfter)
+    : Exception($"A backup named {uri} already exists (another export of the same instance and change this minute); retry after {retryAfter.TotalSeconds:F0} s for a new name.")
+{
+    public string Uri { get; } = uri;
+
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}

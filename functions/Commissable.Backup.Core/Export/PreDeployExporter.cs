@@ -91,6 +91,13 @@ public sealed class PreDeployExporter
 
         var now = _clock.GetUtcNow();
         var name = BackupObjectName.PreDeploy(_options.Prefix, _options.Environment, request.Instance!, now, request.Change!);
+        if (await _store.GetAsync(name.Name, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            // A different request (another key) for the same change this minute: exporting would
+            // overwrite nothing (create-only) and fail late; say so now, with when a new name exists.
+            var nextMinute = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddMinutes(1);
+            throw new BackupNameTakenException($"gs://{_store.Bucket}/{name.Name}", nextMinute - now + TimeSpan.FromSeconds(1));
+        }
         var ticket = new ExportTicket
         {
             Id = id,

@@ -63,6 +63,10 @@ internal sealed class PreDeployExportFunction(PreDeployExporter exporter, Backup
             }, StatusCodes.Status412PreconditionFailed).ConfigureAwait(false);
             return;
         }
+        catch (BackupNameTakenException taken)
+        {
+            throw FunctionException.Conflict(taken.Message, TimeSpan.FromSeconds(Math.Ceiling(taken.RetryAfter.TotalSeconds)), "BACKUP_NAME_TAKEN");
+        }
         catch (CloudSqlApiException error) when (error.HttpStatus == 404)
         {
             throw FunctionException.NotFound($"The Cloud SQL instance '{request.Instance}' does not exist in project '{settings.ProjectId}'.");

@@ -70,6 +70,24 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_second_export_of_the_same_change_in_the_same_minute_is_409_until_a_new_name_exists()
+    {
+        // Two different keys for one change within a minute would need the same backup name.
+        if (DateTime.UtcNow.Second > 45) await Task.Delay(TimeSpan.FromSeconds(61 - DateTime.UtcNow.Second));
+        var (first, body, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"same-minute"}""", "key-one-" + Guid.NewGuid());
+        Assert.True(first == HttpStatusCode.OK, body.ToJsonString());
+
+        var (second, refused, response) = await PostAsync("""{"instance":"prod","database":"crm","change":"same-minute"}""", "key-two-" + Guid.NewGuid());
+
+        Assert.True(second == HttpStatusCode.Conflict, refused.ToJsonString());
+        Assert.Contains((string)body["backupUri"]!, (string)refused["error"]!["message"]!, StringComparison.Ordinal);
+        Assert.Equal("BACKUP_NAME_TAKEN", (string?)refused["error"]!["status"]);
+        var retryAfter = response.Headers.RetryAfter?.Delta;
+        Assert.NotNull(retryAfter);
+        Assert.InRange(retryAfter.Value.TotalSeconds, 1, 61);
+    }
+
+    [Fact]
     public async Task Without_waiting_the_answer_is_202_with_a_status_url_that_reaches_the_result()
     {
         var (status, body, response) = await PostAsync("""{"instance":"prod","databases":["crm"],"change":"no-wait","commitSha":"def"}""", query: "?wait=false");
