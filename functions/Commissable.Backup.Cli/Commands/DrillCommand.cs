@@ -188,7 +188,9 @@ internal sealed class Drill(string state, int port, DemoDatabaseOptions size) : 
 
     private async Task<string> ScheduledExportAndEventAsync()
     {
-        var name = string.Create(CultureInfo.InvariantCulture, $"backups/prod/{Prod}/backup_{DateTime.UtcNow:yyyyMMdd_HHmm}_prod_scheduled.sql.gz");
+        // One scheduled export a day (named for midnight), so a second drill the same day reuses it
+        // whatever minute it runs in.
+        var name = string.Create(CultureInfo.InvariantCulture, $"backups/prod/{Prod}/backup_{DateTime.UtcNow:yyyyMMdd}_0000_prod_scheduled.sql.gz");
         var path = Path.Combine(state, "buckets", Bucket, name);
         if (!File.Exists(path))
         {
