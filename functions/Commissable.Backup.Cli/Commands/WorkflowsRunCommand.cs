@@ -35,7 +35,8 @@ internal static class WorkflowsRunCommand
               --project drill-project.
         """;
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // For a terminal, not a web page: quotes and apostrophes in messages stay readable.
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Task<int> RunAsync(string[] args) =>
         CommandContext.RunOnConsoleAsync(context => RunAsync(args, context, Console.In, !Console.IsInputRedirected));

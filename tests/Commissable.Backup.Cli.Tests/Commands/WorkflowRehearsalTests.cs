@@ -1,0 +1,323 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Commissable.Backup.Cli.Commands;
+using Commissable.Backup.Cli.Commands.Executions;
+using Commissable.Backup.Cli.Local;
+using Npgsql;
+
+namespace Commissable.Backup.Cli.Tests.Commands;
+
+/// <summary>
+/// The issue's acceptance for the two workflows, run by <c>workflows run</c> on one drill's local
+/// cloud: the DR rehearsal to a point in time (approved, and not approved), clone-to-staging, and
+/// bad input that each workflow refuses with its own message before it creates anything.
+/// </summary>
+[Collection(DrillCollection.Name)]
+public sealed class WorkflowRehearsalTests(RehearsalStack stack) : IClassFixture<RehearsalStack>
+{
+    [Fact]
+    public async Task Disaster_recovery_to_a_point_in_time_with_approval_yields_a_verified_new_instance_holding_the_lost_rows()
+    {
+        var prod = await stack.InstanceAsync(LocalStack.ProdInstance);
+        var url = $"postgresql://crm_app:app-secret-1@{stack.Address(prod)}:5432/crm?schema=public";
+        await stack.PutSecretAsync("pit-database-url", url);
+        await stack.PutSecretAsync("pit-direct-url", url);
+        var revisionsBefore = stack.AppRevisions();
+
+        // Rows written, the moment noted, then the incident: the rows are deleted.
+        var source = stack.Connection(prod, "crm");
+        await Execute(source, """INSERT INTO "Activity" ("tenantId", "type", "subject", "userId", "occurredAt") SELECT "tenantId", "type", 'dr-rehearsal-' || "id", "userId", now() FROM "Activity" ORDER BY "id" LIMIT 25""");
+        await Task.Delay(1100);
+        var pointInTime = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        await Task.Delay(1100);
+        await Execute(source, """DELETE FROM "Activity" WHERE "subject" LIKE 'dr-rehearsal-%'""");
+
+        var run = await stack.RunAsync("disaster-recovery.yaml", new JsonObject
+        {
+            ["sourceInstance"] = "prod",
+            ["pointInTime"] = pointInTime,
+            ["newInstance"] = "prod-pit",
+            ["databaseUrlSecret"] = "pit-database-url",
+            ["directUrlSecret"] = "pit-direct-url",
+            ["criticalTables"] = new JsonArray("Tenant", "Account"),
+        }, approve: true);
+
+        Assert.True(run.Exit == 0, run.Output);
+        var restored = await stack.InstanceAsync("prod-pit");
+        Assert.Equal("RUNNABLE", (string?)restored["state"]);
+        Assert.Equal(25L, await Count(stack.Connection(restored, "crm"), """SELECT count(*) FROM "Activity" WHERE "subject" LIKE 'dr-rehearsal-%'"""));
+        Assert.Equal(0L, await Count(source, """SELECT count(*) FROM "Activity" WHERE "subject" LIKE 'dr-rehearsal-%'"""));
+
+        // The result: verified, approved by whom, when restored to, the recovery time.
+        var result = run.Result!;
+        Assert.All(result["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
+        Assert.Equal("ci-approver", (string?)result["approvedBy"]);
+        Assert.StartsWith(pointInTime[..19], (string?)result["pointInTime"], StringComparison.Ordinal);
+        Assert.True((double)result["recoveryTime"]!["totalSeconds"]! > 0);
+
+        // The secrets point at the new instance; the app rolled after them; the old instance is only labelled.
+        foreach (var secret in new[] { "pit-database-url", "pit-direct-url" })
+        {
+            Assert.Equal(url.Replace(stack.Address(prod), stack.Address(restored), StringComparison.Ordinal), stack.Secret(secret, 2));
+        }
+        Assert.Equal(revisionsBefore + 1, stack.AppRevisions());
+        var old = await stack.InstanceAsync(LocalStack.ProdInstance);
+        Assert.Equal("RUNNABLE", (string?)old["state"]);
+        Assert.Equal("preserved-for-forensics", (string?)old["settings"]!["userLabels"]!["commissable-dr"]);
+        Assert.Equal("prod-pit", (string?)old["settings"]!["userLabels"]!["replaced-by"]);
+        Assert.Equal(prod["settings"]!["tier"]!.ToJsonString(), old["settings"]!["tier"]!.ToJsonString());
+        Assert.DoesNotContain("app-secret-1", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_an_approval_the_run_stops_at_the_wait_and_swaps_nothing()
+    {
+        var prod = await stack.InstanceAsync(LocalStack.ProdInstance);
+        var url = $"postgresql://crm_app:app-secret-2@{stack.Address(prod)}:5432/crm";
+        await stack.PutSecretAsync("wait-database-url", url);
+        await stack.PutSecretAsync("wait-direct-url", url);
+        var labelsBefore = prod["settings"]!["userLabels"]?.ToJsonString();
+        var revisionsBefore = stack.AppRevisions();
+        var backupRun = await stack.NewestBackupRunAsync(LocalStack.ProdInstance);
+
+        // From a backup run this time: a new instance, then restoreBackup into it.
+        var run = await stack.RunAsync("disaster-recovery.yaml", new JsonObject
+        {
+            ["sourceInstance"] = "prod",
+            ["backupRunId"] = backupRun,
+            ["newInstance"] = "prod-unapproved",
+            ["databaseUrlSecret"] = "wait-database-url",
+            ["directUrlSecret"] = "wait-direct-url",
+        }, approve: false);
+
+        Assert.Equal(1, run.Exit);
+        Assert.Contains("no approval within 86400 s: nothing was swapped", run.Output, StringComparison.Ordinal);
+        Assert.Contains("APPROVAL NEEDED", run.Output, StringComparison.Ordinal);
+        Assert.Equal("RUNNABLE", (string?)(await stack.InstanceAsync("prod-unapproved"))["state"]);
+        Assert.Equal(1, stack.SecretVersions("wait-database-url"));
+        Assert.Equal(1, stack.SecretVersions("wait-direct-url"));
+        Assert.Equal(revisionsBefore, stack.AppRevisions());
+        Assert.Equal(labelsBefore, (await stack.InstanceAsync(LocalStack.ProdInstance))["settings"]!["userLabels"]?.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("""{"sourceInstance":"prod","pointInTime":"NOW","newInstance":"prod","databaseUrlSecret":"a","directUrlSecret":"b"}""", "newInstance must not be the source instance 'prod'")]
+    [InlineData("""{"sourceInstance":"prod","pointInTime":"2001-01-01T00:00:00Z","newInstance":"prod-early","databaseUrlSecret":"a","directUrlSecret":"b"}""", "is outside the recovery window of prod")]
+    [InlineData("""{"sourceInstance":"prod","pointInTime":"2999-01-01T00:00:00Z","newInstance":"prod-late","databaseUrlSecret":"a","directUrlSecret":"b"}""", "is in the future")]
+    [InlineData("""{"sourceInstance":"prod","pointInTime":"yesterday","newInstance":"prod-vague","databaseUrlSecret":"a","directUrlSecret":"b"}""", "is not an RFC 3339 timestamp")]
+    [InlineData("""{"sourceInstance":"prod","backupRunId":"424242","newInstance":"prod-nobackup","databaseUrlSecret":"a","directUrlSecret":"b"}""", "backup run 424242 of instance prod does not exist")]
+    [InlineData("""{"sourceInstance":"prod","pointInTime":"NOW","newInstance":"verify","databaseUrlSecret":"a","directUrlSecret":"b"}""", "newInstance 'verify' already exists")]
+    [InlineData("""{"sourceInstance":"nope","pointInTime":"NOW","newInstance":"prod-x","databaseUrlSecret":"a","directUrlSecret":"b"}""", "sourceInstance 'nope' does not exist")]
+    [InlineData("""{"sourceInstance":"prod","newInstance":"prod-y","databaseUrlSecret":"a","directUrlSecret":"b"}""", "give exactly one of pointInTime")]
+    [InlineData("""{"sourceInstance":"Prod_1","pointInTime":"NOW","newInstance":"prod-z","databaseUrlSecret":"a","directUrlSecret":"b"}""", "sourceInstance 'Prod_1' is not a Cloud SQL instance name")]
+    public async Task Bad_disaster_recovery_input_ends_with_the_workflows_own_error_before_anything_is_created(string json, string message)
+    {
+        var arguments = JsonNode.Parse(json.Replace("NOW", DateTime.UtcNow.AddSeconds(-5).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), StringComparison.Ordinal))!.AsObject();
+        var before = await stack.InstanceNamesAsync();
+
+        var run = await stack.RunAsync("disaster-recovery.yaml", arguments, approve: true);
+
+        Assert.Equal(1, run.Exit);
+        Assert.Contains(message, run.Output, StringComparison.Ordinal);
+        Assert.Equal(before, await stack.InstanceNamesAsync());
+    }
+
+    [Fact]
+    public async Task Clone_to_staging_loads_production_data_for_a_staging_user_that_can_read_and_write_and_prints_no_password()
+    {
+        await stack.EnsureStagingAsync();
+        const string Password = "staging-app-pw-7d1e";
+        await stack.PutSecretAsync("staging-app-password", Password);
+
+        var run = await stack.RunAsync("clone-prod-to-staging.yaml", new JsonObject
+        {
+            ["sourceInstance"] = "prod",
+            ["stagingInstance"] = "staging",
+            ["stagingDatabase"] = "crm_staging",
+            ["appUser"] = "crm_app",
+            ["appPasswordSecret"] = "staging-app-password",
+            ["criticalTables"] = new JsonArray("Tenant"),
+        }, approve: false);
+
+        Assert.True(run.Exit == 0, run.Output);
+        var result = run.Result!;
+        Assert.True((bool)result["exported"]!);
+        Assert.Contains("_before_clone-to-staging.sql.gz", (string?)result["backupUri"], StringComparison.Ordinal);
+        Assert.All(result["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
+        var template = (string)result["envLocal"]!["DATABASE_URL"]!;
+        Assert.Contains("crm_app:<PASSWORD>@", template, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, run.Output, StringComparison.Ordinal);
+
+        // The staging user reads production's data and writes.
+        var prod = stack.Connection(await stack.InstanceAsync(LocalStack.ProdInstance), "crm");
+        var staging = new NpgsqlConnectionStringBuilder(stack.Connection(await stack.InstanceAsync("staging"), "crm_staging")) { Username = "crm_app", Password = Password }.ConnectionString;
+        Assert.Equal(await Count(prod, """SELECT count(*) FROM "Account" """), await Count(staging, """SELECT count(*) FROM "Account" """));
+        await Execute(staging, """INSERT INTO "Activity" ("tenantId", "type", "subject", "userId", "occurredAt") SELECT "tenantId", "type", 'staging-write', "userId", now() FROM "Activity" LIMIT 1""");
+        await Execute(staging, """UPDATE "Activity" SET "subject" = 'staging-updated' WHERE "subject" = 'staging-write'""");
+        Assert.Equal(1L, await Count(staging, """SELECT count(*) FROM "Activity" WHERE "subject" = 'staging-updated'"""));
+    }
+
+    [Theory]
+    [InlineData("""{"sourceInstance":"prod","stagingInstance":"prod","stagingDatabase":"crm","appUser":"crm_app","appPasswordSecret":"s"}""", "stagingInstance must not be the production instance 'prod'")]
+    [InlineData("""{"sourceInstance":"prod","stagingInstance":"staging","stagingDatabase":"crm_staging","appUser":"crm_app","appPasswordSecret":"s","backup":"gs://drill-backups/backups/prod/prod/backup_20000101_0000_prod_missing.sql.gz"}""", "does not exist; nothing was changed on staging")]
+    [InlineData("""{"sourceInstance":"prod","stagingInstance":"nowhere","stagingDatabase":"crm","appUser":"crm_app","appPasswordSecret":"s"}""", "stagingInstance 'nowhere' does not exist")]
+    [InlineData("""{"sourceInstance":"prod","stagingInstance":"staging","stagingDatabase":"crm staging","appUser":"crm_app","appPasswordSecret":"s"}""", "stagingDatabase 'crm staging' is not a database name")]
+    public async Task Bad_clone_input_ends_with_the_workflows_own_error_before_staging_changes(string json, string message)
+    {
+        await stack.EnsureStagingAsync();
+        var before = await stack.DatabaseNamesAsync("staging");
+
+        var run = await stack.RunAsync("clone-prod-to-staging.yaml", JsonNode.Parse(json)!.AsObject(), approve: false);
+
+        Assert.Equal(1, run.Exit);
+        Assert.Contains(message, run.Output, StringComparison.Ordinal);
+        Assert.Equal(before, await stack.DatabaseNamesAsync("staging"));
+    }
+
+    private static async Task Execute(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<long> Count(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>One drill's local cloud, kept running for the class; workflow runs reuse it.</summary>
+#pragma warning disable CA1001 // xunit disposes the fixture through IAsyncLifetime.DisposeAsync.
+public sealed class RehearsalStack : IAsyncLifetime
+#pragma warning restore CA1001
+{
+    private readonly string _state = Path.Combine(Path.GetTempPath(), $"rehearse-{Guid.NewGuid():N}"[..17]);
+    private readonly int _port = FreePort();
+    private LocalStack _stack = null!;
+
+    public sealed record Run(int Exit, string Output, JsonObject? Result);
+
+    public async Task InitializeAsync()
+    {
+        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", _port.ToString(CultureInfo.InvariantCulture)]));
+        _stack = new LocalStack(_state, _port);
+        await _stack.StartCloudAsync();
+    }
+
+    public async Task<Run> RunAsync(string workflow, JsonObject arguments, bool approve)
+    {
+        using var output = new StringWriter();
+        var context = new CommandContext(output, output, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);
+        List<string> args = [Path.Combine(Repository(), "workflows", workflow), "--args", arguments.ToJsonString(), "--state", _state, "--port", _port.ToString(CultureInfo.InvariantCulture)];
+        if (approve) args.AddRange(["--approve", "--approver", "ci-approver"]);
+        var exit = await WorkflowsRunCommand.RunAsync([.. args], context, TextReader.Null, inputIsTerminal: false);
+        var text = output.ToString();
+        var marker = text.LastIndexOf("result:\n", StringComparison.Ordinal);
+        return new Run(exit, text, exit == 0 && marker >= 0 ? JsonNode.Parse(text[(marker + "result:\n".Length)..])!.AsObject() : null);
+    }
+
+    public async Task<JsonObject> InstanceAsync(string name) =>
+        (await _stack.Sql.GetFromJsonAsync<JsonObject>($"sql/v1beta4/projects/{LocalStack.DefaultProject}/instances/{name}"))!;
+
+    public async Task<IReadOnlyList<string>> InstanceNamesAsync() =>
+        ((await _stack.Sql.GetFromJsonAsync<JsonObject>($"sql/v1beta4/projects/{LocalStack.DefaultProject}/instances"))!["items"]?.AsArray() ?? [])
+            .Select(i => (string)i!["name"]!).Order(StringComparer.Ordinal).ToList();
+
+    public async Task<IReadOnlyList<string>> DatabaseNamesAsync(string instance) =>
+        ((await _stack.Sql.GetFromJsonAsync<JsonObject>($"sql/v1beta4/projects/{LocalStack.DefaultProject}/instances/{instance}/databases"))!["items"]?.AsArray() ?? [])
+            .Select(i => (string)i!["name"]!).Order(StringComparer.Ordinal).ToList();
+
+    public async Task<string> NewestBackupRunAsync(string instance) =>
+        ((await _stack.Sql.GetFromJsonAsync<JsonObject>($"sql/v1beta4/projects/{LocalStack.DefaultProject}/instances/{instance}/backupRuns"))!["items"]!.AsArray())
+            .Where(r => (string?)r!["status"] == "SUCCESSFUL").Select(r => (string)r!["id"]!).First();
+
+    /// <summary>A staging instance (not production-labelled), created once.</summary>
+    public async Task EnsureStagingAsync()
+    {
+        if ((await InstanceNamesAsync()).Contains("staging")) return;
+        using var created = await _stack.Sql.PostAsJsonAsync($"sql/v1beta4/projects/{LocalStack.DefaultProject}/instances", new JsonObject
+        {
+            ["name"] = "staging",
+            ["databaseVersion"] = "POSTGRES_15",
+            ["rootPassword"] = _stack.RootPassword(),
+            ["settings"] = new JsonObject { ["tier"] = "db-custom-1-3840", ["userLabels"] = new JsonObject { ["env"] = "staging" } },
+        });
+        var operation = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.True(created.IsSuccessStatusCode, operation.ToJsonString());
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while ((string?)operation["status"] != "DONE" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            operation = (await _stack.Sql.GetFromJsonAsync<JsonObject>($"sql/v1beta4/projects/{LocalStack.DefaultProject}/operations/{operation["name"]}"))!;
+        }
+        Assert.True((string?)operation["status"] == "DONE" && operation["error"] is null, operation.ToJsonString());
+    }
+
+    public async Task PutSecretAsync(string name, string value)
+    {
+        var context = new CommandContext(TextWriter.Null, TextWriter.Null, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);
+        Assert.Equal(0, await SecretsPutCommand.RunAsync([name, "--state", _state], context, new MemoryStream(Encoding.UTF8.GetBytes(value)), null));
+    }
+
+    private string SecretDirectory(string name) => Path.Combine(_state, "secrets", LocalStack.DefaultProject, name);
+
+    public string Secret(string name, int version) => File.ReadAllText(Path.Combine(SecretDirectory(name), version.ToString(CultureInfo.InvariantCulture)));
+
+    public int SecretVersions(string name) => Directory.GetFiles(SecretDirectory(name)).Count(f => int.TryParse(Path.GetFileName(f), out _));
+
+    public int AppRevisions()
+    {
+        var revisions = Path.Combine(_state, "run", "services", LocalStack.DefaultProject, "local", "crm-app.revisions");
+        return Directory.Exists(revisions) ? Directory.GetFiles(revisions).Length : 0;
+    }
+
+    public string Address(JsonObject instance) => (string)instance["ipAddresses"]![0]!["ipAddress"]!;
+
+    public string Connection(JsonObject instance, string database) => new NpgsqlConnectionStringBuilder
+    {
+        Host = Address(instance),
+        Port = 5432,
+        Database = database,
+        Username = "postgres",
+        Password = _stack.RootPassword(),
+        Pooling = false,
+        Timeout = 15,
+    }.ConnectionString;
+
+    private static string Repository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "workflows", "disaster-recovery.yaml"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("workflows/disaster-recovery.yaml not found above the test binaries");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stack.DisposeAsync();
+        try
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
