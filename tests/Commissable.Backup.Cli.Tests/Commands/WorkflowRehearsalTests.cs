@@ -126,6 +126,32 @@ public sealed class WorkflowRehearsalTests(RehearsalStack stack) : IClassFixture
         Assert.Equal(before, await stack.InstanceNamesAsync());
     }
 
+    [Theory]
+    [InlineData("never-stored", "secret never-stored cannot be read")]
+    [InlineData("elsewhere-url", "secret elsewhere-url names neither the connection name nor the address of prod")]
+    public async Task A_secret_the_swap_could_not_point_at_the_new_instance_stops_the_run_before_the_restore(string databaseUrlSecret, string message)
+    {
+        var prod = await stack.InstanceAsync(LocalStack.ProdInstance);
+        await stack.PutSecretAsync("preflight-direct-url", $"postgresql://crm_app:app-secret-3@{stack.Address(prod)}:5432/crm");
+        await stack.PutSecretAsync("elsewhere-url", "postgresql://crm_app:app-secret-4@10.9.8.7:5432/crm");
+        var before = await stack.InstanceNamesAsync();
+
+        var run = await stack.RunAsync("disaster-recovery.yaml", new JsonObject
+        {
+            ["sourceInstance"] = "prod",
+            ["pointInTime"] = DateTime.UtcNow.AddSeconds(-2).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            ["newInstance"] = "prod-preflight",
+            ["databaseUrlSecret"] = databaseUrlSecret,
+            ["directUrlSecret"] = "preflight-direct-url",
+        }, approve: true);
+
+        Assert.Equal(1, run.Exit);
+        Assert.Contains(message, run.Output, StringComparison.Ordinal);
+        Assert.Contains("nothing was created", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("app-secret-", run.Output, StringComparison.Ordinal);
+        Assert.Equal(before, await stack.InstanceNamesAsync());
+    }
+
     [Fact]
     public async Task Clone_to_staging_loads_production_data_for_a_staging_user_that_can_read_and_write_and_prints_no_password()
     {
