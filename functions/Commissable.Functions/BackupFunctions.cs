@@ -50,6 +50,8 @@ public static class BackupFunctions
             ProjectId = settings.ProjectId,
             BaseUri = settings.CloudSqlApiEndpoint,
             TokenSource = settings.CloudSqlTokenFile is { } tokenFile ? new FileTokenSource(tokenFile) : null,
+            // Pipelines and workflows wait on these answers: notice a finished operation promptly.
+            PollSettings = CloudSqlPollSettings.Responsive,
         }.Build());
         services.AddSingleton<IBackupStore>(sp => string.IsNullOrWhiteSpace(localState)
             ? new GcsBackupStore(StorageClient.Create(), settings.BackupBucket)

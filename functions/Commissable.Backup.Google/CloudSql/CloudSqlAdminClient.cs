@@ -215,8 +215,7 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
             // The last wait is cut to the deadline, so the final poll happens exactly at it.
             await Task.Delay(interval < remaining ? interval : remaining, _time, cancellationToken).ConfigureAwait(false);
             current = await GetOperationAsync(operation.Name, cancellationToken).ConfigureAwait(false);
-            var next = interval * _poll.Multiplier;
-            interval = next < _poll.MaxDelay ? next : _poll.MaxDelay;
+            interval = _poll.Next(interval, _time.GetElapsedTime(started));
         }
 
         if (current.Error?.Errors is { Count: > 0 })

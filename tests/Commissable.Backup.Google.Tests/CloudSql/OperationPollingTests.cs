@@ -142,6 +142,78 @@ public sealed class OperationPollingTests : ReplayTest
     }
 
     [Fact]
+    public async Task Responsive_polling_never_waits_longer_than_five_percent_of_the_time_already_waited()
+    {
+        var h = NewHarness(poll: CloudSqlPollSettings.Responsive);
+        const int polls = 160;
+        for (var i = 1; i < polls; i++)
+        {
+            h.Http.Expect(HttpMethod.Get, Poll).Respond(HttpStatusCode.OK, Running);
+        }
+
+        h.Http.Expect(HttpMethod.Get, Poll).Respond(HttpStatusCode.OK, """{"name":"op-7","status":"DONE"}""");
+
+        await h.RunAsync(c => c.WaitForOperationAsync(Started));
+
+        var delays = h.Time.Delays.Select(d => d.TotalSeconds).ToList();
+        Assert.Equal(polls, delays.Count);
+        // 200 ms while 5% of the elapsed time is less, so the first 20 polls cover the first 4 s.
+        Assert.All(delays.Take(20), d => Assert.Equal(0.2, d, 3));
+        var elapsed = 0.0;
+        foreach (var delay in delays)
+        {
+            Assert.InRange(delay, 0.2 - 0.002, 10 + 0.002);
+            Assert.True(delay <= Math.Max(0.2, 0.05 * elapsed) + 0.002, $"waited {delay} s after {elapsed} s");
+            elapsed += delay;
+        }
+        // The waits do grow: after 160 polls the interval is seconds, not 200 ms.
+        Assert.True(delays[^1] > 5, $"last wait {delays[^1]} s after {elapsed} s");
+    }
+
+    [Fact]
+    public async Task Responsive_polling_reaches_ten_second_waits_and_stays_there()
+    {
+        var h = NewHarness(poll: CloudSqlPollSettings.Responsive);
+        const int polls = 200;
+        for (var i = 1; i < polls; i++)
+        {
+            h.Http.Expect(HttpMethod.Get, Poll).Respond(HttpStatusCode.OK, Running);
+        }
+
+        h.Http.Expect(HttpMethod.Get, Poll).Respond(HttpStatusCode.OK, """{"name":"op-7","status":"DONE"}""");
+
+        await h.RunAsync(c => c.WaitForOperationAsync(Started));
+
+        // Past 200 s waited, every wait is the 10 s cap.
+        var elapsed = 0.0;
+        foreach (var delay in h.Time.Delays.Select(d => d.TotalSeconds))
+        {
+            if (elapsed >= 200) Assert.Equal(10, delay, 2);
+            elapsed += delay;
+        }
+        Assert.True(elapsed > 300, $"only {elapsed} s waited in {polls} polls");
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-0.1)]
+    [InlineData(1.5)]
+    [InlineData(double.NaN)]
+    public void A_fraction_outside_zero_to_one_is_refused_when_the_client_is_built(double fraction)
+    {
+        using var http = new HttpClient();
+        var builder = new CloudSqlAdminClientBuilder
+        {
+            ProjectId = "p",
+            PollSettings = new CloudSqlPollSettings { MaxElapsedFraction = fraction },
+            HttpClient = http,
+        };
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => builder.Build());
+        Assert.Equal(nameof(CloudSqlPollSettings.MaxElapsedFraction), error.ParamName);
+    }
+
+    [Fact]
     public async Task An_operation_without_a_name_cannot_be_waited_for()
     {
         var h = NewHarness();
