@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Commissable.Backup.Cli.Commands;
+using Commissable.Testing;
 
 namespace Commissable.Backup.Cli.Tests;
 
@@ -24,6 +25,11 @@ public sealed class DrillTests : IDisposable
         Assert.Equal(2, Directory.EnumerateFiles(backups, "*_before_drill-*.sql.gz.manifest.json").Count());
         Assert.Single(Directory.EnumerateFiles(backups, "*_scheduled.sql.gz.manifest.json"));
         Assert.Equal(2, Directory.EnumerateFiles(backups, "*.json", SearchOption.AllDirectories).Count(f => f.Contains(".verifications", StringComparison.Ordinal)));
+
+        // What both drills' functions logged holds neither the instances' password nor the local cloud's token.
+        var drill = Path.Combine(_state, "drill");
+        string[] secrets = [File.ReadAllText(Path.Combine(drill, "root-password")).Trim(), File.ReadAllText(Commissable.LocalCloud.LocalCloudHost.TokenFile(_state)).Trim()];
+        SecretScan.AssertClean(File.ReadLines(Path.Combine(drill, "functions.log")).Select(l => ("functions log line", l)), secrets, SecretScan.CredentialShapes);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Commissable.Testing;
 using Xunit.Sdk;
 
 namespace Commissable.Functions.Tests;

@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
+using Commissable.Testing;
 using Npgsql;
 
 namespace Commissable.Backup.Cli.Tests.Commands;
@@ -228,6 +229,8 @@ public sealed class RehearsalStack : IAsyncLifetime
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), $"rehearse-{Guid.NewGuid():N}"[..17]);
     private readonly int _port = FreePort();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _outputs = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _secrets = new();
     private LocalStack _stack = null!;
 
     public sealed record Run(int Exit, string Output, JsonObject? Result);
@@ -247,6 +250,7 @@ public sealed class RehearsalStack : IAsyncLifetime
         if (approve) args.AddRange(["--approve", "--approver", "ci-approver"]);
         var exit = await WorkflowsRunCommand.RunAsync([.. args], context, TextReader.Null, inputIsTerminal: false);
         var text = output.ToString();
+        _outputs.Enqueue(text);
         var marker = text.LastIndexOf("result:\n", StringComparison.Ordinal);
         return new Run(exit, text, exit == 0 && marker >= 0 ? JsonNode.Parse(text[(marker + "result:\n".Length)..])!.AsObject() : null);
     }
@@ -290,6 +294,7 @@ public sealed class RehearsalStack : IAsyncLifetime
 
     public async Task PutSecretAsync(string name, string value)
     {
+        _secrets.Enqueue(value);
         var context = new CommandContext(TextWriter.Null, TextWriter.Null, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);
         Assert.Equal(0, await SecretsPutCommand.RunAsync([name, "--state", _state], context, new MemoryStream(Encoding.UTF8.GetBytes(value)), null));
     }
@@ -328,6 +333,25 @@ public sealed class RehearsalStack : IAsyncLifetime
         throw new InvalidOperationException("workflows/disaster-recovery.yaml not found above the test binaries");
     }
 
+    /// <summary>
+    /// Every run's output and every line the functions logged (the drill's and all the workflows'),
+    /// against the root password, the local cloud's token and each secret value stored. The output
+    /// is not checked for URL shapes: clone-to-staging prints connection templates by design, with
+    /// the password as a placeholder (the known secrets are what must not appear).
+    /// </summary>
+    private void AssertNothingSecretWasSaid()
+    {
+        // A stored URL is a secret whole, and its password is one on its own.
+        var secrets = _secrets
+            .SelectMany(v => Uri.TryCreate(v, UriKind.Absolute, out var url) && url.UserInfo.Split(':') is [_, var password] ? [v, password] : new[] { v })
+            .Append(_stack.RootPassword())
+            .Append(File.ReadAllText(Commissable.LocalCloud.LocalCloudHost.TokenFile(_state)).Trim())
+            .ToList();
+        var logs = File.ReadLines(Path.Combine(_state, "drill", "functions.log")).Select(l => ("functions log line", l));
+        SecretScan.AssertClean(logs, secrets, SecretScan.CredentialShapes);
+        SecretScan.AssertClean(_outputs.Select(o => ("workflows run output", o)), secrets, ["Password=", "PGPASSWORD=", "Bearer "]);
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -338,6 +362,7 @@ public sealed class RehearsalStack : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _stack.DisposeAsync();
+        AssertNothingSecretWasSaid();
         try
         {
             Directory.Delete(_state, recursive: true);

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 
-namespace Commissable.Functions.Tests;
+namespace Commissable.Testing;
 
 /// <summary>
-/// Everything the functions said during a fixture's life (log lines and response bodies),
-/// checked at the end for the secrets the fixture knows and for shapes of secrets in general.
+/// Everything the software said during a fixture's life (log lines, response bodies, command
+/// output), checked at the end for the secrets the fixture knows and for shapes of secrets in general.
 /// </summary>
 public sealed class SecretScan
 {
@@ -13,18 +13,31 @@ public sealed class SecretScan
     /// <summary>A handler that keeps every response body, to put in front of the test server's.</summary>
     public DelegatingHandler Recorder(HttpMessageHandler inner) => new RecordingHandler(inner, _responses);
 
+    /// <summary>What a credential looks like wherever it appears: a connection string's password, a bearer token, a database URL.</summary>
+    public static IReadOnlyList<string> CredentialShapes { get; } = ["Password=", "PGPASSWORD=", "postgres://", "postgresql://", "Bearer "];
+
     /// <summary>Throws naming where a secret appeared; the secret itself is never printed.</summary>
-    public void AssertClean(IEnumerable<string> logLines, IReadOnlyCollection<string> secrets)
+    public void AssertClean(IEnumerable<string> logLines, IReadOnlyCollection<string> secrets) =>
+        AssertClean(logLines.Select(l => ("log line", l)).Concat(_responses.Select(r => ("response", r))), secrets, CredentialShapes);
+
+    /// <summary>
+    /// Throws naming where a known secret, or text of one of <paramref name="shapes"/> (unless
+    /// marked "[redacted]"), appeared. Nothing said at all fails too: a scan of nothing proves nothing.
+    /// </summary>
+    public static void AssertClean(IEnumerable<(string Where, string Text)> said, IReadOnlyCollection<string> secrets, IReadOnlyList<string> shapes)
     {
-        var said = logLines.Select(l => ("log line", l)).Concat(_responses.Select(r => ("response", r))).ToList();
-        Assert.NotEmpty(said);
-        foreach (var (where, text) in said)
+        ArgumentNullException.ThrowIfNull(said);
+        ArgumentNullException.ThrowIfNull(secrets);
+        ArgumentNullException.ThrowIfNull(shapes);
+        var all = said.ToList();
+        Assert.NotEmpty(all);
+        foreach (var (where, text) in all)
         {
             foreach (var secret in secrets.Where(s => s.Length >= 6))
             {
                 Assert.False(text.Contains(secret, StringComparison.Ordinal), $"a {where} contains a known secret (length {secret.Length}): {Shorten(text.Replace(secret, "[SECRET]", StringComparison.Ordinal))}");
             }
-            foreach (var shape in new[] { "Password=", "PGPASSWORD=", "postgres://", "postgresql://", "Bearer " })
+            foreach (var shape in shapes)
             {
                 Assert.False(text.Contains(shape, StringComparison.OrdinalIgnoreCase) && !text.Contains("[redacted]", StringComparison.Ordinal),
                     $"a {where} contains '{shape}': {Shorten(text)}");
