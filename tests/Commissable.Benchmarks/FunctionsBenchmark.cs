@@ -43,21 +43,29 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, string work, 
             await OperationAsync(sql, Api("instances"), Instance("prod", pitr: true));
             await OperationAsync(sql, Api("instances"), Instance("verify", pitr: false));
             await OperationAsync(sql, Api("instances/prod/databases"), new JsonObject { ["name"] = "crm" });
+            var passwordFile = Path.Combine(work, "inspector-password");
+            await File.WriteAllTextAsync(passwordFile, RootPassword);
+            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+            // Start-up on a quiet machine, before the database load keeps PostgreSQL busy: the
+            // image's build (ReadyToRun, published as the Dockerfile does) and, for reference, the JIT build.
+            var published = await PublishHostAsync();
+            var readyToRun = await StartupsAsync(published, cloudPort, passwordFile);
+            var jit = await StartupsAsync(Path.Combine(AppContext.BaseDirectory, "Commissable.Functions.dll"), cloudPort, passwordFile);
+            Say(Invariant($"functions host: first response after {Describe(readyToRun)} (ReadyToRun), {Describe(jit)} (JIT)"));
+
             var prod = await AddressAsync(sql, "prod");
             var verify = await AddressAsync(sql, "verify");
             await DemoDatabase.CreateAsync(Connection(prod, "crm"), demo, new Progress<string>(Say));
             var size = await ScalarAsync<long>(Connection(prod, "crm"), "SELECT pg_database_size(current_database())");
             await OperationAsync(sql, $"localcloud/v1/projects/{Project}/instances/prod/automatedBackup", null);
-            var passwordFile = Path.Combine(work, "inspector-password");
-            await File.WriteAllTextAsync(passwordFile, RootPassword);
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
             var port = FreePort();
             var started = Stopwatch.StartNew();
-            host = StartHost(port, cloudPort, passwordFile);
+            host = StartHost(published, port, cloudPort, passwordFile, Path.Combine(work, "functions.log"));
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromHours(1) };
-            var firstResponse = await FirstResponseAsync(http, started);
-            Say(Invariant($"functions host: first response after {firstResponse:F0} ms"));
+            var busyStart = await FirstResponseAsync(http, started);
+            Say(Invariant($"functions host: first response after {busyStart:F0} ms right after the database load"));
 
             var export = Stopwatch.StartNew();
             var exported = await PostAsync(http, "pre-deploy-export", new JsonObject { ["instance"] = "prod", ["database"] = "crm", ["change"] = "bench" });
@@ -86,9 +94,11 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, string work, 
             Console.WriteLine("| measure | functions | raw tools | ratio | target |");
             Console.WriteLine("|---|---|---|---|---|");
             Console.WriteLine(Invariant($"| restore-verify of a {size / 1048576.0:F0} MB database's export | {oursSeconds:F1} s | {plainSeconds:F1} s (`gunzip \\| psql` + the same checks) | {ratio:F3} | <= 1.10 |"));
-            Console.WriteLine(Invariant($"| host start to first response | {firstResponse:F0} ms | | | < 300 ms |"));
+            Console.WriteLine(Invariant($"| host start to first response, image build (ReadyToRun), median of {readyToRun.Count} | {Median(readyToRun):F0} ms (range {readyToRun.Min():F0}-{readyToRun.Max():F0}) | | | < 300 ms |"));
+            Console.WriteLine(Invariant($"| host start to first response, JIT build, median of {jit.Count} | {Median(jit):F0} ms (range {jit.Min():F0}-{jit.Max():F0}) | | | |"));
+            Console.WriteLine(Invariant($"| host start to first response right after the 1 GB load (ReadyToRun) | {busyStart:F0} ms | | | |"));
             Console.WriteLine(Invariant($"| host peak memory (VmHWM) during the export / whole run | {hostPeakAfterExport:F0} MB / {hostPeak:F0} MB | | | < 150 MB |"));
-            return ratio <= 1.10 && firstResponse < 300 && hostPeak < 150 ? 0 : 3;
+            return ratio <= 1.10 && Median(readyToRun) < 300 && hostPeak < 150 ? 0 : 3;
         }
         finally
         {
@@ -107,10 +117,64 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, string work, 
         }
     }
 
-    private Process StartHost(int port, int cloudPort, string passwordFile)
+    /// <summary>
+    /// The host as the image ships it: <c>dotnet publish</c> with the Dockerfile's flags into the
+    /// work directory; returns the published <c>Commissable.Functions.dll</c>.
+    /// </summary>
+    private async Task<string> PublishHostAsync()
+    {
+        var output = Path.Combine(work, "host");
+        var project = Path.Combine(Repository(), "functions", "Commissable.Functions", "Commissable.Functions.csproj");
+        Say("publishing the functions host as the Dockerfile does (ReadyToRun) ...");
+        await new ExternalProcess
+        {
+            FileName = "dotnet",
+            Arguments = ["publish", project, "-c", "Release", "-o", output, "-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true", "-p:UseAppHost=false", "--nologo", "-v", "quiet"],
+            Environment = new Dictionary<string, string>(),
+        }.RunAsync();
+        return Path.Combine(output, "Commissable.Functions.dll");
+    }
+
+    /// <summary>Starts and stops the host five times; each time from process start to its first answer, in ms.</summary>
+    private async Task<IReadOnlyList<double>> StartupsAsync(string dll, int cloudPort, string passwordFile)
+    {
+        var times = new List<double>();
+        for (var i = 0; i < 5; i++)
+        {
+            var port = FreePort();
+            var started = Stopwatch.StartNew();
+            var process = StartHost(dll, port, cloudPort, passwordFile, Path.Combine(work, "startup.log"));
+            try
+            {
+                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+                times.Add(await FirstResponseAsync(http, started));
+            }
+            finally
+            {
+                await StopProcessAsync(process);
+                process.Dispose();
+            }
+        }
+        return times;
+    }
+
+    private static double Median(IReadOnlyList<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    private static string Describe(IReadOnlyList<double> values) => Invariant($"median {Median(values):F0} ms of {values.Count} ({values.Min():F0}-{values.Max():F0})");
+
+    private static string Repository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Commissable.Functions.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException($"Commissable.Functions.sln not found above {AppContext.BaseDirectory}: run the benchmark from the repository");
+    }
+
+    private Process StartHost(string dll, int port, int cloudPort, string passwordFile, string log)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Commissable.Functions.dll"));
+        info.ArgumentList.Add(dll);
         foreach (var (key, value) in new Dictionary<string, string>
         {
             ["LOCAL_MODE"] = "true",
@@ -129,7 +193,6 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, string work, 
             info.Environment[key] = value;
         }
         var process = Process.Start(info)!;
-        var log = Path.Combine(work, "functions.log");
         _ = Task.Run(async () =>
         {
             while (await process.StandardOutput.ReadLineAsync() is { } line) await File.AppendAllTextAsync(log, line + "\n");
