@@ -3,20 +3,26 @@ using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Retention;
 using Commissable.Backup.Core.Storage;
+using Commissable.Functions.Completion;
 using Commissable.Functions.Hosting;
+using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Hosting.Logging;
 
 namespace Commissable.Functions.Retention;
 
 /// <summary>
-/// <c>retention-sweeper</c>: Cloud Scheduler POSTs daily. Scans the catalog, asks the pure
-/// <see cref="RetentionPlanner"/> for a plan and, only with <c>"apply": true</c>, carries it out.
-/// A dry run (the default, also for an empty body) answers and logs what would be deleted.
+/// <c>retention-sweeper</c>: Cloud Scheduler POSTs daily. Scans the catalog, lists the Cloud SQL
+/// backup runs of every instance it covers (the catalog's and the production instances), records
+/// the successful runs the catalog never heard of, asks the pure <see cref="RetentionPlanner"/> for
+/// a plan and, only with <c>"apply": true</c>, records and deletes. A dry run (the default, also for an empty body) writes nothing and answers
+/// what would be recorded and deleted.
 /// </summary>
 internal sealed class RetentionSweeperFunction(
     BackupCatalog catalog,
     IBackupStore store,
     ICloudSqlAdmin cloudSql,
+    BackupCompletionRecorder recorder,
+    FunctionSettings settings,
     TimeProvider clock,
     ILogger<RetentionSweeperFunction> logger) : IHttpFunction
 {
@@ -44,17 +50,21 @@ internal sealed class RetentionSweeperFunction(
         var apply = request.Apply ?? false;
         var cancellationToken = context.RequestAborted;
 
-        var listing = await catalog.ScanAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var scan = await catalog.ScanAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var swept = await SweptInstances.ListAsync(scan, settings.ProductionInstances, cloudSql, cancellationToken).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
+        var (listing, uncatalogued) = await new BackupRunReconciler(catalog, store, recorder, logger)
+            .ReconcileAsync(scan, swept, apply, now, cancellationToken).ConfigureAwait(false);
         RetentionCandidates scanned;
         try
         {
-            scanned = await RetentionCandidates.BuildAsync(listing, cloudSql, cancellationToken).ConfigureAwait(false);
+            scanned = RetentionCandidates.Build(listing, swept);
         }
         catch (CloudSqlApiException error) when (error.HttpStatus is 409 or 429 or >= 500)
         {
             throw FunctionException.Unavailable($"Cloud SQL did not list the backup runs: {error.ApiMessage}", TimeSpan.FromSeconds(60));
         }
-        var plan = RetentionPlanner.Plan(policy, clock.GetUtcNow(), scanned.Candidates);
+        var plan = RetentionPlanner.Plan(policy, now, scanned.Candidates);
 
         var executor = new RetentionExecutor(store, cloudSql);
         var outcomes = new List<DeletionOutcome>();
@@ -79,16 +89,16 @@ internal sealed class RetentionSweeperFunction(
             }
         }
 
-        var report = RetentionReport.Create(apply, plan, outcomes);
+        var report = RetentionReport.Create(apply, plan, outcomes, uncatalogued);
         LogCompleted(plan, report);
         await context.WriteJsonAsync(report).ConfigureAwait(false);
     }
 
     private void LogCompleted(RetentionPlan plan, RetentionReport report)
     {
-        const string Template = "retention.sweep.completed {DryRun} {CatalogEntries} {Kept} {Deleted} {Failed} {Skipped} {Orphans} {Refused} {Summary}";
+        const string Template = "retention.sweep.completed {DryRun} {CatalogEntries} {Kept} {Deleted} {Failed} {Skipped} {Orphans} {Uncatalogued} {Refused} {Summary}";
         var s = report.Summary;
-        object?[] args = [report.DryRun, s.CatalogEntries, s.Kept, s.Deleted, s.Failed, s.Skipped, s.Orphans, plan.Refusal is not null, s.Text];
+        object?[] args = [report.DryRun, s.CatalogEntries, s.Kept, s.Deleted, s.Failed, s.Skipped, s.Orphans, s.Uncatalogued, plan.Refusal is not null, s.Text];
         // A refusal or a backup left half-done needs a human: WARNING; a clean run is NOTICE.
         if (plan.Refusal is not null || s.Failed > 0 || s.Skipped > 0)
         {
