@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Freshness;
 using Commissable.Backup.Core.Retention;
 using Commissable.Backup.Core.Storage;
 using Commissable.Functions.Completion;
@@ -12,9 +13,10 @@ namespace Commissable.Functions.Retention;
 
 /// <summary>
 /// <c>retention-sweeper</c>: Cloud Scheduler POSTs daily. Scans the catalog, lists the Cloud SQL
-/// backup runs of every instance it covers (the catalog's and the production instances), records
-/// the successful runs the catalog never heard of, asks the pure <see cref="RetentionPlanner"/> for
-/// a plan and, only with <c>"apply": true</c>, records and deletes. A dry run (the default, also for an empty body) writes nothing and answers
+/// backup runs of every instance it covers (the catalog's and the production instances), flags
+/// the instances whose backups are overdue, records the successful runs the catalog never heard
+/// of, asks the pure <see cref="RetentionPlanner"/> for a plan and, only with <c>"apply": true</c>,
+/// records and deletes. A dry run (the default, also for an empty body) writes nothing and answers
 /// what would be recorded and deleted.
 /// </summary>
 internal sealed class RetentionSweeperFunction(
@@ -29,6 +31,8 @@ internal sealed class RetentionSweeperFunction(
     private static readonly EventId SweepCompleted = new(40, "retention.sweep.completed");
     private static readonly EventId BackupDeleted = new(41, "retention.backup.deleted");
     private static readonly EventId BackupDeleteFailed = new(42, "retention.backup.delete_failed");
+    /// <summary>ERROR, one per overdue instance: fields instance, newestSuccessfulEndTime (null when none), ageHours, maxAgeHours, reason (a code), text.</summary>
+    private static readonly EventId BackupOverdue = new(44, "backup.overdue");
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -53,6 +57,8 @@ internal sealed class RetentionSweeperFunction(
         var scan = await catalog.ScanAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var swept = await SweptInstances.ListAsync(scan, settings.ProductionInstances, cloudSql, cancellationToken).ConfigureAwait(false);
         var now = clock.GetUtcNow();
+        // First, so that nothing later in the sweep (a refusal, an error) can hide an overdue instance.
+        var freshness = CheckFreshness(swept, now);
         var (listing, uncatalogued) = await new BackupRunReconciler(catalog, store, recorder, logger)
             .ReconcileAsync(scan, swept, apply, now, cancellationToken).ConfigureAwait(false);
         RetentionCandidates scanned;
@@ -89,16 +95,40 @@ internal sealed class RetentionSweeperFunction(
             }
         }
 
-        var report = RetentionReport.Create(apply, plan, outcomes, uncatalogued);
+        var report = RetentionReport.Create(apply, plan, outcomes, uncatalogued, freshness);
         LogCompleted(plan, report);
         await context.WriteJsonAsync(report).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Each instance's freshness from its backup runs; one ERROR line per overdue instance. Never
+    /// throws for an instance: one Cloud SQL does not know, or did not list, is reported as such.
+    /// </summary>
+    private List<BackupFreshness> CheckFreshness(SweptInstances swept, DateTimeOffset now)
+    {
+        var maxAge = settings.MaxBackupAge;
+        var found = new List<BackupFreshness>();
+        foreach (var instance in swept.All)
+        {
+            var freshness = !instance.Found ? BackupFreshnessCheck.NotFound(instance.Instance, maxAge)
+                : instance.Error is { } error ? BackupFreshnessCheck.Unlisted(instance.Instance, maxAge, error.SourceException.Message)
+                : BackupFreshnessCheck.Evaluate(instance.Instance, instance.Runs, now, maxAge);
+            found.Add(freshness);
+            if (freshness.Overdue)
+            {
+                logger.LogError(BackupOverdue, "backup.overdue {Instance} {NewestSuccessfulEndTime} {AgeHours} {MaxAgeHours} {Reason}: {Text}",
+                    freshness.Instance, freshness.NewestSuccessfulEndTime, freshness.Age is { } age ? Math.Round(age.TotalHours, 1) : null,
+                    maxAge.TotalHours, freshness.Code, freshness.Text);
+            }
+        }
+        return found;
+    }
+
     private void LogCompleted(RetentionPlan plan, RetentionReport report)
     {
-        const string Template = "retention.sweep.completed {DryRun} {CatalogEntries} {Kept} {Deleted} {Failed} {Skipped} {Orphans} {Uncatalogued} {Refused} {Summary}";
+        const string Template = "retention.sweep.completed {DryRun} {CatalogEntries} {Kept} {Deleted} {Failed} {Skipped} {Orphans} {Uncatalogued} {Overdue} {Refused} {Summary}";
         var s = report.Summary;
-        object?[] args = [report.DryRun, s.CatalogEntries, s.Kept, s.Deleted, s.Failed, s.Skipped, s.Orphans, s.Uncatalogued, plan.Refusal is not null, s.Text];
+        object?[] args = [report.DryRun, s.CatalogEntries, s.Kept, s.Deleted, s.Failed, s.Skipped, s.Orphans, s.Uncatalogued, s.Overdue, plan.Refusal is not null, s.Text];
         // A refusal or a backup left half-done needs a human: WARNING; a clean run is NOTICE.
         if (plan.Refusal is not null || s.Failed > 0 || s.Skipped > 0)
         {

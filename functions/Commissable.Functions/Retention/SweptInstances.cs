@@ -13,7 +13,7 @@ internal sealed record InstanceRuns(string Instance, IReadOnlyList<BackupRun> Ru
 /// <summary>
 /// The instances one sweep covers (every instance the catalog names, plus the production
 /// instances, which must be watched even before anything of theirs is catalogued) and their backup
-/// runs, listed once per instance and shared by reconciliation and the plan.
+/// runs, listed once per instance and shared by reconciliation, freshness and the plan.
 /// </summary>
 internal sealed class SweptInstances
 {
@@ -63,7 +63,7 @@ internal sealed class SweptInstances
         }
         catch (Exception error) when (error is CloudSqlApiException or HttpRequestException)
         {
-            // Kept for the plan to throw if it needs this instance; reconciliation skips it and goes on.
+            // Kept for the plan to throw if it needs this instance; freshness reports it and goes on.
             return new(instance, [], true, ExceptionDispatchInfo.Capture(error));
         }
     }

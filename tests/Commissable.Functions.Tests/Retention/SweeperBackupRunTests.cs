@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
@@ -10,8 +11,8 @@ namespace Commissable.Functions.Tests.Retention;
 
 /// <summary>
 /// retention-sweeper against the Cloud SQL backup runs of real local-cloud instances: runs the
-/// catalog never heard of (their audit entry lost) are reconciled. Each test has its own
-/// instances, so runs never mix.
+/// catalog never heard of (their audit entry lost) are reconciled, and each instance's backup
+/// freshness is judged from its runs. Each test has its own instances, so runs never mix.
 /// </summary>
 public sealed class SweeperBackupRunTests(SweeperEnvironment env) : IClassFixture<SweeperEnvironment>
 {
@@ -31,6 +32,9 @@ public sealed class SweeperBackupRunTests(SweeperEnvironment env) : IClassFixtur
 
     private static JsonObject Uncatalogued(JsonObject body, long id) =>
         body["uncatalogued"]!.AsArray().Single(u => (long)u!["backupRunId"]! == id)!.AsObject();
+
+    private static JsonObject Freshness(JsonObject body, string instance) =>
+        body["freshness"]!.AsArray().Single(f => (string?)f!["instance"] == instance)!.AsObject();
 
     private static JsonNode Entry(JsonObject body, string list, string name) =>
         body[list]!.AsArray().Single(e => (string?)e!["name"] == name)!;
@@ -138,5 +142,80 @@ public sealed class SweeperBackupRunTests(SweeperEnvironment env) : IClassFixtur
         var (_, again) = await host.SweepAsync("""{"apply":true}""");
         Assert.Empty(again["uncatalogued"]!.AsArray());
         Assert.Single(host.Logs.WithEvent("backup.reconciled"));
+    }
+
+    [Fact]
+    public async Task An_instance_with_a_recent_automated_backup_is_fresh_and_overdue_with_an_error_line_once_past_max_backup_age()
+    {
+        const string Instance = "fr-recent";
+        await env.Cloud.CreateInstanceAsync(Instance);
+        var (id, _) = await TakeRunAsync(Instance, automated: true);
+        var (_, run) = await env.Cloud.SendAsync(HttpMethod.Get, env.Cloud.Api($"instances/{Instance}/backupRuns/{id}"));
+        var ended = DateTimeOffset.Parse((string)run["endTime"]!, CultureInfo.InvariantCulture);
+
+        await using (var now = await env.CreateHostAsync(productionInstances: Instance))
+        {
+            var (status, body) = await now.SweepAsync(null);
+
+            Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+            var fresh = Freshness(body, Instance);
+            Assert.False((bool)fresh["overdue"]!);
+            Assert.Equal("fresh", (string?)fresh["status"]);
+            Assert.Equal("fresh", (string?)fresh["reason"]!["code"]);
+            Assert.Equal(id, (long)fresh["newestSuccessfulRunId"]!);
+            Assert.True((double)fresh["ageHours"]! < 1, fresh.ToJsonString());
+            Assert.Equal(26, (double)fresh["maxAgeHours"]!);
+            Assert.Empty(now.Logs.WithEvent("backup.overdue"));
+        }
+
+        await using var later = await env.CreateHostAsync(clock: new ShiftedClock(TimeSpan.FromHours(27)), productionInstances: Instance);
+        // Freshness never stops a run that applies, and never deletes.
+        var (laterStatus, laterBody) = await later.SweepAsync("""{"apply":true}""");
+
+        Assert.True(laterStatus == HttpStatusCode.OK, laterBody.ToJsonString());
+        var overdue = Freshness(laterBody, Instance);
+        Assert.True((bool)overdue["overdue"]!);
+        Assert.Equal("overdue", (string?)overdue["status"]);
+        Assert.Equal("overdue.too-old", (string?)overdue["reason"]!["code"]);
+        Assert.Contains("26 h allowed", (string?)overdue["reason"]!["text"], StringComparison.Ordinal);
+        Assert.True((double)overdue["ageHours"]! >= 27, overdue.ToJsonString());
+        Assert.Equal(1, (int)laterBody["summary"]!["overdue"]!);
+        Assert.Empty(laterBody["deleted"]!.AsArray());
+        Assert.Equal(200, await RunStatusAsync(Instance, id));
+        var line = Assert.Single(later.Logs.WithEvent("backup.overdue"));
+        Assert.Equal("ERROR", line.GetProperty("severity").GetString());
+        Assert.Equal(Instance, line.GetProperty("instance").GetString());
+        Assert.Equal("overdue.too-old", line.GetProperty("reason").GetString());
+        Assert.Equal(26, line.GetProperty("maxAgeHours").GetDouble());
+        Assert.True(line.GetProperty("ageHours").GetDouble() >= 27);
+        Assert.Equal(ended, line.GetProperty("newestSuccessfulEndTime").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task An_instance_without_a_successful_automated_backup_is_overdue_and_one_cloud_sql_does_not_know_is_reported_not_a_500()
+    {
+        const string Never = "fr-never";
+        const string Gone = "fr-gone";
+        await env.Cloud.CreateInstanceAsync(Never);
+        // An on-demand run is a backup, but not the daily schedule that freshness is about.
+        await TakeRunAsync(Never);
+        await using var host = await env.CreateHostAsync(productionInstances: $"{Never},{Gone}");
+
+        var (status, body) = await host.SweepAsync(null);
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        var never = Freshness(body, Never);
+        Assert.True((bool)never["overdue"]!);
+        Assert.Equal("overdue.no-successful-backup", (string?)never["reason"]!["code"]);
+        Assert.Null(never["newestSuccessfulEndTime"]);
+        var gone = Freshness(body, Gone);
+        Assert.Equal("instanceNotFound", (string?)gone["status"]);
+        Assert.False((bool)gone["overdue"]!);
+        Assert.Equal("unknown.instance-not-found", (string?)gone["reason"]!["code"]);
+        var line = Assert.Single(host.Logs.WithEvent("backup.overdue"));
+        Assert.Equal(Never, line.GetProperty("instance").GetString());
+        Assert.Equal("ERROR", line.GetProperty("severity").GetString());
+        Assert.Equal(JsonValueKind.Null, line.GetProperty("newestSuccessfulEndTime").ValueKind);
+        Assert.Equal("overdue.no-successful-backup", line.GetProperty("reason").GetString());
     }
 }
