@@ -286,7 +286,8 @@ done
 # restore-verify: reads backups and manifests, creates the immutable verification records.
 bucket_grant "$(member bk-restore-verify)" roles/storage.objectViewer
 bucket_grant "$(member bk-restore-verify)" roles/storage.objectCreator
-# retention-sweeper: lists the catalog and deletes expired dumps and manifests.
+# retention-sweeper: lists the catalog, records backup runs missing from it (create-only
+# manifests) and deletes expired dumps and manifests.
 bucket_grant "$(member bk-retention-sweeper)" roles/storage.objectUser
 # catalog: lists manifests, read-only.
 bucket_grant "$(member bk-catalog)" roles/storage.objectViewer
@@ -343,7 +344,7 @@ project_grant "$(member bk-on-backup-audited)" roles/cloudsql.viewer
 project_grant "$(member bk-restore-verify)" roles/cloudsql.viewer
 project_grant "$(member bk-restore-verify)" roles/cloudsql.client
 project_grant_on_instance "$(member bk-restore-verify)" "$(custom_role commissableScratchRestorer)" "$VERIFY_INSTANCE"
-# retention-sweeper: lists backup runs, deletes expired on-demand ones.
+# retention-sweeper: lists backup runs (to reconcile the catalog and judge freshness), deletes expired on-demand ones.
 project_grant "$(member bk-retention-sweeper)" roles/cloudsql.viewer
 project_grant "$(member bk-retention-sweeper)" "$(custom_role commissableBackupRunPruner)"
 # grant-app-user: connects to the staging database to grant the app user its privileges.
@@ -440,6 +441,8 @@ ensure_metric backup_verify_failed "A restore test failed (restore-verify)" \
   "$RUN_LOGS AND jsonPayload.event=\"backup.verify.failed\""
 ensure_metric backup_verify_passed "A restore test passed (restore-verify)" \
   "$RUN_LOGS AND jsonPayload.event=\"backup.verify.passed\""
+ensure_metric backup_overdue "An instance has no successful automated backup younger than MAX_BACKUP_AGE_HOURS (retention-sweeper)" \
+  "$RUN_LOGS AND jsonPayload.event=\"backup.overdue\""
 
 # ---- alert policies ----------------------------------------------------------------------------
 step "Alert policies"
@@ -462,6 +465,7 @@ ensure_policy() {
 }
 ensure_policy alert-backup-failed.json
 ensure_policy alert-backup-overdue.json
+ensure_policy alert-backup-instance-overdue.json
 ensure_policy alert-verify-failed.json
 ensure_policy alert-verify-overdue.json
 

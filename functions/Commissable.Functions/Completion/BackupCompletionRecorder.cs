@@ -3,6 +3,7 @@ using System.Text.Json;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Retention;
 using Commissable.Backup.Core.Storage;
 using Commissable.Functions.Events;
 using Commissable.Functions.Hosting;
@@ -217,7 +218,7 @@ internal sealed class BackupCompletionRecorder(
             // The entry may only name the operation; the operation names the run.
             id = (await cloudSql.GetOperationAsync(operationName, cancellationToken).ConfigureAwait(false)).BackupContext?.BackupId;
         }
-        var fallbackUri = string.Create(CultureInfo.InvariantCulture, $"cloudsql://{project}/{instance}/backupRuns/{id?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}");
+        var fallbackUri = BackupRunUri(project, instance, id);
         if (id is not { } runId)
         {
             if (failure is not null)
@@ -252,12 +253,9 @@ internal sealed class BackupCompletionRecorder(
             }
         }
 
-        var uri = run.SelfLink ?? fallbackUri;
-        var automated = string.Equals(run.Type, "AUTOMATED", StringComparison.Ordinal);
-        var kind = automated ? "automated-backup-run" : "on-demand-backup-run";
         if (failure is not null || string.Equals(run.Status, "FAILED", StringComparison.Ordinal))
         {
-            Failed(uri, instance, kind, run.StartTime, run.EndTime, failure ?? run.Error?.Message ?? "the backup run FAILED");
+            Failed(run.SelfLink ?? fallbackUri, instance, KindOf(run), run.StartTime, run.EndTime, failure ?? run.Error?.Message ?? "the backup run FAILED");
             return;
         }
         if (!string.Equals(run.Status, "SUCCESSFUL", StringComparison.Ordinal) || run.StartTime is not { } started)
@@ -266,6 +264,27 @@ internal sealed class BackupCompletionRecorder(
             throw FunctionException.Unavailable($"Backup run {runId} of '{instance}' is {run.Status ?? "of unknown status"}, not yet SUCCESSFUL or FAILED.", TimeSpan.FromSeconds(30));
         }
 
+        var (name, manifest) = BackupRunRecord(instance, runId, run, started);
+        manifest = manifest with
+        {
+            Trigger = new BackupTrigger { RequestedBy = audit.AuthenticationInfo?.PrincipalEmail },
+            EndTime = run.EndTime ?? entry.Timestamp ?? clock.GetUtcNow(),
+            OperationName = operationName,
+        };
+        await RecordAsync(name, manifest, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The catalog name and manifest of a successful backup run of <paramref name="instance"/> that
+    /// started at <paramref name="started"/>. The name is a function of the run alone (instance,
+    /// start minute, type, id), so whoever records the run first (this recorder from the audit
+    /// entry, or the retention sweeper for a run whose entry never came) writes the one manifest
+    /// the other then finds.
+    /// </summary>
+    internal (BackupObjectName Name, BackupManifest Manifest) BackupRunRecord(string instance, long runId, BackupRun run, DateTimeOffset started)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var automated = string.Equals(run.Type, "AUTOMATED", StringComparison.Ordinal);
         var name = new BackupObjectName
         {
             Prefix = catalog.Prefix,
@@ -277,20 +296,24 @@ internal sealed class BackupCompletionRecorder(
         };
         var manifest = new BackupManifest
         {
-            Uri = uri,
-            Kind = kind,
+            Uri = run.SelfLink ?? BackupRunUri(cloudSql.Project, instance, runId),
+            Kind = KindOf(run),
             Environment = settings.EnvironmentName,
             SourceInstance = instance,
             DatabaseVersion = run.DatabaseVersion,
             Format = "BASE_BACKUP",
-            Trigger = new BackupTrigger { RequestedBy = audit.AuthenticationInfo?.PrincipalEmail },
             StartTime = started,
-            EndTime = run.EndTime ?? entry.Timestamp ?? clock.GetUtcNow(),
-            OperationName = operationName,
+            EndTime = run.EndTime ?? clock.GetUtcNow(),
             BackupRunId = runId,
         };
-        await RecordAsync(name, manifest, cancellationToken).ConfigureAwait(false);
+        return (name, manifest);
     }
+
+    private static string KindOf(BackupRun run) =>
+        string.Equals(run.Type, "AUTOMATED", StringComparison.Ordinal) ? BackupKinds.AutomatedBackupRun : BackupKinds.OnDemandBackupRun;
+
+    private static string BackupRunUri(string project, string instance, long? id) =>
+        string.Create(CultureInfo.InvariantCulture, $"cloudsql://{project}/{instance}/backupRuns/{id?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}");
 
     // ---- shared -----------------------------------------------------------------------------
 

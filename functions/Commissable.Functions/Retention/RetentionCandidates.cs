@@ -27,10 +27,10 @@ internal sealed class RetentionCandidates
     /// One candidate per backup name, plus one per unknown object (the planner keeps those as not a
     /// backup). Backup runs count as data only when Cloud SQL still lists the run of the manifest.
     /// </summary>
-    public static async Task<RetentionCandidates> BuildAsync(CatalogListing listing, ICloudSqlAdmin cloudSql, CancellationToken cancellationToken)
+    public static RetentionCandidates Build(CatalogListing listing, SweptInstances swept)
     {
         ArgumentNullException.ThrowIfNull(listing);
-        ArgumentNullException.ThrowIfNull(cloudSql);
+        ArgumentNullException.ThrowIfNull(swept);
         var generations = new Dictionary<string, long>(StringComparer.Ordinal);
         var runsByInstance = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
         var candidates = new List<RetentionCandidate>();
@@ -44,8 +44,7 @@ internal sealed class RetentionCandidates
             long? runId = null;
             if (kind is BackupKind.OnDemandBackupRun or BackupKind.AutomatedBackupRun && entry.Manifest?.BackupRunId is { } id)
             {
-                var runs = await RunsAsync(cloudSql, entry.Name.Instance, runsByInstance, cancellationToken).ConfigureAwait(false);
-                runId = runs.Contains(id) ? id : null;
+                runId = Existing(swept, entry.Name.Instance, runsByInstance).Contains(id) ? id : null;
             }
 
             candidates.Add(new RetentionCandidate
@@ -80,21 +79,13 @@ internal sealed class RetentionCandidates
         return stored.Count == 0 ? entry.Name.Time : stored.Max(o => o.Updated);
     }
 
-    private static async Task<HashSet<long>> RunsAsync(ICloudSqlAdmin cloudSql, string instance, Dictionary<string, HashSet<long>> cache, CancellationToken cancellationToken)
+    private static HashSet<long> Existing(SweptInstances swept, string instance, Dictionary<string, HashSet<long>> cache)
     {
-        if (cache.TryGetValue(instance, out var known)) return known;
-        HashSet<long> runs;
-        try
+        if (!cache.TryGetValue(instance, out var runs))
         {
-            var listed = await cloudSql.ListBackupRunsAsync(instance, cancellationToken).ConfigureAwait(false);
-            runs = [.. listed.Where(r => r.Id is not null && r.Status is not ("DELETED" or "DELETION_PENDING")).Select(r => r.Id!.Value)];
+            cache[instance] = runs = [.. swept.RunsForPlan(instance)
+                .Where(r => r.Id is not null && r.Status is not ("DELETED" or "DELETION_PENDING")).Select(r => r.Id!.Value)];
         }
-        catch (CloudSqlApiException error) when (error.HttpStatus == 404)
-        {
-            // The instance is gone, and its backup runs with it: the manifests are orphans.
-            runs = [];
-        }
-        cache[instance] = runs;
         return runs;
     }
 }

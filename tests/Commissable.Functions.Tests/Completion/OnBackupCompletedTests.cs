@@ -214,10 +214,10 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         var start = DateTimeOffset.Parse((string)run["startTime"]!, CultureInfo.InvariantCulture);
         var end = DateTimeOffset.Parse((string)run["endTime"]!, CultureInfo.InvariantCulture);
 
-        var entry = BackupRunEntry((string)operation["name"]!, id);
+        var entry = AuditEntries.BackupRun((string)operation["name"]!, id);
         Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
         // The twin entry names only the operation: the run is found through it.
-        var onlyOperation = BackupRunEntry((string)operation["name"]!, id);
+        var onlyOperation = AuditEntries.BackupRun((string)operation["name"]!, id);
         onlyOperation["protoPayload"]!["response"]!.AsObject().Remove("backupContext");
         Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(onlyOperation));
 
@@ -242,7 +242,7 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         var (_, run) = await env.Cloud.SendAsync(HttpMethod.Get, env.Cloud.Api($"instances/prod/backupRuns/{id}"));
         var start = DateTimeOffset.Parse((string)run["startTime"]!, CultureInfo.InvariantCulture);
 
-        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(BackupRunEntry((string)operation["name"]!, id)));
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(AuditEntries.BackupRun((string)operation["name"]!, id)));
 
         var manifest = await ManifestAsync(string.Create(CultureInfo.InvariantCulture, $"{Prefix}/prod/prod/backup_{start.UtcDateTime:yyyyMMdd_HHmm}_prod_automated-run-{id}"));
         Assert.Equal("automated-backup-run", manifest.Kind);
@@ -253,7 +253,7 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
     public async Task A_failed_backup_run_logs_backup_failed_at_error_and_records_nothing()
     {
         var before = await CountManifestsAsync(Prefix + "/");
-        var entry = BackupRunEntry("op-run-failed", "999999");
+        var entry = AuditEntries.BackupRun("op-run-failed", "999999");
         entry["protoPayload"]!["status"] = new JsonObject { ["code"] = 13, ["message"] = "The backup run failed: disk full" };
 
         Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
@@ -333,7 +333,7 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
                 ["errors"] = new JsonArray(new JsonObject { ["kind"] = "sql#operationError", ["code"] = "INTERNAL_ERROR", ["message"] = "pg_dump exited with 1" }),
             };
         }
-        var entry = AuditEntry("cloudsql.instances.export", operation,
+        var entry = AuditEntries.Create("cloudsql.instances.export", operation,
             new JsonObject
             {
                 ["@type"] = "type.googleapis.com/google.cloud.sql.v1beta4.SqlInstancesExportRequest",
@@ -353,53 +353,6 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         return entry;
     }
 
-    private static JsonObject BackupRunEntry(string operation, string id) => AuditEntry("cloudsql.backupRuns.create", operation,
-        new JsonObject
-        {
-            ["@type"] = "type.googleapis.com/google.cloud.sql.v1beta4.SqlBackupRunsInsertRequest",
-            ["instance"] = "prod",
-            ["project"] = "test-project",
-            ["body"] = new JsonObject { ["kind"] = "sql#backupRun", ["description"] = "before the import" },
-        },
-        new JsonObject
-        {
-            ["@type"] = "type.googleapis.com/google.cloud.sql.v1beta4.Operation",
-            ["kind"] = "sql#operation",
-            ["name"] = operation,
-            ["operationType"] = "BACKUP_VOLUME",
-            ["status"] = "DONE",
-            ["backupContext"] = new JsonObject { ["kind"] = "sql#backupContext", ["backupId"] = id },
-        });
-
-    /// <summary>The last entry of a Cloud SQL operation, in the shape of the audit-log sample in contracts/cloudevents.</summary>
-    private static JsonObject AuditEntry(string method, string operation, JsonObject request, JsonObject response) => new()
-    {
-        ["insertId"] = Guid.NewGuid().ToString("N")[..10],
-        ["logName"] = "projects/test-project/logs/cloudaudit.googleapis.com%2Factivity",
-        ["operation"] = new JsonObject { ["id"] = operation, ["producer"] = "cloudsql.googleapis.com", ["last"] = true },
-        ["protoPayload"] = new JsonObject
-        {
-            ["@type"] = "type.googleapis.com/google.cloud.audit.AuditLog",
-            ["authenticationInfo"] = new JsonObject { ["principalEmail"] = "scheduler@test-project.iam.gserviceaccount.com" },
-            ["authorizationInfo"] = new JsonArray(new JsonObject { ["granted"] = true, ["permission"] = method, ["resource"] = "instances/prod" }),
-            ["methodName"] = method,
-            ["request"] = request,
-            ["requestMetadata"] = new JsonObject { ["callerIp"] = "192.168.0.1", ["callerSuppliedUserAgent"] = "google-cloud-sdk" },
-            ["resourceName"] = "projects/test-project/instances/prod",
-            ["response"] = response,
-            ["serviceName"] = "cloudsql.googleapis.com",
-            ["status"] = new JsonObject(),
-        },
-        ["receiveTimestamp"] = "2026-11-25T02:03:01.5Z",
-        ["resource"] = new JsonObject
-        {
-            ["type"] = "cloudsql_database",
-            ["labels"] = new JsonObject { ["project_id"] = "test-project", ["database_id"] = "test-project:prod", ["region"] = "us-central1" },
-        },
-        ["severity"] = "NOTICE",
-        ["timestamp"] = "2026-11-25T02:03:01Z",
-    };
-
     private async Task<HttpStatusCode> SendStorageAsync(string data, string type = CompletionNames.StorageFinalized)
     {
         var name = JsonNode.Parse(data)!["name"]!.GetValue<string>();
@@ -413,19 +366,7 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         return response.StatusCode;
     }
 
-    private async Task<HttpStatusCode> SendAuditAsync(JsonObject entry)
-    {
-        using var request = CloudEventRequests.Binary(entry.ToJsonString(), "/" + CompletionNames.OnBackupAudited, CompletionNames.AuditLogWritten, headers: new Dictionary<string, string?>
-        {
-            ["ce-id"] = Guid.NewGuid().ToString(),
-            ["ce-source"] = "//cloudaudit.googleapis.com/projects/test-project/logs/activity",
-            ["ce-subject"] = "sql.googleapis.com/projects/test-project/instances/prod",
-            ["ce-methodname"] = (string?)entry["protoPayload"]!["methodName"],
-            ["ce-servicename"] = "cloudsql.googleapis.com",
-        });
-        using var response = await env.Client.SendAsync(request);
-        return response.StatusCode;
-    }
+    private Task<HttpStatusCode> SendAuditAsync(JsonObject entry) => AuditEntries.SendAsync(env.Client, entry);
 
     private async Task<int> CountManifestsAsync(string prefix)
     {

@@ -67,20 +67,6 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
         return new Scenario(newest, verified, held, orphan, expected, unknown, outside);
     }
 
-    private static async Task<(HttpStatusCode Status, JsonObject Body)> SweepAsync(SweeperHost host, string? json)
-    {
-        using var content = json is null ? null : new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await host.Client.PostAsync("/retention-sweeper", content);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, JsonNode.Parse(text)!.AsObject());
-    }
-
-    private static Dictionary<string, string> Deleted(JsonObject body) =>
-        body["deleted"]!.AsArray().ToDictionary(d => (string)d!["name"]!, d => (string)d!["reason"]!["code"]!);
-
-    private static string Kept(JsonObject body, string name) =>
-        (string)body["kept"]!.AsArray().Single(k => (string?)k!["name"] == name)!["reason"]!["code"]!;
-
     [Fact]
     public async Task A_dry_run_lists_what_the_policy_would_delete_with_reasons_and_deletes_nothing()
     {
@@ -88,17 +74,17 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
         var scenario = await BuildCatalogAsync(host);
         var before = await host.ListBucketAsync();
 
-        var (status, body) = await SweepAsync(host, """{"policy":{"maxDeleteShare":0.5}}""");
+        var (status, body) = await host.SweepAsync("""{"policy":{"maxDeleteShare":0.5}}""");
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
         Assert.True((bool)body["dryRun"]!);
-        Assert.Equal(scenario.ExpectedDeletions.OrderBy(p => p.Key), Deleted(body).OrderBy(p => p.Key));
+        Assert.Equal(scenario.ExpectedDeletions.OrderBy(p => p.Key), SweeperHost.Deleted(body).OrderBy(p => p.Key));
         Assert.All(body["deleted"]!.AsArray(), d => Assert.All(d!["steps"]!.AsArray(), s => Assert.Equal("planned", (string?)s!["status"])));
-        Assert.Equal(RetentionReasons.NewestVerified, Kept(body, scenario.Verified.Name));
-        Assert.Equal(RetentionReasons.OnHold, Kept(body, scenario.Held.Name));
-        Assert.Equal(RetentionReasons.LastPreDeploy, Kept(body, scenario.Newest.Name));
-        Assert.Equal(RetentionReasons.OrphanKept, Kept(body, scenario.Orphan.Name));
-        Assert.Equal(RetentionReasons.NotABackup, Kept(body, scenario.Unknown));
+        Assert.Equal(RetentionReasons.NewestVerified, SweeperHost.Kept(body, scenario.Verified.Name));
+        Assert.Equal(RetentionReasons.OnHold, SweeperHost.Kept(body, scenario.Held.Name));
+        Assert.Equal(RetentionReasons.LastPreDeploy, SweeperHost.Kept(body, scenario.Newest.Name));
+        Assert.Equal(RetentionReasons.OrphanKept, SweeperHost.Kept(body, scenario.Orphan.Name));
+        Assert.Equal(RetentionReasons.NotABackup, SweeperHost.Kept(body, scenario.Unknown));
         Assert.DoesNotContain(body["kept"]!.AsArray(), k => (string?)k!["name"] == scenario.Outside);
         var orphan = Assert.Single(body["orphans"]!.AsArray());
         Assert.Equal(scenario.Orphan.Name, (string?)orphan!["name"]);
@@ -116,14 +102,14 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
     {
         await using var host = await env.CreateHostAsync();
         var scenario = await BuildCatalogAsync(host);
-        var (_, dryRun) = await SweepAsync(host, """{"apply":false,"policy":{"maxDeleteShare":0.5}}""");
+        var (_, dryRun) = await host.SweepAsync("""{"apply":false,"policy":{"maxDeleteShare":0.5}}""");
         var before = await host.ListBucketAsync();
 
-        var (status, body) = await SweepAsync(host, """{"apply":true,"policy":{"maxDeleteShare":0.5}}""");
+        var (status, body) = await host.SweepAsync("""{"apply":true,"policy":{"maxDeleteShare":0.5}}""");
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
         Assert.False((bool)body["dryRun"]!);
-        Assert.Equal(Deleted(dryRun).OrderBy(p => p.Key), Deleted(body).OrderBy(p => p.Key));
+        Assert.Equal(SweeperHost.Deleted(dryRun).OrderBy(p => p.Key), SweeperHost.Deleted(body).OrderBy(p => p.Key));
         Assert.Empty(body["failed"]!.AsArray());
         Assert.Empty(body["skipped"]!.AsArray());
 
@@ -153,7 +139,7 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
         Assert.Equal(scenario.Orphan.Name, (string?)Assert.Single(body["orphans"]!.AsArray())!["name"]);
 
         // The next run finds nothing more to delete.
-        var (_, again) = await SweepAsync(host, """{"apply":true,"policy":{"maxDeleteShare":0.5}}""");
+        var (_, again) = await host.SweepAsync("""{"apply":true,"policy":{"maxDeleteShare":0.5}}""");
         Assert.Empty(again["deleted"]!.AsArray());
         Assert.Equal(after, await host.ListBucketAsync());
     }
@@ -166,7 +152,7 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
         var before = await host.ListBucketAsync();
 
         // The defaults allow a quarter of 13 backups (3); the policy would delete 4.
-        var (status, body) = await SweepAsync(host, """{"apply":true}""");
+        var (status, body) = await host.SweepAsync("""{"apply":true}""");
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
         var refusal = body["refusal"]!;
@@ -186,10 +172,10 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
         await using var host = await env.CreateHostAsync();
         var scenario = await BuildCatalogAsync(host);
 
-        var (status, body) = await SweepAsync(host, """{"apply":true,"policy":{"maxDeleteShare":1,"deleteOrphans":true}}""");
+        var (status, body) = await host.SweepAsync("""{"apply":true,"policy":{"maxDeleteShare":1,"deleteOrphans":true}}""");
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
-        Assert.Equal(RetentionReasons.OrphanDeleted, Deleted(body)[scenario.Orphan.Name]);
+        Assert.Equal(RetentionReasons.OrphanDeleted, SweeperHost.Deleted(body)[scenario.Orphan.Name]);
         var after = await host.ListBucketAsync();
         Assert.DoesNotContain(scenario.Orphan.Name, after);
         Assert.Contains(scenario.Held.Name, after);
@@ -202,7 +188,7 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
         await using var host = await env.CreateHostAsync();
         await host.WritePreDeployAsync(SweeperHost.PreDeploy("only-one", 100 * Day));
 
-        var (status, body) = await SweepAsync(host, null);
+        var (status, body) = await host.SweepAsync(null);
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
         Assert.True((bool)body["dryRun"]!);
@@ -221,13 +207,13 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
             if (prefix == victim.HoldsPrefix) await host.HoldAsync(victim, DateTimeOffset.UtcNow);
         };
 
-        var (status, body) = await SweepAsync(host, """{"apply":true,"policy":{"maxDeleteShare":0.5}}""");
+        var (status, body) = await host.SweepAsync("""{"apply":true,"policy":{"maxDeleteShare":0.5}}""");
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
         var skipped = Assert.Single(body["skipped"]!.AsArray());
         Assert.Equal(victim.Name, (string?)skipped!["name"]);
         Assert.All(skipped["steps"]!.AsArray(), s => Assert.Equal("notRun", (string?)s!["status"]));
-        Assert.Equal(scenario.ExpectedDeletions.Keys.Where(k => k != victim.Name).Order(StringComparer.Ordinal), Deleted(body).Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(scenario.ExpectedDeletions.Keys.Where(k => k != victim.Name).Order(StringComparer.Ordinal), SweeperHost.Deleted(body).Keys.Order(StringComparer.Ordinal));
         var after = await host.ListBucketAsync();
         Assert.Contains(victim.ManifestName, after);
         Assert.Contains(victim.Name, after);
@@ -251,7 +237,7 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
             }
         };
 
-        var (status, body) = await SweepAsync(host, """{"apply":true,"policy":{"maxDeleteShare":0.5}}""");
+        var (status, body) = await host.SweepAsync("""{"apply":true,"policy":{"maxDeleteShare":0.5}}""");
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
         var failed = Assert.Single(body["failed"]!.AsArray());
@@ -283,7 +269,7 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
             BackupRunId = 1234,
         });
 
-        var (status, body) = await SweepAsync(host, null);
+        var (status, body) = await host.SweepAsync(null);
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
         var orphan = Assert.Single(body["orphans"]!.AsArray());
@@ -302,7 +288,7 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
     public async Task Bad_policy_overrides_are_a_400_naming_the_field(string json, string field)
     {
         await using var host = await env.CreateHostAsync();
-        var (status, body) = await SweepAsync(host, json);
+        var (status, body) = await host.SweepAsync(json);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains(field, (string)body["error"]!["message"]!, StringComparison.Ordinal);

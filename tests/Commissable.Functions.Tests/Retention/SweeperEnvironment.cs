@@ -1,4 +1,6 @@
+using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.Retention;
@@ -31,8 +33,12 @@ public sealed class SweeperEnvironment : IAsyncLifetime
         await File.WriteAllTextAsync(_passwordFile, "unused");
     }
 
-    /// <summary>The functions in local mode, in memory, on a new empty bucket.</summary>
-    public async Task<SweeperHost> CreateHostAsync(Func<IBackupStore, IBackupStore>? wrapStore = null)
+    /// <summary>
+    /// The functions in local mode, in memory, on a new empty bucket; with <paramref name="clock"/>
+    /// the functions' time (the local cloud keeps the real one), with <paramref name="productionInstances"/>
+    /// their <c>PRODUCTION_INSTANCES</c>.
+    /// </summary>
+    public async Task<SweeperHost> CreateHostAsync(Func<IBackupStore, IBackupStore>? wrapStore = null, TimeProvider? clock = null, string productionInstances = "prod")
     {
         var bucket = $"bk-{Guid.NewGuid():N}"[..20];
         var environment = new DictionaryEnvironment(new Dictionary<string, string?>
@@ -41,7 +47,7 @@ public sealed class SweeperEnvironment : IAsyncLifetime
             ["GOOGLE_CLOUD_PROJECT"] = Cloud.Project,
             ["BACKUP_BUCKET"] = bucket,
             ["ENVIRONMENT_NAME"] = "prod",
-            ["PRODUCTION_INSTANCES"] = "prod",
+            ["PRODUCTION_INSTANCES"] = productionInstances,
             ["CLOUDSQL_API_ENDPOINT"] = Cloud.BaseUrl.ToString(),
             ["CLOUDSQL_TOKEN_FILE"] = Commissable.LocalCloud.LocalCloudHost.TokenFile(Cloud.StateDirectory),
             ["LOCAL_STATE_DIR"] = Cloud.StateDirectory,
@@ -49,7 +55,7 @@ public sealed class SweeperEnvironment : IAsyncLifetime
             ["INSPECTOR_DB_PASSWORD_FILE"] = _passwordFile,
         });
         var logs = new TestLogSink();
-        var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = logs });
+        var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = logs, TimeProvider = clock ?? TimeProvider.System });
         builder.WebHost.UseTestServer();
         builder.Services.AddBackupFunctions(FunctionSettings.Load(environment), environment);
         if (wrapStore is not null)
@@ -85,6 +91,23 @@ public sealed class SweeperHost(WebApplication app, TestLogSink logs, BucketPath
     public HttpClient Client => _client ??= new(_secrets.Recorder(app.GetTestServer().CreateHandler())) { BaseAddress = new Uri("http://localhost/") };
     public TestLogSink Logs { get; } = logs;
     public string Bucket { get; } = bucket;
+
+    /// <summary>POSTs <paramref name="json"/> (no body when null) to retention-sweeper; the status and the answer.</summary>
+    public async Task<(HttpStatusCode Status, JsonObject Body)> SweepAsync(string? json)
+    {
+        using var content = json is null ? null : new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await Client.PostAsync("/retention-sweeper", content);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JsonNode.Parse(text)!.AsObject());
+    }
+
+    /// <summary>The answer's deletions: name to reason code.</summary>
+    public static Dictionary<string, string> Deleted(JsonObject body) =>
+        body["deleted"]!.AsArray().ToDictionary(d => (string)d!["name"]!, d => (string)d!["reason"]!["code"]!);
+
+    /// <summary>The reason code the answer keeps <paramref name="name"/> for.</summary>
+    public static string Kept(JsonObject body, string name) =>
+        (string)body["kept"]!.AsArray().Single(k => (string?)k!["name"] == name)!["reason"]!["code"]!;
 
     /// <summary>A store whose clock stands at <paramref name="at"/>, so generations and update times are that old.</summary>
     public LocalBackupStore StoreAt(DateTimeOffset at) => new(paths, Bucket, new FakeTimeProvider(at));
@@ -182,4 +205,13 @@ public sealed class SweeperHost(WebApplication app, TestLogSink logs, BucketPath
         await app.StopAsync();
         await app.DisposeAsync();
     }
+}
+
+/// <summary>
+/// The real clock moved by a fixed offset: the functions see a later time, while their timers
+/// (operation polling, backoff) still run in real time, so nothing waits on a clock nobody advances.
+/// </summary>
+public sealed class ShiftedClock(TimeSpan offset) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + offset;
 }
