@@ -18,6 +18,11 @@ public sealed record ExportTicket
     public required string ObjectName { get; init; }
     public required ExportStatus Status { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
+    /// <summary>
+    /// When the running export last proved it is alive; null before its first heartbeat and on
+    /// tickets written before heartbeats existed (then <see cref="StartedAt"/> counts).
+    /// </summary>
+    public DateTimeOffset? HeartbeatAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
     /// <summary>Why it failed, in words for the pipeline log; never a secret.</summary>
     public string? Error { get; init; }

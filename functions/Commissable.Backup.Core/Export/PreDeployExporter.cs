@@ -21,8 +21,18 @@ public sealed record PreDeployOptions
     public TimeSpan MaxBackupAge { get; init; } = TimeSpan.FromHours(26);
     /// <summary>How long an export waits for another operation on the instance before it reports busy.</summary>
     public TimeSpan BusyWait { get; init; } = TimeSpan.FromMinutes(5);
-    /// <summary>A running export older than this is taken as dead (its process crashed) and may be restarted.</summary>
-    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromHours(2);
+    /// <summary>How often a running export renews its lease and refreshes its ticket, to show it is alive (default 30 s).</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// A lease or running ticket not renewed for longer than this is taken as dead (its process
+    /// crashed) and may be taken over (default 5 min). Must be more than twice <see cref="HeartbeatInterval"/>.
+    /// </summary>
+    // Ten beats: a live export has to miss nine renewals in a row (store errors, a paused or
+    // throttled instance) before anyone takes it for dead, while a crash holds the instance's
+    // deploys for minutes, not hours. It also dwarfs any skew between this host's clock and the
+    // store's, which stamps the lease's Updated. Being no longer than BusyWait, a caller that
+    // waits on a crashed holder takes the lease over within its wait instead of answering busy.
+    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>How often waiting callers look at the ticket.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 }
@@ -52,6 +62,16 @@ public sealed class PreDeployExporter
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(logger);
+        if (options.HeartbeatInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"PreDeployOptions.HeartbeatInterval must be positive; got {options.HeartbeatInterval}.", nameof(options));
+        }
+        if (options.StaleAfter <= 2 * options.HeartbeatInterval)
+        {
+            throw new ArgumentException(
+                $"PreDeployOptions.StaleAfter ({options.StaleAfter}) must be more than twice HeartbeatInterval ({options.HeartbeatInterval}): otherwise one late renewal makes a live export look dead and another takes its lease.",
+                nameof(options));
+        }
         (_sql, _store, _catalog, _inspector, _options, _clock, _logger) = (sql, store, catalog, inspector, options, clock, logger);
     }
 
@@ -110,17 +130,18 @@ public sealed class PreDeployExporter
             Status = ExportStatus.Running,
             StartedAt = now,
         };
+        long ticketGeneration;
         try
         {
             // Create-only, or replace exactly the failed/stale ticket we read: one winner either way.
-            await WriteTicketAsync(ticket, existing?.Generation ?? 0, cancellationToken).ConfigureAwait(false);
+            ticketGeneration = await WriteTicketAsync(ticket, existing?.Generation ?? 0, cancellationToken).ConfigureAwait(false);
         }
         catch (StorePreconditionFailedException)
         {
             var winner = await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false);
             return winner?.Ticket ?? throw new InvalidOperationException($"The export ticket {id} changed and then vanished.");
         }
-        _ = Task.Run(() => RunAsync(ticket, name, request, instance), CancellationToken.None);
+        _ = Task.Run(() => RunAsync(ticket, ticketGeneration, name, request, instance), CancellationToken.None);
         return ticket;
     }
 
@@ -142,77 +163,107 @@ public sealed class PreDeployExporter
     public async Task<ExportTicket?> GetAsync(string id, CancellationToken cancellationToken = default) =>
         (await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false))?.Ticket;
 
-    private async Task RunAsync(ExportTicket ticket, BackupObjectName name, PreDeployRequest request, DatabaseInstance instance)
+    private async Task RunAsync(ExportTicket ticket, long ticketGeneration, BackupObjectName name, PreDeployRequest request, DatabaseInstance instance)
     {
         var stages = new List<StageTiming>();
         var clock = Stopwatch.StartNew();
-        long? lease = null;
         _logger.LogInformation("backup.export.started {BackupUri} {Instance} {Database} {Change} {StartTime}",
             ticket.BackupUri, ticket.Instance, ticket.Database, ticket.Change, ticket.StartedAt);
+        // From the start, not only once the lease is taken: waiting for a busy instance can last
+        // BusyWait, and a ticket that looked stale meanwhile would be restarted by the next caller.
+        var heartbeat = new ExportHeartbeat(_options.HeartbeatInterval, _clock, _logger, ticket, TicketName(ticket.Id), ticketGeneration,
+            (now, generation) => WriteTicketAsync(ticket with { HeartbeatAt = now }, generation, CancellationToken.None));
+        ExportTicket finished;
         try
         {
-            lease = await Stage(stages, "lease", () => TakeLeaseAsync(ticket)).ConfigureAwait(false);
-            if (lease is null)
-            {
-                await FinishAsync(ticket with
-                {
-                    Status = ExportStatus.Busy,
-                    Error = $"Instance '{ticket.Instance}' stayed busy with another export for {_options.BusyWait.TotalSeconds:F0} s.",
-                    RetryAfterSeconds = 60,
-                    Stages = stages,
-                }).ConfigureAwait(false);
-                return;
-            }
-            var snapshot = await Stage(stages, "snapshot", () => _inspector.SnapshotAsync(instance, ticket.Database)).ConfigureAwait(false);
-            var operation = await Stage(stages, "export", async () =>
-            {
-                var started = await _sql.ExportAsync(ticket.Instance, new ExportContext { FileType = "SQL", Uri = ticket.BackupUri, Databases = [ticket.Database] }).ConfigureAwait(false);
-                return await _sql.WaitForOperationAsync(started).ConfigureAwait(false);
-            }).ConfigureAwait(false);
-            var stored = await Stage(stages, "check", () => CheckObjectAsync(name.Name)).ConfigureAwait(false);
-            var manifest = new BackupManifest
-            {
-                Uri = ticket.BackupUri,
-                Kind = "pre-deploy-export",
-                Environment = _options.Environment,
-                SourceInstance = ticket.Instance,
-                Databases = [ticket.Database],
-                DatabaseVersion = instance.DatabaseVersion,
-                Format = "SQL_GZIP",
-                Trigger = new BackupTrigger { Change = ticket.Change, CommitSha = request.CommitSha, PipelineRunId = request.PipelineRunId, RequestedBy = request.RequestedBy, IdempotencyKey = ticket.Id },
-                StartTime = ticket.StartedAt,
-                EndTime = _clock.GetUtcNow(),
-                SizeBytes = stored.Size,
-                Md5Hash = stored.Md5Hash,
-                Crc32c = stored.Crc32c,
-                Generation = stored.Generation,
-                OperationName = operation.Name,
-                Snapshot = snapshot,
-            };
-            await Stage(stages, "manifest", () => _catalog.RecordAsync(name, manifest)).ConfigureAwait(false);
-            await FinishAsync(ticket with
-            {
-                Status = ExportStatus.Succeeded,
-                SizeBytes = stored.Size,
-                ManifestUri = $"gs://{_store.Bucket}/{name.ManifestName}",
-                Stages = stages,
-            }).ConfigureAwait(false);
-            _logger.LogInformation("backup.export.completed {BackupUri} {SizeBytes} {StartTime} {EndTime} {DurationMs} {Outcome}",
-                ticket.BackupUri, stored.Size, ticket.StartedAt, _clock.GetUtcNow(), clock.ElapsedMilliseconds, "succeeded");
+            finished = await ExportUnderLeaseAsync(ticket, name, request, instance, stages, heartbeat).ConfigureAwait(false);
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {
-            await FinishAsync(ticket with { Status = ExportStatus.Failed, Error = Describe(error), Stages = stages }).ConfigureAwait(false);
-            _logger.LogError("backup.export.failed {BackupUri} {StartTime} {EndTime} {Outcome}: {Error}",
-                ticket.BackupUri, ticket.StartedAt, _clock.GetUtcNow(), "failed", Describe(error));
+            finished = ticket with { Status = ExportStatus.Failed, Error = Describe(error), Stages = stages };
         }
-        finally
+
+        // Stopped before anything else, so no beat races the release or the final ticket write;
+        // released before that write, so a caller told the export finished finds the instance free.
+        await heartbeat.DisposeAsync().ConfigureAwait(false);
+        if (heartbeat.LeaseGeneration is { } generation)
         {
-            if (lease is { } generation)
-            {
-                await ReleaseLeaseAsync(ticket.Instance, generation).ConfigureAwait(false);
-            }
+            await ReleaseLeaseAsync(ticket.Instance, generation).ConfigureAwait(false);
         }
+        try
+        {
+            await FinishAsync(finished).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            // Nobody observes this task: say it here, or the outcome is lost without a trace.
+            _logger.LogError(ExportLogEvents.TicketWriteFailed, "backup.export.ticket.write_failed {BackupUri} {Outcome}: {Error}",
+                ticket.BackupUri, finished.Status, error.Message);
+            return;
+        }
+        if (finished.Status == ExportStatus.Succeeded)
+        {
+            _logger.LogInformation("backup.export.completed {BackupUri} {SizeBytes} {StartTime} {EndTime} {DurationMs} {Outcome}",
+                ticket.BackupUri, finished.SizeBytes, ticket.StartedAt, _clock.GetUtcNow(), clock.ElapsedMilliseconds, "succeeded");
+        }
+        else if (finished.Status == ExportStatus.Failed)
+        {
+            _logger.LogError("backup.export.failed {BackupUri} {StartTime} {EndTime} {Outcome}: {Error}",
+                ticket.BackupUri, ticket.StartedAt, _clock.GetUtcNow(), "failed", finished.Error);
+        }
+    }
+
+    /// <summary>The lease, snapshot, export, check and manifest; returns the finished ticket (succeeded, or busy without the lease).</summary>
+    private async Task<ExportTicket> ExportUnderLeaseAsync(ExportTicket ticket, BackupObjectName name, PreDeployRequest request, DatabaseInstance instance,
+        List<StageTiming> stages, ExportHeartbeat heartbeat)
+    {
+        var lease = await Stage(stages, "lease", () => TakeLeaseAsync(ticket)).ConfigureAwait(false);
+        if (lease is not { } held)
+        {
+            return ticket with
+            {
+                Status = ExportStatus.Busy,
+                Error = $"Instance '{ticket.Instance}' stayed busy with another export for {_options.BusyWait.TotalSeconds:F0} s.",
+                RetryAfterSeconds = 60,
+                Stages = stages,
+            };
+        }
+        heartbeat.HoldLease(LeaseName(ticket.Instance), held.Generation,
+            (now, generation) => WriteLeaseAsync(ticket.Instance, held.Body with { RenewedAt = now }, generation));
+        var snapshot = await Stage(stages, "snapshot", () => _inspector.SnapshotAsync(instance, ticket.Database)).ConfigureAwait(false);
+        var operation = await Stage(stages, "export", async () =>
+        {
+            var started = await _sql.ExportAsync(ticket.Instance, new ExportContext { FileType = "SQL", Uri = ticket.BackupUri, Databases = [ticket.Database] }).ConfigureAwait(false);
+            return await _sql.WaitForOperationAsync(started).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        var stored = await Stage(stages, "check", () => CheckObjectAsync(name.Name)).ConfigureAwait(false);
+        var manifest = new BackupManifest
+        {
+            Uri = ticket.BackupUri,
+            Kind = "pre-deploy-export",
+            Environment = _options.Environment,
+            SourceInstance = ticket.Instance,
+            Databases = [ticket.Database],
+            DatabaseVersion = instance.DatabaseVersion,
+            Format = "SQL_GZIP",
+            Trigger = new BackupTrigger { Change = ticket.Change, CommitSha = request.CommitSha, PipelineRunId = request.PipelineRunId, RequestedBy = request.RequestedBy, IdempotencyKey = ticket.Id },
+            StartTime = ticket.StartedAt,
+            EndTime = _clock.GetUtcNow(),
+            SizeBytes = stored.Size,
+            Md5Hash = stored.Md5Hash,
+            Crc32c = stored.Crc32c,
+            Generation = stored.Generation,
+            OperationName = operation.Name,
+            Snapshot = snapshot,
+        };
+        await Stage(stages, "manifest", () => _catalog.RecordAsync(name, manifest)).ConfigureAwait(false);
+        return ticket with
+        {
+            Status = ExportStatus.Succeeded,
+            SizeBytes = stored.Size,
+            ManifestUri = $"gs://{_store.Bucket}/{name.ManifestName}",
+            Stages = stages,
+        };
     }
 
     /// <summary>The dump exists, is not empty, and its content matches the MD5 the store reports.</summary>
@@ -241,24 +292,27 @@ public sealed class PreDeployExporter
     }
 
     /// <summary>Takes the per-instance lease (a create-only object), waiting up to the busy limit; null when still busy.</summary>
-    private async Task<long?> TakeLeaseAsync(ExportTicket ticket)
+    private async Task<(long Generation, LeaseBody Body)?> TakeLeaseAsync(ExportTicket ticket)
     {
         var leaseName = LeaseName(ticket.Instance);
         var deadline = _clock.GetUtcNow() + _options.BusyWait;
         while (true)
         {
-            var body = JsonSerializer.SerializeToUtf8Bytes(new { ticket = ticket.Id, takenAt = _clock.GetUtcNow() });
+            var body = new LeaseBody(ticket.Id, _clock.GetUtcNow(), null);
             try
             {
-                using var content = new MemoryStream(body);
-                return (await _store.WriteAsync(leaseName, content, "application/json", 0).ConfigureAwait(false)).Generation;
+                return (await WriteLeaseAsync(ticket.Instance, body, 0).ConfigureAwait(false), body);
             }
             catch (StorePreconditionFailedException)
             {
+                // A live holder renews the lease every heartbeat, so Updated is its last beat.
                 var holder = await _store.GetAsync(leaseName).ConfigureAwait(false);
                 if (holder is not null && _clock.GetUtcNow() - holder.Updated > _options.StaleAfter)
                 {
                     // Its owner died without releasing it; remove exactly that lease and try again.
+                    _logger.LogWarning(ExportLogEvents.LeaseTakenOver,
+                        "backup.export.lease.taken_over {Instance} {Lease} {LastRenewed}: not renewed for longer than the stale limit, so its holder is taken as crashed",
+                        ticket.Instance, leaseName, holder.Updated);
                     await TryDeleteAsync(leaseName, holder.Generation).ConfigureAwait(false);
                     continue;
                 }
@@ -268,7 +322,26 @@ public sealed class PreDeployExporter
         }
     }
 
-    private Task ReleaseLeaseAsync(string instance, long generation) => TryDeleteAsync(LeaseName(instance), generation);
+    private async Task<long> WriteLeaseAsync(string instance, LeaseBody body, long ifGenerationMatch)
+    {
+        using var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(body, CatalogJson.Options));
+        return (await _store.WriteAsync(LeaseName(instance), content, "application/json", ifGenerationMatch).ConfigureAwait(false)).Generation;
+    }
+
+    private async Task ReleaseLeaseAsync(string instance, long generation)
+    {
+        try
+        {
+            await TryDeleteAsync(LeaseName(instance), generation).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            // The export's outcome still has to reach its ticket; a lease left behind only holds
+            // the instance until it goes stale.
+            _logger.LogWarning(ExportLogEvents.LeaseReleaseFailed, "backup.export.lease.release_failed {Instance} {Lease}: {Error}",
+                instance, LeaseName(instance), error.Message);
+        }
+    }
 
     private async Task TryDeleteAsync(string objectName, long generation)
     {
@@ -286,7 +359,7 @@ public sealed class PreDeployExporter
 
     private string TicketName(string id) => $"{_catalog.Prefix}/.requests/{id}.json";
 
-    private bool IsStale(ExportTicket ticket) => _clock.GetUtcNow() - ticket.StartedAt > _options.StaleAfter;
+    private bool IsStale(ExportTicket ticket) => _clock.GetUtcNow() - (ticket.HeartbeatAt ?? ticket.StartedAt) > _options.StaleAfter;
 
     private async Task<(ExportTicket Ticket, long Generation)?> ReadTicketAsync(string id, CancellationToken cancellationToken)
     {
@@ -304,10 +377,10 @@ public sealed class PreDeployExporter
         }
     }
 
-    private async Task WriteTicketAsync(ExportTicket ticket, long ifGenerationMatch, CancellationToken cancellationToken)
+    private async Task<long> WriteTicketAsync(ExportTicket ticket, long ifGenerationMatch, CancellationToken cancellationToken)
     {
         using var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(ticket, CatalogJson.Options));
-        await _store.WriteAsync(TicketName(ticket.Id), content, "application/json", ifGenerationMatch, cancellationToken).ConfigureAwait(false);
+        return (await _store.WriteAsync(TicketName(ticket.Id), content, "application/json", ifGenerationMatch, cancellationToken).ConfigureAwait(false)).Generation;
     }
 
     private async Task FinishAsync(ExportTicket ticket)
@@ -331,6 +404,9 @@ public sealed class PreDeployExporter
             throw;
         }
     }
+
+    /// <summary>The lease object's content: whose it is, since when, and its last renewal.</summary>
+    private sealed record LeaseBody(string Ticket, DateTimeOffset TakenAt, DateTimeOffset? RenewedAt);
 
     private static string Describe(Exception error) => error switch
     {

@@ -20,6 +20,8 @@ public sealed class PreDeployEnvironment : IAsyncLifetime
     public LocalCloudFixture Cloud { get; } = new();
     public HttpClient Client => _functions!.Client;
     public TestLogSink Logs => _functions!.Logs;
+    /// <summary>The functions' services, composed as in production (the Cloud SQL client, the inspector).</summary>
+    public IServiceProvider Services => _functions!.Services;
 
     public async Task InitializeAsync()
     {

@@ -4,12 +4,13 @@ namespace Commissable.Functions.Tests.Retention;
 
 /// <summary>
 /// A real store through which a test acts at a chosen moment of a sweep, as a person or another
-/// process would between the scan and the deletions: before a listing or before a deletion.
+/// process would between the scan and the deletions: before a listing, a write or a deletion.
 /// </summary>
 public sealed class InterferingStore(IBackupStore inner) : IBackupStore
 {
     public Func<string, Task>? BeforeList { get; set; }
     public Func<string, Task>? BeforeDelete { get; set; }
+    public Func<string, Task>? BeforeWrite { get; set; }
 
     public string Bucket => inner.Bucket;
 
@@ -17,8 +18,11 @@ public sealed class InterferingStore(IBackupStore inner) : IBackupStore
 
     public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default) => inner.OpenReadAsync(name, cancellationToken);
 
-    public Task<StoredObject> WriteAsync(string name, Stream content, string contentType, long? ifGenerationMatch, CancellationToken cancellationToken = default) =>
-        inner.WriteAsync(name, content, contentType, ifGenerationMatch, cancellationToken);
+    public async Task<StoredObject> WriteAsync(string name, Stream content, string contentType, long? ifGenerationMatch, CancellationToken cancellationToken = default)
+    {
+        if (BeforeWrite is { } hook) await hook(name);
+        return await inner.WriteAsync(name, content, contentType, ifGenerationMatch, cancellationToken);
+    }
 
     public async IAsyncEnumerable<StoredObject> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
