@@ -5,6 +5,18 @@ namespace Commissable.Backup.Core.Export;
 /// <summary>The stable log events of a pre-deploy export's lease and heartbeat (the <c>event</c> field operators alert on).</summary>
 internal static class ExportLogEvents
 {
+    /// <summary>WARNING: a precondition failed, nothing was exported (the answer is 412). Fields instance, change, failures.</summary>
+    public static readonly EventId Refused = new(10, "backup.export.refused");
+
+    /// <summary>INFO: the export started. Fields backupUri, instance, database, change, startTime.</summary>
+    public static readonly EventId Started = new(11, "backup.export.started");
+
+    /// <summary>INFO: the dump is checked and its manifest written. Fields backupUri, sizeBytes, startTime, endTime, durationMs, outcome.</summary>
+    public static readonly EventId Completed = new(12, "backup.export.completed");
+
+    /// <summary>ERROR: the export failed; the deploy must not go on. Fields backupUri, startTime, endTime, outcome, error.</summary>
+    public static readonly EventId Failed = new(13, "backup.export.failed");
+
     /// <summary>WARNING: a renewal found the instance's lease replaced; the export carries on without it and will not release it. Fields backupUri, instance, lease.</summary>
     public static readonly EventId LeaseLost = new(20, "backup.export.lease.lost");
 

@@ -104,7 +104,7 @@ public sealed class PreDeployExporter
         var failures = ExportPreconditions.Check(instance, runs, _clock.GetUtcNow(), _options.MaxBackupAge);
         if (failures.Count > 0)
         {
-            _logger.LogWarning("backup.export.refused {Instance} {Change}: {Failures}", request.Instance, request.Change,
+            _logger.LogWarning(ExportLogEvents.Refused, "backup.export.refused {Instance} {Change}: {Failures}", request.Instance, request.Change,
                 string.Join("; ", failures.Select(f => f.Name)));
             throw new PreconditionsFailedException(failures);
         }
@@ -167,7 +167,7 @@ public sealed class PreDeployExporter
     {
         var stages = new List<StageTiming>();
         var clock = Stopwatch.StartNew();
-        _logger.LogInformation("backup.export.started {BackupUri} {Instance} {Database} {Change} {StartTime}",
+        _logger.LogInformation(ExportLogEvents.Started, "backup.export.started {BackupUri} {Instance} {Database} {Change} {StartTime}",
             ticket.BackupUri, ticket.Instance, ticket.Database, ticket.Change, ticket.StartedAt);
         // From the start, not only once the lease is taken: waiting for a busy instance can last
         // BusyWait, and a ticket that looked stale meanwhile would be restarted by the next caller.
@@ -203,12 +203,12 @@ public sealed class PreDeployExporter
         }
         if (finished.Status == ExportStatus.Succeeded)
         {
-            _logger.LogInformation("backup.export.completed {BackupUri} {SizeBytes} {StartTime} {EndTime} {DurationMs} {Outcome}",
+            _logger.LogInformation(ExportLogEvents.Completed, "backup.export.completed {BackupUri} {SizeBytes} {StartTime} {EndTime} {DurationMs} {Outcome}",
                 ticket.BackupUri, finished.SizeBytes, ticket.StartedAt, _clock.GetUtcNow(), clock.ElapsedMilliseconds, "succeeded");
         }
         else if (finished.Status == ExportStatus.Failed)
         {
-            _logger.LogError("backup.export.failed {BackupUri} {StartTime} {EndTime} {Outcome}: {Error}",
+            _logger.LogError(ExportLogEvents.Failed, "backup.export.failed {BackupUri} {StartTime} {EndTime} {Outcome}: {Error}",
                 ticket.BackupUri, ticket.StartedAt, _clock.GetUtcNow(), "failed", finished.Error);
         }
     }

@@ -45,6 +45,11 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
         }
         Assert.Equal(DemoDatabaseOptions.Tiny.Tenants, manifest["snapshot"]!["tenantIds"]!.AsArray().Count);
         Assert.NotNull((string?)manifest["md5Hash"]);
+
+        // Operators alert on the event field: the start and the completion each carry theirs, with the path.
+        Assert.Single(env.Logs.WithEvent("backup.export.started"), l => l.GetProperty("backupUri").GetString() == uri);
+        var completed = Assert.Single(env.Logs.WithEvent("backup.export.completed"), l => l.GetProperty("backupUri").GetString() == uri);
+        Assert.Equal("succeeded", completed.GetProperty("outcome").GetString());
     }
 
     [Fact]
