@@ -31,7 +31,7 @@ for (var i = 1; i < args.Length; i++)
 return args[0] switch
 {
     "local-cloud" => await new LocalCloudBenchmark(demo, rounds, work, keep).RunAsync(),
-    "functions" => await new FunctionsBenchmark(demo, work, keep).RunAsync(),
+    "functions" => await new FunctionsBenchmark(demo, rounds, work, keep).RunAsync(),
     _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions"),
 };
 
