@@ -31,34 +31,10 @@ internal static class CloneStagingStartCommand
 
     public static Task<int> RunAsync(string[] args) => CommandContext.RunOnConsoleAsync(context => RunAsync(args, context));
 
-    public static async Task<int> RunAsync(string[] args, CommandContext context)
+    public static Task<int> RunAsync(string[] args, CommandContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (args is ["--help" or "-h"])
-        {
-            await context.Out.WriteLineAsync("usage: commissable-backup\n" + Usage);
-            return ExitCodes.Success;
-        }
-
-        WorkflowName workflow;
-        JsonObject argument;
-        ApiOptions api;
-        bool watch;
-        try
-        {
-            var options = new OptionReader(args, Valued, ["--watch"], repeatable: ["--critical-table"]);
-            (workflow, argument) = Build(options);
-            api = ApiOptions.Read(options);
-            watch = options.Flag("--watch");
-        }
-        catch (UsageException problem)
-        {
-            await context.Error.WriteLineAsync($"clone-staging start: {problem.Message}");
-            await context.Error.WriteLineAsync("run 'commissable-backup clone-staging start --help' for usage");
-            return ExitCodes.Usage;
-        }
-
-        return await ExecutionFollower.StartAsync(context, "clone-staging start", api, workflow, argument, watch);
+        return ExecutionFollower.RunStartCommandAsync("clone-staging start", Usage, args, context, Valued, Build);
     }
 
     /// <summary>The workflow to run and its argument, exactly as workflows/clone-prod-to-staging.yaml reads it.</summary>
@@ -90,11 +66,7 @@ internal static class CloneStagingStartCommand
         argument["stagingDatabase"] = stagingDatabase;
         argument["appUser"] = appUser;
         argument["appPasswordSecret"] = secret;
-        var tables = options.All("--critical-table").Select(t => InputRules.Table("--critical-table", t)).ToList();
-        if (tables.Count > 0)
-        {
-            argument["criticalTables"] = new JsonArray([.. tables.Distinct(StringComparer.Ordinal).Select(t => (JsonNode)t)]);
-        }
+        InputRules.CriticalTables(options, argument);
 
         return (new WorkflowName(project, location, workflowId), argument);
     }

@@ -65,6 +65,45 @@ internal static class ExecutionFollower
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>
+    /// What every <c>... start</c> command does: <c>--help</c> prints <paramref name="usage"/>;
+    /// otherwise the options are read and <paramref name="build"/> checks every value into the
+    /// workflow's argument before any request (a problem is exit 64, named on stderr after the
+    /// <paramref name="command"/>), then the execution is started, and followed with <c>--watch</c>.
+    /// </summary>
+    public static async Task<int> RunStartCommandAsync(
+        string command, string usage, string[] args, CommandContext context,
+        IReadOnlyList<string> valued, Func<OptionReader, (WorkflowName Workflow, JsonObject Argument)> build)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(build);
+        if (args is ["--help" or "-h"])
+        {
+            await context.Out.WriteLineAsync("usage: commissable-backup\n" + usage);
+            return ExitCodes.Success;
+        }
+
+        WorkflowName workflow;
+        JsonObject argument;
+        ApiOptions api;
+        bool watch;
+        try
+        {
+            var options = new OptionReader(args, valued, ["--watch"], repeatable: ["--critical-table"]);
+            (workflow, argument) = build(options);
+            api = ApiOptions.Read(options);
+            watch = options.Flag("--watch");
+        }
+        catch (UsageException problem)
+        {
+            await context.Error.WriteLineAsync($"{command}: {problem.Message}");
+            await context.Error.WriteLineAsync($"run 'commissable-backup {command} --help' for usage");
+            return ExitCodes.Usage;
+        }
+
+        return await StartAsync(context, command, api, workflow, argument, watch);
+    }
+
     /// <summary>Creates the execution, prints its name (stdout) and how to follow it (stderr); follows it with <paramref name="watch"/>.</summary>
     public static async Task<int> StartAsync(
         CommandContext context, string command, ApiOptions api, WorkflowName workflow, JsonObject argument, bool watch)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Core.Executions;
@@ -70,6 +71,18 @@ internal static partial class InputRules
     public static string Table(string option, string value)
         => TablePattern().IsMatch(value) ? value
             : throw new UsageException($"{option} '{Printable(value)}' is not a table name: table or schema.table, letters, digits and '_'.");
+
+    /// <summary>Every <c>--critical-table</c>, checked, into <c>criticalTables</c> of a workflow argument (once each; absent when none).</summary>
+    public static void CriticalTables(OptionReader options, JsonObject argument)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(argument);
+        var tables = options.All("--critical-table").Select(t => Table("--critical-table", t)).ToList();
+        if (tables.Count > 0)
+        {
+            argument["criticalTables"] = new JsonArray([.. tables.Distinct(StringComparer.Ordinal).Select(t => (JsonNode)t)]);
+        }
+    }
 
     /// <summary>An RFC 3339 time with an explicit offset, in the past and within PITR reach; returned in UTC.</summary>
     public static string PointInTime(string option, string value, DateTimeOffset now)
