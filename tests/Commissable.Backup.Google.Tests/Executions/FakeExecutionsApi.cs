@@ -82,7 +82,9 @@ internal sealed class FakeExecutionsApi : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close alone: on Unix the managed HttpListener's Stop releases the port, and a Close after
+        // it removes the listener again, binding the port once more to do so, which throws
+        // "Address already in use" when another test took the port in between.
         _listener.Close();
         try
         {
