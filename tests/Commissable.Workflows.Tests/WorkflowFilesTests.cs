@@ -85,7 +85,7 @@ internal static class YamlAsJson
     }
 }
 
-/// <summary>Where the repository's workflows and the shared contracts are, seen from the test binaries.</summary>
+/// <summary>Where the repository's workflows and its copy of the contracts are, seen from the test binaries.</summary>
 internal static class RepositoryPaths
 {
     public static string Workflows() => Path.Combine(Root(), "workflows");
@@ -94,10 +94,10 @@ internal static class RepositoryPaths
 
     public static string Contracts()
     {
-        var contracts = Path.Combine(Path.GetDirectoryName(Root())!, "shared", "contracts");
+        var contracts = Path.Combine(Root(), "tests", "contracts");
         return Directory.Exists(contracts)
             ? contracts
-            : throw new InvalidOperationException($"{contracts} not found; shared/ must sit beside the clone.");
+            : throw new InvalidOperationException($"{contracts} not found.");
     }
 
     private static string Root()

@@ -75,6 +75,6 @@ public sealed partial record BackupObjectName
         return new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, utc.Minute, 0, TimeSpan.Zero);
     }
 
-    [GeneratedRegex(@"^(?<env>[a-z0-9-]{1,30})/(?<instance>[a-z][a-z0-9-]{0,97})/backup_(?<time>\d{8}_\d{4})_(?<env2>[a-z0-9-]{1,30})_(?<label>(before_[a-z0-9][a-z0-9-]{0,62})|[a-z0-9-]{1,40})(?<ext>\.sql\.gz|\.sql|\.dump)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<env>[a-z0-9-]{1,30})/(?<instance>[a-z][a-z0-9-]{0,97})/backup_(?<time>\d{8}_\d{4})_(?<env2>[a-z0-9-]{1,30})_(?<label>(before_[a-z0-9][a-z0-9-]{0,62})|[a-z0-9-]{1,40})(?<ext>\.sql\.gz|\.sql|\.dump)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex NameRegex();
 }

@@ -24,6 +24,6 @@ public static partial class ChangeSlug
     private static string Printable(string value) =>
         new(value.Take(63).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
-    [GeneratedRegex("^" + Pattern + "$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A" + Pattern + @"\z", RegexOptions.CultureInvariant)]
     private static partial Regex Regex();
 }

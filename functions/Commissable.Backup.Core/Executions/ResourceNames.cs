@@ -18,10 +18,10 @@ public sealed partial record WorkflowName(string Project, string Location, strin
 
     public override string ToString() => $"projects/{Project}/locations/{Location}/workflows/{Workflow}";
 
-    [GeneratedRegex("^projects/([^/]+)/locations/([^/]+)/workflows/([^/]+)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^projects/([^/]+)/locations/([^/]+)/workflows/([^/]+)\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,127}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,127}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex WorkflowIdPattern();
 }
 
@@ -46,6 +46,6 @@ public sealed partial record ExecutionName(WorkflowName Workflow, string Id)
     public override string ToString() => $"{Workflow}/executions/{Id}";
 
     // Segments are the characters Google uses in IDs; "." and ".." are excluded so a name is never a relative path.
-    [GeneratedRegex(@"^projects/([A-Za-z0-9][A-Za-z0-9.:_-]*)/locations/([a-z0-9-]+)/workflows/([A-Za-z][A-Za-z0-9_-]*)/executions/([A-Za-z0-9][A-Za-z0-9_-]*)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^projects/([A-Za-z0-9][A-Za-z0-9.:_-]*)/locations/([a-z0-9-]+)/workflows/([A-Za-z][A-Za-z0-9_-]*)/executions/([A-Za-z0-9][A-Za-z0-9_-]*)\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

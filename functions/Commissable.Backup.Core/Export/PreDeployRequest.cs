@@ -1,4 +1,5 @@
 using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.Naming;
 
 namespace Commissable.Backup.Core.Export;
 
@@ -26,9 +27,9 @@ public sealed record PreDeployRequest
         {
             problems.Add("'instance' is required: the Cloud SQL instance to export.");
         }
-        else if (!System.Text.RegularExpressions.Regex.IsMatch(Instance, "^[a-z][a-z0-9-]{0,96}[a-z0-9]$"))
+        else if (CloudNames.InstanceProblem(Instance) is { } instance)
         {
-            problems.Add("'instance' must be a Cloud SQL instance name: lowercase letters, digits and '-', starting with a letter.");
+            problems.Add(instance);
         }
         if (Database is not null && Databases is not null)
         {
@@ -42,9 +43,9 @@ public sealed record PreDeployRequest
         {
             problems.Add("'database' is required: the database to export.");
         }
-        else if (TheDatabase.Length > 63 || TheDatabase.Any(char.IsControl))
+        else if (CloudNames.DatabaseProblem(TheDatabase) is { } database)
         {
-            problems.Add("'database' must be a PostgreSQL database name (at most 63 characters, no control characters).");
+            problems.Add(database);
         }
         if (ChangeSlug.Problem(Change) is { } change)
         {

@@ -206,6 +206,6 @@ public static partial class AppUserGrants
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_$-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 }

@@ -69,9 +69,9 @@ internal sealed partial class CatalogFunction(BackupCatalog catalog) : IHttpFunc
 
     private static string Printable(string value) => new(value.Take(64).Where(c => !char.IsControl(c)).ToArray());
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex EnvironmentPattern();
 
-    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex InstancePattern();
 }

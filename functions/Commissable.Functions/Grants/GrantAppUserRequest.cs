@@ -53,6 +53,6 @@ internal sealed partial record GrantAppUserRequest
         return problems;
     }
 
-    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex InstancePattern();
 }

@@ -144,12 +144,12 @@ internal sealed partial record RestoreVerifyRequest
         }
     }
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex DatabasePattern();
 
-    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex InstancePattern();
 
-    [GeneratedRegex("^[a-z][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,62}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex KindPattern();
 }

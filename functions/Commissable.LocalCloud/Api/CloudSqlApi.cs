@@ -615,9 +615,9 @@ internal sealed partial class CloudSqlApi(
         return Json(list);
     }
 
-    [GeneratedRegex("^[a-z][a-z0-9-]{0,96}[a-z0-9]$")]
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,96}[a-z0-9]\\z")]
     private static partial Regex InstanceNamePattern();
 
-    [GeneratedRegex("^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    [GeneratedRegex("^([01][0-9]|2[0-3]):[0-5][0-9]\\z")]
     private static partial Regex StartTimePattern();
 }

@@ -139,10 +139,10 @@ internal sealed partial class ProgramParser(string sourceName)
 
     private static string? ScalarText(YamlNode node) => node is YamlScalarNode scalar ? scalar.Value : null;
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*\\z")]
     private static partial Regex IdentifierPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_]+$")]
+    [GeneratedRegex("^[A-Za-z0-9_]+\\z")]
     private static partial Regex StepNamePattern();
 
     private Subworkflow? ParseSubworkflow(string name, YamlNode node)

@@ -21,14 +21,14 @@ internal static class Calls
         return map;
     }
 
-    /// <summary>The shared/contracts folder, found by walking up from the test binaries.</summary>
+    /// <summary>A file of the repository's tests/contracts, found by walking up from the test binaries.</summary>
     public static string Contract(string fileName)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "contracts", fileName);
+            var candidate = Path.Combine(dir.FullName, "tests", "contracts", fileName);
             if (File.Exists(candidate)) return candidate;
         }
-        throw new InvalidOperationException($"shared/contracts/{fileName} not found above {AppContext.BaseDirectory}");
+        throw new InvalidOperationException($"tests/contracts/{fileName} not found above {AppContext.BaseDirectory}");
     }
 }

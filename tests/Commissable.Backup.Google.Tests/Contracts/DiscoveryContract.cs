@@ -33,12 +33,12 @@ internal sealed class DiscoveryContract
 
     public IReadOnlyList<DiscoveryMethod> Methods => _methods;
 
-    /// <summary>The shared/contracts folder beside the repository clone.</summary>
+    /// <summary>The repository's copy of the discovery documents, tests/contracts.</summary>
     public static string ContractsDirectory()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "contracts");
+            var candidate = Path.Combine(dir.FullName, "tests", "contracts");
             if (File.Exists(Path.Combine(candidate, "sqladmin.v1beta4.json")))
             {
                 return candidate;
@@ -46,7 +46,7 @@ internal sealed class DiscoveryContract
         }
 
         throw new InvalidOperationException(
-            $"shared/contracts/sqladmin.v1beta4.json not found above {AppContext.BaseDirectory}; shared/ must sit beside the clone.");
+            $"tests/contracts/sqladmin.v1beta4.json not found above {AppContext.BaseDirectory}.");
     }
 
     public static DiscoveryContract Load(string fileName)

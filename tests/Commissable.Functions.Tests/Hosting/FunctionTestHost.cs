@@ -94,21 +94,21 @@ public sealed class FunctionTestHost : IAsyncDisposable
     }
 }
 
-/// <summary>The CloudEvent samples in shared/contracts/cloudevents.</summary>
+/// <summary>The CloudEvent samples in the repository's tests/contracts/cloudevents.</summary>
 public static class ContractSamples
 {
     public static string Directory()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "contracts", "cloudevents");
+            var candidate = Path.Combine(dir.FullName, "tests", "contracts", "cloudevents");
             if (File.Exists(Path.Combine(candidate, "schema_storage_v1_StorageObjectData.json")))
             {
                 return candidate;
             }
         }
 
-        throw new InvalidOperationException($"shared/contracts/cloudevents not found above {AppContext.BaseDirectory}; shared/ must sit beside the clone.");
+        throw new InvalidOperationException($"tests/contracts/cloudevents not found above {AppContext.BaseDirectory}.");
     }
 
     public static string Read(string fileName) => File.ReadAllText(Path.Combine(Directory(), fileName));

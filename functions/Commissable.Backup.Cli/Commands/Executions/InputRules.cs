@@ -169,30 +169,30 @@ internal static partial class InputRules
     private static string Printable(string value)
         => new(value.Take(120).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
-    [GeneratedRegex(@"^([a-z0-9.-]+\.[a-z]{2,}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^([a-z0-9.-]+\.[a-z]{2,}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\z", RegexOptions.CultureInvariant)]
     private static partial Regex ProjectPattern();
 
-    [GeneratedRegex("^[a-z]+-[a-z]+[0-9]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z]+-[a-z]+[0-9]+\\z", RegexOptions.CultureInvariant)]
     private static partial Regex LocationPattern();
 
-    [GeneratedRegex("^[a-z]([a-z0-9-]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z]([a-z0-9-]*[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex InstancePattern();
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_-]{0,62}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex DatabasePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,255}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,255}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex SecretPattern();
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex TablePattern();
 
-    [GeneratedRegex(@"^(?<seconds>\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(\.(?<fraction>\d{1,9}))?(?<offset>[Zz]|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<seconds>\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(\.(?<fraction>\d{1,9}))?(?<offset>[Zz]|[+-]\d{2}:\d{2})\z", RegexOptions.CultureInvariant)]
     private static partial Regex RfcPattern();
 
-    [GeneratedRegex("^[1-9][0-9]{0,18}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[1-9][0-9]{0,18}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex BackupRunPattern();
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]\\z", RegexOptions.CultureInvariant)]
     private static partial Regex BucketPattern();
 }

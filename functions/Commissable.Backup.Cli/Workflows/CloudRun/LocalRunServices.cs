@@ -175,6 +175,6 @@ internal sealed partial class LocalRunServices
             : throw new ArgumentException($"'{name}' is not a service name projects/PROJECT/locations/LOCATION/services/SERVICE");
     }
 
-    [GeneratedRegex("^projects/([a-z0-9][a-z0-9-]{0,62})/locations/([a-z0-9-]{1,63})/services/([a-z]([a-z0-9-]{0,47}[a-z0-9])?)$")]
+    [GeneratedRegex("^projects/([a-z0-9][a-z0-9-]{0,62})/locations/([a-z0-9-]{1,63})/services/([a-z]([a-z0-9-]{0,47}[a-z0-9])?)\\z")]
     private static partial Regex ServiceName();
 }

@@ -138,10 +138,10 @@ internal sealed partial class LocalSecretStore
         }
     }
 
-    [GeneratedRegex("^[1-9][0-9]{0,8}$")]
+    [GeneratedRegex("^[1-9][0-9]{0,8}\\z")]
     private static partial Regex VersionPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,255}$")]
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,255}\\z")]
     private static partial Regex NamePattern();
 
     [DllImport("libc", EntryPoint = "link", SetLastError = true)]

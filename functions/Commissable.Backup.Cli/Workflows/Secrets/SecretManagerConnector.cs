@@ -138,9 +138,9 @@ internal sealed partial class SecretManagerConnector : IWorkflowCallHandler
     private static JsonObject ErrorBody(int code, string message, string status) =>
         new() { ["error"] = new JsonObject { ["code"] = code, ["message"] = message, ["status"] = status } };
 
-    [GeneratedRegex("^projects/([^/]+)/secrets/([^/]+)/versions/([^/]+)$")]
+    [GeneratedRegex("^projects/([^/]+)/secrets/([^/]+)/versions/([^/]+)\\z")]
     private static partial Regex VersionName();
 
-    [GeneratedRegex("^projects/([^/]+)/secrets/([^/]+)$")]
+    [GeneratedRegex("^projects/([^/]+)/secrets/([^/]+)\\z")]
     private static partial Regex SecretName();
 }
