@@ -19,11 +19,11 @@ static int Usage(int code, string? problem = null)
     Console.WriteLine("""
         usage: commissable-backup <command> [options]
 
-          drill [--state DIR] [--port P] [--size tiny|small]
+          drill [--state DIR] [--port P] [--address-prefix A.B.C] [--size tiny|small]
               Rehearses the backup chain on the local cloud: a prod instance with backups and
               PITR and the demo database, a verification instance, then pre-deploy export, the
               completion event, restore-verify and a dry-run sweep through the functions.
-              Defaults: --state .localcloud --port 8123 --size tiny.
+              Defaults: --state .localcloud --port 8123 --address-prefix 127.0.1 --size tiny.
 
         Workflows on the local cloud (the same YAML as on Google Cloud):
 

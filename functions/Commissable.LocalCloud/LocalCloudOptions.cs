@@ -15,7 +15,24 @@ public sealed record LocalCloudOptions
     /// First three octets of the loopback addresses given to instances (<c>127.0.1</c> gives
     /// 127.0.1.2, 127.0.1.3, ...); each instance listens on port 5432 of its own address.
     /// </summary>
-    public string AddressPrefix { get; init; } = "127.0.1";
+    public string AddressPrefix { get; init; } = DefaultAddressPrefix;
+
+    public const string DefaultAddressPrefix = "127.0.1";
+
+    /// <summary>
+    /// Null when <paramref name="prefix"/> is three octets inside 127.0.0.0/8 (<c>127.B.C</c>, each
+    /// 0-255, no leading zeros), else a message that says what is accepted. Instances listen only there.
+    /// </summary>
+    public static string? AddressPrefixProblem(string? prefix, string option = "--address-prefix")
+    {
+        var parts = prefix?.Split('.');
+        var valid = parts is ["127", var b, var c] && IsOctet(b) && IsOctet(c);
+        return valid ? null : $"{option} '{prefix}' must be three octets inside 127.0.0.0/8, for example {DefaultAddressPrefix}.";
+
+        static bool IsOctet(string text) =>
+            text.Length is >= 1 and <= 3 && text.All(char.IsAsciiDigit) && (text.Length == 1 || text[0] != '0')
+            && int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) <= 255;
+    }
 
     public required PostgresBinaries Binaries { get; init; }
 

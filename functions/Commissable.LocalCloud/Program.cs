@@ -27,9 +27,9 @@ if (state is null)
     Console.Error.WriteLine("--state <DIR> is required: the directory where the local cloud keeps its instances, backups, buckets and token.");
     return 2;
 }
-if (!System.Text.RegularExpressions.Regex.IsMatch(prefix, @"\A127\.\d{1,3}\.\d{1,3}\z"))
+if (LocalCloudOptions.AddressPrefixProblem(prefix) is { } prefixProblem)
 {
-    Console.Error.WriteLine($"--address-prefix '{prefix}' must be three octets inside 127.0.0.0/8, for example 127.0.1.");
+    Console.Error.WriteLine(prefixProblem);
     return 2;
 }
 

@@ -15,7 +15,7 @@ public sealed class DrillTests : IDisposable
     public async Task The_drill_passes_from_a_clean_state_directory_twice_in_a_row()
     {
         var port = FreePort();
-        string[] args = ["--state", _state, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        string[] args = ["--state", _state, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--address-prefix", LocalCloudFixture.NextAddressPrefix()];
 
         Assert.Equal(0, await DrillCommand.RunAsync(args));
         Assert.Equal(0, await DrillCommand.RunAsync(args));
@@ -37,6 +37,7 @@ public sealed class DrillTests : IDisposable
     {
         Assert.Equal(64, await DrillCommand.RunAsync(["--size", "huge"]));
         Assert.Equal(64, await DrillCommand.RunAsync(["--nope"]));
+        Assert.Equal(64, await DrillCommand.RunAsync(["--address-prefix", "192.168.1"]));
     }
 
     public void Dispose()
@@ -59,11 +60,12 @@ public sealed class DrillTests : IDisposable
 }
 
 /// <summary>
-/// Drills run their instances on the local cloud's default loopback addresses (127.0.1.x), so two
-/// at once would fight over them: tests that run a drill share this collection and run one by one.
+/// Tests that run a drill each use their own block of loopback addresses, so they never meet
+/// another test process's instances; they still run one by one, as each starts several clusters
+/// and the functions.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class DrillCollection
 {
-    public const string Name = "drills on the default loopback addresses";
+    public const string Name = "drills, one at a time";
 }

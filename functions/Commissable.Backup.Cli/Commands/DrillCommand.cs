@@ -19,6 +19,7 @@ internal static class DrillCommand
     {
         var state = ".localcloud";
         var port = 8123;
+        var addressPrefix = Commissable.LocalCloud.LocalCloudOptions.DefaultAddressPrefix;
         var size = DemoDatabaseOptions.Tiny;
         for (var i = 0; i < args.Length; i++)
         {
@@ -29,6 +30,10 @@ internal static class DrillCommand
                 {
                     case "--state": state = Next(); break;
                     case "--port": port = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--address-prefix":
+                        addressPrefix = Next();
+                        if (Commissable.LocalCloud.LocalCloudOptions.AddressPrefixProblem(addressPrefix) is { } problem) throw new ArgumentException(problem);
+                        break;
                     case "--size":
                         size = Next() switch
                         {
@@ -46,12 +51,12 @@ internal static class DrillCommand
                 return ExitCodes.Usage;
             }
         }
-        await using var drill = new Drill(Path.GetFullPath(state), port, size);
+        await using var drill = new Drill(Path.GetFullPath(state), port, addressPrefix, size);
         return await drill.RunAsync();
     }
 }
 
-internal sealed class Drill(string state, int port, DemoDatabaseOptions size) : IAsyncDisposable
+internal sealed class Drill(string state, int port, string addressPrefix, DemoDatabaseOptions size) : IAsyncDisposable
 {
     private const string Project = LocalStack.DefaultProject;
     private const string Bucket = LocalStack.Bucket;
@@ -60,7 +65,7 @@ internal sealed class Drill(string state, int port, DemoDatabaseOptions size) : 
     private const string Database = "crm";
 
     private readonly List<(string Step, bool Passed, TimeSpan Duration, string Detail)> _report = [];
-    private readonly LocalStack _stack = new(state, port);
+    private readonly LocalStack _stack = new(state, port, addressPrefix);
     private readonly string _drillDirectory = Path.Combine(state, "drill");
     private HttpClient _sql = null!;
     private HttpClient _http = null!;

@@ -24,15 +24,16 @@ internal static class WorkflowsRunCommand
 {
     public const string Usage = """
           workflows run <file.yaml> [--args JSON|@FILE] [--approve] [--approver NAME]
-                        [--state DIR] [--port P] [--project P]
+                        [--state DIR] [--port P] [--address-prefix A.B.C] [--project P]
               Runs a workflow on the local cloud and the locally hosted functions: Cloud SQL,
               Secret Manager, Cloud Run and Storage connectors are served locally, http.* reaches
               the functions, an approval callback is asked for on the terminal (--approve approves
               it in advance as --approver, default $USER; without a terminal or --approve nobody
               approves and the callback times out at once). Prints each step, sys.log lines and the
               result. Exit 0 done, 1 the workflow raised an error, 64 bad usage or a workflow the
-              runner cannot run. Defaults: --args {}, --state .localcloud, --port 8123,
-              --project drill-project.
+              runner cannot run. A local cloud already listening on --port is reused; else one
+              is started with its instances on --address-prefix.x. Defaults: --args {},
+              --state .localcloud, --port 8123, --address-prefix 127.0.1, --project drill-project.
         """;
 
     // For a terminal, not a web page: quotes and apostrophes in messages stay readable.
@@ -124,11 +125,11 @@ internal static class WorkflowsRunCommand
     }
 
     /// <summary>The command line, checked.</summary>
-    internal sealed record RunRequest(string File, JsonNode Arguments, bool Approve, string Approver, string State, int Port, string Project)
+    internal sealed record RunRequest(string File, JsonNode Arguments, bool Approve, string Approver, string State, int Port, string AddressPrefix, string Project)
     {
         public static RunRequest Read(string[] args)
         {
-            var options = new OptionReader(args, ["--args", "--approver", "--state", "--port", "--project"], ["--approve"], positional: 1);
+            var options = new OptionReader(args, ["--args", "--approver", "--state", "--port", "--address-prefix", "--project"], ["--approve"], positional: 1);
             var file = options.Positionals.Count == 1 ? options.Positionals[0] : throw new UsageException("the workflow file is required: workflows run <file.yaml>");
             if (!System.IO.File.Exists(file)) throw new UsageException($"the workflow file '{file}' does not exist");
             var text = options.Optional("--args") ?? "{}";
@@ -149,10 +150,12 @@ internal static class WorkflowsRunCommand
             var port = options.Optional("--port") is { } p
                 ? int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and < 65536 ? n : throw new UsageException($"--port '{p}' is not a port number (1-65535)")
                 : 8123;
+            var addressPrefix = options.Optional("--address-prefix") ?? Commissable.LocalCloud.LocalCloudOptions.DefaultAddressPrefix;
+            if (Commissable.LocalCloud.LocalCloudOptions.AddressPrefixProblem(addressPrefix) is { } prefixProblem) throw new UsageException(prefixProblem);
             var project = InputRules.ProjectId("--project", options.Optional("--project") ?? LocalStack.DefaultProject);
             var approver = options.Optional("--approver") ?? Environment.GetEnvironmentVariable("USER") ?? Environment.UserName;
             if (string.IsNullOrWhiteSpace(approver)) throw new UsageException("--approver must name someone");
-            return new RunRequest(file, arguments, options.Flag("--approve"), approver.Trim(), Path.GetFullPath(options.Optional("--state") ?? ".localcloud"), port, project);
+            return new RunRequest(file, arguments, options.Flag("--approve"), approver.Trim(), Path.GetFullPath(options.Optional("--state") ?? ".localcloud"), port, addressPrefix, project);
         }
     }
 
@@ -162,7 +165,7 @@ internal static class WorkflowsRunCommand
         /// <summary>Locally the polls back off to 5 s at most (Google: 60 s), so a rehearsal does not idle behind a finished operation.</summary>
         private static readonly ConnectorParams LocalPolling = ConnectorParams.Documented with { MaxDelay = TimeSpan.FromSeconds(5) };
 
-        private readonly LocalStack _stack = new(request.State, request.Port);
+        private readonly LocalStack _stack = new(request.State, request.Port, request.AddressPrefix);
         private readonly HttpClient _sql = new() { BaseAddress = new Uri($"http://127.0.0.1:{request.Port}/"), Timeout = TimeSpan.FromMinutes(30) };
         private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
         private readonly string _execution = Guid.NewGuid().ToString();

@@ -18,10 +18,10 @@ namespace Commissable.Backup.Cli.Local;
 /// <summary>
 /// The local cloud and the locally hosted functions, as the drill and <c>workflows run</c> start
 /// them: the cloud on 127.0.0.1:<c>port</c> (reused when one already listens there with this state
-/// directory's token), the functions in local mode on a free port, logging to a file. Stops what it
-/// started, nothing else.
+/// directory's token), its instances on <c>addressPrefix</c>.x, the functions in local mode on a
+/// free port, logging to a file. Stops what it started, nothing else.
 /// </summary>
-internal sealed class LocalStack(string state, int port) : IAsyncDisposable
+internal sealed class LocalStack(string state, int port, string addressPrefix = LocalCloudOptions.DefaultAddressPrefix) : IAsyncDisposable
 {
     /// <summary>The project, bucket and instance names the drill and the local runner share.</summary>
     public const string DefaultProject = "drill-project";
@@ -54,10 +54,10 @@ internal sealed class LocalStack(string state, int port) : IAsyncDisposable
         }
         else
         {
-            _cloud = LocalCloudHost.Build(new LocalCloudOptions { Port = port, StateDirectory = State, Binaries = PostgresBinaries.Locate() },
+            _cloud = LocalCloudHost.Build(new LocalCloudOptions { Port = port, StateDirectory = State, AddressPrefix = addressPrefix, Binaries = PostgresBinaries.Locate() },
                 logging: l => l.ClearProviders());
             await LocalCloudHost.StartAsync(_cloud);
-            detail = $"started on 127.0.0.1:{port}, state in {State}";
+            detail = $"started on 127.0.0.1:{port}, instances on {addressPrefix}.x, state in {State}";
         }
         Sql = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(10) };
         Sql.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(tokenFile)).Trim());

@@ -20,7 +20,7 @@ public sealed class DisasterRecoveryRehearsalTests : IDisposable
     public async Task The_disaster_recovery_workflow_restores_swaps_the_secrets_and_then_rolls_the_app()
     {
         var port = FreePort().ToString(CultureInfo.InvariantCulture);
-        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", port]));
+        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", port, "--address-prefix", Commissable.Testing.LocalCloudFixture.NextAddressPrefix()]));
         using var output = new StringWriter();
         using var errors = new StringWriter();
         var context = new CommandContext(output, errors, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);

@@ -229,6 +229,7 @@ public sealed class RehearsalStack : IAsyncLifetime
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), $"rehearse-{Guid.NewGuid():N}"[..17]);
     private readonly int _port = FreePort();
+    private readonly string _prefix = Commissable.Testing.LocalCloudFixture.NextAddressPrefix();
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _outputs = new();
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _secrets = new();
     private LocalStack _stack = null!;
@@ -237,9 +238,11 @@ public sealed class RehearsalStack : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", _port.ToString(CultureInfo.InvariantCulture)]));
-        _stack = new LocalStack(_state, _port);
+        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", _port.ToString(CultureInfo.InvariantCulture), "--address-prefix", _prefix]));
+        _stack = new LocalStack(_state, _port, _prefix);
         await _stack.StartCloudAsync();
+        // The drill's option reached the local cloud: its instances live in this test's own address block.
+        Assert.StartsWith(_prefix + ".", (string?)(await InstanceAsync(LocalStack.ProdInstance))["ipAddresses"]![0]!["ipAddress"], StringComparison.Ordinal);
     }
 
     public async Task<Run> RunAsync(string workflow, JsonObject arguments, bool approve)

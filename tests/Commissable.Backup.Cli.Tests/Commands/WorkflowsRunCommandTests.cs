@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands;
 using Commissable.Backup.Cli.Commands.Executions;
+using Commissable.Testing;
 using Commissable.Workflows;
 
 namespace Commissable.Backup.Cli.Tests.Commands;
@@ -58,6 +59,20 @@ public sealed class WorkflowsRunCommandTests : IDisposable
         Assert.False(Directory.Exists(State));
     }
 
+    [Theory]
+    [InlineData("10.0.0")]
+    [InlineData("127.0.256")]
+    [InlineData("127.0")]
+    [InlineData("127.0.1\n")]
+    public async Task An_address_prefix_outside_loopback_is_a_usage_error_and_nothing_starts(string prefix)
+    {
+        var workflow = File("smoke.yaml", Smoke);
+        Assert.Equal(64, await RunAsync(workflow, "--state", State, "--address-prefix", prefix));
+        Assert.Contains("--address-prefix", _err.ToString(), StringComparison.Ordinal);
+        Assert.Contains("127.0.0.0/8", _err.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(State));
+    }
+
     [Fact]
     public void Every_call_in_the_projects_workflows_is_served_locally()
     {
@@ -79,7 +94,8 @@ public sealed class WorkflowsRunCommandTests : IDisposable
         var workflow = File("smoke.yaml", Smoke);
         var port = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        var exit = await RunAsync(workflow, "--args", """{"newInstance":"crm-dr"}""", "--approve", "--approver", "tester", "--state", State, "--port", port);
+        var prefix = LocalCloudFixture.NextAddressPrefix();
+        var exit = await RunAsync(workflow, "--args", """{"newInstance":"crm-dr"}""", "--approve", "--approver", "tester", "--state", State, "--port", port, "--address-prefix", prefix);
         var output = _out.ToString();
         Assert.True(exit == 0, output + _err);
         Assert.Contains("step  main/secret (line 9)", output, StringComparison.Ordinal);
@@ -90,12 +106,13 @@ public sealed class WorkflowsRunCommandTests : IDisposable
         Assert.Matches("/services/crm-app/revisions/crm-app-00002-[a-z]{3}$", (string?)result["revision"]);
         Assert.Equal("tester", (string?)result["approvedBy"]);
         Assert.Equal(405, (int)result["verifyGetCode"]!);
+        Assert.StartsWith(prefix + ".", (string?)result["address"], StringComparison.Ordinal);
         var approval = JsonNode.Parse(System.IO.File.ReadAllText(Assert.Single(Directory.GetFiles(Path.Combine(State, "approvals"), "*-wait.json"))))!;
         Assert.Equal("tester", (string?)approval["approvedBy"]);
         Assert.Equal(workflow, (string?)approval["workflow"]);
 
         _out.GetStringBuilder().Clear();
-        Assert.Equal(1, await RunAsync(workflow, "--args", """{"newInstance":"crm-dr"}""", "--state", State, "--port", port));
+        Assert.Equal(1, await RunAsync(workflow, "--args", """{"newInstance":"crm-dr"}""", "--state", State, "--port", port, "--address-prefix", prefix));
         Assert.Contains("workflow failed in step main/wait (line 38)", _out.ToString(), StringComparison.Ordinal);
         Assert.Contains("\"TimeoutError\"", _out.ToString(), StringComparison.Ordinal);
     }
@@ -144,6 +161,21 @@ public sealed class WorkflowsRunCommandTests : IDisposable
                   callback: ${callback}
                   timeout: 300
                 result: answer
+            # After the approval, so only the approved run creates it.
+            - scratch:
+                call: googleapis.sqladmin.v1beta4.instances.insert
+                args:
+                  project: ${sys.get_env("GOOGLE_CLOUD_PROJECT_ID")}
+                  body:
+                    name: smoke-scratch
+                    databaseVersion: POSTGRES_15
+                    rootPassword: smoke-root-pw
+            - scratch_get:
+                call: googleapis.sqladmin.v1beta4.instances.get
+                args:
+                  project: ${sys.get_env("GOOGLE_CLOUD_PROJECT_ID")}
+                  instance: smoke-scratch
+                result: scratch
             - verify_get:
                 try:
                   call: http.get
@@ -163,6 +195,7 @@ public sealed class WorkflowsRunCommandTests : IDisposable
                   revision: ${rolled.latestReadyRevision}
                   approvedBy: ${answer.http_request.body.approvedBy}
                   verifyGetCode: ${code}
+                  address: ${scratch.ipAddresses[0].ipAddress}
         """;
 
     private static List<string> Workflows()
