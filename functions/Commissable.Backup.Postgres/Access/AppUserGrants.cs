@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Naming;
 using Npgsql;
 using static Commissable.Backup.Postgres.Inspection.InspectionSession;
 
@@ -59,18 +60,10 @@ public static partial class AppUserGrants
     /// <c>_</c>, <c>$</c> or <c>-</c>, at most 63 characters (PostgreSQL's identifier length). The
     /// name is still quoted in every statement.
     /// </summary>
-    public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
+    public static bool IsValidName(string? name) => CloudNames.IsDatabase(name);
 
-    /// <summary>
-    /// True for the roles no application login may be: PostgreSQL's <c>pg_*</c> roles and Cloud
-    /// SQL's own (<c>cloudsql*</c>, <c>postgres</c>).
-    /// </summary>
-    public static bool IsReservedRole(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        return name.StartsWith("pg_", StringComparison.Ordinal) || name.StartsWith("cloudsql", StringComparison.Ordinal)
-            || string.Equals(name, "postgres", StringComparison.Ordinal) || string.Equals(name, "public", StringComparison.OrdinalIgnoreCase);
-    }
+    /// <summary>True for the roles no application login may be (<see cref="ReservedRoles"/>).</summary>
+    public static bool IsReservedRole(string name) => ReservedRoles.IsReserved(name);
 
     /// <summary>Grants the privileges to <paramref name="user"/> and proves them; returns the statements applied.</summary>
     /// <param name="dataSource">The database, as a login that owns its objects (or is a member of their owner).</param>
@@ -205,7 +198,4 @@ public static partial class AppUserGrants
         command.Parameters.Add(new NpgsqlParameter { Value = value });
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
-
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_$-]{0,62}\z", RegexOptions.CultureInvariant)]
-    private static partial Regex NamePattern();
 }

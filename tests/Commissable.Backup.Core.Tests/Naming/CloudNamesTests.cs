@@ -81,3 +81,22 @@ public sealed class CloudNamesTests
     public void A_pre_deploy_request_with_a_trailing_newline_or_a_dot_name_is_refused(string instance, string database, string change) =>
         Assert.NotEmpty(new PreDeployRequest { Instance = instance, Database = database, Change = change }.Problems());
 }
+
+public sealed class ReservedRolesTests
+{
+    [Theory]
+    [InlineData("postgres")]
+    [InlineData("Postgres")]
+    [InlineData("cloudsqladmin")]
+    [InlineData("CloudSQLSuperUser")]
+    [InlineData("pg_read_all_data")]
+    [InlineData("PG_write_server_files")]
+    [InlineData("public")]
+    public void Administrative_and_built_in_roles_are_reserved_whatever_their_case(string role) => Assert.True(ReservedRoles.IsReserved(role));
+
+    [Theory]
+    [InlineData("crm_app")]
+    [InlineData("postgres_reader")]
+    [InlineData("app_pg")]
+    public void Ordinary_roles_are_not_reserved(string role) => Assert.False(ReservedRoles.IsReserved(role));
+}

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Core.Executions;
+using Commissable.Backup.Core.Naming;
 
 namespace Commissable.Backup.Cli.Commands.Executions;
 
@@ -16,7 +17,7 @@ internal static partial class InputRules
     public static readonly TimeSpan MaxPointInTimeAge = TimeSpan.FromDays(35);
 
     public static string ProjectId(string option, string value)
-        => ProjectPattern().IsMatch(value) ? value
+        => CloudNames.IsProject(value) ? value
             : throw new UsageException($"{option} '{Printable(value)}' is not a Google Cloud project ID: 6 to 30 lowercase letters, digits and '-', starting with a letter and not ending with '-'.");
 
     public static string Location(string option, string value)
@@ -26,7 +27,7 @@ internal static partial class InputRules
     /// <summary>Cloud SQL instance IDs; <c>project:instance</c> may be at most 98 characters.</summary>
     public static string Instance(string option, string value, string project)
     {
-        if (!InstancePattern().IsMatch(value))
+        if (!CloudNames.IsInstance(value))
         {
             throw new UsageException($"{option} '{Printable(value)}' is not a Cloud SQL instance name: lowercase letters, digits and '-', starting with a letter and not ending with '-'.");
         }
@@ -40,18 +41,18 @@ internal static partial class InputRules
     }
 
     public static string Database(string option, string value)
-        => DatabasePattern().IsMatch(value) ? value
-            : throw new UsageException($"{option} '{Printable(value)}' is not a database name: 1 to 63 letters, digits, '_' and '-', starting with a letter or '_'.");
+        => CloudNames.IsDatabase(value) ? value
+            : throw new UsageException($"{option} '{Printable(value)}' is not a database name: 1 to 63 letters, digits, '_', '-' and '$', starting with a letter or '_'.");
 
     /// <summary>The application's login role: never a superuser or a reserved role.</summary>
     public static string AppUser(string option, string value)
     {
-        if (!DatabasePattern().IsMatch(value))
+        if (!CloudNames.IsUser(value))
         {
-            throw new UsageException($"{option} '{Printable(value)}' is not a PostgreSQL user name: 1 to 63 letters, digits, '_' and '-', starting with a letter or '_'.");
+            throw new UsageException($"{option} '{Printable(value)}' is not a PostgreSQL user name: 1 to 63 letters, digits, '_', '-', '.', '@' and '$', starting with a letter or '_'.");
         }
 
-        if (value == "postgres" || value.StartsWith("pg_", StringComparison.OrdinalIgnoreCase) || value.StartsWith("cloudsql", StringComparison.OrdinalIgnoreCase))
+        if (ReservedRoles.IsReserved(value))
         {
             throw new UsageException($"{option} '{value}' is a reserved or administrative role; the staging app user must be an ordinary role (for example crm_app).");
         }
@@ -130,7 +131,7 @@ internal static partial class InputRules
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
         var bucket = slash < 0 ? rest : rest[..slash];
         var objectName = slash < 0 ? "" : rest[(slash + 1)..];
-        if (!BucketPattern().IsMatch(bucket) || bucket.Contains("..", StringComparison.Ordinal))
+        if (!CloudNames.IsBucket(bucket))
         {
             throw new UsageException($"{option} '{Printable(value)}' names no valid bucket: 3 to 63 lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit.");
         }
@@ -169,17 +170,11 @@ internal static partial class InputRules
     private static string Printable(string value)
         => new(value.Take(120).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
-    [GeneratedRegex(@"^([a-z0-9.-]+\.[a-z]{2,}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\z", RegexOptions.CultureInvariant)]
-    private static partial Regex ProjectPattern();
 
     [GeneratedRegex("^[a-z]+-[a-z]+[0-9]+\\z", RegexOptions.CultureInvariant)]
     private static partial Regex LocationPattern();
 
-    [GeneratedRegex("^[a-z]([a-z0-9-]*[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex InstancePattern();
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_-]{0,62}\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex DatabasePattern();
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,255}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex SecretPattern();
@@ -193,6 +188,4 @@ internal static partial class InputRules
     [GeneratedRegex("^[1-9][0-9]{0,18}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex BackupRunPattern();
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex BucketPattern();
 }
