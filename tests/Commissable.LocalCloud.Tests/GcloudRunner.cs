@@ -40,7 +40,7 @@ public sealed class Gcloud : IDisposable
     }
 
     /// <summary>The gcloud executable found on PATH, or null.</summary>
-    public static string? Executable { get; } = FindOnPath("gcloud");
+    public static string? Executable => GcloudFactAttribute.Executable;
 
     /// <summary>How long one command may take before it is killed and the test fails.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(3);
@@ -147,32 +147,5 @@ public sealed class Gcloud : IDisposable
             : argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_=.,:/@%+".Contains(c, StringComparison.Ordinal))
             ? argument
             : "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-
-    private static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, program))
-            .FirstOrDefault(path => File.Exists(path)
-                && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
 }
 
-/// <summary>
-/// A fact that needs the Google Cloud SDK: skipped with a message where <c>gcloud</c> is not on
-/// PATH, except under <c>CI=true</c>, where it runs and fails (a CI machine must have the SDK).
-/// </summary>
-public sealed class GcloudFactAttribute : FactAttribute
-{
-    public const string Why =
-        "these acceptance tests drive the local cloud with the Google Cloud SDK (gcloud 528 or later); " +
-        "install it (https://cloud.google.com/sdk/docs/install) and put gcloud on PATH.";
-
-    public GcloudFactAttribute()
-    {
-        if (Gcloud.Executable is null && !IsCi)
-        {
-            Skip = $"gcloud is not on PATH: {Why}";
-        }
-    }
-
-    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-}
