@@ -32,6 +32,16 @@ public static class BackupFunctions
     public const string InspectorPasswordFile = "INSPECTOR_DB_PASSWORD_FILE";
     /// <summary>Directory of the instances' Unix sockets (<c>/cloudsql</c> on Cloud Run); unset connects to the instance's IP.</summary>
     public const string SocketRoot = "CLOUDSQL_SOCKET_ROOT";
+    /// <summary>Seconds between a running export's heartbeats (default 30).</summary>
+    public const string ExportHeartbeatSeconds = "EXPORT_HEARTBEAT_SECONDS";
+    /// <summary>Seconds without a heartbeat after which an export counts as dead and is taken over (default 300; more than twice the heartbeat).</summary>
+    public const string ExportStaleAfterSeconds = "EXPORT_STALE_AFTER_SECONDS";
+    /// <summary>Seconds a statement of the pre-export snapshot waits for a table lock (default 30).</summary>
+    public const string ExportLockTimeoutSeconds = "EXPORT_LOCK_TIMEOUT_SECONDS";
+    /// <summary>Seconds one statement of the pre-export snapshot may run (default 600).</summary>
+    public const string ExportStatementTimeoutSeconds = "EXPORT_STATEMENT_TIMEOUT_SECONDS";
+    /// <summary>Minutes the whole export may take before it ends failed and releases its lease (default 120).</summary>
+    public const string ExportDeadlineMinutes = "EXPORT_DEADLINE_MINUTES";
 
     public static IServiceCollection AddBackupFunctions(this IServiceCollection services, FunctionSettings settings, IFunctionEnvironment environment)
     {
@@ -65,13 +75,14 @@ public static class BackupFunctions
         };
         services.AddSingleton(login);
         services.AddSingleton<IDatabaseInspector>(new PostgresDatabaseInspector(login));
-        services.AddSingleton(new PreDeployOptions
-        {
-            Environment = settings.EnvironmentName,
-            Prefix = settings.BackupPrefix,
-            MaxBackupAge = settings.MaxBackupAge,
-        });
-        services.AddSingleton<PreDeployExporter>();
+        services.AddSingleton(ExportOptions(settings, environment));
+        services.AddSingleton(sp => new PreDeployExporter(
+            sp.GetRequiredService<ICloudSqlAdmin>(), sp.GetRequiredService<IBackupStore>(), sp.GetRequiredService<BackupCatalog>(),
+            sp.GetRequiredService<IDatabaseInspector>(), sp.GetRequiredService<PreDeployOptions>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<PreDeployExporter>>(),
+            // A shutdown ends every running export failed, with its lease released, rather than leaving them to go stale.
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        services.AddHostedService<ExportDrain>();
         services.AddHttpFunction<PreDeployExportFunction>(FunctionNames.PreDeployExport);
         services.AddHttpFunction<RetentionSweeperFunction>(FunctionNames.RetentionSweeper);
         services.AddHttpFunction<CatalogFunction>(FunctionNames.Catalog);
@@ -84,5 +95,47 @@ public static class BackupFunctions
         services.AddSingleton<AppUserGranter>();
         services.AddHttpFunction<GrantAppUserFunction>(FunctionNames.GrantAppUser);
         return services;
+    }
+
+    /// <summary>
+    /// The pre-deploy export's options: the naming from the settings, the liveness and wait limits
+    /// from <c>EXPORT_*</c> variables (defaults as in <see cref="PreDeployOptions"/>), each checked here
+    /// so a bad value stops the start naming its variable.
+    /// </summary>
+    internal static PreDeployOptions ExportOptions(FunctionSettings settings, IFunctionEnvironment environment)
+    {
+        var defaults = new PreDeployOptions { Environment = settings.EnvironmentName };
+        var reader = new EnvironmentReader(environment);
+        var heartbeat = reader.Integer(ExportHeartbeatSeconds, (int)defaults.HeartbeatInterval.TotalSeconds, 1, 600, "a whole number of seconds");
+        var staleAfter = reader.Integer(ExportStaleAfterSeconds, (int)defaults.StaleAfter.TotalSeconds, 3, 3600, "a whole number of seconds");
+        if (!reader.HasProblems && staleAfter <= 2 * heartbeat)
+        {
+            reader.Problem(ExportStaleAfterSeconds,
+                $"{ExportStaleAfterSeconds} ({staleAfter}) must be more than twice {ExportHeartbeatSeconds} ({heartbeat}): otherwise one late heartbeat makes a live export look dead and another takes it over");
+        }
+        var lockTimeout = reader.Integer(ExportLockTimeoutSeconds, (int)defaults.SnapshotLockTimeout.TotalSeconds, 1, 3600, "a whole number of seconds");
+        var statementTimeout = reader.Integer(ExportStatementTimeoutSeconds, (int)defaults.SnapshotStatementTimeout.TotalSeconds, 1, 86400, "a whole number of seconds");
+        var deadline = reader.Integer(ExportDeadlineMinutes, (int)defaults.Deadline.TotalMinutes, 1, 1440, "a whole number of minutes");
+        reader.ThrowIfInvalid();
+        return defaults with
+        {
+            Prefix = settings.BackupPrefix,
+            MaxBackupAge = settings.MaxBackupAge,
+            HeartbeatInterval = TimeSpan.FromSeconds(heartbeat),
+            StaleAfter = TimeSpan.FromSeconds(staleAfter),
+            SnapshotLockTimeout = TimeSpan.FromSeconds(lockTimeout),
+            SnapshotStatementTimeout = TimeSpan.FromSeconds(statementTimeout),
+            Deadline = TimeSpan.FromMinutes(deadline),
+        };
+    }
+
+    /// <summary>Waits, when the host stops, for the running exports to write their failed tickets and release their leases.</summary>
+    private sealed class ExportDrain(PreDeployExporter exporter) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        // ApplicationStopping, which ended the exports, fires before the hosted services stop;
+        // the host's shutdown timeout bounds this wait.
+        public Task StopAsync(CancellationToken cancellationToken) => exporter.DrainAsync().WaitAsync(cancellationToken);
     }
 }

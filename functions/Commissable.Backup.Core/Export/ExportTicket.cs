@@ -19,6 +19,12 @@ public sealed record ExportTicket
     public required ExportStatus Status { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
     /// <summary>
+    /// A digest of the request that started it (<see cref="PreDeployExporter.RequestDigest"/>), so a
+    /// key reused for another request is refused instead of answered with this backup; null on
+    /// tickets written before digests existed.
+    /// </summary>
+    public string? RequestDigest { get; init; }
+    /// <summary>
     /// When the running export last proved it is alive; null before its first heartbeat and on
     /// tickets written before heartbeats existed (then <see cref="StartedAt"/> counts).
     /// </summary>
@@ -44,7 +50,29 @@ public enum ExportStatus
 /// <summary>Reads the databases of an instance (the snapshot the manifest records before an export).</summary>
 public interface IDatabaseInspector
 {
-    Task<Backups.DatabaseSnapshot> SnapshotAsync(CloudSql.DatabaseInstance instance, string database, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Reads the snapshot, every statement waiting at most <paramref name="limits"/> for a lock and
+    /// running at most its statement limit; throws <see cref="DatabaseWaitExceededException"/> when
+    /// one is exceeded, and stops when <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    Task<Backups.DatabaseSnapshot> SnapshotAsync(CloudSql.DatabaseInstance instance, string database, DatabaseWaitLimits limits, CancellationToken cancellationToken = default);
+}
+
+/// <summary>How long a statement in a source database may wait for a lock, and run (PostgreSQL's <c>lock_timeout</c> and <c>statement_timeout</c>).</summary>
+public sealed record DatabaseWaitLimits(TimeSpan LockTimeout, TimeSpan StatementTimeout);
+
+/// <summary>A statement waited longer for a lock, or ran longer, than its <see cref="DatabaseWaitLimits"/> allow; the message says which and why.</summary>
+public sealed class DatabaseWaitExceededException(string message, Exception? innerException = null) : Exception(message, innerException);
+
+/// <summary>
+/// The idempotency key was already used for a different request: answering with that request's
+/// backup would hand the caller a backup of something else. Nothing was started.
+/// </summary>
+public sealed class IdempotencyKeyReusedException(IReadOnlyList<string> differences)
+    : Exception("The idempotency key was already used for a different request (it differs in " + string.Join(", ", differences) + ").")
+{
+    /// <summary>The request fields that differ from the first request's, as far as the ticket shows them.</summary>
+    public IReadOnlyList<string> Differences { get; } = differences;
 }
 
 /// <summary>One or more preconditions of the change-management checklist failed; nothing was started.</summary>

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -35,6 +37,25 @@ public sealed record PreDeployOptions
     public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>How often waiting callers look at the ticket.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>
+    /// How long a statement of the source snapshot waits for a lock (PostgreSQL's <c>lock_timeout</c>,
+    /// default 30 s): a migration or a session holding a table lock fails the export with the reason
+    /// instead of stalling it.
+    /// </summary>
+    // Reading takes only ACCESS SHARE locks, which wait only for an exclusive lock (DDL, LOCK TABLE,
+    // VACUUM FULL); half a minute rides out a short migration step, and no more than that is worth
+    // holding a deploy for.
+    public TimeSpan SnapshotLockTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long one statement of the source snapshot may run (PostgreSQL's <c>statement_timeout</c>, default 10 min).</summary>
+    // The longest statement is one scan of the largest table: half a second for the 288 MB Medium
+    // demo, so ten minutes covers a database a thousand times larger.
+    public TimeSpan SnapshotStatementTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// The whole export's deadline (lease wait, snapshot, Cloud SQL export, check, manifest; default
+    /// 2 h). Past it, or when the host shuts down, the export ends failed with the reason and
+    /// releases its lease.
+    /// </summary>
+    public TimeSpan Deadline { get; init; } = TimeSpan.FromHours(2);
 }
 
 /// <summary>
@@ -51,9 +72,15 @@ public sealed class PreDeployExporter
     private readonly PreDeployOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
+    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
 
+    /// <param name="stopping">
+    /// Cancelled when the host shuts down (<c>IHostApplicationLifetime.ApplicationStopping</c>):
+    /// every running export then ends failed and releases its lease; <see cref="DrainAsync"/> waits for that.
+    /// </param>
     public PreDeployExporter(ICloudSqlAdmin sql, IBackupStore store, BackupCatalog catalog, IDatabaseInspector inspector,
-        PreDeployOptions options, TimeProvider clock, ILogger<PreDeployExporter> logger)
+        PreDeployOptions options, TimeProvider clock, ILogger<PreDeployExporter> logger, CancellationToken stopping = default)
     {
         ArgumentNullException.ThrowIfNull(sql);
         ArgumentNullException.ThrowIfNull(store);
@@ -72,8 +99,18 @@ public sealed class PreDeployExporter
                 $"PreDeployOptions.StaleAfter ({options.StaleAfter}) must be more than twice HeartbeatInterval ({options.HeartbeatInterval}): otherwise one late renewal makes a live export look dead and another takes its lease.",
                 nameof(options));
         }
-        (_sql, _store, _catalog, _inspector, _options, _clock, _logger) = (sql, store, catalog, inspector, options, clock, logger);
+        foreach (var (name, value) in new[] { ("Deadline", options.Deadline), ("SnapshotLockTimeout", options.SnapshotLockTimeout), ("SnapshotStatementTimeout", options.SnapshotStatementTimeout) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                throw new ArgumentException($"PreDeployOptions.{name} must be positive; got {value}.", nameof(options));
+            }
+        }
+        (_sql, _store, _catalog, _inspector, _options, _clock, _logger, _stopping) = (sql, store, catalog, inspector, options, clock, logger, stopping);
     }
+
+    /// <summary>The options in force.</summary>
+    public PreDeployOptions Options => _options;
 
     /// <summary>The ticket id for a request: from the idempotency key, else from instance, change and commit.</summary>
     public static string TicketId(PreDeployRequest request, string? idempotencyKey)
@@ -86,6 +123,17 @@ public sealed class PreDeployExporter
     }
 
     /// <summary>
+    /// A digest of the request as normalised (the one database however it was named; field order
+    /// and spacing do not count): two bodies with the same digest ask for the same backup.
+    /// </summary>
+    public static string RequestDigest(PreDeployRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string?[] fields = [request.Instance, request.TheDatabase, request.Change, request.CommitSha, request.PipelineRunId, request.RequestedBy];
+        return Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(fields)));
+    }
+
+    /// <summary>
     /// Starts the export, or joins the one already started for the same key. Throws
     /// <see cref="PreconditionsFailedException"/> (nothing started) when the checklist fails.
     /// </summary>
@@ -93,7 +141,12 @@ public sealed class PreDeployExporter
     {
         ArgumentNullException.ThrowIfNull(request);
         var id = TicketId(request, idempotencyKey);
+        var digest = RequestDigest(request);
         var existing = await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false);
+        if (existing is { } found && !string.IsNullOrEmpty(idempotencyKey))
+        {
+            RefuseOtherRequest(found.Ticket, request, digest);
+        }
         if (existing is { Ticket.Status: ExportStatus.Succeeded } || existing is { Ticket.Status: ExportStatus.Running } && !IsStale(existing.Value.Ticket))
         {
             return existing.Value.Ticket;
@@ -111,12 +164,33 @@ public sealed class PreDeployExporter
 
         var now = _clock.GetUtcNow();
         var name = BackupObjectName.PreDeploy(_options.Prefix, _options.Environment, request.Instance!, now, request.Change!);
-        if (await _store.GetAsync(name.Name, cancellationToken).ConfigureAwait(false) is not null)
+        long? reservation;
+        try
         {
-            // A different request (another key) for the same change this minute: exporting would
-            // overwrite nothing (create-only) and fail late; say so now, with when a new name exists.
-            var nextMinute = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddMinutes(1);
-            throw new BackupNameTakenException($"gs://{_store.Bucket}/{name.Name}", nextMinute - now + TimeSpan.FromSeconds(1));
+            if (await _store.GetAsync(name.Name, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                // A different request (another key) for the same change this minute: exporting would
+                // overwrite nothing (create-only) and fail late; say so now, with when a new name exists.
+                throw NameTaken(name, now);
+            }
+            // The name is claimed with a create-only object before anything starts, so of concurrent
+            // requests for one change in one minute exactly one exports; the existence check above
+            // only spares a write when a dump (of any origin) is already there.
+            reservation = await ReserveNameAsync(name, id, now, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackupNameTakenException)
+        {
+            // A concurrent call with this very request may have started (even finished) the export
+            // meanwhile: then the name is its, and this call joins it.
+            if (await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false) is { } winner && winner.Generation != existing?.Generation)
+            {
+                if (!string.IsNullOrEmpty(idempotencyKey))
+                {
+                    RefuseOtherRequest(winner.Ticket, request, digest);
+                }
+                return winner.Ticket;
+            }
+            throw;
         }
         var ticket = new ExportTicket
         {
@@ -129,6 +203,7 @@ public sealed class PreDeployExporter
             BackupUri = $"gs://{_store.Bucket}/{name.Name}",
             Status = ExportStatus.Running,
             StartedAt = now,
+            RequestDigest = digest,
         };
         long ticketGeneration;
         try
@@ -138,21 +213,99 @@ public sealed class PreDeployExporter
         }
         catch (StorePreconditionFailedException)
         {
-            var winner = await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false);
-            return winner?.Ticket ?? throw new InvalidOperationException($"The export ticket {id} changed and then vanished.");
+            // Another call with the same key won; the name this call claimed is not needed.
+            if (reservation is { } claimed)
+            {
+                await TryDeleteAsync(ReservationName(name.Name), claimed).ConfigureAwait(false);
+            }
+            var winner = await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"The export ticket {id} changed and then vanished.");
+            if (!string.IsNullOrEmpty(idempotencyKey))
+            {
+                RefuseOtherRequest(winner.Ticket, request, digest);
+            }
+            return winner.Ticket;
         }
-        _ = Task.Run(() => RunAsync(ticket, ticketGeneration, name, request, instance), CancellationToken.None);
+        // The deadline and the host's shutdown end the export; it is tracked so a shutdown can wait
+        // for its failed ticket and released lease.
+        var run = Task.Run(() => RunAsync(ticket, ticketGeneration, name, request, instance), CancellationToken.None);
+        _running[ticket.Id + "@" + ticketGeneration.ToString(CultureInfo.InvariantCulture)] = run;
+        _ = run.ContinueWith(_ => _running.TryRemove(ticket.Id + "@" + ticketGeneration.ToString(CultureInfo.InvariantCulture), out var _),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return ticket;
     }
 
+    /// <summary>Waits for every export this process is running to end (after the host's stopping token ended them).</summary>
+    public Task DrainAsync() => Task.WhenAll(_running.Values.ToArray());
+
+    /// <summary>
+    /// Waits for the export until it is no longer running or <paramref name="limit"/> passes, and
+    /// takes over an export whose process died (its ticket not refreshed for longer than
+    /// <see cref="PreDeployOptions.StaleAfter"/>) instead of waiting on it: a retry after a crash
+    /// restarts the export within the stale limit, never after the whole wait.
+    /// </summary>
+    public async Task<ExportTicket> WaitOrTakeOverAsync(PreDeployRequest request, string? idempotencyKey, ExportTicket started, TimeSpan limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(started);
+        var deadline = _clock.GetUtcNow() + limit;
+        var ticket = started;
+        // Bounded: each takeover needs a whole stale limit to pass first, so two cover a crash of
+        // the export this call took over, and no loop can spin.
+        for (var takeovers = 0; ; takeovers++)
+        {
+            var remaining = deadline - _clock.GetUtcNow();
+            ticket = await WaitAsync(ticket.Id, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken).ConfigureAwait(false) ?? ticket;
+            if (!IsAbandoned(ticket) || takeovers == 2 || _clock.GetUtcNow() >= deadline)
+            {
+                return ticket;
+            }
+            ticket = await StartAsync(request, idempotencyKey, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The ticket says running, but its process stopped refreshing it longer ago than the stale limit: it died.</summary>
+    public bool IsAbandoned(ExportTicket ticket)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        return ticket.Status == ExportStatus.Running && IsStale(ticket);
+    }
+
+    /// <summary>
+    /// Of the given dumps without a manifest, those a pre-deploy export claimed and then abandoned:
+    /// its process died (its ticket is stale), it failed, or a retry replaced it with another
+    /// name. They will never get a manifest. A dump no export claimed, or one still being
+    /// written, is not returned.
+    /// </summary>
+    public async Task<IReadOnlySet<string>> AbandonedAsync(IEnumerable<string> dumpsWithoutManifest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dumpsWithoutManifest);
+        var abandoned = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var objectName in dumpsWithoutManifest)
+        {
+            var claim = await ReadJsonAsync<NameReservation>(ReservationName(objectName), cancellationToken).ConfigureAwait(false);
+            if (claim is null || claim.ObjectName != objectName || !IsTicketId(claim.Ticket))
+            {
+                continue;
+            }
+            var ticket = (await ReadTicketAsync(claim.Ticket, cancellationToken).ConfigureAwait(false))?.Ticket;
+            if (ticket is null || ticket.ObjectName != objectName || ticket.Status != ExportStatus.Running || IsStale(ticket))
+            {
+                abandoned.Add(objectName);
+            }
+        }
+        return abandoned;
+    }
+
     /// <summary>Waits until the export is no longer running, or the limit passes; returns the latest ticket.</summary>
+    /// <remarks>A running ticket whose process died (see <see cref="IsAbandoned"/>) ends the wait at once: nothing will ever finish it.</remarks>
     public async Task<ExportTicket?> WaitAsync(string id, TimeSpan limit, CancellationToken cancellationToken = default)
     {
         var deadline = _clock.GetUtcNow() + limit;
         while (true)
         {
             var ticket = (await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false))?.Ticket;
-            if (ticket is null || ticket.Status != ExportStatus.Running || _clock.GetUtcNow() >= deadline)
+            if (ticket is null || ticket.Status != ExportStatus.Running || IsStale(ticket) || _clock.GetUtcNow() >= deadline)
             {
                 return ticket;
             }
@@ -174,13 +327,20 @@ public sealed class PreDeployExporter
         var heartbeat = new ExportHeartbeat(_options.HeartbeatInterval, _clock, _logger, ticket, TicketName(ticket.Id), ticketGeneration,
             (now, generation) => WriteTicketAsync(ticket with { HeartbeatAt = now }, generation, CancellationToken.None));
         ExportTicket finished;
+        using var deadline = new CancellationTokenSource(_options.Deadline, _clock);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, _stopping);
         try
         {
-            finished = await ExportUnderLeaseAsync(ticket, name, request, instance, stages, heartbeat).ConfigureAwait(false);
+            finished = await ExportUnderLeaseAsync(ticket, name, request, instance, stages, heartbeat, ended.Token).ConfigureAwait(false);
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {
-            finished = ticket with { Status = ExportStatus.Failed, Error = Describe(error), Stages = stages };
+            var reason = ended.IsCancellationRequested
+                ? _stopping.IsCancellationRequested
+                    ? $"The export was stopped in its {FailedStage(stages)} stage because its host is shutting down; ask again to restart it."
+                    : $"The export did not finish within its deadline of {Minutes(_options.Deadline)} (stopped in its {FailedStage(stages)} stage); ask again to restart it."
+                : Describe(error);
+            finished = ticket with { Status = ExportStatus.Failed, Error = reason, Stages = stages };
         }
 
         // Stopped before anything else, so no beat races the release or the final ticket write;
@@ -215,9 +375,9 @@ public sealed class PreDeployExporter
 
     /// <summary>The lease, snapshot, export, check and manifest; returns the finished ticket (succeeded, or busy without the lease).</summary>
     private async Task<ExportTicket> ExportUnderLeaseAsync(ExportTicket ticket, BackupObjectName name, PreDeployRequest request, DatabaseInstance instance,
-        List<StageTiming> stages, ExportHeartbeat heartbeat)
+        List<StageTiming> stages, ExportHeartbeat heartbeat, CancellationToken cancellationToken)
     {
-        var lease = await Stage(stages, "lease", () => TakeLeaseAsync(ticket)).ConfigureAwait(false);
+        var lease = await Stage(stages, "lease", () => TakeLeaseAsync(ticket, cancellationToken)).ConfigureAwait(false);
         if (lease is not { } held)
         {
             return ticket with
@@ -230,13 +390,15 @@ public sealed class PreDeployExporter
         }
         heartbeat.HoldLease(LeaseName(ticket.Instance), held.Generation,
             (now, generation) => WriteLeaseAsync(ticket.Instance, held.Body with { RenewedAt = now }, generation));
-        var snapshot = await Stage(stages, "snapshot", () => _inspector.SnapshotAsync(instance, ticket.Database)).ConfigureAwait(false);
+        var limits = new DatabaseWaitLimits(_options.SnapshotLockTimeout, _options.SnapshotStatementTimeout);
+        var snapshot = await Stage(stages, "snapshot", () => _inspector.SnapshotAsync(instance, ticket.Database, limits, cancellationToken)).ConfigureAwait(false);
         var operation = await Stage(stages, "export", async () =>
         {
-            var started = await _sql.ExportAsync(ticket.Instance, new ExportContext { FileType = "SQL", Uri = ticket.BackupUri, Databases = [ticket.Database] }).ConfigureAwait(false);
-            return await _sql.WaitForOperationAsync(started).ConfigureAwait(false);
+            var started = await _sql.ExportAsync(ticket.Instance, new ExportContext { FileType = "SQL", Uri = ticket.BackupUri, Databases = [ticket.Database] }, cancellationToken).ConfigureAwait(false);
+            // Bounded by the export's deadline, not the client's own wait limit.
+            return await _sql.WaitForOperationAsync(started, _options.Deadline, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
-        var stored = await Stage(stages, "check", () => CheckObjectAsync(name.Name)).ConfigureAwait(false);
+        var stored = await Stage(stages, "check", () => CheckObjectAsync(name.Name, cancellationToken)).ConfigureAwait(false);
         var manifest = new BackupManifest
         {
             Uri = ticket.BackupUri,
@@ -256,7 +418,7 @@ public sealed class PreDeployExporter
             OperationName = operation.Name,
             Snapshot = snapshot,
         };
-        await Stage(stages, "manifest", () => _catalog.RecordAsync(name, manifest)).ConfigureAwait(false);
+        await Stage(stages, "manifest", () => _catalog.RecordAsync(name, manifest, cancellationToken)).ConfigureAwait(false);
         return ticket with
         {
             Status = ExportStatus.Succeeded,
@@ -267,9 +429,9 @@ public sealed class PreDeployExporter
     }
 
     /// <summary>The dump exists, is not empty, and its content matches the MD5 the store reports.</summary>
-    private async Task<StoredObject> CheckObjectAsync(string objectName)
+    private async Task<StoredObject> CheckObjectAsync(string objectName, CancellationToken cancellationToken)
     {
-        var stored = await _store.GetAsync(objectName).ConfigureAwait(false)
+        var stored = await _store.GetAsync(objectName, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The export finished but gs://{_store.Bucket}/{objectName} does not exist.");
         if (stored.Size < 20)
         {
@@ -281,8 +443,8 @@ public sealed class PreDeployExporter
 #pragma warning disable CA5351
             using var md5 = MD5.Create();
 #pragma warning restore CA5351
-            await using var content = await _store.OpenReadAsync(objectName).ConfigureAwait(false);
-            var actual = Convert.ToBase64String(await md5.ComputeHashAsync(content).ConfigureAwait(false));
+            await using var content = await _store.OpenReadAsync(objectName, cancellationToken).ConfigureAwait(false);
+            var actual = Convert.ToBase64String(await md5.ComputeHashAsync(content, cancellationToken).ConfigureAwait(false));
             if (actual != expected)
             {
                 throw new InvalidOperationException($"The export gs://{_store.Bucket}/{objectName} does not match its MD5 ({actual} read, {expected} reported).");
@@ -292,7 +454,7 @@ public sealed class PreDeployExporter
     }
 
     /// <summary>Takes the per-instance lease (a create-only object), waiting up to the busy limit; null when still busy.</summary>
-    private async Task<(long Generation, LeaseBody Body)?> TakeLeaseAsync(ExportTicket ticket)
+    private async Task<(long Generation, LeaseBody Body)?> TakeLeaseAsync(ExportTicket ticket, CancellationToken cancellationToken)
     {
         var leaseName = LeaseName(ticket.Instance);
         var deadline = _clock.GetUtcNow() + _options.BusyWait;
@@ -306,7 +468,7 @@ public sealed class PreDeployExporter
             catch (StorePreconditionFailedException)
             {
                 // A live holder renews the lease every heartbeat, so Updated is its last beat.
-                var holder = await _store.GetAsync(leaseName).ConfigureAwait(false);
+                var holder = await _store.GetAsync(leaseName, cancellationToken).ConfigureAwait(false);
                 if (holder is not null && _clock.GetUtcNow() - holder.Updated > _options.StaleAfter)
                 {
                     // Its owner died without releasing it; remove exactly that lease and try again.
@@ -318,7 +480,7 @@ public sealed class PreDeployExporter
                 }
             }
             if (_clock.GetUtcNow() >= deadline) return null;
-            await Task.Delay(TimeSpan.FromSeconds(2), _clock).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(2), _clock, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -356,6 +518,82 @@ public sealed class PreDeployExporter
     }
 
     private string LeaseName(string instance) => $"{_catalog.Prefix}/.leases/{instance}.json";
+
+    /// <summary>The claim on a backup name: one object per name, named by its hash (names are long and hold slashes).</summary>
+    private string ReservationName(string objectName) =>
+        $"{_catalog.Prefix}/.names/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(objectName)))[..32]}.json";
+
+    /// <summary>
+    /// Claims the backup's name for ticket <paramref name="id"/> with a create-only object. Returns
+    /// the claim's generation when this call created it, null when the ticket already held it (a
+    /// retry of the same request in the same minute); throws <see cref="BackupNameTakenException"/>
+    /// when another request holds it.
+    /// </summary>
+    private async Task<long?> ReserveNameAsync(BackupObjectName name, string id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var claim = new NameReservation(id, name.Name, now);
+        try
+        {
+            using var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(claim, CatalogJson.Options));
+            return (await _store.WriteAsync(ReservationName(name.Name), content, "application/json", 0, cancellationToken).ConfigureAwait(false)).Generation;
+        }
+        catch (StorePreconditionFailedException)
+        {
+            var holder = await ReadJsonAsync<NameReservation>(ReservationName(name.Name), cancellationToken).ConfigureAwait(false);
+            if (holder is not null && holder.Ticket == id && holder.ObjectName == name.Name)
+            {
+                return null;
+            }
+            throw NameTaken(name, now);
+        }
+    }
+
+    private BackupNameTakenException NameTaken(BackupObjectName name, DateTimeOffset now)
+    {
+        var nextMinute = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddMinutes(1);
+        return new BackupNameTakenException($"gs://{_store.Bucket}/{name.Name}", nextMinute - now + TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Throws <see cref="IdempotencyKeyReusedException"/> when the ticket was started by a different request.</summary>
+    private static void RefuseOtherRequest(ExportTicket ticket, PreDeployRequest request, string digest)
+    {
+        if (ticket.RequestDigest is null || ticket.RequestDigest == digest)
+        {
+            return;
+        }
+        var differences = new List<string>();
+        if (ticket.Instance != request.Instance) differences.Add("instance");
+        if (ticket.Database != request.TheDatabase) differences.Add("database");
+        if (ticket.Change != request.Change) differences.Add("change");
+        if (ticket.CommitSha != request.CommitSha) differences.Add("commitSha");
+        if (differences.Count == 0) differences.Add("pipelineRunId or requestedBy");
+        throw new IdempotencyKeyReusedException(differences);
+    }
+
+    private static bool IsTicketId(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
+
+    private async Task<T?> ReadJsonAsync<T>(string objectName, CancellationToken cancellationToken) where T : class
+    {
+        try
+        {
+            await using var content = await _store.OpenReadAsync(objectName, cancellationToken).ConfigureAwait(false);
+            return await JsonSerializer.DeserializeAsync<T>(content, CatalogJson.Options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoredObjectNotFoundException)
+        {
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string FailedStage(List<StageTiming> stages) => stages.LastOrDefault(s => !s.Succeeded)?.Stage ?? "lease";
+
+    private static string Minutes(TimeSpan span) => span.TotalMinutes >= 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalMinutes:0.#} min")
+        : string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.#} s");
 
     private string TicketName(string id) => $"{_catalog.Prefix}/.requests/{id}.json";
 
@@ -407,6 +645,9 @@ public sealed class PreDeployExporter
 
     /// <summary>The lease object's content: whose it is, since when, and its last renewal.</summary>
     private sealed record LeaseBody(string Ticket, DateTimeOffset TakenAt, DateTimeOffset? RenewedAt);
+
+    /// <summary>A backup name's claim: the ticket that exports to it, the name itself, and when.</summary>
+    private sealed record NameReservation(string Ticket, string ObjectName, DateTimeOffset ReservedAt);
 
     private static string Describe(Exception error) => error switch
     {

@@ -70,6 +70,13 @@ public sealed record RetentionCandidate
     /// <summary>The newest restore test, or null when never verified.</summary>
     public VerificationOutcome? LastVerification { get; init; }
 
+    /// <summary>
+    /// A dump without manifest that the export which claimed its name abandoned (its process died,
+    /// it failed, or a retry took another name): it will never get a manifest, so it is reported as
+    /// an orphan however young it is (and still kept while younger than the minimum age).
+    /// </summary>
+    public bool Abandoned { get; init; }
+
     /// <summary>The verification record objects under <c>&lt;Name&gt;.verifications/</c>.</summary>
     public IReadOnlyList<string> VerificationObjects { get; init; } = [];
 

@@ -178,10 +178,12 @@ public static class RetentionPlanner
             (false, true) => OrphanKind.DumpWithoutManifest,
             _ => OrphanKind.RecordsWithoutBackup,
         };
-        // A dump without manifest younger than the minimum age may be an export still being written.
-        if (kind == OrphanKind.DumpWithoutManifest && age < policy.MinimumAge) return null;
+        // A dump without manifest younger than the minimum age may be an export still being written,
+        // unless the export that claimed its name is known to have abandoned it.
+        if (kind == OrphanKind.DumpWithoutManifest && age < policy.MinimumAge && !entry.Abandoned) return null;
         var cause = kind switch
         {
+            OrphanKind.DumpWithoutManifest when entry.Abandoned => "the pre-deploy export that wrote it died, failed or was restarted under another name before its manifest",
             OrphanKind.DumpWithoutManifest => "an export that crashed before its manifest, or a deletion that crashed after removing it",
             OrphanKind.ManifestWithoutDump => "the catalog lists a backup whose data is gone; it is not restorable",
             _ => "what a deletion left behind",

@@ -44,10 +44,21 @@ internal sealed class PreDeployExportFunction(PreDeployExporter exporter, Backup
         }
         var wait = !string.Equals(context.Request.Query["wait"], "false", StringComparison.OrdinalIgnoreCase);
 
-        ExportTicket started;
+        var idempotencyKey = key.Length == 0 ? null : key;
+        ExportTicket ticket;
         try
         {
-            started = await exporter.StartAsync(request, key.Length == 0 ? null : key, context.RequestAborted).ConfigureAwait(false);
+            var started = await exporter.StartAsync(request, idempotencyKey, context.RequestAborted).ConfigureAwait(false);
+            ticket = wait
+                ? await exporter.WaitOrTakeOverAsync(request, idempotencyKey, started, settings.ExportWait, context.RequestAborted).ConfigureAwait(false)
+                : started;
+        }
+        catch (IdempotencyKeyReusedException reused)
+        {
+            // The key is the caller's own (a build id), named so the pipeline's log says which.
+            throw new FunctionException(422, "IDEMPOTENCY_KEY_REUSED",
+                $"The Idempotency-Key '{Printable(key)}' was already used for a different request (it differs in {string.Join(", ", reused.Differences)}); "
+                + "send the same body to follow the first request, or a new key for a new one.");
         }
         catch (PreconditionsFailedException failed)
         {
@@ -75,10 +86,6 @@ internal sealed class PreDeployExportFunction(PreDeployExporter exporter, Backup
         {
             throw FunctionException.Unavailable($"Cloud SQL did not answer: {error.ApiMessage}", TimeSpan.FromSeconds(30));
         }
-
-        var ticket = wait
-            ? await exporter.WaitAsync(started.Id, settings.ExportWait, context.RequestAborted).ConfigureAwait(false) ?? started
-            : started;
         await AnswerAsync(context, ticket).ConfigureAwait(false);
     }
 
@@ -94,6 +101,10 @@ internal sealed class PreDeployExportFunction(PreDeployExporter exporter, Backup
                 }
                 await context.WriteJsonAsync(Body(context, ticket, manifest)).ConfigureAwait(false);
                 return;
+            case ExportStatus.Running when exporter.IsAbandoned(ticket):
+                // Its process died: nothing will finish it. The same request restarts it.
+                throw new FunctionException(502, "EXPORT_FAILED",
+                    $"The export {ticket.BackupUri} stopped: the process running it last reported at {ticket.HeartbeatAt ?? ticket.StartedAt:O} and is gone; send the same request (and Idempotency-Key) again to restart it.");
             case ExportStatus.Running:
                 context.Response.Headers.Location = StatusUrl(context, ticket.Id);
                 context.Response.Headers.RetryAfter = "10";

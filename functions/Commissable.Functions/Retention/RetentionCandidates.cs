@@ -27,7 +27,8 @@ internal sealed class RetentionCandidates
     /// One candidate per backup name, plus one per unknown object (the planner keeps those as not a
     /// backup). Backup runs count as data only when Cloud SQL still lists the run of the manifest.
     /// </summary>
-    public static RetentionCandidates Build(CatalogListing listing, SweptInstances swept)
+    /// <param name="abandoned">Names of dumps without manifest whose export is known to have abandoned them.</param>
+    public static RetentionCandidates Build(CatalogListing listing, SweptInstances swept, IReadOnlySet<string>? abandoned = null)
     {
         ArgumentNullException.ThrowIfNull(listing);
         ArgumentNullException.ThrowIfNull(swept);
@@ -55,6 +56,7 @@ internal sealed class RetentionCandidates
                 HasManifest = entry.ManifestObject is not null,
                 DumpObjects = [.. entry.DumpObjects.Select(o => o.Name)],
                 BackupRunId = runId,
+                Abandoned = entry.ManifestObject is null && (abandoned?.Contains(entry.Name.Name) ?? false),
                 // A hold object that cannot be read still counts: a hold is never second-guessed.
                 OnHold = entry.Holds.Count > 0 || entry.SideObjects.Any(o => o.Name.StartsWith(entry.Name.HoldsPrefix, StringComparison.Ordinal)),
                 LastVerification = entry.LastVerification is { } last ? new VerificationOutcome(last.Passed, last.EndTime) : null,

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Export;
 using Commissable.Backup.Core.Freshness;
 using Commissable.Backup.Core.Retention;
 using Commissable.Backup.Core.Storage;
@@ -24,6 +25,7 @@ internal sealed class RetentionSweeperFunction(
     IBackupStore store,
     ICloudSqlAdmin cloudSql,
     BackupCompletionRecorder recorder,
+    PreDeployExporter exporter,
     FunctionSettings settings,
     TimeProvider clock,
     ILogger<RetentionSweeperFunction> logger) : IHttpFunction
@@ -61,10 +63,13 @@ internal sealed class RetentionSweeperFunction(
         var freshness = CheckFreshness(swept, now);
         var (listing, uncatalogued) = await new BackupRunReconciler(catalog, store, recorder, logger)
             .ReconcileAsync(scan, swept, apply, now, cancellationToken).ConfigureAwait(false);
+        // A dump whose pre-deploy export died is an orphan now, not once it is a day old.
+        var abandoned = await exporter.AbandonedAsync(
+            listing.Entries.Where(e => e.ManifestObject is null && e.DumpObjects.Count > 0).Select(e => e.Name.Name), cancellationToken).ConfigureAwait(false);
         RetentionCandidates scanned;
         try
         {
-            scanned = RetentionCandidates.Build(listing, swept);
+            scanned = RetentionCandidates.Build(listing, swept, abandoned);
         }
         catch (CloudSqlApiException error) when (error.HttpStatus is 409 or 429 or >= 500)
         {

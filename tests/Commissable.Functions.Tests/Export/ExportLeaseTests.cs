@@ -22,7 +22,9 @@ namespace Commissable.Functions.Tests.Export;
 /// </summary>
 public sealed class ExportLeaseTests : IClassFixture<PreDeployEnvironment>, IDisposable
 {
-    private static readonly PreDeployOptions Defaults = new() { Environment = "prod" };
+    // The tests hold a table lock for as long as they need an export running, in real time: the
+    // snapshot's lock wait must outlast any of them (the wait limit itself is tested on its own).
+    private static readonly PreDeployOptions Defaults = new() { Environment = "prod", SnapshotLockTimeout = TimeSpan.FromMinutes(10) };
     private static readonly TimeSpan RealTimeLimit = TimeSpan.FromMinutes(3);
 
     private readonly PreDeployEnvironment _env;

@@ -93,6 +93,53 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
     }
 
     [Fact]
+    public async Task Ten_concurrent_calls_for_one_change_with_different_keys_start_one_export_and_the_others_get_409_with_retry_after()
+    {
+        // Ten keys for one change need one backup name: all ten calls must fall within one minute.
+        if (DateTime.UtcNow.Second > 40) await Task.Delay(TimeSpan.FromSeconds(61 - DateTime.UtcNow.Second));
+        const string body = """{"instance":"prod","database":"crm","change":"ten-at-once"}""";
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => PostAsync(body, $"key-{i}-" + Guid.NewGuid())));
+
+        var exported = Assert.Single(answers, a => a.Status == HttpStatusCode.OK);
+        var uri = (string)exported.Body["backupUri"]!;
+        var refused = answers.Where(a => a.Status != HttpStatusCode.OK).ToList();
+        Assert.Equal(9, refused.Count);
+        Assert.All(refused, a =>
+        {
+            Assert.True(a.Status == HttpStatusCode.Conflict, a.Body.ToJsonString());
+            Assert.Equal("BACKUP_NAME_TAKEN", (string?)a.Body["error"]!["status"]);
+            Assert.Contains(uri, (string)a.Body["error"]!["message"]!, StringComparison.Ordinal);
+            Assert.InRange(a.Response.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 61);
+        });
+        var (_, operations) = await env.Cloud.SendAsync(HttpMethod.Get, env.Cloud.Api("operations?instance=prod"));
+        Assert.Equal(1, operations["items"]!.AsArray().Count(o => (string?)o!["exportContext"]?["uri"] == uri));
+    }
+
+    [Theory]
+    [InlineData("""{"instance":"prod","database":"crm","change":"other-change"}""", "change")]
+    [InlineData("""{"instance":"prod","database":"crm","change":"CHANGE","commitSha":"beef"}""", "commitSha")]
+    [InlineData("""{"instance":"prod","database":"crm","change":"CHANGE","requestedBy":"someone-else"}""", "pipelineRunId or requestedBy")]
+    public async Task A_key_reused_with_a_different_body_is_422_naming_the_key_and_what_differs(string second, string differs)
+    {
+        var key = "build-" + Guid.NewGuid();
+        // A change of its own per case: two keys for one change in one minute would be refused for the name.
+        var change = "keyed-" + Guid.NewGuid().ToString("N")[..8];
+        var (first, body, _) = await PostAsync($$"""{"instance":"prod","database":"crm","change":"{{change}}"}""", key, "?wait=false");
+        Assert.True(first == HttpStatusCode.Accepted, body.ToJsonString());
+
+        var (status, refused, _) = await PostAsync(second.Replace("CHANGE", change, StringComparison.Ordinal), key);
+
+        Assert.True((int)status == 422, refused.ToJsonString());
+        Assert.Equal("IDEMPOTENCY_KEY_REUSED", (string?)refused["error"]!["status"]);
+        Assert.Contains(key, (string?)refused["error"]!["message"], StringComparison.Ordinal);
+        Assert.Contains(differs, (string?)refused["error"]!["message"], StringComparison.Ordinal);
+        // The same body, however it is written, still follows the first request.
+        var (again, same, _) = await PostAsync($$"""{ "change":"{{change}}", "databases":["crm"], "instance":"prod" }""", key);
+        Assert.True(again == HttpStatusCode.OK, same.ToJsonString());
+        Assert.Equal((string?)body["backupUri"], (string?)same["backupUri"]);
+    }
+
+    [Fact]
     public async Task Without_waiting_the_answer_is_202_with_a_status_url_that_reaches_the_result()
     {
         var (status, body, response) = await PostAsync("""{"instance":"prod","databases":["crm"],"change":"no-wait","commitSha":"def"}""", query: "?wait=false");
@@ -122,7 +169,7 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
     [InlineData("""{"instance":"prod","database":"crm","change":"has space"}""", HttpStatusCode.BadRequest, "may contain only lowercase letters")]
     [InlineData("""{"instance":"prod","database":"crm","change":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""", HttpStatusCode.BadRequest, "200 characters")]
     [InlineData("""{"instance":"prod","databases":["crm","other"],"change":"x"}""", HttpStatusCode.BadRequest, "exactly one database")]
-    [InlineData("""{"instance":"Not_An_Instance","database":"crm","change":"x"}""", HttpStatusCode.BadRequest, "Cloud SQL instance name")]
+    [InlineData("""{"instance":"Not_An_Instance","database":"crm","change":"x"}""", HttpStatusCode.BadRequest, "must be a Cloud SQL instance ID")]
     [InlineData("""{"instance":"nowhere","database":"crm","change":"x"}""", HttpStatusCode.NotFound, "'nowhere' does not exist")]
     public async Task A_bad_request_answers_its_status_with_a_message_naming_the_problem(string json, HttpStatusCode expected, string message)
     {
