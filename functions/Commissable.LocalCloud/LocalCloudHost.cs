@@ -19,7 +19,12 @@ public static class LocalCloudHost
         // Clusters run as an unprivileged account that must be able to reach its directories.
         File.SetUnixFileMode(options.StateDirectory, (UnixFileMode)0b111_101_101);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, options.Port));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(System.Net.IPAddress.Loopback, options.Port);
+            // The API answers bodies over RequestJson.MaxBodyBytes with a 400 after reading them; this bounds that read.
+            k.Limits.MaxRequestBodySize = 8 * RequestJson.MaxBodyBytes;
+        });
         builder.Logging.ClearProviders();
         if (logging is null)
         {
@@ -52,6 +57,10 @@ public static class LocalCloudHost
         var auth = app.Services.GetRequiredService<TokenAuthentication>();
         app.Use(ErrorResponses.Middleware);
         app.Use(auth.Middleware);
+        // Before routing: routing sees the path after dot segments were removed.
+        app.Use(RequestGuard.RawPathMiddleware);
+        app.UseRouting();
+        app.Use(RequestGuard.NamesMiddleware);
         app.Services.GetRequiredService<CloudSqlApi>().Map(app);
         app.MapFallback(context => ErrorResponses.WriteAsync(context,
             ApiException.NotFound($"{context.Request.Method} {context.Request.Path} is not a method of the Cloud SQL Admin API v1beta4 served here.")));

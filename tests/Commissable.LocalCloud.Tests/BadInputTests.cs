@@ -21,7 +21,7 @@ public sealed class BadInputTests(LocalCloudFixture cloud) : IClassFixture<Local
     [InlineData("POST", "instances", "{\"name\": \"broken\",", 400, "parseError", "Invalid JSON payload")]
     [InlineData("POST", "instances", "[1,2]", 400, "parseError", "expected a JSON object")]
     [InlineData("POST", "instances", """{"name":"v14","databaseVersion":"POSTGRES_9_6"}""", 400, "invalid", "available: POSTGRES_")]
-    [InlineData("POST", "instances", """{"name":"Bad_Name","databaseVersion":"POSTGRES_15"}""", 400, "invalid", "not a valid instance name")]
+    [InlineData("POST", "instances", """{"name":"Bad_Name","databaseVersion":"POSTGRES_15"}""", 400, "invalid", "'name' must be a Cloud SQL instance ID")]
     [InlineData("POST", "instances/src/export", """{"exportContext":{"fileType":"CSV","uri":"gs://bkt1/x.csv","databases":["postgres"]}}""", 400, "invalid", "fileType 'CSV' is not supported")]
     [InlineData("POST", "instances/src/export", """{"exportContext":{"fileType":"SQL","uri":"gs://bkt1/../escape.sql","databases":["postgres"]}}""", 400, "invalid", "'..' segments")]
     [InlineData("POST", "instances/src/export", """{"exportContext":{"fileType":"SQL","uri":"gs://bkt1/a/../../escape.sql","databases":["postgres"]}}""", 400, "invalid", "must stay inside bucket")]
@@ -46,6 +46,54 @@ public sealed class BadInputTests(LocalCloudFixture cloud) : IClassFixture<Local
         Assert.Equal(reason, (string?)error["errors"]![0]!["reason"]);
         Assert.Contains(message, (string?)error["message"], StringComparison.Ordinal);
         Assert.NotNull((string?)error["status"]);
+    }
+
+    public static TheoryData<BadInputTables.BadRequest> Cases()
+    {
+        var data = new TheoryData<BadInputTables.BadRequest>();
+        foreach (var item in BadInputTables.All()) data.Add(item);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task A_malformed_request_to_any_method_is_a_4xx_naming_the_problem_never_a_5xx(BadInputTables.BadRequest bad)
+    {
+        var path = bad.Path.StartsWith('/') ? bad.Path[1..] : cloud.Api(bad.Path);
+        var (status, body, text) = await RawRequests.SendAsync(cloud, bad.Method, path, bad.Body, bad.ContentType);
+
+        Assert.True(status == bad.Status, $"{bad} answered {status}: {text}");
+        var error = body?["error"];
+        Assert.True(error is not null, $"{bad} answered without Google's error shape: {text}");
+        Assert.Equal(status, (int)error["code"]!);
+        Assert.Equal(status switch { 400 => "INVALID_ARGUMENT", 404 => "NOT_FOUND", 409 => "ALREADY_EXISTS", _ => (string?)error["status"] }, (string?)error["status"]);
+        Assert.False(string.IsNullOrEmpty((string?)error["errors"]![0]!["reason"]));
+        var message = (string?)error["message"] ?? "";
+        Assert.True(message.Contains(bad.Message, StringComparison.Ordinal), $"{bad} answered '{message}', which does not say '{bad.Message}'");
+    }
+
+    [Fact]
+    public void Every_method_has_at_least_15_malformed_requests()
+    {
+        var counts = BadInputTables.All().GroupBy(c => c.Endpoint).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(17, counts.Count);
+        Assert.All(counts, c => Assert.True(c.Value >= 15, $"{c.Key} has {c.Value} cases"));
+    }
+
+    [Fact]
+    public async Task The_instance_is_still_there_after_every_malformed_request()
+    {
+        foreach (var bad in BadInputTables.All())
+        {
+            var path = bad.Path.StartsWith('/') ? bad.Path[1..] : cloud.Api(bad.Path);
+            var (status, _, text) = await RawRequests.SendAsync(cloud, bad.Method, path, bad.Body, bad.ContentType);
+            Assert.True(status < 500, $"{bad} answered {status}: {text}");
+        }
+        var (found, instance) = await cloud.SendAsync(HttpMethod.Get, cloud.Api("instances/src"));
+        Assert.Equal(200, found);
+        Assert.Equal("RUNNABLE", (string?)instance["state"]);
+        var (_, operations) = await cloud.SendAsync(HttpMethod.Get, cloud.Api("operations?instance=src"));
+        Assert.All(operations["items"]!.AsArray(), o => Assert.Equal("CREATE", (string?)o!["operationType"]));
     }
 
     [Theory]

@@ -17,6 +17,7 @@ public sealed class ApiException(int httpStatus, string reason, string message) 
         404 => "NOT_FOUND",
         409 => Reason == "operationInProgress" ? "ABORTED" : "ALREADY_EXISTS",
         412 => "FAILED_PRECONDITION",
+        503 => "UNAVAILABLE",
         _ => "INTERNAL",
     };
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Naming;
 using Commissable.LocalCloud.Backups;
 using Commissable.LocalCloud.Instances;
 using Commissable.LocalCloud.Operations;
@@ -12,12 +13,28 @@ namespace Commissable.LocalCloud.Api;
 /// <summary>
 /// The Cloud SQL Admin API v1beta4 REST surface (paths as in contracts/sqladmin.v1beta4.json).
 /// Handlers validate synchronously (400/404/409 answered at once, as Google does) and do the
-/// work in an operation.
+/// work in an operation. Names in the path are checked by <see cref="RequestGuard"/> before a
+/// handler runs; names in bodies are checked here, each against the rule Google applies to it,
+/// before any of them reaches SQL, a path or a tool.
 /// </summary>
 internal sealed partial class CloudSqlApi(
-    InstanceManager instances, OperationManager operations, BackupEngine backups, SqlTransfer transfer, TimeProvider clock)
+    InstanceManager instances, OperationManager operations, BackupEngine backups, SqlTransfer transfer, TimeProvider clock,
+    LocalCloudOptions options, ILogger<CloudSqlApi> logger)
 {
     private const string Prefix = "/sql/v1beta4/projects/{project}";
+
+    /// <summary>
+    /// The most pg_dump/pg_restore jobs an export or import may ask for. Google documents no
+    /// number for <c>threads</c>; each job is a connection to the instance, so the bound keeps a
+    /// request from exhausting the instance's connections (max_connections is 100).
+    /// </summary>
+    public const int MaxThreads = 16;
+
+    /// <summary>Roles that run the instance (and PostgreSQL's predefined pg_* roles): never an import user or a user to manage.</summary>
+    private static readonly HashSet<string> ReservedRoles = new(StringComparer.Ordinal)
+    {
+        InstanceManager.AdminUser, InstanceManager.SuperuserRole, "cloudsqlimportexport", "cloudsqlreplica", "cloudsqlagent",
+    };
 
     public void Map(IEndpointRouteBuilder routes)
     {
@@ -55,7 +72,7 @@ internal sealed partial class CloudSqlApi(
         routes.MapGet(Prefix + "/operations/{operation}", (string project, string operation) =>
             Json(operations.Snapshot(operation) is { } op && (string?)op["targetProject"] == project
                 ? op
-                : throw ApiException.NotFound($"The operation '{operation}' does not exist in project '{project}'.")));
+                : throw ApiException.NotFound($"The operation '{CloudNames.Printable(operation)}' does not exist in project '{project}'.")));
 
         // Not part of Google's API: takes the automated backup of today's window now, for drills and tests.
         routes.MapPost("/localcloud/v1/projects/{project}/instances/{instance}/automatedBackup", (HttpContext c, string project, string instance) =>
@@ -69,14 +86,15 @@ internal sealed partial class CloudSqlApi(
 
     private async Task<IResult> InsertInstanceAsync(HttpContext context, string project)
     {
-        var body = await ReadObjectAsync(context).ConfigureAwait(false);
+        var body = await RequestJson.ReadAsync(context, RequestShapes.Instance).ConfigureAwait(false);
         var name = (string?)body["name"];
         ValidateInstanceName(name, "name");
+        ValidateRegion(body);
         var version = (string?)body["databaseVersion"];
         if (version != instances.Binaries.DatabaseVersion)
         {
             throw ApiException.BadRequest(
-                $"databaseVersion '{version ?? "(missing)"}' is not available on this local cloud; available: {instances.Binaries.DatabaseVersion}.");
+                $"databaseVersion '{CloudNames.Printable(version ?? "(missing)")}' is not available on this local cloud; available: {instances.Binaries.DatabaseVersion}.");
         }
         var rootPassword = (string?)body["rootPassword"];
         body.Remove("rootPassword");
@@ -89,7 +107,7 @@ internal sealed partial class CloudSqlApi(
         var record = instances.Register(project, name!, body, now);
         try
         {
-            return Json(operations.Start(project, [record.Name], "CREATE", BaseUrl(context), async (scope, ct) =>
+            return Json(StartOperation(project, [record.Name], "CREATE", BaseUrl(context), async (scope, ct) =>
             {
                 try
                 {
@@ -115,7 +133,11 @@ internal sealed partial class CloudSqlApi(
     private async Task<IResult> PatchInstanceAsync(HttpContext context, string project, string instance)
     {
         var record = instances.Get(project, instance);
-        var body = await ReadObjectAsync(context).ConfigureAwait(false);
+        var body = await RequestJson.ReadAsync(context, RequestShapes.Instance).ConfigureAwait(false);
+        if (body["region"] is not null && (string?)body["region"] != record.Region)
+        {
+            throw ApiException.BadRequest($"The region of an instance cannot be changed: 'region' must be {record.Region} or absent.");
+        }
         if (body["name"] is not null && (string?)body["name"] != instance)
         {
             throw ApiException.BadRequest("An instance cannot be renamed: 'name' must be the instance's own name or absent.");
@@ -140,9 +162,9 @@ internal sealed partial class CloudSqlApi(
         var policy = (string?)merged["settings"]?["activationPolicy"] ?? "ALWAYS";
         if (policy is not ("ALWAYS" or "NEVER"))
         {
-            throw ApiException.BadRequest($"settings.activationPolicy '{policy}' is not supported; use ALWAYS (running) or NEVER (stopped).");
+            throw ApiException.BadRequest($"settings.activationPolicy '{CloudNames.Printable(policy)}' is not supported; use ALWAYS (running) or NEVER (stopped).");
         }
-        return Json(operations.Start(project, [record.Name], "UPDATE", BaseUrl(context), async (scope, ct) =>
+        return Json(StartOperation(project, [record.Name], "UPDATE", BaseUrl(context), async (scope, ct) =>
         {
             record.Resource = merged;
             record.SettingsVersion++;
@@ -179,18 +201,23 @@ internal sealed partial class CloudSqlApi(
     private IResult DeleteInstance(HttpContext context, string project, string instance)
     {
         var record = instances.Get(project, instance);
-        return Json(operations.Start(project, [record.Name], "DELETE", BaseUrl(context),
-            (scope, ct) => instances.DiscardAsync(record, ct)));
+        return Json(StartOperation(project, [record.Name], "DELETE", BaseUrl(context), (scope, ct) =>
+        {
+            // Requests that race the deletion see it (400 invalidState, then 404), not a refused connection.
+            record.State = "PENDING_DELETE";
+            return instances.DiscardAsync(record, ct);
+        }));
     }
 
     private async Task<IResult> ExportAsync(HttpContext context, string project, string instance)
     {
         var record = instances.GetRunnable(project, instance);
-        var body = await ReadObjectAsync(context).ConfigureAwait(false);
+        var body = await RequestJson.ReadAsync(context, RequestShapes.Export).ConfigureAwait(false);
         var export = body["exportContext"] as JsonObject ?? throw ApiException.BadRequest("exportContext is required.");
+        ValidateExport(export);
         var target = transfer.ValidateExport(record, export);
         export["kind"] = "sql#exportContext";
-        return Json(operations.Start(project, [record.Name], "EXPORT", BaseUrl(context),
+        return Json(StartOperation(project, [record.Name], "EXPORT", BaseUrl(context),
             (scope, ct) => transfer.ExportAsync(record, export, target, scope, ct),
             op => op["exportContext"] = export.DeepClone()));
     }
@@ -198,11 +225,12 @@ internal sealed partial class CloudSqlApi(
     private async Task<IResult> ImportAsync(HttpContext context, string project, string instance)
     {
         var record = instances.GetRunnable(project, instance);
-        var body = await ReadObjectAsync(context).ConfigureAwait(false);
+        var body = await RequestJson.ReadAsync(context, RequestShapes.Import).ConfigureAwait(false);
         var import = body["importContext"] as JsonObject ?? throw ApiException.BadRequest("importContext is required.");
+        ValidateImport(import);
         var source = transfer.ValidateImport(record, import);
         import["kind"] = "sql#importContext";
-        return Json(operations.Start(project, [record.Name], "IMPORT", BaseUrl(context),
+        return Json(StartOperation(project, [record.Name], "IMPORT", BaseUrl(context),
             (scope, ct) => transfer.ImportAsync(record, import, source, ct),
             op => op["importContext"] = import.DeepClone()));
     }
@@ -210,10 +238,18 @@ internal sealed partial class CloudSqlApi(
     private async Task<IResult> CloneAsync(HttpContext context, string project, string instance)
     {
         var source = instances.GetRunnable(project, instance);
-        var body = await ReadObjectAsync(context).ConfigureAwait(false);
+        var body = await RequestJson.ReadAsync(context, RequestShapes.Clone).ConfigureAwait(false);
         var clone = body["cloneContext"] as JsonObject ?? throw ApiException.BadRequest("cloneContext is required.");
         var destinationName = (string?)clone["destinationInstanceName"];
         ValidateInstanceName(destinationName, "cloneContext.destinationInstanceName");
+        if ((string?)clone["destinationProject"] is { } destinationProject && destinationProject != project)
+        {
+            throw ApiException.BadRequest($"cloneContext.destinationProject must be the source's project '{project}' on the local cloud.");
+        }
+        foreach (var (database, i) in (clone["databaseNames"]?.AsArray() ?? []).Select((d, i) => ((string?)d, i)))
+        {
+            ValidateDatabaseName(database, $"cloneContext.databaseNames[{i}]");
+        }
         if (instances.Find(project, destinationName!) is not null || destinationName == instance)
         {
             throw ApiException.Conflict($"The destination instance '{destinationName}' already exists; a clone always creates a new instance.");
@@ -223,11 +259,12 @@ internal sealed partial class CloudSqlApi(
         {
             pointInTime = DateTimeOffset.TryParse((string?)pit, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
                 ? parsed
-                : throw ApiException.BadRequest($"cloneContext.pointInTime '{pit}' is not an RFC 3339 timestamp, for example 2026-11-25T03:00:00.000Z.");
+                : throw ApiException.BadRequest($"cloneContext.pointInTime '{CloudNames.Printable((string?)pit ?? "")}' is not an RFC 3339 timestamp, for example 2026-11-25T03:00:00.000Z.");
         }
         else if (clone["pitrTimestampMs"] is { } ms)
         {
             pointInTime = long.TryParse(ScalarText(ms), NumberStyles.Integer, CultureInfo.InvariantCulture, out var millis)
+                && millis >= 0 && millis <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
                 ? DateTimeOffset.FromUnixTimeMilliseconds(millis)
                 : throw ApiException.BadRequest("cloneContext.pitrTimestampMs must be milliseconds since the epoch.");
         }
@@ -252,7 +289,7 @@ internal sealed partial class CloudSqlApi(
         var destination = instances.Register(project, destinationName!, resource, clock.GetUtcNow());
         try
         {
-            return Json(operations.Start(project, [source.Name, destination.Name], "CLONE", BaseUrl(context), async (scope, ct) =>
+            return Json(StartOperation(project, [source.Name, destination.Name], "CLONE", BaseUrl(context), async (scope, ct) =>
             {
                 try
                 {
@@ -277,10 +314,15 @@ internal sealed partial class CloudSqlApi(
     private async Task<IResult> RestoreBackupAsync(HttpContext context, string project, string instance)
     {
         var target = instances.Get(project, instance);
-        var body = await ReadObjectAsync(context).ConfigureAwait(false);
+        var body = await RequestJson.ReadAsync(context, RequestShapes.RestoreBackup).ConfigureAwait(false);
         var restore = body["restoreBackupContext"] as JsonObject ?? throw ApiException.BadRequest("restoreBackupContext is required.");
         var id = restore["backupRunId"] is { } raw ? ParseId(ScalarText(raw)) : throw ApiException.BadRequest("restoreBackupContext.backupRunId is required.");
         var sourceName = (string?)restore["instanceId"] ?? instance;
+        ValidateInstanceName(sourceName, "restoreBackupContext.instanceId");
+        if ((string?)restore["project"] is { } sourceProject && sourceProject != project)
+        {
+            throw ApiException.BadRequest($"restoreBackupContext.project must be '{project}': the local cloud restores within one project.");
+        }
         var source = instances.Get(project, sourceName);
         var backup = backups.Get(source, id);
         if (backup.Status != "SUCCESSFUL")
@@ -288,7 +330,7 @@ internal sealed partial class CloudSqlApi(
             throw ApiException.BadRequest($"The backup run {id} is {backup.Status}; only a SUCCESSFUL backup can be restored.");
         }
         var locked = sourceName == instance ? new[] { instance } : [instance, sourceName];
-        return Json(operations.Start(project, locked, "RESTORE_VOLUME", BaseUrl(context), async (scope, ct) =>
+        return Json(StartOperation(project, locked, "RESTORE_VOLUME", BaseUrl(context), async (scope, ct) =>
         {
             target.State = "MAINTENANCE";
             instances.Save(target);
@@ -325,14 +367,14 @@ internal sealed partial class CloudSqlApi(
     private async Task<IResult> InsertDatabaseAsync(HttpContext context, string project, string instance)
     {
         var record = instances.GetRunnable(project, instance);
-        var body = await ReadObjectAsync(context).ConfigureAwait(false);
+        var body = await RequestJson.ReadAsync(context, RequestShapes.Database).ConfigureAwait(false);
         var name = (string?)body["name"];
-        ValidateIdentifier(name, "name");
+        ValidateDatabaseName(name, "name");
         if ((await DatabaseNamesAsync(record, context.RequestAborted).ConfigureAwait(false)).Contains(name!))
         {
             throw ApiException.Conflict($"The database '{name}' already exists on instance '{instance}'.");
         }
-        return Json(operations.Start(project, [record.Name], "CREATE_DATABASE", BaseUrl(context),
+        return Json(StartOperation(project, [record.Name], "CREATE_DATABASE", BaseUrl(context),
             (scope, ct) => instances.ExecuteAsync(record, $"CREATE DATABASE {Quote(name!)} OWNER {InstanceManager.SuperuserRole}", cancellationToken: ct)));
     }
 
@@ -343,7 +385,7 @@ internal sealed partial class CloudSqlApi(
         {
             throw ApiException.NotFound($"The database '{database}' does not exist on instance '{instance}'.");
         }
-        return Json(operations.Start(project, [record.Name], "DELETE_DATABASE", BaseUrl(context), async (scope, ct) =>
+        return Json(StartOperation(project, [record.Name], "DELETE_DATABASE", BaseUrl(context), async (scope, ct) =>
         {
             try
             {
@@ -356,7 +398,10 @@ internal sealed partial class CloudSqlApi(
         }));
     }
 
-    private async Task<HashSet<string>> DatabaseNamesAsync(InstanceRecord record, CancellationToken ct)
+    private Task<HashSet<string>> DatabaseNamesAsync(InstanceRecord record, CancellationToken ct) =>
+        ReadClusterAsync(record, () => ReadDatabaseNamesAsync(record, ct));
+
+    private async Task<HashSet<string>> ReadDatabaseNamesAsync(InstanceRecord record, CancellationToken ct)
     {
         await using var connection = await instances.OpenAdminAsync(record, cancellationToken: ct).ConfigureAwait(false);
         await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname", connection);
@@ -400,16 +445,16 @@ internal sealed partial class CloudSqlApi(
     private async Task<IResult> InsertUserAsync(HttpContext context, string project, string instance)
     {
         var record = instances.GetRunnable(project, instance);
-        var body = await ReadObjectAsync(context).ConfigureAwait(false);
+        var body = await RequestJson.ReadAsync(context, RequestShapes.User).ConfigureAwait(false);
         var name = (string?)body["name"];
-        ValidateIdentifier(name, "name");
+        ValidateUserName(name, "name");
         var password = (string?)body["password"];
         if ((await UserNamesAsync(record, context.RequestAborted).ConfigureAwait(false)).Contains(name!) || name == InstanceManager.AdminUser)
         {
             throw ApiException.Conflict($"The user '{name}' already exists on instance '{instance}'.");
         }
         var passwordClause = password is null ? "" : $" PASSWORD '{Scram.Verifier(password)}'";
-        return Json(operations.Start(project, [record.Name], "CREATE_USER", BaseUrl(context),
+        return Json(StartOperation(project, [record.Name], "CREATE_USER", BaseUrl(context),
             (scope, ct) => instances.ExecuteAsync(record,
                 $"CREATE ROLE {Quote(name!)} LOGIN CREATEDB CREATEROLE IN ROLE {InstanceManager.SuperuserRole}{passwordClause}", cancellationToken: ct)));
     }
@@ -418,7 +463,12 @@ internal sealed partial class CloudSqlApi(
     {
         var record = instances.GetRunnable(project, instance);
         var name = NullIfEmpty(context.Request.Query["name"]) ?? throw ApiException.BadRequest("The query parameter 'name' is required.");
-        var body = await ReadObjectAsync(context).ConfigureAwait(false);
+        ValidateUserName(name, "name");
+        var body = await RequestJson.ReadAsync(context, RequestShapes.User).ConfigureAwait(false);
+        if ((string?)body["name"] is { } bodyName && bodyName != name)
+        {
+            throw ApiException.BadRequest("A user cannot be renamed: the body's 'name' must be the query's 'name' or absent.");
+        }
         if (!(await UserNamesAsync(record, context.RequestAborted).ConfigureAwait(false)).Contains(name))
         {
             throw ApiException.NotFound($"The user '{name}' does not exist on instance '{instance}'.");
@@ -427,7 +477,7 @@ internal sealed partial class CloudSqlApi(
         var sql = password is null
             ? $"ALTER ROLE {Quote(name)} LOGIN"
             : $"ALTER ROLE {Quote(name)} PASSWORD '{Scram.Verifier(password)}'";
-        return Json(operations.Start(project, [record.Name], "UPDATE_USER", BaseUrl(context),
+        return Json(StartOperation(project, [record.Name], "UPDATE_USER", BaseUrl(context),
             (scope, ct) => instances.ExecuteAsync(record, sql, cancellationToken: ct)));
     }
 
@@ -435,11 +485,12 @@ internal sealed partial class CloudSqlApi(
     {
         var record = instances.GetRunnable(project, instance);
         var name = NullIfEmpty(context.Request.Query["name"]) ?? throw ApiException.BadRequest("The query parameter 'name' is required.");
+        ValidateUserName(name, "name");
         if (!(await UserNamesAsync(record, context.RequestAborted).ConfigureAwait(false)).Contains(name))
         {
             throw ApiException.NotFound($"The user '{name}' does not exist on instance '{instance}'.");
         }
-        return Json(operations.Start(project, [record.Name], "DELETE_USER", BaseUrl(context), async (scope, ct) =>
+        return Json(StartOperation(project, [record.Name], "DELETE_USER", BaseUrl(context), async (scope, ct) =>
         {
             try
             {
@@ -452,7 +503,10 @@ internal sealed partial class CloudSqlApi(
         }));
     }
 
-    private async Task<List<string>> UserNamesAsync(InstanceRecord record, CancellationToken ct)
+    private Task<List<string>> UserNamesAsync(InstanceRecord record, CancellationToken ct) =>
+        ReadClusterAsync(record, () => ReadUserNamesAsync(record, ct));
+
+    private async Task<List<string>> ReadUserNamesAsync(InstanceRecord record, CancellationToken ct)
     {
         await using var connection = await instances.OpenAdminAsync(record, cancellationToken: ct).ConfigureAwait(false);
         await using var command = new NpgsqlCommand("SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname <> $1 ORDER BY rolname", connection);
@@ -481,8 +535,13 @@ internal sealed partial class CloudSqlApi(
     private async Task<IResult> InsertBackupRunAsync(HttpContext context, string project, string instance)
     {
         var record = instances.GetRunnable(project, instance);
-        var body = context.Request.ContentLength is null or > 0 ? await ReadObjectAsync(context).ConfigureAwait(false) : new JsonObject();
-        return Json(StartBackup(project, record, "ON_DEMAND", (string?)body["description"], BaseUrl(context), null));
+        var body = await RequestJson.ReadAsync(context, RequestShapes.BackupRun, emptyAllowed: true).ConfigureAwait(false);
+        var description = (string?)body["description"];
+        if (description is { Length: > MaxDescription })
+        {
+            throw ApiException.BadRequest($"description is {description.Length} characters; at most {MaxDescription} are kept.");
+        }
+        return Json(StartBackup(project, record, "ON_DEMAND", description, BaseUrl(context), null));
     }
 
     /// <summary>Starts a backup-run operation (also used by the scheduler for automated backups).</summary>
@@ -495,7 +554,7 @@ internal sealed partial class CloudSqlApi(
         var backup = backups.Enqueue(record, type, description, windowStart);
         try
         {
-            return operations.Start(project, [record.Name], "BACKUP_VOLUME", baseUrl,
+            return StartOperation(project, [record.Name], "BACKUP_VOLUME", baseUrl,
                 (scope, ct) => backups.RunAsync(record, backup, ct),
                 op => op["backupContext"] = new JsonObject { ["kind"] = "sql#backupContext", ["backupId"] = backup.Id.ToString(CultureInfo.InvariantCulture) });
         }
@@ -510,7 +569,7 @@ internal sealed partial class CloudSqlApi(
     {
         var record = instances.Get(project, instance);
         var backup = backups.Get(record, ParseId(id));
-        return Json(operations.Start(project, [record.Name], "DELETE_BACKUP", BaseUrl(context), (scope, ct) =>
+        return Json(StartOperation(project, [record.Name], "DELETE_BACKUP", BaseUrl(context), (scope, ct) =>
         {
             backups.Delete(record, backup.Id);
             return Task.CompletedTask;
@@ -519,10 +578,57 @@ internal sealed partial class CloudSqlApi(
 
     // ---- helpers ---------------------------------------------------------------------------
 
-    private static async Task<JsonObject> ReadObjectAsync(HttpContext context)
+    /// <summary>The most characters of a backup run's description the local cloud keeps.</summary>
+    private const int MaxDescription = 4096;
+
+    /// <summary>
+    /// Starts an operation whose failure, whatever threw it, reaches the caller as a Google-shaped
+    /// error (<see cref="OperationErrors"/>) and reaches the log in full.
+    /// </summary>
+    private JsonObject StartOperation(string project, string[] targets, string operationType, string selfLinkBase,
+        Func<OperationScope, CancellationToken, Task> work, Action<JsonObject>? decorate = null) =>
+        operations.Start(project, targets, operationType, selfLinkBase, async (scope, ct) =>
+        {
+            try
+            {
+                await work(scope, ct).ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
+            {
+                var (code, message) = OperationErrors.Describe(error, options.StateDirectory);
+                logger.LogError("operation {Operation} ({Type}) on {Instance} failed: {Error}", scope.Name, operationType, targets[0], OperationErrors.ForLog(error));
+                throw new OperationFailedException(code, message);
+            }
+        }, decorate);
+
+    /// <summary>
+    /// Reads from an instance's cluster for a request. A cluster that refuses the connection is
+    /// being deleted, stopped or restarted by an operation: the request learns which (404 gone,
+    /// 400 invalidState, 409 operationInProgress) instead of a 500.
+    /// </summary>
+    private async Task<T> ReadClusterAsync<T>(InstanceRecord record, Func<Task<T>> read)
     {
-        var node = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
-        return node as JsonObject ?? throw ApiException.BadRequest("Invalid JSON payload received: expected a JSON object.", "parseError");
+        try
+        {
+            return await read().ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            logger.LogWarning("instance {Instance} refused a request's connection: {Error}", record.Name, OperationErrors.ForLog(error));
+            if (instances.Find(record.Project, record.Name) is not { } current)
+            {
+                throw ApiException.NotFound($"The Cloud SQL instance '{record.Name}' does not exist in project '{record.Project}'.");
+            }
+            if (current.State != "RUNNABLE")
+            {
+                throw new ApiException(400, "invalidState", $"The instance '{record.Name}' is {current.State}, not RUNNABLE.");
+            }
+            if (operations.IsBusy(record.Project, record.Name))
+            {
+                throw ApiException.Busy(record.Name);
+            }
+            throw new ApiException(503, "backendError", $"The instance '{record.Name}' is not accepting connections. Retry the request.");
+        }
     }
 
     private static void Merge(JsonObject target, JsonObject patch)
@@ -572,25 +678,88 @@ internal sealed partial class CloudSqlApi(
 
     private static void ValidateInstanceName(string? name, string field)
     {
-        if (name is null || !InstanceNamePattern().IsMatch(name))
+        if (CloudNames.InstanceProblem(name, field) is { } problem) throw ApiException.BadRequest(problem);
+    }
+
+    private static void ValidateDatabaseName(string? name, string field)
+    {
+        if (CloudNames.DatabaseProblem(name, field) is { } problem) throw ApiException.BadRequest(problem);
+    }
+
+    private static void ValidateUserName(string? name, string field)
+    {
+        if (!CloudNames.IsUser(name)) throw ApiException.BadRequest(CloudNames.UserProblem(name, field)!);
+        if (IsReservedRole(name))
         {
-            throw ApiException.BadRequest(
-                $"{field} '{name ?? "(missing)"}' is not a valid instance name: use lowercase letters, digits and hyphens, start with a letter, at most 98 characters.");
+            throw ApiException.BadRequest($"'{field}' names '{name}', a role reserved for running the instance; choose another user.");
         }
     }
 
-    private static void ValidateIdentifier(string? name, string field)
+    private static bool IsReservedRole(string name) =>
+        ReservedRoles.Contains(name) || name.StartsWith("pg_", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The region becomes part of the instance's connection name and its socket directory.</summary>
+    private static void ValidateRegion(JsonObject resource)
     {
-        if (string.IsNullOrEmpty(name) || name.Length > 63 || name.Contains('\0', StringComparison.Ordinal))
+        if ((string?)resource["region"] is { } region && !RegionPattern().IsMatch(region))
         {
-            throw ApiException.BadRequest($"{field} is required and must be 1 to 63 characters.");
+            throw ApiException.BadRequest($"'region' must be a Cloud SQL region such as us-central1 (got '{CloudNames.Printable(region)}').");
+        }
+    }
+
+    /// <summary>What an export names, checked before the request is accepted (types were checked when the body was read).</summary>
+    private static void ValidateExport(JsonObject export)
+    {
+        ValidateUri((string?)export["uri"], "exportContext.uri");
+        foreach (var (database, i) in (export["databases"]?.AsArray() ?? []).Select((d, i) => ((string?)d, i)))
+        {
+            ValidateDatabaseName(database, $"exportContext.databases[{i}]");
+        }
+        var options = export["sqlExportOptions"] as JsonObject;
+        ValidateThreads(options?["threads"], "exportContext.sqlExportOptions.threads");
+        foreach (var (table, i) in (options?["tables"]?.AsArray() ?? []).Select((t, i) => ((string?)t, i)))
+        {
+            // schema.table, each part a PostgreSQL identifier (quoted ones may hold any printable character).
+            if (string.IsNullOrEmpty(table) || table.Length > 129 || table.Any(char.IsControl))
+            {
+                throw ApiException.BadRequest($"'exportContext.sqlExportOptions.tables[{i}]' must be a table name ('table' or 'schema.table'), at most 129 characters, without control characters.");
+            }
+        }
+    }
+
+    private static void ValidateImport(JsonObject import)
+    {
+        ValidateUri((string?)import["uri"], "importContext.uri");
+        ValidateDatabaseName((string?)import["database"], "importContext.database");
+        if ((string?)import["importUser"] is { Length: > 0 } user)
+        {
+            ValidateUserName(user, "importContext.importUser");
+        }
+        ValidateThreads(import["sqlImportOptions"]?["threads"], "importContext.sqlImportOptions.threads");
+    }
+
+    private static void ValidateThreads(JsonNode? threads, string field)
+    {
+        if (threads is not null && (int)threads is < 1 or > MaxThreads)
+        {
+            throw ApiException.BadRequest($"'{field}' must be from 1 to {MaxThreads} (got {(int)threads}).");
+        }
+    }
+
+    /// <summary>Cloud Storage object names are at most 1024 bytes and hold no control characters.</summary>
+    private static void ValidateUri(string? uri, string field)
+    {
+        if (uri is null) return;
+        if (uri.Length > 1100 || uri.Any(char.IsControl))
+        {
+            throw ApiException.BadRequest($"'{field}' must be gs://<bucket>/<object>, at most 1024 bytes of object name, without control characters (got '{CloudNames.Printable(uri)}').");
         }
     }
 
     private static long ParseId(string id) =>
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
             ? value
-            : throw ApiException.BadRequest($"'{id}' is not a backup run id (an integer).");
+            : throw ApiException.BadRequest($"'{CloudNames.Printable(id)}' is not a backup run id (an integer).");
 
     private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
@@ -615,9 +784,9 @@ internal sealed partial class CloudSqlApi(
         return Json(list);
     }
 
-    [GeneratedRegex("^[a-z][a-z0-9-]{0,96}[a-z0-9]\\z")]
-    private static partial Regex InstanceNamePattern();
+    [GeneratedRegex(@"\A[a-z]{2,}(?:-[a-z]+)+[0-9]{1,2}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex RegionPattern();
 
-    [GeneratedRegex("^([01][0-9]|2[0-3]):[0-5][0-9]\\z")]
+    [GeneratedRegex(@"\A(?:[01][0-9]|2[0-3]):[0-5][0-9]\z", RegexOptions.CultureInvariant)]
     private static partial Regex StartTimePattern();
 }

@@ -32,7 +32,7 @@ internal static class ErrorResponses
         return context.Response.WriteAsync(body.ToJsonString(CloudSqlApi.Wire), context.RequestAborted);
     }
 
-    /// <summary>Turns thrown <see cref="ApiException"/>s and unreadable JSON into answers; anything else is a 500 without details.</summary>
+    /// <summary>Turns thrown <see cref="ApiException"/>s and unreadable JSON into answers; anything else is a 500 without details (they go to the log).</summary>
     public static async Task Middleware(HttpContext context, RequestDelegate next)
     {
         try
@@ -50,6 +50,12 @@ internal static class ErrorResponses
         catch (BadHttpRequestException error)
         {
             await WriteAsync(context, ApiException.BadRequest(error.Message)).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Commissable.LocalCloud.Api")
+                .LogError("{Method} {Path} failed: {Error}", context.Request.Method, context.Request.Path, Operations.OperationErrors.ForLog(error));
+            await WriteAsync(context, new ApiException(500, "backendError", "Internal error encountered.")).ConfigureAwait(false);
         }
     }
 
