@@ -25,7 +25,7 @@ internal sealed class CliHelp : SynchronousCommandLineAction
         ArgumentNullException.ThrowIfNull(output);
         if (command is RootCommand root)
         {
-            output.WriteLine($"usage: {Cli.Name} <command> [options]   ({Cli.Name} <command> --help for one command's options)");
+            output.WriteLine($"usage: {CommandTree.Name} <command> [options]   ({CommandTree.Name} <command> --help for one command's options)");
             output.WriteLine();
             foreach (var (title, names) in Overview)
             {
@@ -47,7 +47,7 @@ internal sealed class CliHelp : SynchronousCommandLineAction
 
         if (command.Subcommands.Count > 0)
         {
-            output.WriteLine($"usage: {Cli.Name} {Cli.PathOf(command)} <command> [options]");
+            output.WriteLine($"usage: {CommandTree.Name} {CommandTree.PathOf(command)} <command> [options]");
             output.WriteLine();
             foreach (var subcommand in command.Subcommands.OfType<CliCommand>())
             {
@@ -57,8 +57,8 @@ internal sealed class CliHelp : SynchronousCommandLineAction
             return;
         }
 
-        output.WriteLine($"usage: {Cli.Name}");
-        output.WriteLine((command as CliCommand)?.Usage ?? $"  {Cli.PathOf(command)} [options]");
+        output.WriteLine($"usage: {CommandTree.Name}");
+        output.WriteLine((command as CliCommand)?.Usage ?? $"  {CommandTree.PathOf(command)} [options]");
         var rows = command.Arguments.Select(a => ($"<{a.HelpName ?? a.Name}>", a.Description ?? ""))
             .Concat(command.Options.Where(o => !o.Hidden).Select(o => (Label(o), Meaning(o))))
             .Append(("-h, --help", "show this help"))

@@ -23,14 +23,14 @@ internal static class CloneStagingStartCommand
               Defaults: --source-database crm, --workflow clone-prod-to-staging.
         """;
 
-    public static Task<int> RunAsync(string[] args, CommandContext context) => Cli.InvokeAsync(["clone-staging", "start", .. args], context);
+    public static Task<int> RunAsync(string[] args, CommandContext context) => CommandTree.InvokeAsync(["clone-staging", "start", .. args], context);
 
     public static Command Create(CommandContext context)
     {
         var options = new CloneStagingStartOptions();
         var command = new CliCommand("start", "Starts the clone-prod-to-staging workflow on Google Cloud.", Usage);
         options.AddTo(command);
-        Cli.SetAction(command, context, result =>
+        CommandTree.SetAction(command, context, result =>
         {
             var (workflow, argument) = Build(result, options);
             var api = options.Api.Read(result);

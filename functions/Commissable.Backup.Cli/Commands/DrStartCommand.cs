@@ -23,14 +23,14 @@ internal static class DrStartCommand
               execution name; --watch follows it. Defaults: --database crm, --workflow disaster-recovery.
         """;
 
-    public static Task<int> RunAsync(string[] args, CommandContext context) => Cli.InvokeAsync(["dr", "start", .. args], context);
+    public static Task<int> RunAsync(string[] args, CommandContext context) => CommandTree.InvokeAsync(["dr", "start", .. args], context);
 
     public static Command Create(CommandContext context)
     {
         var options = new DrStartOptions();
         var command = new CliCommand("start", "Starts the disaster-recovery workflow on Google Cloud.", Usage);
         options.AddTo(command);
-        Cli.SetAction(command, context, result =>
+        CommandTree.SetAction(command, context, result =>
         {
             var (workflow, argument) = Build(result, options, context.Time.GetUtcNow());
             var api = options.Api.Read(result);

@@ -27,7 +27,7 @@ internal static class DrillCommand
         """;
 
     /// <summary>Runs the drill on the real console with <paramref name="args"/> after <c>drill</c>.</summary>
-    public static Task<int> RunAsync(string[] args) => Cli.RunOnConsoleAsync(["drill", .. args]);
+    public static Task<int> RunAsync(string[] args) => CommandTree.RunOnConsoleAsync(["drill", .. args]);
 
     public static Command Create(CommandContext context)
     {
@@ -36,7 +36,7 @@ internal static class DrillCommand
         var command = new CliCommand("drill", "Rehearses the backup chain on the local cloud through the functions.", Usage);
         local.AddTo(command);
         command.Options.Add(size);
-        Cli.SetAction(command, context, async result =>
+        CommandTree.SetAction(command, context, async result =>
         {
             var (state, port, addressPrefix) = local.Read(result);
             var demo = result.GetValue(size) switch

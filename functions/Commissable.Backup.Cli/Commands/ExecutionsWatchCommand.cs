@@ -17,7 +17,7 @@ internal static class ExecutionsWatchCommand
               2 interrupted (Ctrl-C stops watching; the execution keeps running), 69 API unreachable.
         """;
 
-    public static Task<int> RunAsync(string[] args, CommandContext context) => Cli.InvokeAsync(["executions", "watch", .. args], context);
+    public static Task<int> RunAsync(string[] args, CommandContext context) => CommandTree.InvokeAsync(["executions", "watch", .. args], context);
 
     public static Command Create(CommandContext context)
     {
@@ -25,7 +25,7 @@ internal static class ExecutionsWatchCommand
         var api = new ApiOptionSet();
         var command = new CliCommand("watch", "Follows a workflow execution to its end.", Usage) { execution };
         api.AddTo(command);
-        Cli.SetAction(command, context, async result =>
+        CommandTree.SetAction(command, context, async result =>
         {
             var text = result.GetValue(execution)!;
             if (!ExecutionName.TryParse(text, out var name))

@@ -24,7 +24,7 @@ internal static class LocalUpCommand
         """;
 
     /// <summary>Runs <c>local up</c> with <paramref name="args"/> in <paramref name="context"/> until its <see cref="CommandContext.Interrupted"/>.</summary>
-    public static Task<int> RunAsync(string[] args, CommandContext context) => Cli.InvokeAsync(["local", "up", .. args], context);
+    public static Task<int> RunAsync(string[] args, CommandContext context) => CommandTree.InvokeAsync(["local", "up", .. args], context);
 
     public static Command Create(CommandContext context)
     {
@@ -33,7 +33,7 @@ internal static class LocalUpCommand
         var command = new CliCommand("up", "Runs the local cloud and every function in the foreground until Ctrl-C.", Usage);
         local.AddTo(command);
         command.Options.Add(project);
-        Cli.SetAction(command, context, result =>
+        CommandTree.SetAction(command, context, result =>
         {
             var (state, port, addressPrefix) = local.Read(result);
             return UpAsync(context, state, port, addressPrefix, InputRules.ProjectId("--project", result.GetValue(project)!));

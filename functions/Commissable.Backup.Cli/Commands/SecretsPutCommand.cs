@@ -27,7 +27,7 @@ internal static class SecretsPutCommand
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(stdin);
         var input = new StandardInput(stdin, TextReader.Null, IsTerminal: readTerminal is not null, readTerminal);
-        return Cli.InvokeAsync(["secrets", "put", .. args], context with { Input = input });
+        return CommandTree.InvokeAsync(["secrets", "put", .. args], context with { Input = input });
     }
 
     public static Command Create(CommandContext context)
@@ -36,7 +36,7 @@ internal static class SecretsPutCommand
         var state = CliOptions.Valued("--state", "DIR", "the local cloud's state directory (instances, buckets, token, secrets)", CliOptions.DefaultState);
         var project = CliOptions.LocalProject();
         var command = new CliCommand("put", "Adds stdin as the next version of a secret in the local secret store.", Usage) { name, state, project };
-        Cli.SetAction(command, context, async result =>
+        CommandTree.SetAction(command, context, async result =>
         {
             var secret = InputRules.SecretId("<name>", result.GetValue(name)!);
             var projectId = InputRules.ProjectId("--project", result.GetValue(project)!);

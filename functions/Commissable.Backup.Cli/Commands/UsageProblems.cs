@@ -72,7 +72,7 @@ internal static class UsageProblems
         {
             if (commandResult.GetResult(argument) is not { Tokens.Count: > 0 })
             {
-                return $"{argument.Description} is required: {Cli.PathOf(command)} <{argument.HelpName ?? argument.Name}>";
+                return $"{argument.Description} is required: {CommandTree.PathOf(command)} <{argument.HelpName ?? argument.Name}>";
             }
         }
 
@@ -90,14 +90,14 @@ internal static class UsageProblems
         var name = word.Split('=', 2)[0];
         List<string> accepted = [.. command.Options.Where(o => !o.Hidden).Select(o => o.Name), "--help"];
         var close = accepted.Where(a => Distance(a, name) <= 2).ToList();
-        var path = Cli.PathOf(command);
+        var path = CommandTree.PathOf(command);
         return close.Count > 0
             ? $"unknown option {name} (did you mean {string.Join(" or ", close)}?)"
-            : $"unknown option {name}; {(path.Length == 0 ? Cli.Name : path)} takes {string.Join(", ", accepted)}";
+            : $"unknown option {name}; {(path.Length == 0 ? CommandTree.Name : path)} takes {string.Join(", ", accepted)}";
     }
 
     private static string Commands(Command command)
-        => $"{(command is RootCommand ? "the commands are" : $"'{Cli.PathOf(command)}' has")}: {string.Join(", ", command.Subcommands.Select(c => c.Name))}";
+        => $"{(command is RootCommand ? "the commands are" : $"'{CommandTree.PathOf(command)}' has")}: {string.Join(", ", command.Subcommands.Select(c => c.Name))}";
 
     private static bool IsOptionLike(string word)
         => word.Length > 1 && word[0] == '-' && !char.IsAsciiDigit(word[1]);

@@ -45,14 +45,14 @@ internal static class WorkflowsRunCommand
     public static Task<int> RunAsync(string[] args, CommandContext context, TextReader input, bool inputIsTerminal)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return Cli.InvokeAsync(["workflows", "run", .. args], context with { Input = new StandardInput(Stream.Null, input, inputIsTerminal) });
+        return CommandTree.InvokeAsync(["workflows", "run", .. args], context with { Input = new StandardInput(Stream.Null, input, inputIsTerminal) });
     }
 
     public static Command Create(CommandContext context)
     {
         var options = new RunOptions();
         var command = Declare(options);
-        Cli.SetAction(command, context, result => RunAsync(options.Read(result), context));
+        CommandTree.SetAction(command, context, result => RunAsync(options.Read(result), context));
         return command;
     }
 
@@ -184,7 +184,7 @@ internal static class WorkflowsRunCommand
         {
             var options = new RunOptions();
             var root = new RootCommand { new CliCommand("workflows", "") { Declare(options) } };
-            var result = Cli.Parse(root, ["workflows", "run", .. args]);
+            var result = CommandTree.Parse(root, ["workflows", "run", .. args]);
             return UsageProblems.Find(result) is { } problem ? throw new UsageException(problem) : options.Read(result);
         }
     }

@@ -10,7 +10,7 @@ namespace Commissable.Backup.Cli.Commands;
 /// wrong into one message that says what was wrong and what is accepted (stderr, exit 64), prints
 /// help for <c>--help</c> on every command (exit 0), and runs the chosen command.
 /// </summary>
-internal static class Cli
+internal static class CommandTree
 {
     public const string Name = "commissable-backup";
 
