@@ -34,6 +34,9 @@ internal static class CliOptions
     public static Option<string[]> Repeatable(string name, string valueName, string description)
         => new(name) { HelpName = valueName, Description = description, AllowMultipleArgumentsPerToken = false };
 
+    /// <summary>The local cloud's state directory.</summary>
+    public static Option<string> State() => Valued("--state", "DIR", "the local cloud's state directory (instances, buckets, token, secrets)", DefaultState);
+
     /// <summary>The project of the local cloud's resources.</summary>
     public static Option<string> LocalProject() => Valued("--project", "P", "the project of the local cloud's resources", LocalStack.DefaultProject);
 }
@@ -41,7 +44,7 @@ internal static class CliOptions
 /// <summary><c>--state</c>, <c>--port</c> and <c>--address-prefix</c>: where the local cloud keeps its state, listens, and puts its instances.</summary>
 internal sealed class LocalCloudOptionSet
 {
-    public Option<string> State { get; } = CliOptions.Valued("--state", "DIR", "the local cloud's state directory (instances, buckets, token, secrets)", CliOptions.DefaultState);
+    public Option<string> State { get; } = CliOptions.State();
 
     public Option<string> Port { get; } = CliOptions.Valued("--port", "P",
         "the local cloud's port on 127.0.0.1 (0: a free one); a local cloud already listening there with this state's token is reused", CliOptions.DefaultPort);

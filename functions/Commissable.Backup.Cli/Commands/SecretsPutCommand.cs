@@ -33,7 +33,7 @@ internal static class SecretsPutCommand
     public static Command Create(CommandContext context)
     {
         var name = new Argument<string>("name") { Description = "the secret name", HelpName = "name" };
-        var state = CliOptions.Valued("--state", "DIR", "the local cloud's state directory (instances, buckets, token, secrets)", CliOptions.DefaultState);
+        var state = CliOptions.State();
         var project = CliOptions.LocalProject();
         var command = new CliCommand("put", "Adds stdin as the next version of a secret in the local secret store.", Usage) { name, state, project };
         CommandTree.SetAction(command, context, async result =>
