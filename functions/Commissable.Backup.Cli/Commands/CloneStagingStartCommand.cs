@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Core.Executions;
@@ -22,42 +23,46 @@ internal static class CloneStagingStartCommand
               Defaults: --source-database crm, --workflow clone-prod-to-staging.
         """;
 
-    private static readonly string[] Valued =
-    [
-        "--project", "--location", "--source", "--backup", "--staging-instance", "--staging-database",
-        "--app-user", "--app-password-secret", "--source-database", "--workflow", "--critical-table",
-        .. ApiOptions.Names,
-    ];
+    public static Task<int> RunAsync(string[] args, CommandContext context) => CommandTree.InvokeAsync(["clone-staging", "start", .. args], context);
 
-    public static Task<int> RunAsync(string[] args) => CommandContext.RunOnConsoleAsync(context => RunAsync(args, context));
-
-    public static Task<int> RunAsync(string[] args, CommandContext context)
+    public static Command Create(CommandContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        return ExecutionFollower.RunStartCommandAsync("clone-staging start", Usage, args, context, Valued, Build);
+        var options = new CloneStagingStartOptions();
+        var command = new CliCommand("start", "Starts the clone-prod-to-staging workflow on Google Cloud.", Usage);
+        options.AddTo(command);
+        CommandTree.SetAction(command, context, result =>
+        {
+            var (workflow, argument) = Build(result, options);
+            var api = options.Api.Read(result);
+            return ExecutionFollower.StartAsync(context, "clone-staging start", api, workflow, argument, result.GetValue(options.Watch));
+        });
+        return command;
     }
 
     /// <summary>The workflow to run and its argument, exactly as workflows/clone-prod-to-staging.yaml reads it.</summary>
-    internal static (WorkflowName Workflow, JsonObject Argument) Build(OptionReader options)
+    internal static (WorkflowName Workflow, JsonObject Argument) Build(ParseResult result, CloneStagingStartOptions options)
     {
-        var project = InputRules.ProjectId("--project", options.Required("--project", "the Google Cloud project of the instances and the workflow"));
-        var location = InputRules.Location("--location", options.Required("--location", "the region the workflow is deployed in, such as europe-west1"));
-        var source = InputRules.Instance("--source", options.Required("--source", "the production Cloud SQL instance to copy"), project);
-        var staging = InputRules.Instance("--staging-instance", options.Required("--staging-instance", "the staging Cloud SQL instance to copy into"), project);
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(options);
+        string Value(Option<string> option) => result.GetValue(option)!;
+        var project = InputRules.ProjectId("--project", Value(options.Project));
+        var location = InputRules.Location("--location", Value(options.Location));
+        var source = InputRules.Instance("--source", Value(options.Source), project);
+        var staging = InputRules.Instance("--staging-instance", Value(options.StagingInstance), project);
         InputRules.Different("--staging-instance", staging, "--source", source,
             "the staging database is dropped and recreated, which must never happen on production");
-        var stagingDatabase = InputRules.Database("--staging-database", options.Required("--staging-database", "the staging database to recreate, such as crm_staging"));
-        var appUser = InputRules.AppUser("--app-user", options.Required("--app-user", "the staging app's PostgreSQL user"));
-        var secret = InputRules.SecretId("--app-password-secret", options.Required("--app-password-secret", "the Secret Manager secret ID that holds the app user's password"));
-        var sourceDatabase = InputRules.Database("--source-database", options.Optional("--source-database") ?? "crm");
-        var workflowId = InputRules.WorkflowId("--workflow", options.Optional("--workflow") ?? "clone-prod-to-staging");
+        var stagingDatabase = InputRules.Database("--staging-database", Value(options.StagingDatabase));
+        var appUser = InputRules.AppUser("--app-user", Value(options.AppUser));
+        var secret = InputRules.SecretId("--app-password-secret", Value(options.AppPasswordSecret));
+        var sourceDatabase = InputRules.Database("--source-database", Value(options.SourceDatabase));
+        var workflowId = InputRules.WorkflowId("--workflow", Value(options.Workflow));
 
         var argument = new JsonObject
         {
             ["sourceInstance"] = source,
             ["sourceDatabase"] = sourceDatabase,
         };
-        if (options.Optional("--backup") is { } backup)
+        if (result.GetValue(options.Backup) is { } backup)
         {
             argument["backup"] = InputRules.GcsUri("--backup", backup);
         }
@@ -66,8 +71,37 @@ internal static class CloneStagingStartCommand
         argument["stagingDatabase"] = stagingDatabase;
         argument["appUser"] = appUser;
         argument["appPasswordSecret"] = secret;
-        InputRules.CriticalTables(options, argument);
+        InputRules.CriticalTables("--critical-table", result.GetValue(options.CriticalTables), argument);
 
         return (new WorkflowName(project, location, workflowId), argument);
+    }
+}
+
+/// <summary>The options of <c>clone-staging start</c>.</summary>
+internal sealed class CloneStagingStartOptions
+{
+    public Option<string> Project { get; } = CliOptions.Valued("--project", "P", "the Google Cloud project of the instances and the workflow", required: true);
+    public Option<string> Location { get; } = CliOptions.Valued("--location", "L", "the region the workflow is deployed in, such as europe-west1", required: true);
+    public Option<string> Source { get; } = CliOptions.Valued("--source", "I", "the production Cloud SQL instance to copy", required: true);
+    public Option<string> Backup { get; } = CliOptions.Valued("--backup", "gs://BUCKET/OBJECT", "the backup to copy; without it, a fresh pre-deploy export of the source");
+    public Option<string> StagingInstance { get; } = CliOptions.Valued("--staging-instance", "I", "the staging Cloud SQL instance to copy into", required: true);
+    public Option<string> StagingDatabase { get; } = CliOptions.Valued("--staging-database", "D", "the staging database to recreate, such as crm_staging", required: true);
+    public Option<string> AppUser { get; } = CliOptions.Valued("--app-user", "U", "the staging app's PostgreSQL user", required: true);
+    public Option<string> AppPasswordSecret { get; } = CliOptions.Valued("--app-password-secret", "S", "the Secret Manager secret ID that holds the app user's password", required: true);
+    public Option<string> SourceDatabase { get; } = CliOptions.Valued("--source-database", "D", "the production database to copy", "crm");
+    public Option<string[]> CriticalTables { get; } = CliOptions.Repeatable("--critical-table", "T", "a table whose rows the verification compares");
+    public Option<string> Workflow { get; } = CliOptions.Valued("--workflow", "NAME", "the deployed workflow's ID", "clone-prod-to-staging");
+    public Option<bool> Watch { get; } = CliOptions.Flag("--watch", "follow the execution to its end");
+    public ApiOptionSet Api { get; } = new();
+
+    public void AddTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        foreach (var option in new Option[] { Project, Location, Source, Backup, StagingInstance, StagingDatabase, AppUser, AppPasswordSecret, SourceDatabase, CriticalTables, Workflow, Watch })
+        {
+            command.Options.Add(option);
+        }
+
+        Api.AddTo(command);
     }
 }

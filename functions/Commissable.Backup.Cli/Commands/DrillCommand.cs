@@ -1,7 +1,9 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
 using Commissable.Backup.Postgres.Clusters;
 using Commissable.Backup.Postgres.Demo;
@@ -15,48 +17,42 @@ namespace Commissable.Backup.Cli.Commands;
 /// </summary>
 internal static class DrillCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public const string Usage = """
+          drill [--state DIR] [--port P] [--address-prefix A.B.C] [--size tiny|small]
+              Rehearses the backup chain on the local cloud: a prod instance with backups and
+              PITR and the demo database, a verification instance, then pre-deploy export, the
+              completion event, restore-verify and a dry-run sweep through the functions.
+              Prints each step as it goes and a report. Exit 0 passed, 1 a step failed.
+              Defaults: --state .localcloud --port 8123 --address-prefix 127.0.1 --size tiny.
+        """;
+
+    /// <summary>Runs the drill on the real console with <paramref name="args"/> after <c>drill</c>.</summary>
+    public static Task<int> RunAsync(string[] args) => CommandTree.RunOnConsoleAsync(["drill", .. args]);
+
+    public static Command Create(CommandContext context)
     {
-        var state = ".localcloud";
-        var port = 8123;
-        var addressPrefix = Commissable.LocalCloud.LocalCloudOptions.DefaultAddressPrefix;
-        var size = DemoDatabaseOptions.Tiny;
-        for (var i = 0; i < args.Length; i++)
+        var local = new LocalCloudOptionSet();
+        var size = CliOptions.Valued("--size", "tiny|small", "the demo database's size", "tiny");
+        var command = new CliCommand("drill", "Rehearses the backup chain on the local cloud through the functions.", Usage);
+        local.AddTo(command);
+        command.Options.Add(size);
+        CommandTree.SetAction(command, context, async result =>
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            try
+            var (state, port, addressPrefix) = local.Read(result);
+            var demo = result.GetValue(size) switch
             {
-                switch (args[i])
-                {
-                    case "--state": state = Next(); break;
-                    case "--port": port = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--address-prefix":
-                        addressPrefix = Next();
-                        if (Commissable.LocalCloud.LocalCloudOptions.AddressPrefixProblem(addressPrefix) is { } problem) throw new ArgumentException(problem);
-                        break;
-                    case "--size":
-                        size = Next() switch
-                        {
-                            "tiny" => DemoDatabaseOptions.Tiny,
-                            "small" => DemoDatabaseOptions.Small,
-                            var other => throw new ArgumentException($"--size '{other}' is not one of tiny, small"),
-                        };
-                        break;
-                    default: throw new ArgumentException($"unknown option {args[i]}");
-                }
-            }
-            catch (Exception error) when (error is ArgumentException or FormatException)
-            {
-                Console.Error.WriteLine($"drill: {error.Message}");
-                return ExitCodes.Usage;
-            }
-        }
-        await using var drill = new Drill(Path.GetFullPath(state), port, addressPrefix, size);
-        return await drill.RunAsync();
+                "tiny" => DemoDatabaseOptions.Tiny,
+                "small" => DemoDatabaseOptions.Small,
+                var other => throw new UsageException($"--size '{other}' is not one of tiny, small"),
+            };
+            await using var drill = new Drill(context.Out, state, port, addressPrefix, demo);
+            return await drill.RunAsync();
+        });
+        return command;
     }
 }
 
-internal sealed class Drill(string state, int port, string addressPrefix, DemoDatabaseOptions size) : IAsyncDisposable
+internal sealed class Drill(TextWriter output, string state, int port, string addressPrefix, DemoDatabaseOptions size) : IAsyncDisposable
 {
     private const string Project = LocalStack.DefaultProject;
     private const string Bucket = LocalStack.Bucket;
@@ -86,32 +82,32 @@ internal sealed class Drill(string state, int port, string addressPrefix, DemoDa
         ok = ok && await StepAsync("restore-verify", () => RestoreVerifyAsync(backupUri!));
         ok = ok && await StepAsync("retention sweep (dry run)", SweepAsync);
 
-        Console.WriteLine();
-        Console.WriteLine($"{"step",-38} {"outcome",-8} {"duration",10}  detail");
+        output.WriteLine();
+        output.WriteLine($"{"step",-38} {"outcome",-8} {"duration",10}  detail");
         foreach (var (step, passed, duration, detail) in _report)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step,-38} {(passed ? "passed" : "FAILED"),-8} {duration.TotalSeconds,9:F1}s  {detail}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step,-38} {(passed ? "passed" : "FAILED"),-8} {duration.TotalSeconds,9:F1}s  {detail}"));
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"drill {(ok ? "passed" : "FAILED")} in {total.Elapsed.TotalSeconds:F1} s (state: {state}; function logs: {Path.Combine(_drillDirectory, "functions.log")})"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"drill {(ok ? "passed" : "FAILED")} in {total.Elapsed.TotalSeconds:F1} s (state: {state}; function logs: {Path.Combine(_drillDirectory, "functions.log")})"));
         return ok ? ExitCodes.Success : ExitCodes.Failed;
     }
 
     private async Task<bool> StepAsync(string name, Func<Task<string>> work)
     {
-        Console.WriteLine($"-> {name} ...");
+        output.WriteLine($"-> {name} ...");
         var clock = Stopwatch.StartNew();
         try
         {
             var detail = await work();
             _report.Add((name, true, clock.Elapsed, detail));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   ok ({clock.Elapsed.TotalSeconds:F1} s) {detail}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   ok ({clock.Elapsed.TotalSeconds:F1} s) {detail}"));
             return true;
         }
         catch (Exception error) when (error is DrillException or HttpRequestException or NpgsqlException or InvalidOperationException or IOException or TimeoutException)
         {
             var message = error.Message.Split('\n')[0];
             _report.Add((name, false, clock.Elapsed, message));
-            Console.WriteLine($"   FAILED: {message}");
+            output.WriteLine($"   FAILED: {message}");
             return false;
         }
     }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Core.Executions;
 
@@ -16,39 +17,26 @@ internal static class ExecutionsWatchCommand
               2 interrupted (Ctrl-C stops watching; the execution keeps running), 69 API unreachable.
         """;
 
-    public static Task<int> RunAsync(string[] args) => CommandContext.RunOnConsoleAsync(context => RunAsync(args, context));
+    public static Task<int> RunAsync(string[] args, CommandContext context) => CommandTree.InvokeAsync(["executions", "watch", .. args], context);
 
-    public static async Task<int> RunAsync(string[] args, CommandContext context)
+    public static Command Create(CommandContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        if (args is ["--help" or "-h"])
+        var execution = new Argument<string>("execution") { Description = "the execution to watch", HelpName = ExecutionName.Shape };
+        var api = new ApiOptionSet();
+        var command = new CliCommand("watch", "Follows a workflow execution to its end.", Usage) { execution };
+        api.AddTo(command);
+        CommandTree.SetAction(command, context, async result =>
         {
-            await context.Out.WriteLineAsync("usage: commissable-backup\n" + Usage);
-            return ExitCodes.Success;
-        }
-
-        ExecutionName? name;
-        ApiOptions api;
-        try
-        {
-            var options = new OptionReader(args, ApiOptions.Names, [], positional: 1);
-            var text = options.Positionals.Count == 1 ? options.Positionals[0]
-                : throw new UsageException($"the execution to watch is required: {ExecutionName.Shape}");
-            if (!ExecutionName.TryParse(text, out name))
+            var text = result.GetValue(execution)!;
+            if (!ExecutionName.TryParse(text, out var name))
             {
                 throw new UsageException($"'{text}' is not an execution name: use the full {ExecutionName.Shape} that 'start' printed");
             }
 
-            api = ApiOptions.Read(options);
-        }
-        catch (UsageException problem)
-        {
-            await context.Error.WriteLineAsync($"executions watch: {problem.Message}");
-            await context.Error.WriteLineAsync("run 'commissable-backup executions watch --help' for usage");
-            return ExitCodes.Usage;
-        }
-
-        using var client = api.CreateClient();
-        return await ExecutionFollower.WatchAsync(context, client, api, name);
+            var options = api.Read(result);
+            using var client = options.CreateClient();
+            return await ExecutionFollower.WatchAsync(context, client, options, name);
+        });
+        return command;
     }
 }

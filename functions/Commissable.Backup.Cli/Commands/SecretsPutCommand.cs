@@ -1,6 +1,6 @@
+using System.CommandLine;
 using System.Text;
 using Commissable.Backup.Cli.Commands.Executions;
-using Commissable.Backup.Cli.Local;
 using Commissable.Backup.Cli.Workflows.Secrets;
 
 namespace Commissable.Backup.Cli.Commands;
@@ -20,50 +20,49 @@ internal static class SecretsPutCommand
               Defaults: --state .localcloud, --project drill-project.
         """;
 
-    public static Task<int> RunAsync(string[] args) =>
-        CommandContext.RunOnConsoleAsync(context => RunAsync(args, context, Console.OpenStandardInput(), Console.IsInputRedirected ? null : ReadHidden));
-
     /// <param name="stdin">The value's bytes when piped.</param>
     /// <param name="readTerminal">Reads the value without echo when stdin is a terminal; null when it is not one.</param>
-    public static async Task<int> RunAsync(string[] args, CommandContext context, Stream stdin, Func<TextWriter, string?>? readTerminal)
+    public static Task<int> RunAsync(string[] args, CommandContext context, Stream stdin, Func<TextWriter, string?>? readTerminal)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(stdin);
-        if (args is ["--help" or "-h"])
-        {
-            await context.Out.WriteLineAsync("usage: commissable-backup\n" + Usage);
-            return ExitCodes.Success;
-        }
-        string name, project, state;
-        try
-        {
-            var options = new OptionReader(args, ["--state", "--project"], [], positional: 1);
-            name = options.Positionals.Count == 1 ? InputRules.SecretId("<name>", options.Positionals[0]) : throw new UsageException("the secret name is required: secrets put <name>");
-            project = InputRules.ProjectId("--project", options.Optional("--project") ?? LocalStack.DefaultProject);
-            state = Path.GetFullPath(options.Optional("--state") ?? ".localcloud");
-        }
-        catch (UsageException problem)
-        {
-            await context.Error.WriteLineAsync($"secrets put: {problem.Message}");
-            return ExitCodes.Usage;
-        }
+        var input = new StandardInput(stdin, TextReader.Null, IsTerminal: readTerminal is not null, readTerminal);
+        return CommandTree.InvokeAsync(["secrets", "put", .. args], context with { Input = input });
+    }
 
+    public static Command Create(CommandContext context)
+    {
+        var name = new Argument<string>("name") { Description = "the secret name", HelpName = "name" };
+        var state = CliOptions.State();
+        var project = CliOptions.LocalProject();
+        var command = new CliCommand("put", "Adds stdin as the next version of a secret in the local secret store.", Usage) { name, state, project };
+        CommandTree.SetAction(command, context, async result =>
+        {
+            var secret = InputRules.SecretId("<name>", result.GetValue(name)!);
+            var projectId = InputRules.ProjectId("--project", result.GetValue(project)!);
+            var directory = InputRules.StateDirectory("--state", result.GetValue(state)!);
+            return await PutAsync(context, secret, projectId, directory);
+        });
+        return command;
+    }
+
+    private static async Task<int> PutAsync(CommandContext context, string name, string project, string state)
+    {
         byte[] value;
-        if (readTerminal is not null)
+        if (context.Input is { IsTerminal: true, ReadHidden: { } readHidden })
         {
             await context.Error.WriteAsync($"value for secret {name} (not echoed): ");
-            value = Encoding.UTF8.GetBytes(readTerminal(context.Error) ?? "");
+            value = Encoding.UTF8.GetBytes(readHidden(context.Error) ?? "");
         }
         else
         {
             using var buffer = new MemoryStream();
-            await stdin.CopyToAsync(buffer, context.Interrupted);
+            await context.Input.Bytes.CopyToAsync(buffer, context.Interrupted);
             value = DropOneNewline(buffer.ToArray());
         }
         if (value.Length == 0)
         {
-            await context.Error.WriteLineAsync("secrets put: the value is empty; nothing was stored");
-            return ExitCodes.Usage;
+            throw new UsageException("the value is empty; nothing was stored");
         }
 
         var store = new LocalSecretStore(Path.Combine(state, "secrets"));
@@ -81,22 +80,4 @@ internal static class SecretsPutCommand
         [.. var rest, (byte)'\n'] => rest,
         _ => value,
     };
-
-    private static string? ReadHidden(TextWriter prompt)
-    {
-        var text = new StringBuilder();
-        while (true)
-        {
-            var key = Console.ReadKey(intercept: true);
-            if (key.Key == ConsoleKey.Enter) break;
-            if (key.Key == ConsoleKey.Backspace)
-            {
-                if (text.Length > 0) text.Length--;
-                continue;
-            }
-            if (!char.IsControl(key.KeyChar)) text.Append(key.KeyChar);
-        }
-        prompt.WriteLine();
-        return text.ToString();
-    }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -39,32 +40,33 @@ internal static class WorkflowsRunCommand
     // For a terminal, not a web page: quotes and apostrophes in messages stay readable.
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static Task<int> RunAsync(string[] args) =>
-        CommandContext.RunOnConsoleAsync(context => RunAsync(args, context, Console.In, !Console.IsInputRedirected));
-
     /// <param name="input">Where the approval prompt reads.</param>
     /// <param name="inputIsTerminal">Whether to prompt at all (an operator is there).</param>
-    public static async Task<int> RunAsync(string[] args, CommandContext context, TextReader input, bool inputIsTerminal)
+    public static Task<int> RunAsync(string[] args, CommandContext context, TextReader input, bool inputIsTerminal)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (args is ["--help" or "-h"])
-        {
-            await context.Out.WriteLineAsync("usage: commissable-backup\n" + Usage);
-            return ExitCodes.Success;
-        }
+        return CommandTree.InvokeAsync(["workflows", "run", .. args], context with { Input = new StandardInput(Stream.Null, input, inputIsTerminal) });
+    }
 
-        RunRequest request;
-        try
-        {
-            request = RunRequest.Read(args);
-        }
-        catch (UsageException problem)
-        {
-            await context.Error.WriteLineAsync($"workflows run: {problem.Message}");
-            await context.Error.WriteLineAsync("run 'commissable-backup workflows run --help' for usage");
-            return ExitCodes.Usage;
-        }
+    public static Command Create(CommandContext context)
+    {
+        var options = new RunOptions();
+        var command = Declare(options);
+        CommandTree.SetAction(command, context, result => RunAsync(options.Read(result), context));
+        return command;
+    }
 
+    private static CliCommand Declare(RunOptions options)
+    {
+        var command = new CliCommand("run", "Runs a workflow on the local cloud and the locally hosted functions.", Usage);
+        options.AddTo(command);
+        return command;
+    }
+
+    private static async Task<int> RunAsync(RunRequest request, CommandContext context)
+    {
+        var input = context.Input.Text;
+        var inputIsTerminal = context.Input.IsTerminal;
         WorkflowProgram program;
         try
         {
@@ -124,15 +126,34 @@ internal static class WorkflowsRunCommand
         }
     }
 
-    /// <summary>The command line, checked.</summary>
-    internal sealed record RunRequest(string File, JsonNode Arguments, bool Approve, string Approver, string State, int Port, string AddressPrefix, string Project)
+    /// <summary>The options of <c>workflows run</c>.</summary>
+    internal sealed class RunOptions
     {
-        public static RunRequest Read(string[] args)
+        public Argument<string> File { get; } = new("file") { Description = "the workflow file", HelpName = "file.yaml" };
+        public Option<string> Args { get; } = CliOptions.Valued("--args", "JSON|@FILE", "the workflow's argument, JSON or @ a file holding it", "{}");
+        public Option<bool> Approve { get; } = CliOptions.Flag("--approve", "approve the approval callback in advance, as --approver");
+        public Option<string> Approver { get; } = CliOptions.Valued("--approver", "NAME", "who approves (default $USER)");
+        public LocalCloudOptionSet Local { get; } = new();
+        public Option<string> Project { get; } = CliOptions.LocalProject();
+
+        public void AddTo(Command command)
         {
-            var options = new OptionReader(args, ["--args", "--approver", "--state", "--port", "--address-prefix", "--project"], ["--approve"], positional: 1);
-            var file = options.Positionals.Count == 1 ? options.Positionals[0] : throw new UsageException("the workflow file is required: workflows run <file.yaml>");
+            ArgumentNullException.ThrowIfNull(command);
+            command.Arguments.Add(File);
+            command.Options.Add(Args);
+            command.Options.Add(Approve);
+            command.Options.Add(Approver);
+            Local.AddTo(command);
+            command.Options.Add(Project);
+        }
+
+        /// <summary>The command line, checked.</summary>
+        public RunRequest Read(ParseResult result)
+        {
+            ArgumentNullException.ThrowIfNull(result);
+            var file = result.GetValue(File)!;
             if (!System.IO.File.Exists(file)) throw new UsageException($"the workflow file '{file}' does not exist");
-            var text = options.Optional("--args") ?? "{}";
+            var text = result.GetValue(Args)!;
             if (text.StartsWith('@'))
             {
                 var path = text[1..];
@@ -147,15 +168,24 @@ internal static class WorkflowsRunCommand
             {
                 throw new UsageException($"--args is not valid JSON: {error.Message}");
             }
-            var port = options.Optional("--port") is { } p
-                ? int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and < 65536 ? n : throw new UsageException($"--port '{p}' is not a port number (1-65535)")
-                : 8123;
-            var addressPrefix = options.Optional("--address-prefix") ?? Commissable.LocalCloud.LocalCloudOptions.DefaultAddressPrefix;
-            if (Commissable.LocalCloud.LocalCloudOptions.AddressPrefixProblem(addressPrefix) is { } prefixProblem) throw new UsageException(prefixProblem);
-            var project = InputRules.ProjectId("--project", options.Optional("--project") ?? LocalStack.DefaultProject);
-            var approver = options.Optional("--approver") ?? Environment.GetEnvironmentVariable("USER") ?? Environment.UserName;
+            var (state, port, addressPrefix) = Local.Read(result);
+            var project = InputRules.ProjectId("--project", result.GetValue(Project)!);
+            var approver = result.GetValue(Approver) ?? Environment.GetEnvironmentVariable("USER") ?? Environment.UserName;
             if (string.IsNullOrWhiteSpace(approver)) throw new UsageException("--approver must name someone");
-            return new RunRequest(file, arguments, options.Flag("--approve"), approver.Trim(), Path.GetFullPath(options.Optional("--state") ?? ".localcloud"), port, addressPrefix, project);
+            return new RunRequest(file, arguments, result.GetValue(Approve), approver.Trim(), state, port, addressPrefix, project);
+        }
+    }
+
+    /// <summary>The command line, checked.</summary>
+    internal sealed record RunRequest(string File, JsonNode Arguments, bool Approve, string Approver, string State, int Port, string AddressPrefix, string Project)
+    {
+        /// <summary>Reads <paramref name="args"/> (after <c>workflows run</c>) as the command does; a problem is a <see cref="UsageException"/>.</summary>
+        public static RunRequest Read(string[] args)
+        {
+            var options = new RunOptions();
+            var root = new RootCommand { new CliCommand("workflows", "") { Declare(options) } };
+            var result = CommandTree.Parse(root, ["workflows", "run", .. args]);
+            return UsageProblems.Find(result) is { } problem ? throw new UsageException(problem) : options.Read(result);
         }
     }
 
@@ -166,7 +196,8 @@ internal static class WorkflowsRunCommand
         private static readonly ConnectorParams LocalPolling = ConnectorParams.Documented with { MaxDelay = TimeSpan.FromSeconds(5) };
 
         private readonly LocalStack _stack = new(request.State, request.Port, request.AddressPrefix);
-        private readonly HttpClient _sql = new() { BaseAddress = new Uri($"http://127.0.0.1:{request.Port}/"), Timeout = TimeSpan.FromMinutes(30) };
+        // Its address is the local cloud's, known once it listens (a port of 0 is picked then).
+        private readonly HttpClient _sql = new() { Timeout = TimeSpan.FromMinutes(30) };
         private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
         private readonly string _execution = Guid.NewGuid().ToString();
 
@@ -201,9 +232,11 @@ internal static class WorkflowsRunCommand
         /// <summary>Starts (or reuses) the local cloud, hosts the functions, makes sure the app service exists; returns the workflow's environment.</summary>
         public async Task<IReadOnlyDictionary<string, string>> StartAsync()
         {
-            await context.Out.WriteLineAsync($"local cloud: {await _stack.StartCloudAsync()}");
+            await Progress.StepAsync(context, "local cloud", _stack.StartCloudAsync);
+            _sql.BaseAddress = _stack.CloudUrl;
             _sql.DefaultRequestHeaders.Authorization = _stack.Sql.DefaultRequestHeaders.Authorization;
-            await context.Out.WriteLineAsync($"functions: {await _stack.StartFunctionsAsync(request.Project)} (logs in {Path.Combine(_stack.DrillDirectory, "functions.log")})");
+            await Progress.StepAsync(context, "functions", async () =>
+                $"{await _stack.StartFunctionsAsync(request.Project)} (logs in {Path.Combine(_stack.DrillDirectory, "functions.log")})");
             // The CRM app is a stand-in service: created on first use so a DR rehearsal can roll it.
             new LocalRunServices(Path.Combine(request.State, "run", "services"), context.Time).Ensure(AppService, new JsonObject
             {

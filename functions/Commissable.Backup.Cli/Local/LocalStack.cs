@@ -16,10 +16,11 @@ using Microsoft.Extensions.Logging;
 namespace Commissable.Backup.Cli.Local;
 
 /// <summary>
-/// The local cloud and the locally hosted functions, as the drill and <c>workflows run</c> start
-/// them: the cloud on 127.0.0.1:<c>port</c> (reused when one already listens there with this state
-/// directory's token), its instances on <c>addressPrefix</c>.x, the functions in local mode on a
-/// free port, logging to a file. Stops what it started, nothing else.
+/// The local cloud and the locally hosted functions, as the drill, <c>workflows run</c> and
+/// <c>local up</c> start them: the cloud on 127.0.0.1:<c>port</c> (reused when one already listens
+/// there with this state directory's token; port 0 takes a free one), its instances on
+/// <c>addressPrefix</c>.x, the functions in local mode on a free port, logging to a file. Stops
+/// what it started, nothing else.
 /// </summary>
 internal sealed class LocalStack(string state, int port, string addressPrefix = LocalCloudOptions.DefaultAddressPrefix) : IAsyncDisposable
 {
@@ -37,29 +38,36 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
     /// <summary>Where the drill keeps its files (root password, function logs).</summary>
     public string DrillDirectory { get; } = Path.Combine(state, "drill");
 
+    /// <summary>The local cloud's base URL (ends with '/'); set by <see cref="StartCloudAsync"/>.</summary>
+    public Uri CloudUrl { get; private set; } = null!;
+
     /// <summary>The Cloud SQL Admin API of the local cloud, with its bearer token; set by <see cref="StartCloudAsync"/>.</summary>
     public HttpClient Sql { get; private set; } = null!;
 
     /// <summary>The functions' base URL (ends with '/'); set by <see cref="StartFunctionsAsync"/>.</summary>
     public Uri FunctionsUrl { get; private set; } = null!;
 
+    /// <summary>The functions served, each at <see cref="FunctionsUrl"/> + its name; set by <see cref="StartFunctionsAsync"/>.</summary>
+    public IReadOnlyList<string> FunctionNames { get; private set; } = [];
+
     /// <summary>Starts the local cloud, or reuses the one already listening; returns what it did.</summary>
     public async Task<string> StartCloudAsync()
     {
         var tokenFile = LocalCloudHost.TokenFile(State);
         string detail;
-        if (File.Exists(tokenFile) && await IsListeningAsync(port))
+        if (port != 0 && File.Exists(tokenFile) && await IsListeningAsync(port))
         {
+            CloudUrl = new Uri($"http://127.0.0.1:{port}/");
             detail = $"using the local cloud already listening on 127.0.0.1:{port}";
         }
         else
         {
             _cloud = LocalCloudHost.Build(new LocalCloudOptions { Port = port, StateDirectory = State, AddressPrefix = addressPrefix, Binaries = PostgresBinaries.Locate() },
                 logging: l => l.ClearProviders());
-            await LocalCloudHost.StartAsync(_cloud);
-            detail = $"started on 127.0.0.1:{port}, instances on {addressPrefix}.x, state in {State}";
+            CloudUrl = await LocalCloudHost.StartAsync(_cloud);
+            detail = $"started on {CloudUrl.Authority}, instances on {addressPrefix}.x, state in {State}";
         }
-        Sql = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(10) };
+        Sql = new HttpClient { BaseAddress = CloudUrl, Timeout = TimeSpan.FromMinutes(10) };
         Sql.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(tokenFile)).Trim());
         return detail;
     }
@@ -79,7 +87,7 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
             ["ENVIRONMENT_NAME"] = "prod",
             ["PRODUCTION_INSTANCES"] = ProdInstance,
             ["VERIFY_INSTANCE"] = VerifyInstance,
-            ["CLOUDSQL_API_ENDPOINT"] = $"http://127.0.0.1:{port}/",
+            ["CLOUDSQL_API_ENDPOINT"] = CloudUrl.AbsoluteUri,
             ["CLOUDSQL_TOKEN_FILE"] = LocalCloudHost.TokenFile(State),
             ["LOCAL_STATE_DIR"] = State,
             ["INSPECTOR_DB_USER"] = "postgres",
@@ -91,6 +99,7 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
         await _functions.StartAsync();
         var address = _functions.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         FunctionsUrl = new Uri(address.TrimEnd('/') + "/");
+        FunctionNames = [.. _functions.Services.GetRequiredService<FunctionRegistry>().Functions.Select(f => f.Name)];
         return $"serving on {address}";
     }
 
@@ -121,18 +130,21 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
         }
     }
 
+    /// <summary>Stops the functions, then the local cloud if this stack started it (its clusters stop with it); a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
         Sql?.Dispose();
-        if (_functions is not null)
+        if (_functions is { } functions)
         {
-            await _functions.StopAsync();
-            await _functions.DisposeAsync();
+            _functions = null;
+            await functions.StopAsync();
+            await functions.DisposeAsync();
         }
-        if (_cloud is not null)
+        if (_cloud is { } cloud)
         {
-            await _cloud.StopAsync();
-            await _cloud.DisposeAsync();
+            _cloud = null;
+            await cloud.StopAsync();
+            await cloud.DisposeAsync();
         }
     }
 }

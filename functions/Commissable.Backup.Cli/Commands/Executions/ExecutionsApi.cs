@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -16,15 +17,6 @@ internal sealed record ApiOptions(Uri? Endpoint, string? TokenFile)
 {
     public const string EndpointOption = "--endpoint";
     public const string TokenFileOption = "--access-token-file";
-    public static readonly string[] Names = [EndpointOption, TokenFileOption];
-
-    public static ApiOptions Read(OptionReader options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var endpoint = options.Optional(EndpointOption) is { } url ? InputRules.Endpoint(EndpointOption, url) : null;
-        var tokenFile = options.Optional(TokenFileOption) is { } file ? InputRules.ExistingFile(TokenFileOption, file) : null;
-        return new ApiOptions(endpoint, tokenFile);
-    }
 
     public WorkflowExecutionsClient CreateClient() => new WorkflowExecutionsClientBuilder
     {
@@ -53,6 +45,30 @@ internal sealed record ApiOptions(Uri? Endpoint, string? TokenFile)
         => value.All(c => char.IsAsciiLetterOrDigit(c) || "/._-:".Contains(c, StringComparison.Ordinal)) ? value : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }
 
+/// <summary><c>--endpoint</c> and <c>--access-token-file</c>, as every executions command declares them.</summary>
+internal sealed class ApiOptionSet
+{
+    public Option<string> Endpoint { get; } = CliOptions.Valued(ApiOptions.EndpointOption, "URL", "the Workflow Executions API's base URL (default https://workflowexecutions.googleapis.com/)");
+
+    public Option<string> TokenFile { get; } = CliOptions.Valued(ApiOptions.TokenFileOption, "F", "a file holding an OAuth access token (default: Application Default Credentials)");
+
+    public void AddTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        command.Options.Add(Endpoint);
+        command.Options.Add(TokenFile);
+    }
+
+    /// <summary>The endpoint and the token file, checked.</summary>
+    public ApiOptions Read(ParseResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var endpoint = result.GetValue(Endpoint) is { } url ? InputRules.Endpoint(ApiOptions.EndpointOption, url) : null;
+        var tokenFile = result.GetValue(TokenFile) is { } file ? InputRules.ExistingFile(ApiOptions.TokenFileOption, file) : null;
+        return new ApiOptions(endpoint, tokenFile);
+    }
+}
+
 /// <summary>Starting an execution and following it to its end, as the start and watch commands do.</summary>
 internal static class ExecutionFollower
 {
@@ -64,45 +80,6 @@ internal static class ExecutionFollower
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
-
-    /// <summary>
-    /// What every <c>... start</c> command does: <c>--help</c> prints <paramref name="usage"/>;
-    /// otherwise the options are read and <paramref name="build"/> checks every value into the
-    /// workflow's argument before any request (a problem is exit 64, named on stderr after the
-    /// <paramref name="command"/>), then the execution is started, and followed with <c>--watch</c>.
-    /// </summary>
-    public static async Task<int> RunStartCommandAsync(
-        string command, string usage, string[] args, CommandContext context,
-        IReadOnlyList<string> valued, Func<OptionReader, (WorkflowName Workflow, JsonObject Argument)> build)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(build);
-        if (args is ["--help" or "-h"])
-        {
-            await context.Out.WriteLineAsync("usage: commissable-backup\n" + usage);
-            return ExitCodes.Success;
-        }
-
-        WorkflowName workflow;
-        JsonObject argument;
-        ApiOptions api;
-        bool watch;
-        try
-        {
-            var options = new OptionReader(args, valued, ["--watch"], repeatable: ["--critical-table"]);
-            (workflow, argument) = build(options);
-            api = ApiOptions.Read(options);
-            watch = options.Flag("--watch");
-        }
-        catch (UsageException problem)
-        {
-            await context.Error.WriteLineAsync($"{command}: {problem.Message}");
-            await context.Error.WriteLineAsync($"run 'commissable-backup {command} --help' for usage");
-            return ExitCodes.Usage;
-        }
-
-        return await StartAsync(context, command, api, workflow, argument, watch);
-    }
 
     /// <summary>Creates the execution, prints its name (stdout) and how to follow it (stderr); follows it with <paramref name="watch"/>.</summary>
     public static async Task<int> StartAsync(

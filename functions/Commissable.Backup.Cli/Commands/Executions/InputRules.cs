@@ -74,11 +74,10 @@ internal static partial class InputRules
             : throw new UsageException($"{option} '{Printable(value)}' is not a table name: table or schema.table, letters, digits and '_'.");
 
     /// <summary>Every <c>--critical-table</c>, checked, into <c>criticalTables</c> of a workflow argument (once each; absent when none).</summary>
-    public static void CriticalTables(OptionReader options, JsonObject argument)
+    public static void CriticalTables(string option, IReadOnlyList<string>? values, JsonObject argument)
     {
-        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(argument);
-        var tables = options.All("--critical-table").Select(t => Table("--critical-table", t)).ToList();
+        var tables = (values ?? []).Select(t => Table(option, t)).ToList();
         if (tables.Count > 0)
         {
             argument["criticalTables"] = new JsonArray([.. tables.Distinct(StringComparer.Ordinal).Select(t => (JsonNode)t)]);
@@ -147,6 +146,20 @@ internal static partial class InputRules
     public static int Seconds(string option, string value, int min, int max)
         => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds >= min && seconds <= max ? seconds
             : throw new UsageException($"{option} '{Printable(value)}' must be a whole number of seconds from {min} to {max}.");
+
+    /// <summary>A TCP port on 127.0.0.1; 0 lets the server pick a free one and say which.</summary>
+    public static int Port(string option, string value)
+        => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535 ? port
+            : throw new UsageException($"{option} '{Printable(value)}' is not a port number: 0 to 65535 (0 picks a free one).");
+
+    /// <summary>Three octets inside 127.0.0.0/8 for the local cloud's instances (the rule is the local cloud's own).</summary>
+    public static string AddressPrefix(string option, string value)
+        => Commissable.LocalCloud.LocalCloudOptions.AddressPrefixProblem(value, option) is { } problem ? throw new UsageException(problem) : value;
+
+    /// <summary>A directory to keep state in (created when missing); returned as a full path.</summary>
+    public static string StateDirectory(string option, string value)
+        => value.Length > 0 && !value.Any(char.IsControl) ? Path.GetFullPath(value)
+            : throw new UsageException($"{option} '{Printable(value)}' is not a directory path: a non-empty path without control characters.");
 
     public static Uri Endpoint(string option, string value)
         => Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && string.IsNullOrEmpty(uri.Query)
