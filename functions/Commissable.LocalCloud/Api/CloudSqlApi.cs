@@ -203,7 +203,7 @@ internal sealed partial class CloudSqlApi(
         var source = transfer.ValidateImport(record, import);
         import["kind"] = "sql#importContext";
         return Json(operations.Start(project, [record.Name], "IMPORT", BaseUrl(context),
-            (scope, ct) => transfer.ImportAsync(record, import, source, ct),
+            (scope, ct) => transfer.ImportAsync(record, import, source, scope, ct),
             op => op["importContext"] = import.DeepClone()));
     }
 
@@ -256,7 +256,7 @@ internal sealed partial class CloudSqlApi(
             {
                 try
                 {
-                    await backups.CloneAsync(source, destination, pointInTime, ct).ConfigureAwait(false);
+                    await backups.CloneAsync(source, destination, pointInTime, scope, ct).ConfigureAwait(false);
                     destination.State = "RUNNABLE";
                     instances.Save(destination);
                 }
@@ -455,8 +455,10 @@ internal sealed partial class CloudSqlApi(
     private async Task<List<string>> UserNamesAsync(InstanceRecord record, CancellationToken ct)
     {
         await using var connection = await instances.OpenAdminAsync(record, cancellationToken: ct).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname <> $1 ORDER BY rolname", connection);
+        // An import's own login (see ImportLogin) is the local cloud's, not a user.
+        await using var command = new NpgsqlCommand("SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname <> $1 AND NOT starts_with(rolname, $2) ORDER BY rolname", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = InstanceManager.AdminUser });
+        command.Parameters.Add(new NpgsqlParameter { Value = Transfer.ImportLogin.RolePrefix });
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var names = new List<string>();
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -496,7 +498,7 @@ internal sealed partial class CloudSqlApi(
         try
         {
             return operations.Start(project, [record.Name], "BACKUP_VOLUME", baseUrl,
-                (scope, ct) => backups.RunAsync(record, backup, ct),
+                (scope, ct) => backups.RunAsync(record, backup, scope, ct),
                 op => op["backupContext"] = new JsonObject { ["kind"] = "sql#backupContext", ["backupId"] = backup.Id.ToString(CultureInfo.InvariantCulture) });
         }
         catch (ApiException)
