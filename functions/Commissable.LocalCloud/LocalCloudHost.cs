@@ -1,3 +1,4 @@
+using Commissable.Backup.Postgres.Clusters;
 using Commissable.LocalCloud.Api;
 using Commissable.LocalCloud.Backups;
 using Commissable.LocalCloud.Instances;
@@ -16,8 +17,11 @@ public static class LocalCloudHost
     {
         ArgumentNullException.ThrowIfNull(options);
         Directory.CreateDirectory(options.StateDirectory);
-        // Clusters run as an unprivileged account that must be able to reach its directories.
-        File.SetUnixFileMode(options.StateDirectory, (UnixFileMode)0b111_101_101);
+        // Clusters run as an unprivileged account that must pass through this directory to theirs;
+        // nobody else needs to list it.
+        File.SetUnixFileMode(options.StateDirectory, (UnixFileMode)0b111_001_001);
+        EnsureClusterAccountCanReach(options);
+        new BucketPaths(options.StateDirectory).Prepare();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -92,10 +96,60 @@ public static class LocalCloudHost
         foreach (var instance in instances.All())
         {
             backups.RecoverAfterRestart(instance);
+            if (instance.State == "RUNNABLE")
+            {
+                try
+                {
+                    await ImportLogin.DropLeftoversAsync(instances, instance, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Npgsql.NpgsqlException error)
+                {
+                    app.Services.GetRequiredService<ILogger<ImportLogin>>().LogWarning(
+                        "could not end the import sessions a crash left on {Instance}: {Error}", instance.Name, error.Message);
+                }
+            }
         }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new Uri(address.EndsWith('/') ? address : address + "/");
+    }
+
+    /// <summary>
+    /// Refuses to start when the clusters' account cannot pass through a directory above the state
+    /// directory (a 0700 home or temporary directory): initdb would fail at the first instance.
+    /// Those directories are the user's, so the local cloud does not change them; it says what to change.
+    /// </summary>
+    private static void EnsureClusterAccountCanReach(LocalCloudOptions options)
+    {
+        if (options.RunAs is null || CanEnter(options.RunAs, options.StateDirectory))
+        {
+            return;
+        }
+        var blocked = options.StateDirectory;
+        for (var directory = Path.GetDirectoryName(options.StateDirectory); directory is not null; directory = Path.GetDirectoryName(directory))
+        {
+            if (!CanEnter(options.RunAs, directory))
+            {
+                blocked = directory;
+            }
+        }
+        throw new InvalidOperationException(
+            $"The PostgreSQL clusters run as the account '{options.RunAs}', which cannot enter {blocked} (mode {Convert.ToString((int)File.GetUnixFileMode(blocked), 8)}), " +
+            $"so it cannot reach the state directory {options.StateDirectory}. Choose a --state directory that account can reach " +
+            $"(for example under /var/tmp), or let it pass through: chmod o+x {blocked}");
+    }
+
+    private static bool CanEnter(string account, string directory)
+    {
+        try
+        {
+            new ExternalProcess { FileName = "test", Arguments = ["-x", directory], RunAs = account }.RunAsync().GetAwaiter().GetResult();
+            return true;
+        }
+        catch (ExternalProcessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Where the bearer token for this state directory is.</summary>

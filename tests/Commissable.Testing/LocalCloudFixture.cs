@@ -25,6 +25,9 @@ public sealed class LocalCloudFixture : IAsyncLifetime
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromMinutes(5) };
     public PostgresBinaries Binaries { get; } = PostgresBinaries.Locate();
 
+    /// <summary>The running local cloud's services, for tests that drive a part of it directly.</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The local cloud is not started.");
+
     /// <summary>A block of addresses no other fixture of any test process on the machine uses at the same time (with high probability).</summary>
     public static string NextAddressPrefix() =>
         $"127.{20 + (Environment.ProcessId % 200)}.{Interlocked.Increment(ref _blocks) % 250 + 1}";

@@ -7,6 +7,7 @@ namespace Commissable.Backup.Postgres.Clusters;
 /// Runs one of PostgreSQL's programs. Secrets travel in the environment (PGPASSWORD), never on the
 /// command line, where any local user could read them. When the current process is root the
 /// program can be run as an unprivileged account, because the server refuses to run as root.
+/// Every program dies with this process (see <see cref="Start"/>).
 /// </summary>
 public sealed class ExternalProcess
 {
@@ -19,30 +20,42 @@ public sealed class ExternalProcess
     public string? RunAs { get; init; }
     public string? WorkingDirectory { get; init; }
 
-    /// <summary>Starts the process with stdout and stdin redirected, for streaming callers.</summary>
+    /// <summary>
+    /// Told of every process this one starts, so that a later process can make sure none of them
+    /// outlived a crash (null: nobody records them).
+    /// </summary>
+    public IChildProcessObserver? Observer { get; init; }
+
+    /// <summary>
+    /// Starts the process with stdout and stdin redirected, for streaming callers. The program runs
+    /// as the leader of its own process group (<c>setsid</c>), so it and everything it forks can be
+    /// killed together, and with <c>PR_SET_PDEATHSIG</c> (<c>setpriv --pdeathsig KILL</c>), so the
+    /// kernel kills it when this process dies, even by <c>kill -9</c>. <c>setpriv</c> also switches
+    /// to <see cref="RunAs"/>; it sets the death signal after that switch, which would clear it.
+    /// </summary>
     public Process Start(bool redirectStdout = false, bool redirectStdin = false)
     {
         var info = new ProcessStartInfo
         {
+            FileName = "setsid",
             RedirectStandardError = true,
             RedirectStandardOutput = redirectStdout,
             RedirectStandardInput = redirectStdin,
             UseShellExecute = false,
             WorkingDirectory = WorkingDirectory ?? "/",
         };
-        if (RunAs is null)
+        info.ArgumentList.Add("--");
+        info.ArgumentList.Add("setpriv");
+        if (RunAs is not null)
         {
-            info.FileName = FileName;
+            var (uid, gid) = UnixAccount.Ids(RunAs);
+            info.ArgumentList.Add($"--reuid={uid}");
+            info.ArgumentList.Add($"--regid={gid}");
+            info.ArgumentList.Add("--init-groups");
         }
-        else
-        {
-            // runuser keeps the environment (PGPASSWORD included) and needs no password as root.
-            info.FileName = "runuser";
-            info.ArgumentList.Add("-u");
-            info.ArgumentList.Add(RunAs);
-            info.ArgumentList.Add("--");
-            info.ArgumentList.Add(FileName);
-        }
+        info.ArgumentList.Add("--pdeathsig=KILL");
+        info.ArgumentList.Add("--");
+        info.ArgumentList.Add(FileName);
         foreach (var argument in Arguments)
         {
             info.ArgumentList.Add(argument);
@@ -52,7 +65,12 @@ public sealed class ExternalProcess
             info.Environment[key] = value;
         }
         info.Environment["LC_ALL"] = "C.UTF-8";
-        return Process.Start(info) ?? throw new InvalidOperationException($"could not start {FileName}");
+        var process = ChildLauncher.Start(info);
+        if (Observer is not null && ChildProcesses.StartTime(process.Id) is { } startTime)
+        {
+            Observer.Started(new ChildProcess(process.Id, startTime));
+        }
+        return process;
     }
 
     /// <summary>Runs to completion; throws <see cref="ExternalProcessException"/> on a non-zero exit.</summary>

@@ -185,6 +185,10 @@ public sealed class PostgresCluster
             Timeout = 15,
         }.ConnectionString;
 
+    /// <summary>A libpq connection string for PostgreSQL's programs, pinned to this cluster's address and port.</summary>
+    public string ToolConnection(string user, string database = "postgres") =>
+        LibpqConnection.Build(Layout.ListenAddress, Layout.Port, user, database);
+
     /// <summary>A server-side program of this cluster, run as the cluster's account.</summary>
     public ExternalProcess Tool(string program, params string[] arguments) => new()
     {

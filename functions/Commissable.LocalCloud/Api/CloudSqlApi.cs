@@ -30,12 +30,6 @@ internal sealed partial class CloudSqlApi(
     /// </summary>
     public const int MaxThreads = 16;
 
-    /// <summary>Roles that run the instance (and PostgreSQL's predefined pg_* roles): never an import user or a user to manage.</summary>
-    private static readonly HashSet<string> ReservedRoles = new(StringComparer.Ordinal)
-    {
-        InstanceManager.AdminUser, InstanceManager.SuperuserRole, "cloudsqlimportexport", "cloudsqlreplica", "cloudsqlagent",
-    };
-
     public void Map(IEndpointRouteBuilder routes)
     {
         routes.MapGet(Prefix + "/instances", (HttpContext c, string project) => ListInstances(c, project));
@@ -231,7 +225,7 @@ internal sealed partial class CloudSqlApi(
         var source = transfer.ValidateImport(record, import);
         import["kind"] = "sql#importContext";
         return Json(StartOperation(project, [record.Name], "IMPORT", BaseUrl(context),
-            (scope, ct) => transfer.ImportAsync(record, import, source, ct),
+            (scope, ct) => transfer.ImportAsync(record, import, source, scope, ct),
             op => op["importContext"] = import.DeepClone()));
     }
 
@@ -293,7 +287,7 @@ internal sealed partial class CloudSqlApi(
             {
                 try
                 {
-                    await backups.CloneAsync(source, destination, pointInTime, ct).ConfigureAwait(false);
+                    await backups.CloneAsync(source, destination, pointInTime, scope, ct).ConfigureAwait(false);
                     destination.State = "RUNNABLE";
                     instances.Save(destination);
                 }
@@ -509,8 +503,10 @@ internal sealed partial class CloudSqlApi(
     private async Task<List<string>> ReadUserNamesAsync(InstanceRecord record, CancellationToken ct)
     {
         await using var connection = await instances.OpenAdminAsync(record, cancellationToken: ct).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname <> $1 ORDER BY rolname", connection);
+        // An import's own login (see ImportLogin) is the local cloud's, not a user.
+        await using var command = new NpgsqlCommand("SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname <> $1 AND NOT starts_with(rolname, $2) ORDER BY rolname", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = InstanceManager.AdminUser });
+        command.Parameters.Add(new NpgsqlParameter { Value = Transfer.ImportLogin.RolePrefix });
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var names = new List<string>();
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -555,7 +551,7 @@ internal sealed partial class CloudSqlApi(
         try
         {
             return StartOperation(project, [record.Name], "BACKUP_VOLUME", baseUrl,
-                (scope, ct) => backups.RunAsync(record, backup, ct),
+                (scope, ct) => backups.RunAsync(record, backup, scope, ct),
                 op => op["backupContext"] = new JsonObject { ["kind"] = "sql#backupContext", ["backupId"] = backup.Id.ToString(CultureInfo.InvariantCulture) });
         }
         catch (ApiException)
@@ -695,8 +691,11 @@ internal sealed partial class CloudSqlApi(
         }
     }
 
+    // Roles that run the instance (cloudsql*, including each import's own cloudsqlimport_ login) and
+    // PostgreSQL's predefined pg_* roles: never an import user or a user to manage. postgres is
+    // an ordinary user on Cloud SQL (and the default import user).
     private static bool IsReservedRole(string name) =>
-        ReservedRoles.Contains(name) || name.StartsWith("pg_", StringComparison.OrdinalIgnoreCase);
+        Commissable.Backup.Core.Naming.ReservedRoles.IsReserved(name) && !string.Equals(name, "postgres", StringComparison.Ordinal);
 
     /// <summary>The region becomes part of the instance's connection name and its socket directory.</summary>
     private static void ValidateRegion(JsonObject resource)

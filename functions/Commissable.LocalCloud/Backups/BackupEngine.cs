@@ -62,7 +62,7 @@ internal sealed class BackupEngine(InstanceManager instances, TimeProvider clock
     }
 
     /// <summary>Takes the base backup; the run ends SUCCESSFUL or FAILED (and the operation with it).</summary>
-    public async Task RunAsync(InstanceRecord instance, BackupRecord backup, CancellationToken cancellationToken)
+    public async Task RunAsync(InstanceRecord instance, BackupRecord backup, IChildProcessObserver? observer, CancellationToken cancellationToken)
     {
         var directory = Directory(instance.Name, backup.Id);
         var baseDirectory = Path.Combine(directory, "base");
@@ -72,14 +72,16 @@ internal sealed class BackupEngine(InstanceManager instances, TimeProvider clock
         var cluster = instances.Cluster(instance);
         try
         {
+            File.SetUnixFileMode(instances.BackupsDirectory(instance.Name), InstanceManager.TraversableMode);
             await cluster.GiveAsync(directory, cancellationToken).ConfigureAwait(false);
             await new ExternalProcess
             {
                 FileName = instances.Binaries.Path("pg_basebackup"),
-                Arguments = ["-h", instance.Address, "-p", "5432", "-U", InstanceManager.AdminUser, "-D", baseDirectory,
+                Arguments = ["-d", cluster.ToolConnection(InstanceManager.AdminUser), "-D", baseDirectory,
                     "-X", "stream", "-c", "fast", "--no-password", "-l", $"backup run {backup.Id}"],
                 Environment = new Dictionary<string, string> { ["PGPASSWORD"] = instances.AdminPassword(instance.Name) },
                 RunAs = cluster.Layout.RunAs,
+                Observer = observer,
             }.RunAsync(cancellationToken).ConfigureAwait(false);
             // The internal superuser's password travels with the data it belongs to.
             File.Copy(instances.AdminPasswordFile(instance.Name), Path.Combine(directory, "admin.secret"), overwrite: true);
@@ -188,7 +190,7 @@ internal sealed class BackupEngine(InstanceManager instances, TimeProvider clock
     /// Builds the data of a NEW instance: a copy of the source as it is now, or, with a point in
     /// time, the newest usable base backup rolled forward with the archived WAL to that time.
     /// </summary>
-    public async Task CloneAsync(InstanceRecord source, InstanceRecord destination, DateTimeOffset? pointInTime, CancellationToken cancellationToken)
+    public async Task CloneAsync(InstanceRecord source, InstanceRecord destination, DateTimeOffset? pointInTime, IChildProcessObserver? observer, CancellationToken cancellationToken)
     {
         var data = instances.DataDirectory(destination.Name);
         System.IO.Directory.CreateDirectory(instances.InstanceDirectory(destination.Name));
@@ -199,9 +201,10 @@ internal sealed class BackupEngine(InstanceManager instances, TimeProvider clock
             await new ExternalProcess
             {
                 FileName = instances.Binaries.Path("pg_basebackup"),
-                Arguments = ["-h", source.Address, "-p", "5432", "-U", InstanceManager.AdminUser, "-D", data, "-X", "stream", "-c", "fast", "--no-password"],
+                Arguments = ["-d", instances.Cluster(source).ToolConnection(InstanceManager.AdminUser), "-D", data, "-X", "stream", "-c", "fast", "--no-password"],
                 Environment = new Dictionary<string, string> { ["PGPASSWORD"] = instances.AdminPassword(source.Name) },
                 RunAs = cluster.Layout.RunAs,
+                Observer = observer,
             }.RunAsync(cancellationToken).ConfigureAwait(false);
             instances.SetAdminPassword(destination.Name, instances.AdminPassword(source.Name));
             await cluster.PrepareDataDirectoryAsync(cancellationToken).ConfigureAwait(false);

@@ -19,6 +19,9 @@ internal sealed class InstanceManager
     public const string AdminUser = "cloudsqladmin";
     public const string SuperuserRole = "cloudsqlsuperuser";
 
+    /// <summary>0755: directories the clusters' account must pass through.</summary>
+    public const UnixFileMode TraversableMode = (UnixFileMode)0b111_101_101;
+
     private readonly LocalCloudOptions _options;
     private readonly ILogger<InstanceManager> _logger;
     private readonly Lock _lock = new();
@@ -29,7 +32,12 @@ internal sealed class InstanceManager
         _options = options;
         _logger = logger;
         Root = Path.Combine(options.StateDirectory, "instances");
-        Directory.CreateDirectory(Root);
+        // The clusters' account passes through these; set the mode explicitly, whatever the umask.
+        foreach (var directory in new[] { Root, Path.Combine(options.StateDirectory, "cloudsql") })
+        {
+            Directory.CreateDirectory(directory);
+            File.SetUnixFileMode(directory, TraversableMode);
+        }
         if (options.StateDirectory.Contains('\'', StringComparison.Ordinal))
         {
             throw new ArgumentException("The state directory must not contain a single quote.");
@@ -218,7 +226,7 @@ internal sealed class InstanceManager
     {
         var directory = InstanceDirectory(record.Name);
         Directory.CreateDirectory(directory);
-        File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(directory, TraversableMode);
         var adminPassword = NewSecret();
         SetAdminPassword(record.Name, adminPassword);
         var cluster = Cluster(record);

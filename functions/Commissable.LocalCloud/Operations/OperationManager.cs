@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Postgres.Clusters;
 using Commissable.LocalCloud.Api;
 using Commissable.LocalCloud.State;
 
@@ -11,8 +12,8 @@ internal sealed class OperationFailedException(string code, string message) : Ex
     public string Code { get; } = code;
 }
 
-/// <summary>What a running operation can tell its manager: its resource, and files to remove if it is cut off.</summary>
-internal sealed class OperationScope(OperationManager manager, string name)
+/// <summary>What a running operation can tell its manager: its resource, files to remove and programs to kill if it is cut off.</summary>
+internal sealed class OperationScope(OperationManager manager, string name) : IChildProcessObserver
 {
     public string Name { get; } = name;
 
@@ -22,13 +23,18 @@ internal sealed class OperationScope(OperationManager manager, string name)
     public void RemoveCleanup(string path) => manager.RemoveCleanup(Name, path);
 
     public void Update(Action<JsonObject> change) => manager.Update(Name, change);
+
+    /// <summary>Records a started program in the operation's state, so a restart after a crash can make sure it is gone.</summary>
+    public void Started(ChildProcess child) => manager.AddChild(Name, child);
 }
 
 /// <summary>
 /// Long-running operations, really asynchronous: each runs in the background, moves PENDING →
 /// RUNNING → DONE, and is persisted at every step under <c>&lt;state&gt;/operations</c>. At most one
 /// runs per instance; a second gets 409 <c>operationInProgress</c>. After a crash, operations left
-/// unfinished end DONE with an error and their partial files are removed.
+/// unfinished end DONE with an error, once every program they started is gone (each dies with
+/// this process, and a restart kills the process group of any that did not), and their partial
+/// files are removed.
 /// </summary>
 internal sealed class OperationManager
 {
@@ -62,6 +68,17 @@ internal sealed class OperationManager
             var operation = record["operation"]!.AsObject();
             if ((string?)operation["status"] != "DONE")
             {
+                // Before anything is cleaned up or the instance accepts new work: a program still
+                // writing (an import's psql) would otherwise go on changing data behind a new operation.
+                var children = record["children"]?.AsArray()
+                    .Select(c => new ChildProcess((int)c!["pid"]!, (long)c["startTime"]!)).ToList() ?? [];
+                var survivors = ChildProcesses.KillSurvivors(children, TimeSpan.FromSeconds(30));
+                if (survivors.Count > 0)
+                {
+                    throw new InvalidOperationException(
+                        $"Processes {string.Join(", ", survivors)} of an operation cut off by a crash could not be stopped; stop them, then start the local cloud again.");
+                }
+                record.Remove("children");
                 foreach (var path in record["cleanup"]?.AsArray().Select(p => (string)p!) ?? [])
                 {
                     DeletePath(path);
@@ -165,6 +182,15 @@ internal sealed class OperationManager
         }
     }
 
+    internal void AddChild(string name, ChildProcess child) => Mutate(name, record =>
+    {
+        if (record["children"] is not JsonArray children)
+        {
+            record["children"] = children = new JsonArray();
+        }
+        children.Add(new JsonObject { ["pid"] = child.ProcessId, ["startTime"] = child.StartTime });
+    });
+
     internal void AddCleanup(string name, string path) => Mutate(name, record => record["cleanup"]!.AsArray().Add(path));
 
     internal void RemoveCleanup(string name, string path) => Mutate(name, record =>
@@ -207,6 +233,7 @@ internal sealed class OperationManager
             var record = _records[name];
             leftovers = record["cleanup"]!.AsArray().Select(p => (string)p!).ToList();
             record["cleanup"] = new JsonArray();
+            record.Remove("children");
         }
         if (code is not null)
         {

@@ -29,10 +29,17 @@ internal sealed class BucketLock
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!, BucketPaths.DirectoryMode);
             try
             {
-                return new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
+                return new FileStream(_path, new FileStreamOptions
+                {
+                    Mode = FileMode.OpenOrCreate,
+                    Access = FileAccess.ReadWrite,
+                    Share = FileShare.None,
+                    BufferSize = 1,
+                    UnixCreateMode = BucketPaths.FileMode,
+                });
             }
             catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException))
             {

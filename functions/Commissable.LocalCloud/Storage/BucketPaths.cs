@@ -6,7 +6,69 @@ namespace Commissable.LocalCloud.Storage;
 /// </summary>
 public sealed class BucketPaths(string stateDirectory)
 {
+    /// <summary>Buckets hold every tenant's backups: directories are the owner's alone (0700).</summary>
+    public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>Objects are readable and writable by the owner alone (0600).</summary>
+    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     public string Root { get; } = Path.Combine(stateDirectory, "buckets");
+
+    /// <summary>
+    /// Creates the buckets directory (0700) and takes away what group and others could reach in it:
+    /// directories 0700, files 0600, including those an earlier version left readable.
+    /// </summary>
+    public void Prepare()
+    {
+        Directory.CreateDirectory(Root, DirectoryMode);
+        Restrict(Root);
+    }
+
+    /// <summary>
+    /// Creates <paramref name="directory"/> (inside the buckets directory) and any missing parent
+    /// below the buckets directory, each 0700 (.NET applies a create mode to the last one only).
+    /// </summary>
+    public void CreatePrivateDirectory(string directory)
+    {
+        Directory.CreateDirectory(directory, DirectoryMode);
+        var root = Path.GetFullPath(Root);
+        for (var current = Path.GetFullPath(directory);
+             current.Length > root.Length && current.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+             current = Path.GetDirectoryName(current)!)
+        {
+            try
+            {
+                if (File.GetUnixFileMode(current) != DirectoryMode)
+                {
+                    File.SetUnixFileMode(current, DirectoryMode);
+                }
+            }
+            catch (FileNotFoundException error)
+            {
+                // A concurrent delete pruned it, now empty: the caller creates it again.
+                throw new DirectoryNotFoundException(error.Message, error);
+            }
+        }
+    }
+
+    /// <summary>Sets <paramref name="path"/> and everything below it to 0700 (directories) and 0600 (files); links are left alone.</summary>
+    public static void Restrict(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null) return;
+        if (Directory.Exists(path))
+        {
+            File.SetUnixFileMode(path, DirectoryMode);
+            foreach (var entry in new DirectoryInfo(path).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
+            {
+                entry.UnixFileMode = entry is DirectoryInfo ? DirectoryMode : FileMode;
+            }
+        }
+        else if (info.Exists)
+        {
+            File.SetUnixFileMode(path, FileMode);
+        }
+    }
 
     public string BucketDirectory(string bucket) => Path.Combine(Root, bucket);
 

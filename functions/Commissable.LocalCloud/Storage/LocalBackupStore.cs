@@ -15,6 +15,10 @@ namespace Commissable.LocalCloud.Storage;
 /// </summary>
 /// <remarks>
 /// <para>
+/// <b>Private.</b> Objects are created 0600 and directories 0700: a bucket holds every tenant's
+/// backups, which no other local account may read.
+/// </para>
+/// <para>
 /// <b>Atomic writes.</b> Content streams into <c>.tmp-*</c> beside the target, is fsynced, and is
 /// renamed into place, so an object is absent or whole; a crash leaves only a temp file, which no
 /// listing returns (nor <c>*.partial-*</c>, the local Cloud SQL export's unfinished output).
@@ -325,12 +329,13 @@ public sealed class LocalBackupStore : IBackupStore
         {
             try
             {
-                Directory.CreateDirectory(directory);
+                _paths.CreatePrivateDirectory(directory);
                 return new FileStream(temp, new FileStreamOptions
                 {
                     Mode = FileMode.CreateNew,
                     Access = FileAccess.Write,
                     Share = FileShare.None,
+                    UnixCreateMode = BucketPaths.FileMode,
                     // The copy writes whole buffers; a second buffer would only copy them again.
                     BufferSize = 0,
                 });
@@ -434,12 +439,12 @@ public sealed class LocalBackupStore : IBackupStore
     /// <summary>Replaces the cache entry atomically; call with the bucket lock held.</summary>
     private void WriteMetadata(ObjectMetadata metadata)
     {
-        Directory.CreateDirectory(_metadataDirectory);
+        Directory.CreateDirectory(_metadataDirectory, BucketPaths.DirectoryMode);
         var path = MetadataPath(metadata.Name);
         var temp = Path.Combine(_metadataDirectory, TempPrefix + Guid.NewGuid().ToString("N"));
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var file = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, UnixCreateMode = BucketPaths.FileMode }))
             {
                 JsonSerializer.Serialize(file, metadata);
                 file.Flush(flushToDisk: true);

@@ -42,7 +42,7 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         }
         var options = context["sqlExportOptions"] as JsonObject ?? new JsonObject();
         var parallel = (bool?)options["parallel"] ?? false;
-        var arguments = new List<string> { "-h", instance.Address, "-p", "5432", "-U", InstanceManager.AdminUser, "-d", database, "--no-password", "--no-owner", "--no-privileges" };
+        var arguments = new List<string> { "-d", instances.Cluster(instance).ToolConnection(InstanceManager.AdminUser, database), "--no-password", "--no-owner", "--no-privileges" };
         if ((bool?)options["schemaOnly"] ?? false) arguments.Add("--schema-only");
         foreach (var table in options["tables"]?.AsArray().Select(t => (string?)t).Where(t => !string.IsNullOrEmpty(t)) ?? [])
         {
@@ -53,7 +53,7 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         if ((bool?)postgres?["clean"] ?? false) arguments.Add("--clean");
         if ((bool?)postgres?["ifExists"] ?? false) arguments.Add("--if-exists");
 
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        buckets.CreatePrivateDirectory(Path.GetDirectoryName(target)!);
         var partial = $"{target}.partial-{scope.Name}";
         scope.AddCleanup(partial);
         var environment = new Dictionary<string, string> { ["PGPASSWORD"] = instances.AdminPassword(instance.Name) };
@@ -63,11 +63,12 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
             {
                 var threads = Math.Max(1, (int?)options["threads"] ?? Environment.ProcessorCount);
                 arguments.AddRange(["-F", "d", "-j", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "-f", partial]);
-                await Tool("pg_dump", arguments, environment).RunAsync(cancellationToken).ConfigureAwait(false);
+                await Tool("pg_dump", arguments, environment, scope).RunAsync(cancellationToken).ConfigureAwait(false);
+                BucketPaths.Restrict(partial);
             }
             else
             {
-                await DumpToFileAsync(arguments, environment, partial, target.EndsWith(".gz", StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
+                await DumpToFileAsync(arguments, environment, partial, target.EndsWith(".gz", StringComparison.Ordinal), scope, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (ExternalProcessException error)
@@ -112,37 +113,44 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         return source;
     }
 
-    public async Task ImportAsync(InstanceRecord instance, JsonObject context, string source, CancellationToken cancellationToken)
+    /// <summary>
+    /// Imports as the import user itself (see <see cref="ImportLogin"/>): a file can never act as a
+    /// superuser. psql runs the file in its restricted mode (no backslash commands: no <c>\!</c>
+    /// shell, no <c>\connect</c> elsewhere), as pg_dump's own output asks.
+    /// </summary>
+    public async Task ImportAsync(InstanceRecord instance, JsonObject context, string source, OperationScope scope, CancellationToken cancellationToken)
     {
         var database = (string)context["database"]!;
         await EnsureDatabaseExistsAsync(instance, database, cancellationToken).ConfigureAwait(false);
         var user = (string?)context["importUser"];
         if (string.IsNullOrEmpty(user)) user = "postgres";
-        var environment = new Dictionary<string, string>
-        {
-            ["PGPASSWORD"] = instances.AdminPassword(instance.Name),
-            // The objects are created as the import user, as if it had connected itself.
-            ["PGOPTIONS"] = $"-c role={QuoteOption(user)}",
-        };
-        var connection = new List<string> { "-h", instance.Address, "-p", "5432", "-U", InstanceManager.AdminUser, "-d", database, "--no-password" };
         var options = context["sqlImportOptions"] as JsonObject;
         var threads = Math.Max(1, (int?)options?["threads"] ?? 1);
         var clean = (bool?)options?["postgresImportOptions"]?["clean"] ?? false;
         var ifExists = (bool?)options?["postgresImportOptions"]?["ifExists"] ?? false;
+        await using var login = await ImportLogin.CreateAsync(instances, instance, user, cancellationToken).ConfigureAwait(false);
+        var environment = new Dictionary<string, string>
+        {
+            ["PGPASSWORD"] = login.Password,
+            // The session starts as the import user, so the objects are the import user's.
+            // The server also ends the session soon after psql or pg_restore is gone, mid-statement.
+            ["PGOPTIONS"] = $"-c role={QuoteOption(user)} -c client_connection_check_interval=1000",
+        };
+        var connection = new List<string> { "-d", instances.Cluster(instance).ToolConnection(login.Role, database), "--no-password" };
         try
         {
             if (Directory.Exists(source))
             {
-                await Restore(connection, environment, source, threads, clean, ifExists).RunAsync(cancellationToken).ConfigureAwait(false);
+                await Restore(connection, environment, source, threads, clean, ifExists, scope).RunAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
             var compressed = await IsGzipAsync(source, cancellationToken).ConfigureAwait(false);
             if (!compressed && await IsCustomFormatAsync(source, cancellationToken).ConfigureAwait(false))
             {
-                await Restore(connection, environment, source, threads, clean, ifExists).RunAsync(cancellationToken).ConfigureAwait(false);
+                await Restore(connection, environment, source, threads, clean, ifExists, scope).RunAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
-            await PipeIntoPsqlAsync(connection, environment, source, compressed, cancellationToken).ConfigureAwait(false);
+            await PipeIntoPsqlAsync(connection, environment, source, compressed, scope, cancellationToken).ConfigureAwait(false);
         }
         catch (ExternalProcessException error)
         {
@@ -150,22 +158,31 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         }
     }
 
-    private ExternalProcess Restore(List<string> connection, Dictionary<string, string> environment, string source, int threads, bool clean, bool ifExists)
+    private ExternalProcess Restore(List<string> connection, Dictionary<string, string> environment, string source, int threads, bool clean, bool ifExists, OperationScope scope)
     {
         var arguments = new List<string>(connection) { "--no-owner", "--no-privileges", "--exit-on-error", "-j", threads.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (clean) arguments.Add("--clean");
         if (ifExists) arguments.Add("--if-exists");
+        arguments.Add("--");
         arguments.Add(source);
-        return Tool("pg_restore", arguments, environment);
+        return Tool("pg_restore", arguments, environment, scope);
     }
 
-    private async Task DumpToFileAsync(List<string> arguments, Dictionary<string, string> environment, string path, bool gzip, CancellationToken cancellationToken)
+    private async Task DumpToFileAsync(List<string> arguments, Dictionary<string, string> environment, string path, bool gzip, OperationScope scope, CancellationToken cancellationToken)
     {
-        using var process = Tool("pg_dump", arguments, environment).Start(redirectStdout: true);
+        using var process = Tool("pg_dump", arguments, environment, scope).Start(redirectStdout: true);
         var stderr = ExternalProcess.ReadTailAsync(process.StandardError, cancellationToken);
         try
         {
-            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            await using (var file = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                BufferSize = 1 << 20,
+                Options = FileOptions.Asynchronous,
+                UnixCreateMode = BucketPaths.FileMode,
+            }))
             {
                 if (gzip)
                 {
@@ -194,27 +211,59 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
     }
 
     /// <summary>
-    /// Runs the SQL file through psql, which reads it itself; a compressed file goes through
-    /// <c>gzip -dc</c> in a shell pipeline, so the dump flows from gzip to psql without passing
-    /// through this process. gzip (not .NET's GZipStream, which ends quietly at a cut-off stream)
-    /// reports a truncated or corrupt file, and <c>pipefail</c> makes that fail the import, as on
-    /// Cloud SQL. What psql applied before the damage stays (statements commit one by one).
+    /// Runs the SQL file through psql in a shell pipeline, so the dump flows to psql without passing
+    /// through this process; a compressed file goes through <c>gzip -dc</c> (not .NET's GZipStream,
+    /// which ends quietly at a cut-off stream), which reports a truncated or corrupt file, and
+    /// <c>pipefail</c> makes that fail the import, as on Cloud SQL. What psql applied before the
+    /// damage stays (statements commit one by one). <see cref="RestrictFilter"/> puts psql in its
+    /// restricted mode with a key the file cannot know. Each stage dies with the shell.
     /// </summary>
-    private Task<string> PipeIntoPsqlAsync(List<string> connection, Dictionary<string, string> environment, string source, bool compressed, CancellationToken cancellationToken)
+    private Task<string> PipeIntoPsqlAsync(List<string> connection, Dictionary<string, string> environment, string source, bool compressed, OperationScope scope, CancellationToken cancellationToken)
     {
-        var psql = new List<string>(connection) { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null" };
-        if (!compressed)
-        {
-            return Tool("psql", [.. psql, "-f", source], environment).RunAsync(cancellationToken);
-        }
+        var psql = new List<string>(connection) { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-f", "-" };
+        var withKey = new Dictionary<string, string>(environment) { ["IMPORT_RESTRICT_KEY"] = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)) };
         // Arguments travel as positional parameters, never spliced into the script text.
         return new ExternalProcess
         {
             FileName = "bash",
-            Arguments = ["-o", "pipefail", "-c", "gzip -dc -- \"$1\" | \"$2\" \"${@:3}\" -f -", "import", source, instances.Binaries.Path("psql"), .. psql],
-            Environment = environment,
+            Arguments = ["-o", "pipefail", "-c",
+                // Each stage is the shell's own child (exec, no function or subshell in between), so
+                // its parent-death signal fires when the shell dies.
+                """
+                if [ "$1" = gzip ]; then exec setpriv --pdeathsig=KILL -- gzip -dc -- "$2"; else exec setpriv --pdeathsig=KILL -- cat -- "$2"; fi \
+                  | LC_ALL=C setpriv --pdeathsig=KILL -- awk -- "$3" | setpriv --pdeathsig=KILL -- "$4" "${@:5}"
+                """,
+                "import", compressed ? "gzip" : "plain", source, RestrictFilter, instances.Binaries.Path("psql"), .. psql],
+            Environment = withKey,
+            Observer = scope,
         }.RunAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// An awk program between the file and psql: it first tells psql <c>\restrict</c> with a key
+    /// the file cannot know, so psql refuses every backslash command of the file (a shell with
+    /// <c>\!</c>, files with <c>\o</c> or <c>\copy</c>, another server with <c>\connect</c>). Only
+    /// pg_dump's own <c>\restrict KEY</c> in the header of its output, and the matching
+    /// <c>\unrestrict KEY</c> at its end, are dropped (psql refuses a second <c>\restrict</c>).
+    /// </summary>
+    internal const string RestrictFilter =
+        """
+        BEGIN { printf "\\restrict %s\n", ENVIRON["IMPORT_RESTRICT_KEY"]; header = 1; key = ""; held = 0 }
+        {
+            if (header) {
+                if ($0 ~ /^\\restrict [A-Za-z0-9]+$/) { key = substr($0, 11); header = 0; next }
+                if ($0 !~ /^(--.*)?$/) header = 0
+                print; next
+            }
+            if (held) {
+                if ($0 ~ /^(--.*)?$/) { buffer = buffer $0 "\n"; next }
+                printf "%s%s", pending, buffer; held = 0; buffer = ""
+            }
+            if (key != "" && $0 == "\\unrestrict " key) { held = 1; pending = $0 "\n"; buffer = ""; next }
+            print
+        }
+        END { if (held) printf "%s", buffer }
+        """;
 
     private async Task EnsureDatabaseExistsAsync(InstanceRecord instance, string database, CancellationToken cancellationToken)
     {
@@ -239,11 +288,12 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         }
     }
 
-    private ExternalProcess Tool(string program, List<string> arguments, Dictionary<string, string> environment) => new()
+    private ExternalProcess Tool(string program, List<string> arguments, Dictionary<string, string> environment, OperationScope scope) => new()
     {
         FileName = instances.Binaries.Path(program),
         Arguments = arguments,
         Environment = environment,
+        Observer = scope,
     };
 
     private static async Task<bool> IsGzipAsync(string path, CancellationToken cancellationToken)

@@ -1,0 +1,90 @@
+using System.Text;
+using Commissable.Backup.Postgres.Clusters;
+using Commissable.LocalCloud.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Commissable.LocalCloud.Tests;
+
+/// <summary>What the local cloud does with its state directory: private buckets, and a clear refusal when the clusters cannot reach it.</summary>
+public sealed class StateDirectoryTests : IDisposable
+{
+    private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"lcs-{Guid.NewGuid():N}"[..12]);
+
+    public StateDirectoryTests()
+    {
+        Directory.CreateDirectory(_root);
+        File.SetUnixFileMode(_root, (UnixFileMode)0b111_101_101);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Bucket_objects_are_0600_in_0700_directories_and_older_readable_ones_are_tightened_at_start()
+    {
+        var state = Path.Combine(_root, "state");
+        var old = Path.Combine(state, "buckets", "old-bucket", "backups", "old.sql.gz");
+        Directory.CreateDirectory(Path.GetDirectoryName(old)!);
+        await File.WriteAllTextAsync(old, "old");
+        File.SetUnixFileMode(old, (UnixFileMode)0b110_100_100);
+
+        await using var app = LocalCloudHost.Build(Options(state), logging: l => l.ClearProviders());
+        Assert.Equal((UnixFileMode)0b110_000_000, File.GetUnixFileMode(old));
+        Assert.Equal(Private, File.GetUnixFileMode(Path.Combine(state, "buckets")));
+        Assert.Equal(Private, File.GetUnixFileMode(Path.Combine(state, "buckets", "old-bucket")));
+
+        var store = new LocalBackupStore(new BucketPaths(state), "new-bucket");
+        await store.WriteAsync("prod/2024/backup.sql.gz", new MemoryStream(Encoding.UTF8.GetBytes("data")), "application/gzip", ifGenerationMatch: 0);
+        Assert.Equal((UnixFileMode)0b110_000_000, File.GetUnixFileMode(Path.Combine(state, "buckets", "new-bucket", "prod", "2024", "backup.sql.gz")));
+        foreach (var directory in new[] { "new-bucket", "new-bucket/prod", "new-bucket/prod/2024" })
+        {
+            Assert.Equal(Private, File.GetUnixFileMode(Path.Combine(state, "buckets", directory)));
+        }
+        Assert.All(Directory.EnumerateFileSystemEntries(Path.Combine(state, "buckets", ".store"), "*", SearchOption.AllDirectories),
+            entry => Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(entry) & (UnixFileMode)0b000_111_111));
+    }
+
+    [Fact]
+    public void A_state_directory_below_one_the_clusters_account_cannot_enter_is_refused_naming_that_directory()
+    {
+        if (PostgresCluster.DefaultRunAs() is null)
+        {
+            return; // Not root: the clusters run as this account, which reaches its own directories.
+        }
+        var closed = Path.Combine(_root, "closed");
+        Directory.CreateDirectory(closed);
+        File.SetUnixFileMode(closed, Private);
+
+        var error = Assert.Throws<InvalidOperationException>(() => LocalCloudHost.Build(Options(Path.Combine(closed, "state")), logging: l => l.ClearProviders()));
+        Assert.Contains($"cannot enter {closed} (mode 700)", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"chmod o+x {closed}", error.Message, StringComparison.Ordinal);
+        Assert.Equal(Private, File.GetUnixFileMode(closed));
+    }
+
+    [Fact]
+    public async Task A_private_state_directory_such_as_mktemp_gives_is_made_passable_but_not_listable()
+    {
+        var state = Path.Combine(_root, "mktemp");
+        Directory.CreateDirectory(state);
+        File.SetUnixFileMode(state, Private);
+
+        await using var app = LocalCloudHost.Build(Options(state), logging: l => l.ClearProviders());
+        Assert.Equal((UnixFileMode)0b111_001_001, File.GetUnixFileMode(state));
+    }
+
+    private static LocalCloudOptions Options(string state) => new()
+    {
+        Port = 0,
+        StateDirectory = state,
+        Binaries = PostgresBinaries.Locate(),
+    };
+}
