@@ -8,12 +8,17 @@ namespace Commissable.Functions.Hosting;
 /// <summary>
 /// The JSON conventions of every request, response and event payload: camelCase, names matched
 /// case-insensitively, Google's int64-as-string numbers accepted (<c>"size": "352"</c>), nulls
-/// omitted when writing, non-nullable properties and <c>required</c> members enforced when reading.
+/// omitted when writing, non-nullable properties and <c>required</c> members enforced when reading,
+/// and a key given twice refused (<c>{"instance":"nope","instance":"prod"}</c> would otherwise act
+/// on the last one while a proxy or a log reader saw the first).
 /// </summary>
 public static class FunctionJson
 {
     /// <summary>The options; read-only.</summary>
     public static JsonSerializerOptions Options { get; } = CreateOptions();
+
+    /// <summary>How JSON documents (a CloudEvent's envelope and data) are parsed: a key given twice is refused, as in <see cref="Options"/>.</summary>
+    public static JsonDocumentOptions DocumentOptions { get; } = new() { AllowDuplicateProperties = false };
 
     /// <summary>
     /// A one-line description of why <paramref name="exception"/> happened and where, for a 400:
@@ -60,6 +65,7 @@ public static class FunctionJson
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             RespectNullableAnnotations = true,
             RespectRequiredConstructorParameters = true,
+            AllowDuplicateProperties = false,
             TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
