@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Google.CloudSql;
 
 namespace Commissable.Functions.Hosting.Configuration;
@@ -97,7 +98,7 @@ public sealed partial record FunctionSettings
     internal static FunctionSettings Read(EnvironmentReader reader)
     {
         var projectId = reader.Required("GOOGLE_CLOUD_PROJECT", "the Google Cloud project id, e.g. commissable-prod");
-        if (projectId.Length > 0 && !ProjectIdPattern().IsMatch(projectId))
+        if (projectId.Length > 0 && !CloudNames.IsProject(projectId))
         {
             reader.Problem("GOOGLE_CLOUD_PROJECT",
                 $"GOOGLE_CLOUD_PROJECT must be a project id (6 to 30 lowercase letters, digits and hyphens, starting with a letter); got '{EnvironmentReader.Shown(projectId)}'");
@@ -108,7 +109,7 @@ public sealed partial record FunctionSettings
         {
             reader.Problem("BACKUP_BUCKET", $"BACKUP_BUCKET must be a bare bucket name without gs://; got '{EnvironmentReader.Shown(bucket)}'");
         }
-        else if (bucket.Length > 0 && !BucketPattern().IsMatch(bucket))
+        else if (bucket.Length > 0 && !CloudNames.IsBucket(bucket))
         {
             reader.Problem("BACKUP_BUCKET",
                 $"BACKUP_BUCKET must be a bucket name (3 to 63 lowercase letters, digits, '.', '_' and '-'); got '{EnvironmentReader.Shown(bucket)}'");
@@ -141,7 +142,7 @@ public sealed partial record FunctionSettings
 
         foreach (var instance in production)
         {
-            if (InstancePattern().IsMatch(instance))
+            if (CloudNames.IsInstance(instance))
             {
                 productionInstances.Add(instance);
             }
@@ -155,7 +156,7 @@ public sealed partial record FunctionSettings
         var verifyInstance = reader.Optional("VERIFY_INSTANCE");
         if (verifyInstance is not null)
         {
-            if (!InstancePattern().IsMatch(verifyInstance))
+            if (!CloudNames.IsInstance(verifyInstance))
             {
                 reader.Problem("VERIFY_INSTANCE",
                     $"VERIFY_INSTANCE must be a Cloud SQL instance id (lowercase letters, digits and hyphens, starting with a letter); got '{EnvironmentReader.Shown(verifyInstance)}'");
@@ -211,18 +212,9 @@ public sealed partial record FunctionSettings
         return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
     }
 
-    [GeneratedRegex("^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex ProjectIdPattern();
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex BucketPattern();
-
-    [GeneratedRegex("^[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex PrefixPattern();
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex SlugPattern();
-
-    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex InstancePattern();
 }
