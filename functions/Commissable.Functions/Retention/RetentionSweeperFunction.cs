@@ -45,7 +45,14 @@ internal sealed class RetentionSweeperFunction(
         {
             throw FunctionException.BadRequest(string.Join(" ", problems));
         }
-        var policy = overrides.ApplyTo(new RetentionPolicy { Prefix = catalog.Prefix });
+        var defaults = new RetentionPolicy { Prefix = catalog.Prefix };
+        if (!settings.RetentionAllowRelaxedOverrides && overrides.Relaxations(defaults) is { Count: > 0 } relaxed)
+        {
+            throw new FunctionException(StatusCodes.Status403Forbidden, "RELAXED_OVERRIDE_REFUSED",
+                "Policy overrides may only keep more than this deployment's retention policy; nothing was planned or deleted: " + string.Join(" ", relaxed)
+                + " (RETENTION_ALLOW_RELAXED_OVERRIDES=true in the deployment's configuration allows more.)");
+        }
+        var policy = overrides.ApplyTo(defaults);
         if (policy.Problems() is { Count: > 0 } policyProblems)
         {
             throw FunctionException.BadRequest("The retention policy is not valid: " + string.Join(" ", policyProblems));

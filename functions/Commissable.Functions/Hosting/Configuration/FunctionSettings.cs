@@ -83,6 +83,16 @@ public sealed partial record FunctionSettings
     /// </summary>
     public TimeSpan ExportWait { get; init; } = DefaultExportWait;
 
+    /// <summary>
+    /// <c>RETENTION_ALLOW_RELAXED_OVERRIDES</c> (default false): whether a <c>retention-sweeper</c>
+    /// request may override the policy to delete more than the strategy's defaults allow (a shorter
+    /// age, fewer kept, a younger minimum age, a larger share per run, orphans). Off, such an
+    /// override is a 403 naming the field and the default it would undercut; overrides that keep
+    /// more are always accepted. Turn it on only where whoever can call the sweeper may also
+    /// decide what is deleted (a test environment).
+    /// </summary>
+    public bool RetentionAllowRelaxedOverrides { get; init; }
+
     /// <summary>Reads and validates the settings.</summary>
     /// <exception cref="FunctionStartupException">A variable is missing or invalid; the message names each one.</exception>
     public static FunctionSettings Load(IFunctionEnvironment environment)
@@ -170,6 +180,7 @@ public sealed partial record FunctionSettings
 
         var maxAgeHours = reader.Integer("MAX_BACKUP_AGE_HOURS", (int)DefaultMaxBackupAge.TotalHours, 1, 8760, "a whole number of hours");
         var exportWaitSeconds = reader.Integer("EXPORT_WAIT_SECONDS", (int)DefaultExportWait.TotalSeconds, 1, 3600, "a whole number of seconds");
+        var allowRelaxedOverrides = reader.Boolean("RETENTION_ALLOW_RELAXED_OVERRIDES", defaultValue: false);
 
         return new FunctionSettings
         {
@@ -183,6 +194,7 @@ public sealed partial record FunctionSettings
             VerifyInstance = verifyInstance,
             MaxBackupAge = TimeSpan.FromHours(maxAgeHours),
             ExportWait = TimeSpan.FromSeconds(exportWaitSeconds),
+            RetentionAllowRelaxedOverrides = allowRelaxedOverrides,
         };
     }
 
