@@ -412,6 +412,10 @@ internal sealed class BackupCompletionRecorder(
             return (null, false, $"outside the backup prefix '{root}'");
         }
         var rest = objectName[root.Length..];
+        if (rest.Split('/').Any(segment => segment is "" or "." or ".."))
+        {
+            return (null, false, "not named as a backup: the name has an empty, '.' or '..' segment");
+        }
         if (rest.Split('/').Any(segment => segment.StartsWith('.')))
         {
             return (null, false, "a catalog side object (export requests, leases)");

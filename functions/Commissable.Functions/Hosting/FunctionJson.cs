@@ -17,6 +17,14 @@ public static class FunctionJson
     /// <summary>The options; read-only.</summary>
     public static JsonSerializerOptions Options { get; } = CreateOptions();
 
+    /// <summary>
+    /// <see cref="Options"/> for HTTP request bodies, which also refuse a key the request type does
+    /// not have: a misspelt field (<c>"databse"</c>) would otherwise be dropped silently and the
+    /// request run with a default. CloudEvent data keeps <see cref="Options"/>, since Google adds
+    /// fields to its events.
+    /// </summary>
+    public static JsonSerializerOptions RequestOptions { get; } = CreateRequestOptions();
+
     /// <summary>How JSON documents (a CloudEvent's envelope and data) are parsed: a key given twice is refused, as in <see cref="Options"/>.</summary>
     public static JsonDocumentOptions DocumentOptions { get; } = new() { AllowDuplicateProperties = false };
 
@@ -55,6 +63,13 @@ public static class FunctionJson
 
         var text = where.Count == 0 ? reason : $"{reason} ({string.Join(", ", where)})";
         return SecretRedactor.Redact(text);
+    }
+
+    private static JsonSerializerOptions CreateRequestOptions()
+    {
+        var options = new JsonSerializerOptions(Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+        options.MakeReadOnly();
+        return options;
     }
 
     private static JsonSerializerOptions CreateOptions()

@@ -15,13 +15,13 @@ public static class HttpContextJsonExtensions
     public const int MaxBodyBytes = 1 << 20;
 
     /// <summary>
-    /// Reads the request body as JSON into <typeparamref name="T"/> with <see cref="FunctionJson.Options"/>.
+    /// Reads the request body as JSON into <typeparamref name="T"/> with <see cref="FunctionJson.RequestOptions"/>.
     /// The <c>Content-Type</c> is not required (Cloud Scheduler sends <c>application/octet-stream</c>
     /// unless told otherwise), but an HTML form's (<c>application/x-www-form-urlencoded</c>,
     /// <c>multipart/*</c>) is refused.
     /// </summary>
     /// <exception cref="FunctionException">400 <c>INVALID_ARGUMENT</c> when the body is empty, <c>null</c>,
-    /// not JSON, holds a key twice, or does not fit <typeparamref name="T"/>; the message names the JSON
+    /// not JSON, holds a key twice or a key <typeparamref name="T"/> does not have, or does not fit <typeparamref name="T"/>; the message names the JSON
     /// path and line. 413 when it is larger than <see cref="MaxBodyBytes"/>; 415 for a form.</exception>
     public static async Task<T> ReadJsonAsync<T>(this HttpContext context)
         where T : class
@@ -54,7 +54,7 @@ public static class HttpContextJsonExtensions
         T? value;
         try
         {
-            value = JsonSerializer.Deserialize<T>(bytes.Span, FunctionJson.Options);
+            value = JsonSerializer.Deserialize<T>(bytes.Span, FunctionJson.RequestOptions);
         }
         catch (JsonException e)
         {

@@ -144,6 +144,7 @@ public sealed class ResultTests
     [InlineData("[1]", "The request body is not a valid JSON DemoRequest: The JSON value could not be converted to Commissable.Functions.Tests.Hosting.DemoRequest (at $, line 1, position 2).")]
     [InlineData("{\"name\":\"nope\",\"name\":\"prod\",\"count\":1}", "The request body is not a valid JSON DemoRequest: Duplicate property 'name'")]
     [InlineData("{\"name\":\"nope\",\"NAME\":\"prod\",\"count\":1}", "The request body is not a valid JSON DemoRequest: Duplicate property 'name'")]
+    [InlineData("{\"name\":\"prod\",\"count\":1,\"cuont\":2}", "The request body is not a valid JSON DemoRequest: The JSON property 'cuont' could not be mapped")]
     public async Task ReadJsonAsync_turns_bad_JSON_into_a_400_naming_the_path_and_line(string body, string expected)
     {
         await using var host = await FunctionTestHost.StartAsync(FunctionTestHost.Target(FunctionTestHost.HttpName));
