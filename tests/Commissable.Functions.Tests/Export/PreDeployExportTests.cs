@@ -122,7 +122,7 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
     [InlineData("""{"instance":"prod","database":"crm","change":"has space"}""", HttpStatusCode.BadRequest, "may contain only lowercase letters")]
     [InlineData("""{"instance":"prod","database":"crm","change":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""", HttpStatusCode.BadRequest, "200 characters")]
     [InlineData("""{"instance":"prod","databases":["crm","other"],"change":"x"}""", HttpStatusCode.BadRequest, "exactly one database")]
-    [InlineData("""{"instance":"Not_An_Instance","database":"crm","change":"x"}""", HttpStatusCode.BadRequest, "Cloud SQL instance name")]
+    [InlineData("""{"instance":"Not_An_Instance","database":"crm","change":"x"}""", HttpStatusCode.BadRequest, "Cloud SQL instance ID")]
     [InlineData("""{"instance":"nowhere","database":"crm","change":"x"}""", HttpStatusCode.NotFound, "'nowhere' does not exist")]
     public async Task A_bad_request_answers_its_status_with_a_message_naming_the_problem(string json, HttpStatusCode expected, string message)
     {
