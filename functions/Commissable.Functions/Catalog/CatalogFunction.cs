@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Core.Naming;
 using Commissable.Functions.Hosting;
 
 namespace Commissable.Functions.Catalog;
@@ -31,8 +32,9 @@ internal sealed partial class CatalogFunction(BackupCatalog catalog) : IHttpFunc
                 throw FunctionException.BadRequest($"Unknown query parameter '{Printable(key)}'; accepted: environment, instance, limit.");
             }
         }
-        var environment = Slug(query, "environment", EnvironmentPattern(), "an environment name matching [a-z0-9][a-z0-9-]{0,62}");
-        var instance = Slug(query, "instance", InstancePattern(), "a Cloud SQL instance id (lowercase letters, digits and hyphens, starting with a letter)");
+        var environment = Single(query, "environment", EnvironmentPattern().IsMatch, "an environment name matching [a-z0-9][a-z0-9-]{0,62}");
+        var instance = Single(query, "instance", CloudNames.IsInstance,
+            "a Cloud SQL instance ID (lowercase letters, digits and '-', starting with a letter and not ending with '-', at most 98 characters)");
         var limit = Limit(query);
 
         var backups = new List<CatalogBackup>();
@@ -46,10 +48,10 @@ internal sealed partial class CatalogFunction(BackupCatalog catalog) : IHttpFunc
         await context.WriteJsonAsync(new CatalogPage(backups, backups.Count, matching > backups.Count)).ConfigureAwait(false);
     }
 
-    private static string? Slug(IQueryCollection query, string key, Regex pattern, string accepted)
+    private static string? Single(IQueryCollection query, string key, Func<string, bool> isValid, string accepted)
     {
         if (!query.TryGetValue(key, out var values)) return null;
-        if (values.Count != 1 || values[0] is not { } value || !pattern.IsMatch(value))
+        if (values.Count != 1 || values[0] is not { } value || !isValid(value))
         {
             throw FunctionException.BadRequest($"?{key}= must be given once, as {accepted}; got '{Printable(values.ToString())}'.");
         }
@@ -67,11 +69,8 @@ internal sealed partial class CatalogFunction(BackupCatalog catalog) : IHttpFunc
         return limit;
     }
 
-    private static string Printable(string value) => new(value.Take(64).Where(c => !char.IsControl(c)).ToArray());
+    private static string Printable(string value) => CloudNames.Printable(value);
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex EnvironmentPattern();
-
-    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex InstancePattern();
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Core.Retention;
 using Commissable.Backup.Core.Storage;
 using Commissable.Functions.Events;
@@ -32,6 +33,19 @@ internal sealed class BackupCompletionRecorder(
     private const string ScheduledExport = "scheduled-export";
     // pg_dump writes a directory-format archive's table of contents last: its arrival completes the directory.
     private const string DirectoryTableOfContents = "toc.dat";
+
+    /// <summary>Acknowledges an event for an object the bucket does not hold, at WARNING: someone or something sent a false event.</summary>
+    private void Missing(string objectName, long? generation, string reason) =>
+        logger.LogWarning(CompletionLogEvents.ObjectMissing, "Recorded nothing for {Subject} (generation {Generation}): {Reason}", objectName, generation, reason);
+
+    /// <summary>
+    /// Acknowledges, at WARNING, a backup-run entry whose run cannot be found: answering an error
+    /// would only make Eventarc retry it until it expires. A run that does exist is recorded by
+    /// the retention sweeper, which lists the runs the catalog never heard of.
+    /// </summary>
+    private void Unresolved(string reason, string instance) =>
+        logger.LogWarning(CompletionLogEvents.Ignored, "Ignored {Subject}: {Reason}; the retention sweeper records the run of {Instance} if it exists",
+            BackupRunMethod, reason, instance);
 
     /// <summary>Acknowledges an event without recording anything, saying why.</summary>
     public void Ignore(string reason, string? subject) =>
@@ -64,27 +78,49 @@ internal sealed class BackupCompletionRecorder(
             return;
         }
 
+        // The event is a claim: the store says what exists, how big it is and which generation.
+        // Recording the event's figures let a forged or early event list a backup that does not
+        // exist, or poison a good one for ever (the manifest is create-only).
         BackupManifest manifest;
         if (directoryFile)
         {
             var files = await ListDirectoryAsync(name, cancellationToken).ConfigureAwait(false);
+            if (!files.Any(f => f.Name == objectName))
+            {
+                Missing(objectName, data.Generation, $"the bucket holds no {DirectoryTableOfContents} of the directory-format export {name.Name}");
+                return;
+            }
             manifest = ExportManifest(name, format: "DIRECTORY") with
             {
-                StartTime = Earliest(data.TimeCreated, files.Count == 0 ? null : files.Min(f => f.Updated)) ?? name.Time,
-                EndTime = data.Updated ?? data.TimeCreated ?? clock.GetUtcNow(),
+                StartTime = Earliest(name.Time, files.Min(f => f.Updated)) ?? name.Time,
+                EndTime = files.Max(f => f.Updated),
                 SizeBytes = files.Sum(f => f.Size),
             };
         }
         else
         {
+            var stored = await store.GetAsync(name.Name, cancellationToken).ConfigureAwait(false);
+            if (stored is null)
+            {
+                Missing(objectName, data.Generation, "the bucket holds no such object");
+                return;
+            }
+            var sameGeneration = data.Generation == stored.Generation;
+            if (!sameGeneration)
+            {
+                logger.LogInformation(CompletionLogEvents.StaleGeneration,
+                    "The event for {Subject} names generation {EventGeneration}; the bucket holds {StoredGeneration}, which is recorded",
+                    objectName, data.Generation, stored.Generation);
+            }
             manifest = ExportManifest(name, FormatOf(name.Extension)) with
             {
-                StartTime = data.TimeCreated ?? name.Time,
-                EndTime = data.Updated ?? data.TimeCreated ?? clock.GetUtcNow(),
-                SizeBytes = data.Size,
-                Md5Hash = data.Md5Hash,
-                Crc32c = data.Crc32c,
-                Generation = data.Generation,
+                // The event's creation time belongs to its generation alone.
+                StartTime = sameGeneration && data.TimeCreated is { } created && created <= stored.Updated ? created : name.Time,
+                EndTime = stored.Updated,
+                SizeBytes = stored.Size,
+                Md5Hash = stored.Md5Hash,
+                Crc32c = stored.Crc32c,
+                Generation = stored.Generation,
             };
         }
         await RecordAsync(name, manifest, cancellationToken).ConfigureAwait(false);
@@ -113,7 +149,7 @@ internal sealed class BackupCompletionRecorder(
         }
         if (!TryReadInstance(audit, out var project, out var instance))
         {
-            Ignore($"the resource '{audit.ResourceName}' is not projects/<project>/instances/<instance>", method);
+            Ignore($"the resource '{CloudNames.Printable(audit.ResourceName ?? "")}' is not projects/<project>/instances/<instance> with a valid project and instance ID", method);
             return;
         }
         if (!string.Equals(project, cloudSql.Project, StringComparison.Ordinal))
@@ -216,7 +252,21 @@ internal sealed class BackupCompletionRecorder(
         if (id is null && failure is null && operationName is not null)
         {
             // The entry may only name the operation; the operation names the run.
-            id = (await cloudSql.GetOperationAsync(operationName, cancellationToken).ConfigureAwait(false)).BackupContext?.BackupId;
+            if (!IsOperationName(operationName))
+            {
+                Unresolved($"the entry names the operation '{CloudNames.Printable(operationName)}', which is not an operation name", instance);
+                return;
+            }
+            try
+            {
+                id = (await cloudSql.GetOperationAsync(operationName, cancellationToken).ConfigureAwait(false)).BackupContext?.BackupId;
+            }
+            catch (CloudSqlApiException unknown) when (unknown.HttpStatus is 400 or 404)
+            {
+                // Never there, or expired: a retry would get the same answer until the event expires.
+                Unresolved($"the entry names the operation '{operationName}', which Cloud SQL does not know (HTTP {unknown.HttpStatus})", instance);
+                return;
+            }
         }
         var fallbackUri = BackupRunUri(project, instance, id);
         if (id is not { } runId)
@@ -362,6 +412,10 @@ internal sealed class BackupCompletionRecorder(
             return (null, false, $"outside the backup prefix '{root}'");
         }
         var rest = objectName[root.Length..];
+        if (rest.Split('/').Any(segment => segment is "" or "." or ".."))
+        {
+            return (null, false, "not named as a backup: the name has an empty, '.' or '..' segment");
+        }
         if (rest.Split('/').Any(segment => segment.StartsWith('.')))
         {
             return (null, false, "a catalog side object (export requests, leases)");
@@ -436,7 +490,8 @@ internal sealed class BackupCompletionRecorder(
     private static bool TryReadInstance(AuditLog audit, out string project, out string instance)
     {
         var parts = (audit.ResourceName ?? "").Split('/');
-        var ok = parts is ["projects", { Length: > 0 }, "instances", { Length: > 0 }];
+        // Both become URL segments and the instance a catalog path: Google's rules, or nothing.
+        var ok = parts is ["projects", var p, "instances", var i] && CloudNames.IsProject(p) && CloudNames.IsInstance(i);
         project = ok ? parts[1] : "";
         instance = ok ? parts[3] : "";
         return ok;
@@ -452,6 +507,10 @@ internal sealed class BackupCompletionRecorder(
         objectName = uri[(slash + 1)..].TrimEnd('/');
         return bucket.Length > 0;
     }
+
+    // Cloud SQL's operation names are UUIDs; the name becomes a URL segment.
+    private static bool IsOperationName(string name) =>
+        name.Length is > 0 and <= 100 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
         a is null ? b : b is null ? a : (a < b ? a : b);

@@ -1,10 +1,10 @@
-using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Postgres.Access;
 
 namespace Commissable.Functions.Grants;
 
 /// <summary>What a workflow POSTs to <c>grant-app-user</c>: the login to grant to, on which database of which instance.</summary>
-internal sealed partial record GrantAppUserRequest
+internal sealed record GrantAppUserRequest
 {
     /// <summary>The Cloud SQL instance (never a production one).</summary>
     public string? Instance { get; init; }
@@ -24,9 +24,9 @@ internal sealed partial record GrantAppUserRequest
         {
             problems.Add("'instance' is required: the Cloud SQL instance holding the database.");
         }
-        else if (!InstancePattern().IsMatch(Instance))
+        else if (CloudNames.InstanceProblem(Instance) is { } instance)
         {
-            problems.Add("'instance' must be a Cloud SQL instance name: lowercase letters, digits and '-', starting with a letter.");
+            problems.Add(instance);
         }
         foreach (var (field, value, what) in new[] { ("database", Database, "the database the application uses"), ("user", User, "the application's login") })
         {
@@ -34,9 +34,10 @@ internal sealed partial record GrantAppUserRequest
             {
                 problems.Add($"'{field}' is required: {what}.");
             }
-            else if (!AppUserGrants.IsValidName(value))
+            else if (!AppUserGrants.IsValidName(value) || (field == "database" ? !CloudNames.IsDatabase(value) : !CloudNames.IsUser(value)))
             {
-                problems.Add($"'{field}' must be a PostgreSQL name: a letter or '_', then letters, digits, '_', '$' or '-', at most 63 characters.");
+                // The grant names both unquoted in SQL: Google's user names with '.' or '@' (IAM users) are refused too.
+                problems.Add($"'{field}' must be a PostgreSQL name: a letter or '_', then letters, digits, '_', '$' or '-', at most 63 characters (got '{CloudNames.Printable(value)}').");
             }
         }
         if (User is { } user && AppUserGrants.IsValidName(user))
@@ -52,7 +53,4 @@ internal sealed partial record GrantAppUserRequest
         }
         return problems;
     }
-
-    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex InstancePattern();
 }

@@ -81,6 +81,6 @@ public partial class FunctionException : Exception
     public static FunctionException Unavailable(string message, TimeSpan? retryAfter = null, string code = "UNAVAILABLE", Exception? innerException = null) =>
         new(503, code, message, retryAfter, innerException);
 
-    [GeneratedRegex("^[A-Z][A-Z0-9_]*\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Z][A-Z0-9_]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex CodePattern();
 }

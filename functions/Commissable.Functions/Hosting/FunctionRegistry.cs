@@ -158,6 +158,6 @@ public static partial class FunctionServiceCollectionExtensions
         return services;
     }
 
-    [GeneratedRegex("^[a-z][a-z0-9-]{0,62}\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-z][a-z0-9-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 }

@@ -17,7 +17,9 @@ internal sealed record RetentionSweepRequest
 
 /// <summary>
 /// The retention settings a caller may override for one run, each in the unit its name says.
-/// Unset fields keep the <see cref="RetentionPolicy"/> defaults (the strategy's).
+/// Unset fields keep the <see cref="RetentionPolicy"/> defaults (the strategy's). An override may
+/// only keep more than the defaults (<see cref="Relaxations"/>) unless the deployment allows more
+/// (<c>RETENTION_ALLOW_RELAXED_OVERRIDES</c>): the safety rails are not the caller's to switch off.
 /// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed record RetentionPolicyOverrides
@@ -47,6 +49,33 @@ internal sealed record RetentionPolicyOverrides
         return problems;
     }
 
+    /// <summary>
+    /// The overrides that would let the sweeper delete more than <paramref name="floor"/> does,
+    /// one message per field naming it and the floor's value; empty when every override keeps at
+    /// least as much (is as strict or stricter). Call only when <see cref="Problems"/> is empty.
+    /// </summary>
+    public IReadOnlyList<string> Relaxations(RetentionPolicy floor)
+    {
+        ArgumentNullException.ThrowIfNull(floor);
+        var relaxed = new List<string>();
+        AtLeast(relaxed, "maxAgeDays", MaxAgeDays, floor.MaxAge.TotalDays, "days");
+        AtLeast(relaxed, "preDeployMaxAgeDays", PreDeployMaxAgeDays, floor.PreDeployMaxAge.TotalDays, "days");
+        AtLeast(relaxed, "keepLastPreDeploy", KeepLastPreDeploy, floor.KeepLastPreDeploy, "backups");
+        AtLeast(relaxed, "keepWeekly", KeepWeekly, floor.KeepWeekly ?? 0, "weeks");
+        AtLeast(relaxed, "keepMonthly", KeepMonthly, floor.KeepMonthly ?? 0, "months");
+        AtLeast(relaxed, "minimumAgeHours", MinimumAgeHours, floor.MinimumAge.TotalHours, "hours");
+        if (MaxDeleteShare is { } share && share > floor.MaxDeleteShare)
+        {
+            relaxed.Add(string.Create(CultureInfo.InvariantCulture,
+                $"policy.maxDeleteShare is {share}; this deployment accepts at most {floor.MaxDeleteShare} (its policy's largest share per run)."));
+        }
+        if (DeleteOrphans is true && !floor.DeleteOrphans)
+        {
+            relaxed.Add("policy.deleteOrphans is true; this deployment accepts only false (its policy reports orphans and never deletes them).");
+        }
+        return relaxed;
+    }
+
     /// <summary>The defaults with these overrides applied; call only when <see cref="Problems"/> is empty.</summary>
     public RetentionPolicy ApplyTo(RetentionPolicy defaults) => defaults with
     {
@@ -65,6 +94,14 @@ internal sealed record RetentionPolicyOverrides
         if (value is { } v && !(double.IsFinite(v) && v >= 0 && v <= max))
         {
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"policy.{field} is {v}; a number from 0 to {max} {unit} is accepted."));
+        }
+    }
+
+    private static void AtLeast(List<string> relaxed, string field, double? value, double floor, string unit)
+    {
+        if (value is { } v && v < floor)
+        {
+            relaxed.Add(string.Create(CultureInfo.InvariantCulture, $"policy.{field} is {v}; this deployment accepts {floor} {unit} or more (its policy's floor)."));
         }
     }
 

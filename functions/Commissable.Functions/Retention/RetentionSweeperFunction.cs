@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Export;
@@ -48,7 +47,14 @@ internal sealed class RetentionSweeperFunction(
         {
             throw FunctionException.BadRequest(string.Join(" ", problems));
         }
-        var policy = overrides.ApplyTo(new RetentionPolicy { Prefix = catalog.Prefix });
+        var defaults = new RetentionPolicy { Prefix = catalog.Prefix };
+        if (!settings.RetentionAllowRelaxedOverrides && overrides.Relaxations(defaults) is { Count: > 0 } relaxed)
+        {
+            throw new FunctionException(StatusCodes.Status403Forbidden, "RELAXED_OVERRIDE_REFUSED",
+                "Policy overrides may only keep more than this deployment's retention policy; nothing was planned or deleted: " + string.Join(" ", relaxed)
+                + " (RETENTION_ALLOW_RELAXED_OVERRIDES=true in the deployment's configuration allows more.)");
+        }
+        var policy = overrides.ApplyTo(defaults);
         if (policy.Problems() is { Count: > 0 } policyProblems)
         {
             throw FunctionException.BadRequest("The retention policy is not valid: " + string.Join(" ", policyProblems));
@@ -146,24 +152,8 @@ internal sealed class RetentionSweeperFunction(
     }
 
     /// <summary>The body is optional: an empty one (Cloud Scheduler's default) is a dry run with the default policy.</summary>
-    private static async Task<RetentionSweepRequest> ReadRequestAsync(HttpContext context)
-    {
-        using var body = new MemoryStream();
-        await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
-        var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
-        if (bytes.Span.Trim(" \t\r\n"u8).IsEmpty)
-        {
-            return new RetentionSweepRequest();
-        }
-        try
-        {
-            return JsonSerializer.Deserialize<RetentionSweepRequest>(bytes.Span, FunctionJson.Options) ?? new RetentionSweepRequest();
-        }
-        catch (JsonException e)
-        {
-            throw new FunctionException(400, "INVALID_ARGUMENT",
-                $"The request body is not a valid retention request ({{\"apply\": bool, \"policy\": {{maxAgeDays, preDeployMaxAgeDays, keepLastPreDeploy, keepWeekly, keepMonthly, minimumAgeHours, maxDeleteShare, deleteOrphans}}}}): {FunctionJson.Describe(e)}.",
-                null, e);
-        }
-    }
+    private static async Task<RetentionSweepRequest> ReadRequestAsync(HttpContext context) =>
+        await context.ReadOptionalJsonAsync<RetentionSweepRequest>(
+            "retention request ({\"apply\": bool, \"policy\": {maxAgeDays, preDeployMaxAgeDays, keepLastPreDeploy, keepWeekly, keepMonthly, minimumAgeHours, maxDeleteShare, deleteOrphans}})")
+            .ConfigureAwait(false) ?? new RetentionSweepRequest();
 }

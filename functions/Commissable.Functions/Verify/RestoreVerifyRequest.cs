@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Naming;
 
 namespace Commissable.Functions.Verify;
 
@@ -83,13 +84,13 @@ internal sealed partial record RestoreVerifyRequest
         {
             problems.Add("'database' is required in live mode: the database to check, for example \"crm\".");
         }
-        else if (!DatabasePattern().IsMatch(Database))
+        else if (CloudNames.DatabaseProblem(Database) is { } database)
         {
-            problems.Add("'database' must be a database name: a letter or '_', then letters, digits, '_' or '-', at most 63 characters.");
+            problems.Add(database);
         }
-        if (Backup is not null && (!Backup.StartsWith("gs://", StringComparison.Ordinal) || Backup.Length > 1024 || Backup.Any(char.IsControl)))
+        if (Backup is not null && UriProblem(Backup) is not null)
         {
-            problems.Add("'backup' in live mode is optional and must be a gs://<bucket>/<name> URI (at most 1024 characters) whose manifest to compare with.");
+            problems.Add($"'backup' in live mode is optional and must be a gs://<bucket>/<name> URI (at most 1024 characters) whose manifest to compare with; {UriProblem(Backup)}.");
         }
         if (Kind is not null)
         {
@@ -107,13 +108,9 @@ internal sealed partial record RestoreVerifyRequest
         {
             problems.Add("'backup' is required: a backup URI gs://<bucket>/<name>, or \"latest\" with 'instance'.");
         }
-        else if (!IsLatest && !Backup.StartsWith("gs://", StringComparison.Ordinal))
+        else if (!IsLatest && UriProblem(Backup) is { } uri)
         {
-            problems.Add("'backup' must be a gs://<bucket>/<name> URI or \"latest\".");
-        }
-        else if (Backup.Length > 1024 || Backup.Any(char.IsControl))
-        {
-            problems.Add("'backup' must be at most 1024 characters without control characters.");
+            problems.Add($"'backup' must be a gs://<bucket>/<name> URI or \"latest\"; {uri}.");
         }
         if (IsLatest && string.IsNullOrWhiteSpace(Instance))
         {
@@ -129,9 +126,9 @@ internal sealed partial record RestoreVerifyRequest
     {
         foreach (var (field, value) in new[] { ("instance", Instance), ("verificationInstance", VerificationInstance) })
         {
-            if (value is not null && !InstancePattern().IsMatch(value))
+            if (value is not null && CloudNames.InstanceProblem(value, field) is { } instance)
             {
-                problems.Add($"'{field}' must be a Cloud SQL instance name: lowercase letters, digits and '-', starting with a letter.");
+                problems.Add(instance);
             }
         }
         if (RowCountTolerance is < 0 or > 1)
@@ -144,12 +141,43 @@ internal sealed partial record RestoreVerifyRequest
         }
     }
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_-]{0,62}\z", RegexOptions.CultureInvariant)]
-    private static partial Regex DatabasePattern();
+    /// <summary>
+    /// Why <paramref name="uri"/> is not a <c>gs://bucket/name</c> URI a backup can have, or null:
+    /// the bucket is a bucket name, the object name has no empty, '.' or '..' segment (a path a
+    /// store could resolve elsewhere), and nothing is a control character.
+    /// </summary>
+    private static string? UriProblem(string uri)
+    {
+        const string Scheme = "gs://";
+        if (uri.Length > 1024)
+        {
+            return "it is longer than 1024 characters";
+        }
+        if (uri.Any(char.IsControl))
+        {
+            return $"'{CloudNames.Printable(uri)}' holds a control character";
+        }
+        if (!uri.StartsWith(Scheme, StringComparison.Ordinal))
+        {
+            return $"'{CloudNames.Printable(uri)}' does not start with gs://";
+        }
+        var slash = uri.IndexOf('/', Scheme.Length);
+        var bucket = slash < 0 ? uri[Scheme.Length..] : uri[Scheme.Length..slash];
+        if (!CloudNames.IsBucket(bucket))
+        {
+            return $"'{CloudNames.Printable(bucket)}' is not a bucket name";
+        }
+        if (slash < 0 || slash == uri.Length - 1)
+        {
+            return "it names no object";
+        }
+        if (uri[(slash + 1)..].Split('/').Any(segment => segment is "" or "." or ".."))
+        {
+            return $"the object name of '{CloudNames.Printable(uri)}' has an empty, '.' or '..' segment";
+        }
+        return null;
+    }
 
-    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex InstancePattern();
-
-    [GeneratedRegex("^[a-z][a-z0-9-]{0,62}\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-z][a-z0-9-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex KindPattern();
 }

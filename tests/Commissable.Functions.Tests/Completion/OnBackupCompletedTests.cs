@@ -264,6 +264,121 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         Assert.Contains("disk full", line.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_finalized_event_for_an_object_the_bucket_does_not_hold_records_nothing_and_warns()
+    {
+        var name = NewName();
+
+        var status = await SendStorageAsync(ObjectData(name));
+
+        // Acknowledged: that generation will never appear, so Eventarc retrying could not help.
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(0, await CountManifestsAsync(name));
+        Assert.Empty(CompletedLines($"gs://{CompletionEnvironment.Bucket}/{name}"));
+        var line = Assert.Single(env.Logs.WithEvent("backup.event.object_missing"), l => l.GetProperty("subject").GetString() == name);
+        Assert.Equal("WARNING", line.GetProperty("severity").GetString());
+        Assert.Equal(1764036000000001, line.GetProperty("generation").GetInt64());
+    }
+
+    [Fact]
+    public async Task An_event_with_a_wrong_size_and_checksums_delivered_first_records_what_the_bucket_holds()
+    {
+        var name = NewName();
+        var stored = await WriteObjectAsync(name, content: "-- the real dump, longer than the event says");
+        var forged = JsonNode.Parse(ObjectData(stored))!.AsObject();
+        forged["size"] = "3";
+        forged["md5Hash"] = "AAAAAAAAAAAAAAAAAAAAAA==";
+        forged["crc32c"] = "AAAAAA==";
+
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(forged.ToJsonString()));
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(stored)));
+
+        Assert.Equal(1, await CountManifestsAsync(name));
+        var manifest = await ManifestAsync(name);
+        Assert.Equal(stored.Size, manifest.SizeBytes);
+        Assert.Equal(stored.Md5Hash, manifest.Md5Hash);
+        Assert.Equal(stored.Crc32c, manifest.Crc32c);
+        Assert.Equal(stored.Generation, manifest.Generation);
+    }
+
+    [Fact]
+    public async Task An_event_naming_another_generation_records_the_generation_the_bucket_holds()
+    {
+        var name = NewName();
+        var stored = await WriteObjectAsync(name);
+        var other = JsonNode.Parse(ObjectData(stored))!.AsObject();
+        other["generation"] = (stored.Generation + 7).ToString(CultureInfo.InvariantCulture);
+
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(other.ToJsonString()));
+
+        var manifest = await ManifestAsync(name);
+        Assert.Equal(stored.Generation, manifest.Generation);
+        Assert.Equal(stored.Size, manifest.SizeBytes);
+        var line = Assert.Single(env.Logs.WithEvent("backup.event.stale_generation"), l => l.GetProperty("subject").GetString() == name);
+        Assert.Equal(stored.Generation + 7, line.GetProperty("eventGeneration").GetInt64());
+        Assert.Equal(stored.Generation, line.GetProperty("storedGeneration").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_toc_event_for_a_directory_without_its_toc_records_nothing()
+    {
+        var name = NewName(extension: "");
+        await WriteObjectAsync(name + "/3001.dat.gz", content: "rows");
+
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(name + "/toc.dat")));
+
+        Assert.Equal(0, await CountManifestsAsync(name));
+        Assert.Single(env.Logs.WithEvent("backup.event.object_missing"), l => l.GetProperty("subject").GetString() == name + "/toc.dat");
+    }
+
+    [Fact]
+    public async Task A_backup_run_entry_naming_an_unknown_operation_is_acknowledged_with_a_warning()
+    {
+        var operation = Guid.NewGuid().ToString();
+        var entry = AuditEntries.BackupRun(operation, "1");
+        entry["protoPayload"]!["response"]!.AsObject().Remove("backupContext");
+        entry["protoPayload"]!["request"]!["body"]!.AsObject().Remove("id");
+
+        // A 500 would make Eventarc retry the entry until it expires.
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
+
+        var line = Assert.Single(env.Logs.WithEvent("backup.event.ignored"), l => l.GetProperty("reason").GetString()!.Contains(operation, StringComparison.Ordinal));
+        Assert.Equal("WARNING", line.GetProperty("severity").GetString());
+        Assert.Contains("which Cloud SQL does not know", line.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(env.Logs.WithSeverity("ERROR"), l => l.GetRawText().Contains(operation, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("../instances/prod")]
+    [InlineData("x%2F..%2Fy")]
+    public async Task A_backup_run_entry_naming_an_operation_that_is_no_name_is_acknowledged_and_nothing_is_asked(string operation)
+    {
+        var entry = AuditEntries.BackupRun(operation, "1");
+        entry["protoPayload"]!["response"]!.AsObject().Remove("backupContext");
+
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
+
+        Assert.Contains(env.Logs.WithEvent("backup.event.ignored"),
+            l => l.GetProperty("reason").GetString()!.Contains("which is not an operation name", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("projects/test-project/instances/..")]
+    [InlineData("projects/test-project/instances/prod-")]
+    [InlineData("projects/../instances/prod")]
+    public async Task A_backup_run_entry_for_a_resource_that_is_no_instance_is_acknowledged_and_nothing_is_recorded(string resource)
+    {
+        var before = await CountManifestsAsync(Prefix + "/");
+        var entry = AuditEntries.BackupRun("op-" + Guid.NewGuid().ToString("N"), "12345");
+        entry["protoPayload"]!["resourceName"] = resource;
+
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
+
+        Assert.Equal(before, await CountManifestsAsync(Prefix + "/"));
+        Assert.Contains(env.Logs.WithEvent("backup.event.ignored"),
+            l => l.GetProperty("reason").GetString()!.Contains("with a valid project and instance ID", StringComparison.Ordinal));
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     private static string NewName(string label = "scheduled", string extension = ".sql.gz")

@@ -172,7 +172,7 @@ public sealed class GrantAppUserTests(VerifyEnvironment env)
     [InlineData("{}", "'instance' is required")]
     [InlineData("""{"instance":"verify-target","database":"crm"}""", "'user' is required")]
     [InlineData("""{"instance":"verify-target","user":"crm_app"}""", "'database' is required")]
-    [InlineData("""{"instance":"Verify_Target","database":"crm","user":"crm_app"}""", "'instance' must be a Cloud SQL instance name")]
+    [InlineData("""{"instance":"Verify_Target","database":"crm","user":"crm_app"}""", "'instance' must be a Cloud SQL instance ID")]
     [InlineData("""{"instance":"verify-target","database":"crm","user":"app; DROP TABLE \"Tenant\""}""", "'user' must be a PostgreSQL name")]
     [InlineData("""{"instance":"verify-target","database":"crm","user":"app\"name"}""", "'user' must be a PostgreSQL name")]
     [InlineData("""{"instance":"verify-target","database":"crm db","user":"crm_app"}""", "'database' must be a PostgreSQL name")]

@@ -142,6 +142,13 @@ public sealed class CloudEventDecodingTests
         ["structured without data"] = (() => CloudEventRequests.Structured("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"//x\",\"type\":\"t\"}"), "the event has no data"),
         ["structured data of the wrong shape"] = (() => CloudEventRequests.Structured(CloudEventRequests.Envelope("{\"size\": {\"bytes\": 1}}")), "the data is not a valid StorageObjectData"),
         ["structured in XML"] = (() => CloudEventRequests.Structured("<event/>", contentType: "application/cloudevents+xml"), "structured mode content type 'application/cloudevents+xml' is not supported; accepted: application/cloudevents+json"),
+        ["binary data with a key twice"] = (() => CloudEventRequests.Binary("""{"bucket":"nope","bucket":"sample-bucket"}"""), "Duplicate property 'bucket'"),
+        ["structured data with a key twice"] = (
+            () => CloudEventRequests.Structured("""{"specversion":"1.0","id":"1","source":"//x","type":"t","datacontenttype":"application/json","data":{"name":"a","name":"b"}}"""),
+            "Duplicate property 'name'"),
+        ["structured with an attribute twice"] = (
+            () => CloudEventRequests.Structured("""{"specversion":"1.0","id":"1","source":"//x","type":"t","type":"u","data":{}}"""),
+            "Duplicate property 'type'"),
         ["a batch"] = (() => CloudEventRequests.Structured("[]", contentType: "application/cloudevents-batch+json"), "batched CloudEvents (application/cloudevents-batch+json) are not accepted"),
     };
 

@@ -20,6 +20,7 @@ public sealed class FunctionSettingsTests
         Assert.Null(settings.VerifyInstance);
         Assert.Equal(TimeSpan.FromHours(26), settings.MaxBackupAge);
         Assert.Equal(TimeSpan.FromMinutes(30), settings.ExportWait);
+        Assert.False(settings.RetentionAllowRelaxedOverrides);
     }
 
     [Fact]
@@ -33,6 +34,7 @@ public sealed class FunctionSettingsTests
         environment["VERIFY_INSTANCE"] = "commissable-verify";
         environment["MAX_BACKUP_AGE_HOURS"] = "30";
         environment["EXPORT_WAIT_SECONDS"] = "600";
+        environment["RETENTION_ALLOW_RELAXED_OVERRIDES"] = "true";
 
         var settings = FunctionSettings.Load(new DictionaryEnvironment(environment));
 
@@ -43,6 +45,7 @@ public sealed class FunctionSettingsTests
         Assert.Equal("commissable-verify", settings.VerifyInstance);
         Assert.Equal(TimeSpan.FromHours(30), settings.MaxBackupAge);
         Assert.Equal(TimeSpan.FromMinutes(10), settings.ExportWait);
+        Assert.True(settings.RetentionAllowRelaxedOverrides);
     }
 
     [Theory]
@@ -73,9 +76,16 @@ public sealed class FunctionSettingsTests
     [InlineData("PRODUCTION_INSTANCES", "commissable-prod,Prod_DB", "'Prod_DB' is not one")]
     [InlineData("VERIFY_INSTANCE", "commissable-prod", "VERIFY_INSTANCE 'commissable-prod' is listed in PRODUCTION_INSTANCES")]
     [InlineData("VERIFY_INSTANCE", "-bad", "VERIFY_INSTANCE must be a Cloud SQL instance id")]
+    [InlineData("VERIFY_INSTANCE", "verify\nprod", "VERIFY_INSTANCE must be a Cloud SQL instance id")]
+    [InlineData("VERIFY_INSTANCE", "verify-", "VERIFY_INSTANCE must be a Cloud SQL instance id")]
+    [InlineData("PRODUCTION_INSTANCES", "commissable-prod,prod\nx", "is not one")]
+    [InlineData("GOOGLE_CLOUD_PROJECT", "test-project\nother", "GOOGLE_CLOUD_PROJECT must be a project id")]
+    [InlineData("BACKUP_BUCKET", "crm-backups\n.evil", "BACKUP_BUCKET must be a bucket name")]
+    [InlineData("BACKUP_BUCKET", "crm..backups", "BACKUP_BUCKET must be a bucket name")]
     [InlineData("MAX_BACKUP_AGE_HOURS", "0", "MAX_BACKUP_AGE_HOURS must be a whole number of hours from 1 to 8760; got '0'")]
     [InlineData("MAX_BACKUP_AGE_HOURS", "26h", "MAX_BACKUP_AGE_HOURS must be a whole number of hours")]
     [InlineData("EXPORT_WAIT_SECONDS", "-5", "EXPORT_WAIT_SECONDS must be a whole number of seconds from 1 to 3600")]
+    [InlineData("RETENTION_ALLOW_RELAXED_OVERRIDES", "sometimes", "RETENTION_ALLOW_RELAXED_OVERRIDES must be true or false; got 'sometimes'")]
     [InlineData("EXPORT_WAIT_SECONDS", "7200", "EXPORT_WAIT_SECONDS must be a whole number of seconds from 1 to 3600")]
     public void An_invalid_variable_fails_naming_it_and_what_is_accepted(string variable, string value, string expected)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Commissable.Functions.Hosting;
 
 namespace Commissable.Functions.Tests.Hosting;
 
@@ -141,6 +142,9 @@ public sealed class ResultTests
     [InlineData("{\"count\":1}", "The request body is not a valid JSON DemoRequest: JSON deserialization for type 'Commissable.Functions.Tests.Hosting.DemoRequest' was missing required properties including: 'name'")]
     [InlineData("{\"name\":null,\"count\":1}", "The request body is not a valid JSON DemoRequest: The constructor parameter 'Name' on type 'Commissable.Functions.Tests.Hosting.DemoRequest' doesn't allow null values")]
     [InlineData("[1]", "The request body is not a valid JSON DemoRequest: The JSON value could not be converted to Commissable.Functions.Tests.Hosting.DemoRequest (at $, line 1, position 2).")]
+    [InlineData("{\"name\":\"nope\",\"name\":\"prod\",\"count\":1}", "The request body is not a valid JSON DemoRequest: Duplicate property 'name'")]
+    [InlineData("{\"name\":\"nope\",\"NAME\":\"prod\",\"count\":1}", "The request body is not a valid JSON DemoRequest: Duplicate property 'name'")]
+    [InlineData("{\"name\":\"prod\",\"count\":1,\"cuont\":2}", "The request body is not a valid JSON DemoRequest: The JSON property 'cuont' could not be mapped")]
     public async Task ReadJsonAsync_turns_bad_JSON_into_a_400_naming_the_path_and_line(string body, string expected)
     {
         await using var host = await FunctionTestHost.StartAsync(FunctionTestHost.Target(FunctionTestHost.HttpName));
@@ -153,6 +157,37 @@ public sealed class ResultTests
         var message = error.GetProperty("message").GetString()!;
         Assert.True(message.StartsWith(expected, StringComparison.Ordinal), message);
         Assert.Empty(host.Logs.WithSeverity("ERROR"));
+    }
+
+    [Fact]
+    public async Task ReadJsonAsync_refuses_a_body_over_a_MiB_with_413_without_reading_it_whole()
+    {
+        await using var host = await FunctionTestHost.StartAsync(FunctionTestHost.Target(FunctionTestHost.HttpName));
+        var body = "{\"name\":\"" + new string('x', HttpContextJsonExtensions.MaxBodyBytes) + "\",\"count\":1}";
+
+        var response = await host.Client.PostAsync("/?action=json", Json(body));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal("PAYLOAD_TOO_LARGE", error.GetProperty("status").GetString());
+        Assert.Contains("larger than 1024 KiB", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", "The Content-Type 'application/x-www-form-urlencoded' is a form")]
+    [InlineData("multipart/form-data; boundary=x", "The Content-Type 'multipart/form-data' is a form")]
+    public async Task ReadJsonAsync_refuses_an_HTML_form_with_415(string contentType, string expected)
+    {
+        await using var host = await FunctionTestHost.StartAsync(FunctionTestHost.Target(FunctionTestHost.HttpName));
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"name":"prod","count":1}"""));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        var response = await host.Client.PostAsync("/?action=json", content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal("UNSUPPORTED_MEDIA_TYPE", error.GetProperty("status").GetString());
+        Assert.StartsWith(expected, error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

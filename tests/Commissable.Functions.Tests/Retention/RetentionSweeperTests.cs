@@ -285,6 +285,9 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
     [InlineData("""{"policy":{"maxAgeDayz":3}}""", "maxAgeDayz")]
     [InlineData("""{"apply":"yes"}""", "apply")]
     [InlineData("""[1]""", "retention request")]
+    [InlineData("""null""", "The request body is null")]
+    [InlineData("""{"apply":false,"apply":true}""", "Duplicate property 'apply'")]
+    [InlineData("""{"policy":{"maxDeleteShare":0.1,"maxDeleteShare":1}}""", "Duplicate property 'maxDeleteShare'")]
     public async Task Bad_policy_overrides_are_a_400_naming_the_field(string json, string field)
     {
         await using var host = await env.CreateHostAsync();
@@ -292,5 +295,55 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains(field, (string)body["error"]!["message"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Overrides_that_switch_the_safety_rails_off_are_refused_with_403_naming_each_field_and_its_floor_and_nothing_is_deleted()
+    {
+        await using var host = await env.CreateHostAsync(allowRelaxedOverrides: false);
+        var fresh = SweeperHost.Scheduled(TimeSpan.FromMinutes(10));
+        await host.WriteBackupAsync(fresh, BackupKinds.ScheduledExport);
+
+        var (status, body) = await host.SweepAsync("""{"apply":true,"policy":{"maxAgeDays":0,"minimumAgeHours":0,"maxDeleteShare":1}}""");
+
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Equal("RELAXED_OVERRIDE_REFUSED", (string?)body["error"]!["status"]);
+        var message = (string)body["error"]!["message"]!;
+        Assert.Contains("policy.maxAgeDays is 0; this deployment accepts 30 days or more", message, StringComparison.Ordinal);
+        Assert.Contains("policy.minimumAgeHours is 0; this deployment accepts 24 hours or more", message, StringComparison.Ordinal);
+        Assert.Contains("policy.maxDeleteShare is 1; this deployment accepts at most 0.25", message, StringComparison.Ordinal);
+        Assert.Contains("RETENTION_ALLOW_RELAXED_OVERRIDES", message, StringComparison.Ordinal);
+        var after = await host.ListBucketAsync();
+        Assert.Contains(fresh.Name, after);
+        Assert.Contains(fresh.ManifestName, after);
+    }
+
+    [Theory]
+    [InlineData("""{"policy":{"preDeployMaxAgeDays":1}}""", "policy.preDeployMaxAgeDays is 1; this deployment accepts 30 days or more")]
+    [InlineData("""{"policy":{"keepLastPreDeploy":0}}""", "policy.keepLastPreDeploy is 0; this deployment accepts 5 backups or more")]
+    [InlineData("""{"policy":{"minimumAgeHours":23.5}}""", "policy.minimumAgeHours is 23.5; this deployment accepts 24 hours or more")]
+    [InlineData("""{"policy":{"maxDeleteShare":0.26}}""", "policy.maxDeleteShare is 0.26; this deployment accepts at most 0.25")]
+    [InlineData("""{"policy":{"deleteOrphans":true}}""", "policy.deleteOrphans is true; this deployment accepts only false")]
+    public async Task Each_override_that_would_delete_more_is_refused_naming_it(string json, string expected)
+    {
+        await using var host = await env.CreateHostAsync(allowRelaxedOverrides: false);
+
+        var (status, body) = await host.SweepAsync(json);
+
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Contains(expected, (string)body["error"]!["message"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Overrides_that_keep_more_are_accepted_without_the_deployments_allowance()
+    {
+        await using var host = await env.CreateHostAsync(allowRelaxedOverrides: false);
+        await host.WritePreDeployAsync(SweeperHost.PreDeploy("only-one", 100 * Day));
+
+        var (status, body) = await host.SweepAsync(
+            """{"policy":{"maxAgeDays":60,"preDeployMaxAgeDays":90,"keepLastPreDeploy":10,"keepWeekly":4,"keepMonthly":12,"minimumAgeHours":48,"maxDeleteShare":0.1,"deleteOrphans":false}}""");
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        Assert.True((bool)body["dryRun"]!);
     }
 }

@@ -36,9 +36,12 @@ public sealed class SweeperEnvironment : IAsyncLifetime
     /// <summary>
     /// The functions in local mode, in memory, on a new empty bucket; with <paramref name="clock"/>
     /// the functions' time (the local cloud keeps the real one), with <paramref name="productionInstances"/>
-    /// their <c>PRODUCTION_INSTANCES</c>.
+    /// their <c>PRODUCTION_INSTANCES</c>. Overrides that relax the policy are allowed unless
+    /// <paramref name="allowRelaxedOverrides"/> is false: most tests shrink the policy to fit a catalog
+    /// of a dozen backups, which the strategy's defaults would rightly refuse to thin.
     /// </summary>
-    public async Task<SweeperHost> CreateHostAsync(Func<IBackupStore, IBackupStore>? wrapStore = null, TimeProvider? clock = null, string productionInstances = "prod")
+    public async Task<SweeperHost> CreateHostAsync(
+        Func<IBackupStore, IBackupStore>? wrapStore = null, TimeProvider? clock = null, string productionInstances = "prod", bool allowRelaxedOverrides = true)
     {
         var bucket = $"bk-{Guid.NewGuid():N}"[..20];
         var environment = new DictionaryEnvironment(new Dictionary<string, string?>
@@ -53,6 +56,7 @@ public sealed class SweeperEnvironment : IAsyncLifetime
             ["LOCAL_STATE_DIR"] = Cloud.StateDirectory,
             ["INSPECTOR_DB_USER"] = "postgres",
             ["INSPECTOR_DB_PASSWORD_FILE"] = _passwordFile,
+            ["RETENTION_ALLOW_RELAXED_OVERRIDES"] = allowRelaxedOverrides ? "true" : null,
         });
         var logs = new TestLogSink();
         var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = logs, TimeProvider = clock ?? TimeProvider.System });

@@ -207,7 +207,7 @@ public sealed class LiveVerifyTests(VerifyEnvironment env)
     [InlineData("""{"mode":"live","instance":"prod","verificationInstance":"verify-target","database":"crm; DROP"}""", "'database' must be a database name")]
     [InlineData("""{"mode":"live","instance":"prod","verificationInstance":"verify-target","database":"crm","backup":"latest"}""", "'backup' in live mode is optional and must be a gs://")]
     [InlineData("""{"mode":"live","instance":"prod","verificationInstance":"verify-target","database":"crm","kind":"pre-deploy-export"}""", "'kind' only applies")]
-    [InlineData("""{"mode":"live","instance":"prod","verificationInstance":"Verify_Target","database":"crm"}""", "'verificationInstance' must be a Cloud SQL instance name")]
+    [InlineData("""{"mode":"live","instance":"prod","verificationInstance":"Verify_Target","database":"crm"}""", "'verificationInstance' must be a Cloud SQL instance ID")]
     [InlineData("""{"mode":"live","instance":"prod","verificationInstance":"verify-target","database":"crm","rowCountTolerance":-1}""", "'rowCountTolerance' must be a fraction")]
     [InlineData("""{"backup":"latest","instance":"prod","database":"crm"}""", "'database' only applies to live mode")]
     public async Task A_malformed_live_request_is_400_naming_the_problem(string json, string message)

@@ -19,7 +19,7 @@ internal static class CloudEventRequestDecoder
     private const string StructuredJsonMediaType = "application/cloudevents+json";
     private const string Code = "INVALID_CLOUDEVENT";
 
-    private static readonly JsonEventFormatter Formatter = new(FunctionJson.Options, default);
+    private static readonly JsonEventFormatter Formatter = new(FunctionJson.Options, FunctionJson.DocumentOptions);
 
     public static async Task<CloudEvent> DecodeEventAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -29,8 +29,7 @@ internal static class CloudEventRequestDecoder
             throw Invalid("batched CloudEvents (application/cloudevents-batch+json) are not accepted; send one event per request");
         }
 
-        using var body = new MemoryStream();
-        await request.Body.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
+        var body = await HttpContextJsonExtensions.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
         return MimeUtilities.IsCloudEventsContentType(contentType)
             ? DecodeStructured(body, contentType!)
             : DecodeBinary(request, body);
@@ -59,7 +58,7 @@ internal static class CloudEventRequestDecoder
         }
     }
 
-    private static CloudEvent DecodeStructured(MemoryStream body, string contentType)
+    private static CloudEvent DecodeStructured(ReadOnlyMemory<byte> body, string contentType)
     {
         ContentType parsed;
         try
@@ -81,7 +80,6 @@ internal static class CloudEventRequestDecoder
             throw Invalid("the structured mode body is empty; expected a JSON CloudEvent");
         }
 
-        body.Position = 0;
         try
         {
             return Formatter.DecodeStructuredModeMessage(body, parsed, null);
@@ -96,7 +94,7 @@ internal static class CloudEventRequestDecoder
         }
     }
 
-    private static CloudEvent DecodeBinary(HttpRequest request, MemoryStream body)
+    private static CloudEvent DecodeBinary(HttpRequest request, ReadOnlyMemory<byte> body)
     {
         var headers = request.Headers;
         var versionId = headers[HttpUtilities.SpecVersionHttpHeader].FirstOrDefault();
@@ -149,7 +147,7 @@ internal static class CloudEventRequestDecoder
 
         try
         {
-            Formatter.DecodeBinaryModeEventData(body.GetBuffer().AsMemory(0, (int)body.Length), cloudEvent);
+            Formatter.DecodeBinaryModeEventData(body, cloudEvent);
         }
         catch (JsonException e)
         {

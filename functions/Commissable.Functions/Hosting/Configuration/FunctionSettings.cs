@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Google.CloudSql;
 
 namespace Commissable.Functions.Hosting.Configuration;
@@ -82,6 +83,16 @@ public sealed partial record FunctionSettings
     /// </summary>
     public TimeSpan ExportWait { get; init; } = DefaultExportWait;
 
+    /// <summary>
+    /// <c>RETENTION_ALLOW_RELAXED_OVERRIDES</c> (default false): whether a <c>retention-sweeper</c>
+    /// request may override the policy to delete more than the strategy's defaults allow (a shorter
+    /// age, fewer kept, a younger minimum age, a larger share per run, orphans). Off, such an
+    /// override is a 403 naming the field and the default it would undercut; overrides that keep
+    /// more are always accepted. Turn it on only where whoever can call the sweeper may also
+    /// decide what is deleted (a test environment).
+    /// </summary>
+    public bool RetentionAllowRelaxedOverrides { get; init; }
+
     /// <summary>Reads and validates the settings.</summary>
     /// <exception cref="FunctionStartupException">A variable is missing or invalid; the message names each one.</exception>
     public static FunctionSettings Load(IFunctionEnvironment environment)
@@ -97,7 +108,7 @@ public sealed partial record FunctionSettings
     internal static FunctionSettings Read(EnvironmentReader reader)
     {
         var projectId = reader.Required("GOOGLE_CLOUD_PROJECT", "the Google Cloud project id, e.g. commissable-prod");
-        if (projectId.Length > 0 && !ProjectIdPattern().IsMatch(projectId))
+        if (projectId.Length > 0 && !CloudNames.IsProject(projectId))
         {
             reader.Problem("GOOGLE_CLOUD_PROJECT",
                 $"GOOGLE_CLOUD_PROJECT must be a project id (6 to 30 lowercase letters, digits and hyphens, starting with a letter); got '{EnvironmentReader.Shown(projectId)}'");
@@ -108,7 +119,7 @@ public sealed partial record FunctionSettings
         {
             reader.Problem("BACKUP_BUCKET", $"BACKUP_BUCKET must be a bare bucket name without gs://; got '{EnvironmentReader.Shown(bucket)}'");
         }
-        else if (bucket.Length > 0 && !BucketPattern().IsMatch(bucket))
+        else if (bucket.Length > 0 && !CloudNames.IsBucket(bucket))
         {
             reader.Problem("BACKUP_BUCKET",
                 $"BACKUP_BUCKET must be a bucket name (3 to 63 lowercase letters, digits, '.', '_' and '-'); got '{EnvironmentReader.Shown(bucket)}'");
@@ -141,7 +152,7 @@ public sealed partial record FunctionSettings
 
         foreach (var instance in production)
         {
-            if (InstancePattern().IsMatch(instance))
+            if (CloudNames.IsInstance(instance))
             {
                 productionInstances.Add(instance);
             }
@@ -155,7 +166,7 @@ public sealed partial record FunctionSettings
         var verifyInstance = reader.Optional("VERIFY_INSTANCE");
         if (verifyInstance is not null)
         {
-            if (!InstancePattern().IsMatch(verifyInstance))
+            if (!CloudNames.IsInstance(verifyInstance))
             {
                 reader.Problem("VERIFY_INSTANCE",
                     $"VERIFY_INSTANCE must be a Cloud SQL instance id (lowercase letters, digits and hyphens, starting with a letter); got '{EnvironmentReader.Shown(verifyInstance)}'");
@@ -169,6 +180,7 @@ public sealed partial record FunctionSettings
 
         var maxAgeHours = reader.Integer("MAX_BACKUP_AGE_HOURS", (int)DefaultMaxBackupAge.TotalHours, 1, 8760, "a whole number of hours");
         var exportWaitSeconds = reader.Integer("EXPORT_WAIT_SECONDS", (int)DefaultExportWait.TotalSeconds, 1, 3600, "a whole number of seconds");
+        var allowRelaxedOverrides = reader.Boolean("RETENTION_ALLOW_RELAXED_OVERRIDES", defaultValue: false);
 
         return new FunctionSettings
         {
@@ -182,6 +194,7 @@ public sealed partial record FunctionSettings
             VerifyInstance = verifyInstance,
             MaxBackupAge = TimeSpan.FromHours(maxAgeHours),
             ExportWait = TimeSpan.FromSeconds(exportWaitSeconds),
+            RetentionAllowRelaxedOverrides = allowRelaxedOverrides,
         };
     }
 
@@ -211,18 +224,9 @@ public sealed partial record FunctionSettings
         return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
     }
 
-    [GeneratedRegex("^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex ProjectIdPattern();
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex BucketPattern();
-
-    [GeneratedRegex("^[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex PrefixPattern();
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex SlugPattern();
-
-    [GeneratedRegex("^[a-z](?:[a-z0-9-]{0,96}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex InstancePattern();
 }

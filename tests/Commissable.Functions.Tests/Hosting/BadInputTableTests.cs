@@ -1,0 +1,305 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Commissable.Functions.Completion;
+using Commissable.Functions.Hosting;
+using Commissable.Functions.Tests.Completion;
+
+namespace Commissable.Functions.Tests.Hosting;
+
+/// <summary>
+/// Every HTTP endpoint of the functions, in local mode against a real local cloud, given malformed
+/// and hostile requests: missing, extra, wrongly typed, duplicate and oversized fields; control
+/// characters; traversal in names and gs:// URIs; injection-shaped names; wrong methods and
+/// content types. None may answer 5xx; every 4xx names the problem. A well-formed CloudEvent about
+/// something that is no backup is acknowledged (200, so Eventarc does not retry it) and logged.
+/// </summary>
+public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixture<CompletionEnvironment>
+{
+    private const string Bucket = CompletionEnvironment.Bucket;
+
+    /// <summary>One malformed request: how to build it, the status it must get, and the text its answer (or, for a 200, the log) must hold.</summary>
+    public sealed record BadRequest(string Endpoint, Func<HttpRequestMessage> Request, int Status, string Expected);
+
+    private static readonly string Oversized = new('x', HttpContextJsonExtensions.MaxBodyBytes + 1);
+
+    private static readonly Dictionary<string, BadRequest> Cases = Build();
+
+    public static TheoryData<string> CaseNames => [.. Cases.Keys];
+
+    [Fact]
+    public void Every_endpoint_has_at_least_15_malformed_requests()
+    {
+        var counts = Cases.Values.GroupBy(c => c.Endpoint).ToDictionary(g => g.Key, g => g.Count());
+
+        Assert.Equal(FunctionNames.All.Order(StringComparer.Ordinal), counts.Keys.Order(StringComparer.Ordinal));
+        Assert.All(counts, pair => Assert.True(pair.Value >= 15, $"{pair.Key} has {pair.Value} cases"));
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public async Task A_malformed_request_is_never_a_5xx_and_every_4xx_names_the_problem(string name)
+    {
+        var bad = Cases[name];
+        using var request = bad.Request();
+
+        using var response = await env.Client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.True((int)response.StatusCode < 500, $"{name}: {(int)response.StatusCode} {body}");
+        Assert.True((int)response.StatusCode == bad.Status, $"{name}: expected {bad.Status}, got {(int)response.StatusCode} {body}");
+        if (bad.Status >= 400)
+        {
+            var error = JsonDocument.Parse(body).RootElement.GetProperty("error");
+            Assert.Equal(bad.Status, error.GetProperty("code").GetInt32());
+            var message = error.GetProperty("message").GetString()!;
+            Assert.Contains(bad.Expected, message, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", message, StringComparison.Ordinal);
+        }
+        else
+        {
+            // Acknowledged: the log says why nothing was recorded.
+            Assert.Contains(env.Logs.Lines, line => line.Contains(bad.Expected, StringComparison.Ordinal));
+        }
+        Assert.Empty(env.Logs.WithEvent("function.request.failed"));
+    }
+
+    private static Dictionary<string, BadRequest> Build()
+    {
+        var cases = new Dictionary<string, BadRequest>(StringComparer.Ordinal);
+        void Add(string endpoint, string what, Func<HttpRequestMessage> request, int status, string expected) =>
+            cases.Add($"{endpoint}: {what}", new BadRequest(endpoint, request, status, expected));
+
+        // ---- pre-deploy-export ------------------------------------------------------------------
+        const string Export = FunctionNames.PreDeployExport;
+        void ExportCase(string what, string body, string expected, int status = 400) => Add(Export, what, () => Post(Export, body), status, expected);
+        ExportCase("empty body", "", "The request body is empty");
+        ExportCase("JSON null", "null", "The request body is null");
+        ExportCase("not JSON", "instance=prod&database=crm", "is not a valid JSON PreDeployRequest");
+        ExportCase("missing fields", "{}", "'instance' is required");
+        ExportCase("extra field", """{"instance":"prod","database":"crm","change":"x","force":true}""", "'force' could not be mapped");
+        ExportCase("instance as a number", """{"instance":5,"database":"crm","change":"x"}""", "$.instance");
+        ExportCase("databases as a string", """{"instance":"prod","databases":"crm","change":"x"}""", "$.databases");
+        ExportCase("instance twice", """{"instance":"nope","instance":"prod","database":"crm","change":"x"}""", "Duplicate property 'instance'");
+        ExportCase("instance with a trailing newline", """{"instance":"prod\n","database":"crm","change":"x"}""", "'instance' must be a Cloud SQL instance ID");
+        ExportCase("change with a trailing newline", """{"instance":"prod","database":"crm","change":"x\n"}""", "'change' may contain only lowercase letters");
+        ExportCase("database '..'", """{"instance":"prod","database":"..","change":"x"}""", "'database' must be a database name");
+        ExportCase("database as a connection string", """{"instance":"prod","database":"host=127.0.0.1 port=1 dbname=crm","change":"x"}""", "'database' must be a database name");
+        ExportCase("instance shaped as a command", """{"instance":"prod; rm -rf /","database":"crm","change":"x"}""", "'instance' must be a Cloud SQL instance ID");
+        ExportCase("instance with traversal", """{"instance":"../prod","database":"crm","change":"x"}""", "'instance' must be a Cloud SQL instance ID");
+        ExportCase("oversized change", $$"""{"instance":"prod","database":"crm","change":"{{new string('a', 5000)}}"}""", "'change' is 5000 characters long");
+        ExportCase("control character in commitSha", """{"instance":"prod","database":"crm","change":"x","commitSha":"ab\u0000cd"}""", "'commitSha' must be at most 200 characters without control characters");
+        ExportCase("oversized body", Oversized, "larger than 1024 KiB", 413);
+        Add(Export, "a form", () => Post(Export, "instance=prod", "application/x-www-form-urlencoded"), 415, "is a form");
+        Add(Export, "PUT", () => Send(HttpMethod.Put, Export, """{"instance":"prod","database":"crm","change":"x"}"""), 405, "POST a JSON request");
+        Add(Export, "Idempotency-Key of 300 characters", () =>
+        {
+            var request = Post(Export, """{"instance":"prod","database":"crm","change":"x"}""");
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", new string('k', 300));
+            return request;
+        }, 400, "The Idempotency-Key header must be at most 200 printable characters");
+        Add(Export, "status id with traversal", () => new HttpRequestMessage(HttpMethod.Get, $"/{Export}/status/..%2F..%2Fleases"), 404, "No pre-deploy export has the id");
+
+        // ---- restore-verify ---------------------------------------------------------------------
+        const string Verify = FunctionNames.RestoreVerify;
+        void VerifyCase(string what, string body, string expected, int status = 400) => Add(Verify, what, () => Post(Verify, body), status, expected);
+        VerifyCase("empty body", "", "The request body is empty");
+        VerifyCase("missing backup", "{}", "'backup' is required");
+        VerifyCase("extra field", """{"backup":"latest","instance":"prod","skipChecks":true}""", "'skipChecks' could not be mapped");
+        VerifyCase("tolerance as a word", """{"backup":"latest","instance":"prod","rowCountTolerance":"lots"}""", "$.rowCountTolerance");
+        VerifyCase("criticalTables as a string", """{"backup":"latest","instance":"prod","criticalTables":"Account"}""", "$.criticalTables");
+        VerifyCase("backup twice", """{"backup":"gs://other/x.sql.gz","backup":"latest","instance":"prod"}""", "Duplicate property 'backup'");
+        VerifyCase("backup URI with a trailing newline", $$"""{"backup":"gs://{{Bucket}}/backups/prod/prod/backup_20261125_0200_prod_scheduled.sql.gz\n"}""", "holds a control character");
+        VerifyCase("instance with a trailing newline", """{"backup":"latest","instance":"prod\n"}""", "'instance' must be a Cloud SQL instance ID");
+        VerifyCase("verificationInstance shaped as SQL", """{"backup":"latest","instance":"prod","verificationInstance":"verify'; DROP DATABASE crm; --"}""", "'verificationInstance' must be a Cloud SQL instance ID");
+        VerifyCase("backup URI with traversal", $$"""{"backup":"gs://{{Bucket}}/backups/../../etc/passwd"}""", "has an empty, '.' or '..' segment");
+        VerifyCase("backup URI with a traversal bucket", """{"backup":"gs://../backups/x.sql.gz"}""", "is not a bucket name");
+        VerifyCase("backup URI of a file", """{"backup":"file:///etc/passwd"}""", "does not start with gs://");
+        VerifyCase("oversized backup URI", $$"""{"backup":"gs://{{Bucket}}/{{new string('a', 2000)}}"}""", "longer than 1024 characters");
+        VerifyCase("live database '..'", """{"mode":"live","instance":"prod","verificationInstance":"verify","database":".."}""", "'database' must be a database name");
+        VerifyCase("live database as a connection string", """{"mode":"live","instance":"prod","verificationInstance":"verify","database":"dbname=crm host=evil"}""", "'database' must be a database name");
+        VerifyCase("unknown mode", """{"mode":"import; live","backup":"latest","instance":"prod"}""", "'mode' must be");
+        VerifyCase("201 critical tables", $$"""{"backup":"latest","instance":"prod","criticalTables":[{{string.Join(",", Enumerable.Repeat("\"t\"", 201))}}]}""", "'criticalTables' must list at most 200");
+        VerifyCase("oversized body", Oversized, "larger than 1024 KiB", 413);
+        Add(Verify, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + Verify), 405, "POST a JSON request");
+        Add(Verify, "a multipart form", () => Post(Verify, "--x--", "multipart/form-data; boundary=x"), 415, "is a form");
+
+        // ---- retention-sweeper ------------------------------------------------------------------
+        const string Sweep = FunctionNames.RetentionSweeper;
+        void SweepCase(string what, string body, string expected, int status = 400) => Add(Sweep, what, () => Post(Sweep, body), status, expected);
+        SweepCase("not JSON", "apply=true", "is not a valid retention request");
+        SweepCase("JSON null", "null", "The request body is null");
+        SweepCase("extra field", """{"force":true}""", "'force' could not be mapped");
+        SweepCase("misspelt policy field", """{"policy":{"maxAgeDayz":3}}""", "'maxAgeDayz' could not be mapped");
+        SweepCase("apply as a word", """{"apply":"yes"}""", "$.apply");
+        SweepCase("policy as an array", """{"policy":[]}""", "$.policy");
+        SweepCase("apply twice", """{"apply":false,"apply":true}""", "Duplicate property 'apply'");
+        SweepCase("minimumAgeHours 0", """{"apply":true,"policy":{"minimumAgeHours":0}}""", "policy.minimumAgeHours is 0; this deployment accepts 24 hours or more", 403);
+        SweepCase("maxDeleteShare 1", """{"apply":true,"policy":{"maxDeleteShare":1}}""", "policy.maxDeleteShare is 1; this deployment accepts at most 0.25", 403);
+        SweepCase("maxDeleteShare NaN", """{"policy":{"maxDeleteShare":"NaN"}}""", "policy.maxDeleteShare is NaN; a number from 0 to 1");
+        SweepCase("maxAgeDays huge", """{"policy":{"maxAgeDays":1e308}}""", "policy.maxAgeDays is");
+        SweepCase("keepWeekly beyond int", """{"policy":{"keepWeekly":99999999999}}""", "$.policy.keepWeekly");
+        SweepCase("deleteOrphans as a string with a newline", """{"policy":{"deleteOrphans":"true\n"}}""", "$.policy.deleteOrphans");
+        SweepCase("control character in a key", """{"ap\u0000ply":true}""", "could not be mapped");
+        SweepCase("oversized body", Oversized, "larger than 1024 KiB", 413);
+        Add(Sweep, "a form", () => Post(Sweep, "apply=true", "application/x-www-form-urlencoded"), 415, "is a form");
+        Add(Sweep, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + Sweep), 405, "POST to run the sweeper");
+
+        // ---- catalog ----------------------------------------------------------------------------
+        const string Catalog = FunctionNames.Catalog;
+        void CatalogCase(string what, string query, string expected) => Add(Catalog, what, () => new HttpRequestMessage(HttpMethod.Get, $"/{Catalog}?{query}"), 400, expected);
+        CatalogCase("unknown parameter", "bucket=other", "Unknown query parameter 'bucket'");
+        CatalogCase("instance with a trailing newline", "instance=prod%0A", "?instance= must be given once");
+        CatalogCase("instance with traversal", "instance=..%2Fprod", "?instance= must be given once");
+        CatalogCase("instance twice", "instance=prod&instance=staging", "?instance= must be given once");
+        CatalogCase("instance empty", "instance=", "?instance= must be given once");
+        CatalogCase("oversized instance", "instance=" + new string('a', 2000), "?instance= must be given once");
+        CatalogCase("instance shaped as SQL", "instance=prod'%20OR%201=1", "?instance= must be given once");
+        CatalogCase("environment in capitals", "environment=PROD", "?environment= must be given once");
+        CatalogCase("environment with a NUL", "environment=prod%00", "?environment= must be given once");
+        CatalogCase("limit 0", "limit=0", "?limit= must be a whole number from 1 to 1000");
+        CatalogCase("limit a word", "limit=all", "?limit= must be a whole number");
+        CatalogCase("limit beyond int", "limit=99999999999999999999", "?limit= must be a whole number");
+        CatalogCase("limit negative", "limit=-1", "?limit= must be a whole number");
+        CatalogCase("limit in exponent form", "limit=1e3", "?limit= must be a whole number");
+        CatalogCase("unknown parameter with a newline", "%0Aevil=1", "Unknown query parameter '?evil'");
+        Add(Catalog, "POST", () => Post(Catalog, "{}"), 405, "GET the catalog");
+        Add(Catalog, "DELETE", () => new HttpRequestMessage(HttpMethod.Delete, $"/{Catalog}?instance=prod"), 405, "GET the catalog");
+
+        // ---- grant-app-user ---------------------------------------------------------------------
+        const string Grant = FunctionNames.GrantAppUser;
+        void GrantCase(string what, string body, string expected, int status = 400) => Add(Grant, what, () => Post(Grant, body), status, expected);
+        GrantCase("empty body", "", "The request body is empty");
+        GrantCase("missing fields", "{}", "'instance' is required");
+        GrantCase("extra field", """{"instance":"verify","database":"crm","user":"crm_app","superuser":true}""", "'superuser' could not be mapped");
+        GrantCase("user as a number", """{"instance":"verify","database":"crm","user":5}""", "$.user");
+        GrantCase("user twice", """{"instance":"verify","database":"crm","user":"crm_app","user":"postgres"}""", "Duplicate property 'user'");
+        GrantCase("instance with a trailing newline", """{"instance":"verify\n","database":"crm","user":"crm_app"}""", "'instance' must be a Cloud SQL instance ID");
+        GrantCase("database with a trailing newline", """{"instance":"verify","database":"crm\n","user":"crm_app"}""", "'database' must be a PostgreSQL name");
+        GrantCase("user shaped as SQL", """{"instance":"verify","database":"crm","user":"app; DROP TABLE \"Tenant\""}""", "'user' must be a PostgreSQL name");
+        GrantCase("user postgres", """{"instance":"verify","database":"crm","user":"postgres"}""", "not the reserved role 'postgres'");
+        GrantCase("user cloudsqlsuperuser", """{"instance":"verify","database":"crm","user":"cloudsqlsuperuser"}""", "not the reserved role 'cloudsqlsuperuser'");
+        GrantCase("database '..'", """{"instance":"verify","database":"..","user":"crm_app"}""", "'database' must be a PostgreSQL name");
+        GrantCase("user an IAM account", """{"instance":"verify","database":"crm","user":"app@project.iam"}""", "'user' must be a PostgreSQL name");
+        GrantCase("user of 64 characters", $$"""{"instance":"verify","database":"crm","user":"{{new string('a', 64)}}"}""", "'user' must be a PostgreSQL name");
+        GrantCase("instance with traversal", """{"instance":"../prod","database":"crm","user":"crm_app"}""", "'instance' must be a Cloud SQL instance ID");
+        GrantCase("oversized body", Oversized, "larger than 1024 KiB", 413);
+        Add(Grant, "a form", () => Post(Grant, "user=postgres", "application/x-www-form-urlencoded"), 415, "is a form");
+        Add(Grant, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + Grant), 405, "POST a JSON request");
+
+        // ---- on-backup-completed ----------------------------------------------------------------
+        const string Completed = FunctionNames.OnBackupCompleted;
+        void Storage(string what, Func<HttpRequestMessage> request, string expected, int status = 400) => Add(Completed, what, request, status, expected);
+        var path = "/" + Completed;
+        Storage("plain JSON, no CloudEvent", () => Post(Completed, StorageData("backups/prod/prod/backup_20261125_0300_prod_scheduled.sql.gz")), "the request is not a CloudEvent");
+        Storage("no ce-id", () => CloudEventRequests.Binary(StorageData("x"), path, headers: new Dictionary<string, string?> { ["ce-id"] = null }), "missing required header ce-id");
+        Storage("spec version 0.3", () => CloudEventRequests.Binary(StorageData("x"), path, headers: new Dictionary<string, string?> { ["ce-specversion"] = "0.3" }), "ce-specversion '0.3' is not supported");
+        Storage("text data", () => CloudEventRequests.Binary("hello", path, contentType: "text/plain"), "is not JSON");
+        Storage("size as a word", () => CloudEventRequests.Binary("""{"bucket":"crm-backups","name":"x","size":"big"}""", path), "$.size");
+        Storage("generation beyond int64", () => CloudEventRequests.Binary("""{"bucket":"crm-backups","name":"x","generation":"99999999999999999999"}""", path), "$.generation");
+        Storage("bucket twice", () => CloudEventRequests.Binary("""{"bucket":"elsewhere","bucket":"crm-backups","name":"x"}""", path), "Duplicate property 'bucket'");
+        Storage("attribute twice in structured mode", () => CloudEventRequests.Structured(
+            """{"specversion":"1.0","id":"1","source":"//storage.googleapis.com/projects/_/buckets/crm-backups","type":"x","type":"google.cloud.storage.object.v1.finalized","data":{}}""", path), "Duplicate property 'type'");
+        Storage("empty body", () => CloudEventRequests.Binary("", path), "the event has no data");
+        Storage("a batch", () => CloudEventRequests.Structured("[]", path, "application/cloudevents-batch+json"), "batched CloudEvents");
+        Storage("oversized body", () => CloudEventRequests.Binary(Oversized, path), "larger than 1024 KiB", 413);
+        Storage("GET without an event", () => new HttpRequestMessage(HttpMethod.Get, path), "the request is not a CloudEvent");
+        Storage("an object the bucket does not hold", () => StorageEvent("backups/prod/prod/backup_20261125_0400_prod_table-missing.sql.gz"), "backups/prod/prod/backup_20261125_0400_prod_table-missing.sql.gz", 200);
+        Storage("a name with traversal", () => StorageEvent("backups/prod/prod/../../../etc/backup_20261125_0200_prod_x.sql.gz"), "an empty, '.' or '..' segment", 200);
+        Storage("a name with a newline", () => StorageEvent("backups/prod/prod/backup_20261125_0200_prod_x.sql.gz\n"), "not named as a backup", 200);
+        Storage("another bucket", () => StorageEvent("backups/prod/prod/backup_20261125_0200_prod_x.sql.gz", bucket: "someone-elses"), "not the backup bucket", 200);
+
+        // ---- on-backup-audited ------------------------------------------------------------------
+        const string Audited = FunctionNames.OnBackupAudited;
+        void Audit(string what, Func<HttpRequestMessage> request, string expected, int status = 400) => Add(Audited, what, request, status, expected);
+        var auditPath = "/" + Audited;
+        Audit("plain JSON, no CloudEvent", () => Post(Audited, AuditEntries.BackupRun("op-1", "1").ToJsonString()), "the request is not a CloudEvent");
+        Audit("protoPayload as a string", () => AuditEvent("""{"protoPayload":"cloudsql"}"""), "$.protoPayload");
+        Audit("methodName twice", () => AuditEvent("""{"protoPayload":{"methodName":"cloudsql.instances.restart","methodName":"cloudsql.backupRuns.create"}}"""), "Duplicate property 'methodName'");
+        Audit("severity 999", () => AuditEvent("""{"severity":999}"""), "999 is not a LogSeverity");
+        Audit("timestamp a word", () => AuditEvent("""{"timestamp":"yesterday"}"""), "$.timestamp");
+        Audit("text data", () => CloudEventRequests.Binary("hello", auditPath, CompletionNames.AuditLogWritten, "text/plain"), "is not JSON");
+        Audit("empty body", () => CloudEventRequests.Binary("", auditPath, CompletionNames.AuditLogWritten), "the event has no data");
+        Audit("oversized body", () => CloudEventRequests.Binary(Oversized, auditPath, CompletionNames.AuditLogWritten), "larger than 1024 KiB", 413);
+        Audit("attribute twice in structured mode", () => CloudEventRequests.Structured(
+            """{"specversion":"1.0","id":"1","source":"//cloudaudit.googleapis.com","type":"x","type":"google.cloud.audit.log.v1.written","data":{}}""", auditPath), "Duplicate property 'type'");
+        Audit("an unknown operation", () =>
+        {
+            var entry = AuditEntries.BackupRun("5d3c8a1e-0000-4000-8000-00000000bad1", "1");
+            entry["protoPayload"]!["response"]!.AsObject().Remove("backupContext");
+            return AuditEvent(entry.ToJsonString());
+        }, "5d3c8a1e-0000-4000-8000-00000000bad1", 200);
+        Audit("an operation with traversal", () =>
+        {
+            var entry = AuditEntries.BackupRun("../../instances/prod", "1");
+            entry["protoPayload"]!["response"]!.AsObject().Remove("backupContext");
+            return AuditEvent(entry.ToJsonString());
+        }, "which is not an operation name", 200);
+        Audit("a resource with traversal", () =>
+        {
+            var entry = AuditEntries.BackupRun("op-2", "2");
+            entry["protoPayload"]!["resourceName"] = "projects/test-project/instances/..";
+            return AuditEvent(entry.ToJsonString());
+        }, "with a valid project and instance ID", 200);
+        Audit("an export URI with traversal", () => AuditEvent(ExportEntry($"gs://{Bucket}/backups/../../etc/passwd")), "an empty, '.' or '..' segment", 200);
+        Audit("an export URI in another bucket", () => AuditEvent(ExportEntry("gs://someone-elses/backups/prod/prod/backup_20261125_0200_prod_x.sql.gz")), "not the backup bucket", 200);
+        Audit("another method", () =>
+        {
+            var entry = AuditEntries.BackupRun("op-3", "3");
+            entry["protoPayload"]!["methodName"] = "cloudsql.instances.delete";
+            return AuditEvent(entry.ToJsonString());
+        }, "method 'cloudsql.instances.delete' records no backup", 200);
+        Audit("another event type", () => CloudEventRequests.Binary(AuditEntries.BackupRun("op-4", "4").ToJsonString(), auditPath, "google.cloud.audit.log.v1.deleted"),
+            "is not google.cloud.audit.log.v1.written", 200);
+
+        return cases;
+    }
+
+    private static HttpRequestMessage Post(string function, string body, string contentType = "application/json") =>
+        Send(HttpMethod.Post, function, body, contentType);
+
+    private static HttpRequestMessage Send(HttpMethod method, string function, string body, string contentType = "application/json")
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return new HttpRequestMessage(method, "/" + function) { Content = content };
+    }
+
+    private static string StorageData(string name, string bucket = Bucket) => new JsonObject
+    {
+        ["kind"] = "storage#object",
+        ["bucket"] = bucket,
+        ["name"] = name,
+        ["generation"] = "1764036000000001",
+        ["size"] = "9",
+        ["timeCreated"] = "2026-11-25T02:10:00Z",
+        ["updated"] = "2026-11-25T02:10:00Z",
+    }.ToJsonString();
+
+    private static HttpRequestMessage StorageEvent(string name, string bucket = Bucket) =>
+        CloudEventRequests.Binary(StorageData(name, bucket), "/" + FunctionNames.OnBackupCompleted, CompletionNames.StorageFinalized, headers: new Dictionary<string, string?>
+        {
+            ["ce-id"] = Guid.NewGuid().ToString(),
+            ["ce-source"] = $"//storage.googleapis.com/projects/_/buckets/{bucket}",
+            ["ce-subject"] = null,
+        });
+
+    private static HttpRequestMessage AuditEvent(string data) =>
+        CloudEventRequests.Binary(data, "/" + FunctionNames.OnBackupAudited, CompletionNames.AuditLogWritten, headers: new Dictionary<string, string?>
+        {
+            ["ce-id"] = Guid.NewGuid().ToString(),
+            ["ce-source"] = "//cloudaudit.googleapis.com/projects/test-project/logs/activity",
+            ["ce-subject"] = null,
+        });
+
+    private static string ExportEntry(string uri) => AuditEntries.Create("cloudsql.instances.export", "op-export",
+        new JsonObject
+        {
+            ["instance"] = "prod",
+            ["project"] = "test-project",
+            ["body"] = new JsonObject { ["exportContext"] = new JsonObject { ["uri"] = uri, ["databases"] = new JsonArray("crm"), ["fileType"] = "SQL" } },
+        },
+        new JsonObject { ["name"] = "op-export", ["operationType"] = "EXPORT", ["status"] = "DONE" }).ToJsonString();
+}
