@@ -220,8 +220,12 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
     /// </summary>
     private Task<string> PipeIntoPsqlAsync(List<string> connection, Dictionary<string, string> environment, string source, bool compressed, OperationScope scope, CancellationToken cancellationToken)
     {
-        var psql = new List<string>(connection) { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-f", "-" };
-        var withKey = new Dictionary<string, string>(environment) { ["IMPORT_RESTRICT_KEY"] = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)) };
+        // psql enters its restricted mode before it reads the first line of the file (-c runs before
+        // -f in the same session), so the file's own line numbers are psql's. The key is a nonce, not
+        // a credential: it only has to be unknown to the file, which cannot read psql's arguments. It
+        // is not put in a psql variable, which the file could interpolate into \unrestrict.
+        var key = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        var psql = new List<string>(connection) { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-c", "\\restrict " + key, "-f", "-" };
         // Arguments travel as positional parameters, never spliced into the script text.
         return new ExternalProcess
         {
@@ -234,24 +238,25 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
                   | LC_ALL=C setpriv --pdeathsig=KILL -- awk -- "$3" | setpriv --pdeathsig=KILL -- "$4" "${@:5}"
                 """,
                 "import", compressed ? "gzip" : "plain", source, RestrictFilter, instances.Binaries.Path("psql"), .. psql],
-            Environment = withKey,
+            Environment = environment,
             Observer = scope,
         }.RunAsync(cancellationToken);
     }
 
     /// <summary>
-    /// An awk program between the file and psql: it first tells psql <c>\restrict</c> with a key
-    /// the file cannot know, so psql refuses every backslash command of the file (a shell with
-    /// <c>\!</c>, files with <c>\o</c> or <c>\copy</c>, another server with <c>\connect</c>). Only
-    /// pg_dump's own <c>\restrict KEY</c> in the header of its output, and the matching
-    /// <c>\unrestrict KEY</c> at its end, are dropped (psql refuses a second <c>\restrict</c>).
+    /// An awk program between the file and psql, which is already restricted with a key the file
+    /// cannot know, so psql refuses every backslash command of the file (a shell with <c>\!</c>,
+    /// files with <c>\o</c> or <c>\copy</c>, another server with <c>\connect</c>). Only pg_dump's
+    /// own <c>\restrict KEY</c> in the header of its output (psql refuses a second <c>\restrict</c>)
+    /// becomes an empty line, so every later line keeps its number in psql's messages, and the
+    /// matching <c>\unrestrict KEY</c> at its end is dropped.
     /// </summary>
     internal const string RestrictFilter =
         """
-        BEGIN { printf "\\restrict %s\n", ENVIRON["IMPORT_RESTRICT_KEY"]; header = 1; key = ""; held = 0 }
+        BEGIN { header = 1; key = ""; held = 0 }
         {
             if (header) {
-                if ($0 ~ /^\\restrict [A-Za-z0-9]+$/) { key = substr($0, 11); header = 0; next }
+                if ($0 ~ /^\\restrict [A-Za-z0-9]+$/) { key = substr($0, 11); header = 0; print ""; next }
                 if ($0 !~ /^(--.*)?$/) header = 0
                 print; next
             }
