@@ -1,6 +1,7 @@
 using System.Net;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Google.CloudSql;
+using Commissable.Backup.Google.Rest;
 using Commissable.Backup.Google.Tests.Replay;
 
 namespace Commissable.Backup.Google.Tests.CloudSql;
@@ -118,7 +119,7 @@ public sealed class RetryTests : ReplayTest
     [Fact]
     public async Task Backoff_never_exceeds_the_configured_cap()
     {
-        var h = NewHarness(retry: new CloudSqlRetrySettings { MaxAttempts = 8 });
+        var h = NewHarness(retry: new GoogleRetrySettings { MaxAttempts = 8 });
         for (var i = 0; i < 8; i++)
         {
             h.Http.Expect(HttpMethod.Get, $"{R}/instances/prod").Respond(HttpStatusCode.InternalServerError, "");
@@ -196,7 +197,7 @@ public sealed class RetryTests : ReplayTest
     [Fact]
     public async Task A_GET_whose_connection_never_comes_back_rethrows_the_transport_error_after_the_bound()
     {
-        var h = NewHarness(retry: new CloudSqlRetrySettings { MaxAttempts = 3 });
+        var h = NewHarness(retry: new GoogleRetrySettings { MaxAttempts = 3 });
         for (var i = 0; i < 3; i++)
         {
             h.Http.Expect(HttpMethod.Get, $"{R}/instances").Throw(new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused"));

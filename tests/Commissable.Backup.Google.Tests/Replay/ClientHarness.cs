@@ -1,5 +1,6 @@
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
+using Commissable.Backup.Google.Rest;
 using Commissable.Backup.Google.Tests.Contracts;
 
 namespace Commissable.Backup.Google.Tests.Replay;
@@ -12,7 +13,7 @@ internal sealed class ClientHarness : IDisposable
     public const string Root = "sql/v1beta4/projects/commissable-test";
 
     public ClientHarness(
-        CloudSqlRetrySettings? retry = null,
+        GoogleRetrySettings? retry = null,
         CloudSqlPollSettings? poll = null,
         Uri? baseUri = null,
         double jitter = 1.0,
@@ -24,7 +25,7 @@ internal sealed class ClientHarness : IDisposable
             ProjectId = Project,
             TokenSource = tokens ?? new StaticTokenSource(token),
             TimeProvider = Time,
-            RetrySettings = retry ?? CloudSqlRetrySettings.Default,
+            RetrySettings = retry ?? GoogleRetrySettings.Default,
             PollSettings = poll ?? CloudSqlPollSettings.Default,
             Jitter = () => jitter,
         };
@@ -66,7 +67,7 @@ public abstract class ReplayTest : IDisposable
     private readonly List<ClientHarness> _harnesses = [];
 
     internal ClientHarness NewHarness(
-        CloudSqlRetrySettings? retry = null,
+        GoogleRetrySettings? retry = null,
         CloudSqlPollSettings? poll = null,
         Uri? baseUri = null,
         double jitter = 1.0,
