@@ -145,6 +145,29 @@ public sealed class RetryTests : ReplayTest
     }
 
     [Fact]
+    public async Task Each_discarded_answer_is_disposed_before_the_next_attempt()
+    {
+        var h = NewHarness();
+        var answers = new List<TrackedContent>();
+        HttpResponseMessage Unavailable(RecordedRequest request)
+        {
+            Assert.All(answers, a => Assert.True(a.Disposed, "an earlier answer was still open when the request was sent again"));
+            var content = new TrackedContent();
+            answers.Add(content);
+            return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { Content = content };
+        }
+
+        h.Http.Expect(HttpMethod.Get, $"{R}/instances/prod").RespondWith(Unavailable);
+        h.Http.Expect(HttpMethod.Get, $"{R}/instances/prod").RespondWith(Unavailable);
+        h.Http.Expect(HttpMethod.Get, $"{R}/instances/prod").Respond(HttpStatusCode.OK, """{"name":"prod"}""");
+
+        await h.RunAsync(c => c.GetInstanceAsync("prod"));
+
+        Assert.Equal(2, answers.Count);
+        Assert.All(answers, a => Assert.True(a.Disposed));
+    }
+
+    [Fact]
     public async Task Not_found_is_thrown_at_once_with_status_404_and_reason_notFound()
     {
         var h = NewHarness();
@@ -246,5 +269,17 @@ public sealed class RetryTests : ReplayTest
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         Assert.Equal([S(1)], h.Time.Delays);
+    }
+
+    /// <summary>An error body that records whether the client let go of it.</summary>
+    private sealed class TrackedContent() : ByteArrayContent("""{"error":{"code":503,"message":"busy"}}"""u8.ToArray())
+    {
+        public bool Disposed { get; private set; }
+
+        protected override void Dispose(bool disposing)
+        {
+            Disposed = true;
+            base.Dispose(disposing);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Google.Rest;
+using Commissable.Backup.Google.Tests.Executions;
 using Commissable.Backup.Google.Tests.Storage;
 
 namespace Commissable.Backup.Google.Tests.Replay;
@@ -28,6 +29,10 @@ public abstract class ReplayTest : IDisposable
         IAccessTokenSource? tokens = null,
         string token = ClientHarness.Token)
         => Track(new ClientHarness(retry, poll, baseUri, jitter, tokens, token));
+
+    /// <summary>A Workflow Executions client over replayed exchanges, fake time and fixed jitter.</summary>
+    internal ExecutionsHarness NewExecutionsHarness(GoogleRetrySettings? retry = null, double jitter = 1.0)
+        => Track(new ExecutionsHarness(retry, jitter));
 
     /// <summary>A Cloud Storage store over a real StorageClient and replayed exchanges.</summary>
     internal StorageHarness NewStorageHarness() => Track(new StorageHarness());
