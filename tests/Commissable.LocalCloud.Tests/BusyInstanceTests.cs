@@ -1,6 +1,7 @@
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
+using Commissable.Backup.Google.Rest;
 using Npgsql;
 
 namespace Commissable.LocalCloud.Tests;
@@ -16,7 +17,7 @@ public sealed class BusyInstanceTests(LocalCloudFixture cloud) : IClassFixture<L
             ProjectId = cloud.Project,
             BaseUri = cloud.BaseUrl,
             TokenSource = new FileTokenSource(LocalCloudHost.TokenFile(cloud.StateDirectory)),
-            RetrySettings = CloudSqlRetrySettings.Default with { MaxAttempts = 12, BaseDelay = TimeSpan.FromMilliseconds(300), MaxDelay = TimeSpan.FromSeconds(2) },
+            RetrySettings = GoogleRetrySettings.Default with { MaxAttempts = 12, BaseDelay = TimeSpan.FromMilliseconds(300), MaxDelay = TimeSpan.FromSeconds(2) },
             PollSettings = CloudSqlPollSettings.Default with { InitialDelay = TimeSpan.FromMilliseconds(100) },
         }.Build();
         await client.WaitForOperationAsync(await client.InsertInstanceAsync(new DatabaseInstance

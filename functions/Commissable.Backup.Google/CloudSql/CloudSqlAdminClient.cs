@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Google.Rest;
 
 namespace Commissable.Backup.Google.CloudSql;
 
@@ -15,12 +15,12 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
     /// <summary>Google's endpoint, the root every <c>sql/v1beta4/...</c> path is relative to.</summary>
     public static Uri DefaultBaseUri { get; } = new("https://sqladmin.googleapis.com/");
 
-    private readonly CloudSqlTransport _transport;
+    private readonly GoogleRestTransport _transport;
     private readonly CloudSqlPollSettings _poll;
     private readonly TimeProvider _time;
     private readonly string _projectPath;
 
-    internal CloudSqlAdminClient(string project, CloudSqlTransport transport, CloudSqlPollSettings poll, TimeProvider time)
+    internal CloudSqlAdminClient(string project, GoogleRestTransport transport, CloudSqlPollSettings poll, TimeProvider time)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(project);
         ArgumentNullException.ThrowIfNull(transport);
@@ -53,14 +53,14 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
     public Task<Operation> InsertInstanceAsync(DatabaseInstance instance, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        return SendAsync<Operation>(HttpMethod.Post, _projectPath + "/instances", Json(instance), cancellationToken);
+        return SendAsync<Operation>(HttpMethod.Post, _projectPath + "/instances", instance, cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<Operation> PatchInstanceAsync(string instance, DatabaseInstance patch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(patch);
-        return SendAsync<Operation>(HttpMethod.Patch, InstancePath(instance), Json(patch), cancellationToken);
+        return SendAsync<Operation>(HttpMethod.Patch, InstancePath(instance), patch, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -72,7 +72,7 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         return SendAsync<Operation>(HttpMethod.Post, InstancePath(instance) + "/export",
-            Json(new InstancesExportRequest(context)), cancellationToken);
+            new InstancesExportRequest(context), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -80,7 +80,7 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         return SendAsync<Operation>(HttpMethod.Post, InstancePath(instance) + "/import",
-            Json(new InstancesImportRequest(context)), cancellationToken);
+            new InstancesImportRequest(context), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -88,7 +88,7 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         return SendAsync<Operation>(HttpMethod.Post, InstancePath(instance) + "/clone",
-            Json(new InstancesCloneRequest(context)), cancellationToken);
+            new InstancesCloneRequest(context), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -96,7 +96,7 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         return SendAsync<Operation>(HttpMethod.Post, InstancePath(targetInstance) + "/restoreBackup",
-            Json(new InstancesRestoreBackupRequest(context)), cancellationToken);
+            new InstancesRestoreBackupRequest(context), cancellationToken);
     }
 
     // ---- databases ----
@@ -114,7 +114,7 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
     public Task<Operation> InsertDatabaseAsync(string instance, Database database, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(database);
-        return SendAsync<Operation>(HttpMethod.Post, InstancePath(instance) + "/databases", Json(database), cancellationToken);
+        return SendAsync<Operation>(HttpMethod.Post, InstancePath(instance) + "/databases", database, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -133,7 +133,7 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
     public Task<Operation> InsertUserAsync(string instance, User user, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return SendAsync<Operation>(HttpMethod.Post, InstancePath(instance) + "/users", Json(user), cancellationToken);
+        return SendAsync<Operation>(HttpMethod.Post, InstancePath(instance) + "/users", user, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -147,7 +147,7 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
             query.Add(new("host", host));
         }
 
-        return SendAsync<Operation>(HttpMethod.Put, InstancePath(instance) + "/users" + Query(query), Json(user), cancellationToken);
+        return SendAsync<Operation>(HttpMethod.Put, InstancePath(instance) + "/users" + Query(query), user, cancellationToken);
     }
 
     // ---- backup runs ----
@@ -164,7 +164,7 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
     public Task<Operation> InsertBackupRunAsync(string instance, BackupRun backupRun, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(backupRun);
-        return SendAsync<Operation>(HttpMethod.Post, InstancePath(instance) + "/backupRuns", Json(backupRun), cancellationToken);
+        return SendAsync<Operation>(HttpMethod.Post, InstancePath(instance) + "/backupRuns", backupRun, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -234,7 +234,7 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
     private Task<T> GetAsync<T>(string relativeUri, CancellationToken cancellationToken)
         => SendAsync<T>(HttpMethod.Get, relativeUri, null, cancellationToken);
 
-    private Task<T> SendAsync<T>(HttpMethod method, string relativeUri, byte[]? body, CancellationToken cancellationToken)
+    private Task<T> SendAsync<T>(HttpMethod method, string relativeUri, object? body, CancellationToken cancellationToken)
         => _transport.SendAsync<T>(method, relativeUri, body, cancellationToken);
 
     private async Task<IReadOnlyList<T>> ListAsync<T>(
@@ -268,19 +268,7 @@ public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
     private string BackupRunPath(string instance, long id)
         => InstancePath(instance) + "/backupRuns/" + id.ToString(CultureInfo.InvariantCulture);
 
-    private static byte[] Json<T>(T body) => JsonSerializer.SerializeToUtf8Bytes(body, CloudSqlJson.Options);
-
-    /// <summary>One escaped path segment; "." and ".." would be normalised away by URI resolution.</summary>
-    private static string Segment(string value, string parameterName)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(value, parameterName);
-        if (value is "." or "..")
-        {
-            throw new ArgumentException($"'{value}' is not a valid name.", parameterName);
-        }
-
-        return Uri.EscapeDataString(value);
-    }
+    private static string Segment(string value, string parameterName) => GoogleRestTransport.Segment(value, parameterName);
 
     private static string Query(IReadOnlyList<KeyValuePair<string, string>> parameters)
     {

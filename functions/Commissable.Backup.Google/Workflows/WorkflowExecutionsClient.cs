@@ -1,17 +1,15 @@
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Executions;
-using Commissable.Backup.Google.CloudSql;
+using Commissable.Backup.Google.Rest;
 
 namespace Commissable.Backup.Google.Workflows;
 
 /// <summary>
 /// The Workflow Executions API v1 over REST (the client library Google.Cloud.Workflows.Executions.V1
 /// is not available here). Build it with <see cref="WorkflowExecutionsClientBuilder"/>; one instance
-/// is thread-safe and meant to be reused. It shares the Cloud SQL client's transport: the same
-/// authentication, retries and error handling.
+/// is thread-safe and meant to be reused. It sends through the same transport as the Cloud SQL
+/// client: the same authentication, retries and error handling.
 /// </summary>
 public sealed class WorkflowExecutionsClient : IWorkflowExecutions, IDisposable
 {
@@ -21,9 +19,9 @@ public sealed class WorkflowExecutionsClient : IWorkflowExecutions, IDisposable
     /// <summary>The API refuses larger arguments.</summary>
     public const int MaxArgumentBytes = 32 * 1024;
 
-    private readonly CloudSqlTransport _transport;
+    private readonly GoogleRestTransport _transport;
 
-    internal WorkflowExecutionsClient(CloudSqlTransport transport)
+    internal WorkflowExecutionsClient(GoogleRestTransport transport)
     {
         ArgumentNullException.ThrowIfNull(transport);
         _transport = transport;
@@ -50,7 +48,7 @@ public sealed class WorkflowExecutionsClient : IWorkflowExecutions, IDisposable
 
         // The argument travels as a JSON string inside the JSON body, as the API defines it.
         var body = new Execution { Argument = text, CallLogLevel = callLogLevel };
-        return _transport.SendAsync<Execution>(HttpMethod.Post, "v1/" + Path(workflow) + "/executions", Json(body), cancellationToken);
+        return _transport.SendAsync<Execution>(HttpMethod.Post, "v1/" + Path(workflow) + "/executions", body, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -65,7 +63,7 @@ public sealed class WorkflowExecutionsClient : IWorkflowExecutions, IDisposable
     {
         ArgumentNullException.ThrowIfNull(execution);
         // CancelExecutionRequest has no fields: the body is an empty object.
-        return _transport.SendAsync<Execution>(HttpMethod.Post, "v1/" + Path(execution) + ":cancel", "{}"u8.ToArray(), cancellationToken);
+        return _transport.SendAsync<Execution>(HttpMethod.Post, "v1/" + Path(execution) + ":cancel", new JsonObject(), cancellationToken);
     }
 
     /// <summary>Disposes the HTTP client when the builder created it.</summary>
@@ -76,16 +74,5 @@ public sealed class WorkflowExecutionsClient : IWorkflowExecutions, IDisposable
 
     private static string Path(ExecutionName name) => Path(name.Workflow) + "/executions/" + Segment(name.Id);
 
-    /// <summary>One escaped path segment; "." and ".." would be normalised away by URI resolution.</summary>
-    private static string Segment(string value)
-    {
-        if (string.IsNullOrEmpty(value) || value is "." or "..")
-        {
-            throw new ArgumentException($"'{value}' is not a valid resource name segment.", nameof(value));
-        }
-
-        return Uri.EscapeDataString(value);
-    }
-
-    private static byte[] Json<T>(T body) => JsonSerializer.SerializeToUtf8Bytes(body, CloudSqlJson.Options);
+    private static string Segment(string value) => GoogleRestTransport.Segment(value, nameof(value));
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Commissable.Backup.Google.CloudSql;
+using Commissable.Backup.Google.Rest;
 using Commissable.Backup.Google.Tests.Replay;
 
 namespace Commissable.Backup.Google.Tests.CloudSql;
@@ -67,9 +68,9 @@ public sealed class BuilderTests : ReplayTest
     public void Retry_and_poll_settings_out_of_range_are_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new CloudSqlAdminClientBuilder { ProjectId = "p", RetrySettings = new CloudSqlRetrySettings { MaxAttempts = 0 } }.Build());
+            new CloudSqlAdminClientBuilder { ProjectId = "p", RetrySettings = new GoogleRetrySettings { MaxAttempts = 0 } }.Build());
         Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new CloudSqlAdminClientBuilder { ProjectId = "p", RetrySettings = new CloudSqlRetrySettings { MaxDelay = TimeSpan.FromMilliseconds(1) } }.Build());
+            new CloudSqlAdminClientBuilder { ProjectId = "p", RetrySettings = new GoogleRetrySettings { MaxDelay = TimeSpan.FromMilliseconds(1) } }.Build());
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             new CloudSqlAdminClientBuilder { ProjectId = "p", PollSettings = new CloudSqlPollSettings { Multiplier = 0.5 } }.Build());
         Assert.Throws<ArgumentOutOfRangeException>(() =>

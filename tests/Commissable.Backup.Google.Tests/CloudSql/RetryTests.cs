@@ -1,6 +1,7 @@
 using System.Net;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Google.CloudSql;
+using Commissable.Backup.Google.Rest;
 using Commissable.Backup.Google.Tests.Replay;
 
 namespace Commissable.Backup.Google.Tests.CloudSql;
@@ -118,7 +119,7 @@ public sealed class RetryTests : ReplayTest
     [Fact]
     public async Task Backoff_never_exceeds_the_configured_cap()
     {
-        var h = NewHarness(retry: new CloudSqlRetrySettings { MaxAttempts = 8 });
+        var h = NewHarness(retry: new GoogleRetrySettings { MaxAttempts = 8 });
         for (var i = 0; i < 8; i++)
         {
             h.Http.Expect(HttpMethod.Get, $"{R}/instances/prod").Respond(HttpStatusCode.InternalServerError, "");
@@ -141,6 +142,29 @@ public sealed class RetryTests : ReplayTest
         await h.RunAsync(c => c.GetInstanceAsync("prod"));
 
         Assert.Equal([S(0.25), S(0.5)], h.Time.Delays);
+    }
+
+    [Fact]
+    public async Task Each_discarded_answer_is_disposed_before_the_next_attempt()
+    {
+        var h = NewHarness();
+        var answers = new List<TrackedContent>();
+        HttpResponseMessage Unavailable(RecordedRequest request)
+        {
+            Assert.All(answers, a => Assert.True(a.Disposed, "an earlier answer was still open when the request was sent again"));
+            var content = new TrackedContent();
+            answers.Add(content);
+            return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { Content = content };
+        }
+
+        h.Http.Expect(HttpMethod.Get, $"{R}/instances/prod").RespondWith(Unavailable);
+        h.Http.Expect(HttpMethod.Get, $"{R}/instances/prod").RespondWith(Unavailable);
+        h.Http.Expect(HttpMethod.Get, $"{R}/instances/prod").Respond(HttpStatusCode.OK, """{"name":"prod"}""");
+
+        await h.RunAsync(c => c.GetInstanceAsync("prod"));
+
+        Assert.Equal(2, answers.Count);
+        Assert.All(answers, a => Assert.True(a.Disposed));
     }
 
     [Fact]
@@ -196,7 +220,7 @@ public sealed class RetryTests : ReplayTest
     [Fact]
     public async Task A_GET_whose_connection_never_comes_back_rethrows_the_transport_error_after_the_bound()
     {
-        var h = NewHarness(retry: new CloudSqlRetrySettings { MaxAttempts = 3 });
+        var h = NewHarness(retry: new GoogleRetrySettings { MaxAttempts = 3 });
         for (var i = 0; i < 3; i++)
         {
             h.Http.Expect(HttpMethod.Get, $"{R}/instances").Throw(new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused"));
@@ -245,5 +269,17 @@ public sealed class RetryTests : ReplayTest
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         Assert.Equal([S(1)], h.Time.Delays);
+    }
+
+    /// <summary>An error body that records whether the client let go of it.</summary>
+    private sealed class TrackedContent() : ByteArrayContent("""{"error":{"code":503,"message":"busy"}}"""u8.ToArray())
+    {
+        public bool Disposed { get; private set; }
+
+        protected override void Dispose(bool disposing)
+        {
+            Disposed = true;
+            base.Dispose(disposing);
+        }
     }
 }

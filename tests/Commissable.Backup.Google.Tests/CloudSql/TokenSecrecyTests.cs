@@ -2,6 +2,7 @@ using System.Net;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
+using Commissable.Backup.Google.Rest;
 using Commissable.Backup.Google.Tests.Replay;
 
 namespace Commissable.Backup.Google.Tests.CloudSql;
@@ -21,7 +22,7 @@ public sealed class TokenSecrecyTests : ReplayTest
     [MemberData(nameof(Failures))]
     public async Task No_exception_carries_the_bearer_token(string failure)
     {
-        var h = NewHarness(retry: new CloudSqlRetrySettings { MaxAttempts = 2 });
+        var h = NewHarness(retry: new GoogleRetrySettings { MaxAttempts = 2 });
         var op = new Operation { Name = "op-1", Status = "RUNNING" };
         Func<CloudSqlAdminClient, Task> call = c => c.GetInstanceAsync("prod");
         switch (failure)

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Commissable.Backup.Core.Executions;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
+using Commissable.Backup.Google.Rest;
 using Commissable.Backup.Google.Tests.Contracts;
 using Commissable.Backup.Google.Tests.Replay;
 using Commissable.Backup.Google.Workflows;
@@ -214,7 +215,7 @@ public sealed class WorkflowExecutionsClientTests : IDisposable
     {
         BaseUri = _api.BaseUri,
         TokenSource = tokens,
-        RetrySettings = new CloudSqlRetrySettings { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) },
+        RetrySettings = new GoogleRetrySettings { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) },
     }.Build();
 
     private static ExecutionName Name(Execution execution) => ExecutionName.Parse(execution.Name!);

@@ -1,18 +1,19 @@
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
+using Commissable.Backup.Google.Rest;
 using Commissable.Backup.Google.Tests.Contracts;
 
 namespace Commissable.Backup.Google.Tests.Replay;
 
 /// <summary>A client wired to a replaying handler, fake time and deterministic jitter.</summary>
-internal sealed class ClientHarness : IDisposable
+internal sealed class ClientHarness : IReplayHarness
 {
     public const string Project = "commissable-test";
     public const string Token = "ya29.a0-TEST-bearer-token-5d1f8c";
     public const string Root = "sql/v1beta4/projects/commissable-test";
 
     public ClientHarness(
-        CloudSqlRetrySettings? retry = null,
+        GoogleRetrySettings? retry = null,
         CloudSqlPollSettings? poll = null,
         Uri? baseUri = null,
         double jitter = 1.0,
@@ -24,7 +25,7 @@ internal sealed class ClientHarness : IDisposable
             ProjectId = Project,
             TokenSource = tokens ?? new StaticTokenSource(token),
             TimeProvider = Time,
-            RetrySettings = retry ?? CloudSqlRetrySettings.Default,
+            RetrySettings = retry ?? GoogleRetrySettings.Default,
             PollSettings = poll ?? CloudSqlPollSettings.Default,
             Jitter = () => jitter,
         };
@@ -54,47 +55,5 @@ internal sealed class ClientHarness : IDisposable
     {
         Client.Dispose();
         Http.Dispose();
-    }
-}
-
-/// <summary>
-/// Base of the replay tests: every harness a test creates is verified when the test ends, so an
-/// expectation left unused fails the test (xunit reports a failing Dispose as a failure).
-/// </summary>
-public abstract class ReplayTest : IDisposable
-{
-    private readonly List<ClientHarness> _harnesses = [];
-
-    internal ClientHarness NewHarness(
-        CloudSqlRetrySettings? retry = null,
-        CloudSqlPollSettings? poll = null,
-        Uri? baseUri = null,
-        double jitter = 1.0,
-        IAccessTokenSource? tokens = null,
-        string token = ClientHarness.Token)
-    {
-        var harness = new ClientHarness(retry, poll, baseUri, jitter, tokens, token);
-        _harnesses.Add(harness);
-        return harness;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            foreach (var harness in _harnesses)
-            {
-                harness.Http.VerifyAllUsed();
-            }
-        }
-        finally
-        {
-            foreach (var harness in _harnesses)
-            {
-                harness.Dispose();
-            }
-
-            GC.SuppressFinalize(this);
-        }
     }
 }

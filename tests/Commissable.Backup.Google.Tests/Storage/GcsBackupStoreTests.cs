@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Commissable.Backup.Core.Storage;
 using Commissable.Backup.Google.Storage;
+using Commissable.Backup.Google.Tests.Replay;
 using Google.Cloud.Storage.V1;
 
 namespace Commissable.Backup.Google.Tests.Storage;
@@ -10,7 +11,7 @@ namespace Commissable.Backup.Google.Tests.Storage;
 /// The Cloud Storage store over the real client library, whose HTTP is replayed: what it sends is
 /// checked against the storage.v1 discovery document, and what it answers is shaped by it.
 /// </summary>
-public sealed class GcsBackupStoreTests : StorageReplayTest
+public sealed class GcsBackupStoreTests : ReplayTest
 {
     private const string Bucket = StorageHarness.Bucket;
     private const string ObjectPath = "storage/v1/b/" + Bucket + "/o";
@@ -22,7 +23,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     private static HttpResponseMessage SessionStarted()
     {
         var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("") };
-        response.Headers.Location = new Uri(StorageReplay.Root, Session);
+        response.Headers.Location = new Uri(StorageHarness.Root, Session);
         return response;
     }
 
@@ -44,7 +45,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task Get_parses_int64_fields_sent_as_strings_and_the_checksums()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/{Escaped("backups/prod/a.sql.gz")}")
             .RespondJson(StorageHarness.ObjectJson("backups/prod/a.sql.gz", "5497558138880", "9007199254740993", "123456789"u8.ToArray(), "application/gzip"));
 
@@ -67,7 +68,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task Get_of_an_absent_object_is_null()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/missing").RespondError(HttpStatusCode.NotFound, "notFound", "No such object: commissable-backups-test/missing");
 
         Assert.Null(await harness.Store.GetAsync("missing"));
@@ -76,7 +77,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task A_size_beyond_int64_is_refused_not_wrapped()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/huge").RespondJson(StorageHarness.ObjectJson("huge", "18446744073709551615", "1"));
 
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => harness.Store.GetAsync("huge"));
@@ -86,7 +87,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task A_create_only_write_sends_ifGenerationMatch_0_and_streams_the_bytes_to_the_upload_session()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         var content = Encoding.UTF8.GetBytes("""{"kind":"manifest"}""");
         ExpectUpload(harness, "backups/prod/a.manifest.json", "&ifGenerationMatch=0", content, 1_741_064_767_891_001, "application/json");
 
@@ -101,7 +102,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task A_replace_sends_the_expected_generation_and_an_unconditional_write_sends_none()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         var content = "v2"u8.ToArray();
         ExpectUpload(harness, "lease", "&ifGenerationMatch=1741064767891001", content, 1_741_064_767_891_002, "text/plain");
         ExpectUpload(harness, "lease", "", content, 1_741_064_767_891_003, "text/plain");
@@ -113,7 +114,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task A_412_when_the_upload_starts_is_a_failed_precondition()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         harness.Http.Expect(HttpMethod.Post, $"{UploadPath}?uploadType=resumable&ifGenerationMatch=0")
             .RespondError(HttpStatusCode.PreconditionFailed, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.");
 
@@ -127,7 +128,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     public async Task A_412_when_the_upload_completes_is_a_failed_precondition()
     {
         // Another writer created the object while these bytes were in flight.
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         harness.Http.Expect(HttpMethod.Post, $"{UploadPath}?uploadType=resumable&ifGenerationMatch=0").RespondWith(_ => SessionStarted());
         harness.Http.Expect(HttpMethod.Put, Session).AsUploadSession()
             .RespondError(HttpStatusCode.PreconditionFailed, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.");
@@ -139,7 +140,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task A_non_seekable_source_is_uploaded_chunk_by_chunk_never_whole()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         const int Chunk = UploadObjectOptions.MinimumChunkSize * 40; // the library's default, 10 MiB
         const int Total = Chunk + 4096;
         harness.Http.Expect(HttpMethod.Post, $"{UploadPath}?uploadType=resumable&ifGenerationMatch=0")
@@ -166,9 +167,9 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task A_delete_sends_ifGenerationMatch_and_an_unconditional_one_sends_none()
     {
-        var harness = NewHarness();
-        harness.Http.Expect(HttpMethod.Delete, $"{ObjectPath}/{Escaped("backups/a.sql.gz")}?ifGenerationMatch=1741064767891001").Respond(HttpStatusCode.NoContent);
-        harness.Http.Expect(HttpMethod.Delete, $"{ObjectPath}/{Escaped("backups/b.sql.gz")}").Respond(HttpStatusCode.NoContent);
+        var harness = NewStorageHarness();
+        harness.Http.Expect(HttpMethod.Delete, $"{ObjectPath}/{Escaped("backups/a.sql.gz")}?ifGenerationMatch=1741064767891001").Respond(HttpStatusCode.NoContent, "");
+        harness.Http.Expect(HttpMethod.Delete, $"{ObjectPath}/{Escaped("backups/b.sql.gz")}").Respond(HttpStatusCode.NoContent, "");
 
         await harness.Store.DeleteAsync("backups/a.sql.gz", 1_741_064_767_891_001);
         await harness.Store.DeleteAsync("backups/b.sql.gz", null);
@@ -177,7 +178,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task A_delete_with_a_stale_generation_is_a_failed_precondition_and_of_an_absent_object_not_found()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         harness.Http.Expect(HttpMethod.Delete, $"{ObjectPath}/a?ifGenerationMatch=5")
             .RespondError(HttpStatusCode.PreconditionFailed, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.");
         harness.Http.Expect(HttpMethod.Delete, $"{ObjectPath}/b").RespondError(HttpStatusCode.NotFound, "notFound", "No such object: commissable-backups-test/b");
@@ -189,7 +190,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task Listing_sends_the_prefix_and_follows_page_tokens_in_order()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}?prefix={Escaped("backups/prod/")}")
             .RespondJson($$"""{"kind":"storage#objects","nextPageToken":"page-2","items":[{{StorageHarness.ObjectJson("backups/prod/a", "1", "11")}},{{StorageHarness.ObjectJson("backups/prod/b", "2", "12")}}]}""");
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}?pageToken=page-2&prefix={Escaped("backups/prod/")}")
@@ -205,7 +206,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task Listing_an_empty_prefix_lists_the_bucket_and_an_empty_answer_is_no_objects()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         harness.Http.Expect(HttpMethod.Get, ObjectPath).RespondJson("""{"kind":"storage#objects"}""");
 
         Assert.Empty(await harness.Store.ListAsync("").ToListAsync());
@@ -214,7 +215,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task OpenRead_downloads_the_generation_it_described()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         var content = Encoding.UTF8.GetBytes("SELECT 1;\n");
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/{Escaped("backups/a.sql")}")
             .RespondJson(StorageHarness.ObjectJson("backups/a.sql", content, 42));
@@ -231,7 +232,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task OpenRead_of_an_absent_object_throws_not_found_before_any_read()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/missing").RespondError(HttpStatusCode.NotFound, "notFound", "No such object: commissable-backups-test/missing");
 
         var error = await Assert.ThrowsAsync<StoredObjectNotFoundException>(() => harness.Store.OpenReadAsync("missing"));
@@ -241,7 +242,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task An_object_deleted_between_describe_and_download_is_not_found_on_read()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/gone").RespondJson(StorageHarness.ObjectJson("gone", "3", "9"));
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/gone?generation=9&alt=media")
             .RespondError(HttpStatusCode.NotFound, "notFound", "No such object: commissable-backups-test/gone");
@@ -254,7 +255,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task A_download_whose_checksum_does_not_match_fails_the_read()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         var content = "corrupted on the way"u8.ToArray();
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/a").RespondJson(StorageHarness.ObjectJson("a", content, 1));
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/a?generation=1&alt=media")
@@ -269,7 +270,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task OpenRead_hands_bytes_over_while_the_download_is_still_running()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         var body = new GatedStream(firstPart: 512 * 1024, total: 4 * 1024 * 1024);
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/big").RespondJson(StorageHarness.ObjectJson("big", body.Total.ToString(System.Globalization.CultureInfo.InvariantCulture), "3"));
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/big?generation=3&alt=media")
@@ -297,7 +298,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [Fact]
     public async Task Disposing_the_stream_early_stops_the_download()
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         var body = new GatedStream(firstPart: 512 * 1024, total: 64 * 1024 * 1024);
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/big").RespondJson(StorageHarness.ObjectJson("big", body.Total.ToString(System.Globalization.CultureInfo.InvariantCulture), "3"));
         harness.Http.Expect(HttpMethod.Get, $"{ObjectPath}/big?generation=3&alt=media")
@@ -320,7 +321,7 @@ public sealed class GcsBackupStoreTests : StorageReplayTest
     [InlineData("bucket/path")]
     public void A_bucket_that_is_not_a_bare_name_is_refused(string bucket)
     {
-        var harness = NewHarness();
+        var harness = NewStorageHarness();
         Assert.ThrowsAny<ArgumentException>(() => new GcsBackupStore(harness.Client, bucket));
     }
 

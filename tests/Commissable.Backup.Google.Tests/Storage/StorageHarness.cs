@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Google.Storage;
+using Commissable.Backup.Google.Tests.Contracts;
+using Commissable.Backup.Google.Tests.Replay;
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Http;
 using Google.Cloud.Storage.V1;
@@ -10,27 +12,38 @@ using Google.Cloud.Storage.V1;
 namespace Commissable.Backup.Google.Tests.Storage;
 
 /// <summary>
-/// A real <see cref="StorageClient"/> whose HTTP goes to a <see cref="StorageReplay"/> instead of
-/// Google, and the store under test over it.
+/// A real <see cref="StorageClient"/> whose HTTP goes to a <see cref="ReplayingHandler"/> instead
+/// of Google, and the store under test over it. Cloud Storage has two roots below one host: the
+/// JSON API below <c>storage/v1/</c> and media uploads below <c>upload/storage/v1/</c>, both checked
+/// against the <c>storage.v1</c> discovery document (an upload as <c>objects.insert</c>); upload
+/// session URIs the server hands out are opaque, so not in the document.
 /// </summary>
-internal sealed class StorageHarness : IDisposable
+internal sealed class StorageHarness : IReplayHarness
 {
     public const string Bucket = "commissable-backups-test";
     public const string Updated = "2025-03-04T05:06:07.891Z";
+    public const string Token = "ya29.storage-test-token";
+    public static readonly Uri Root = new("http://storage.test/");
+    private const string JsonApi = "storage/v1/";
+    private const string UploadApi = "upload/storage/v1/";
+
+    private static readonly Lazy<DiscoveryContract> Document = new(() => DiscoveryContract.Load("storage.v1.json"));
 
     public StorageHarness()
     {
         Client = new StorageClientBuilder
         {
-            BaseUri = new Uri(StorageReplay.Root, "storage/v1/").AbsoluteUri,
-            Credential = GoogleCredential.FromAccessToken(StorageReplay.Token),
+            BaseUri = new Uri(Root, JsonApi).AbsoluteUri,
+            Credential = GoogleCredential.FromAccessToken(Token),
             HttpClientFactory = new HttpClientFromMessageHandlerFactory(_ =>
                 new HttpClientFromMessageHandlerFactory.ConfiguredHttpMessageHandler(Http, false, false)),
         }.Build();
         Store = new GcsBackupStore(Client, Bucket);
     }
 
-    public StorageReplay Http { get; } = new();
+    public static DiscoveryContract Contract => Document.Value;
+
+    public ReplayingHandler Http { get; } = NewHandler();
     public StorageClient Client { get; }
     public GcsBackupStore Store { get; }
 
@@ -68,7 +81,7 @@ internal sealed class StorageHarness : IDisposable
         edit?.Invoke(json);
         var text = json.ToJsonString();
         // objects.insert takes an Object body: the same schema checks the canned resource.
-        var check = StorageReplay.Contract.Check("POST", $"b/{Bucket}/o", text);
+        var check = Contract.Check("POST", $"b/{Bucket}/o", text);
         Assert.True(check.Violations.Count == 0, "canned object breaks the Object schema: " + string.Join("; ", check.Violations));
         return text;
     }
@@ -99,41 +112,25 @@ internal sealed class StorageHarness : IDisposable
         return Convert.ToBase64String(bytes);
     }
 
+    /// <summary>A replaying handler for Cloud Storage's roots and document.</summary>
+    public static ReplayingHandler NewHandler() => new(Root, Token, CheckContract);
+
+    /// <summary>The request against the discovery document: JSON API methods, and media uploads as objects.insert.</summary>
+    private static ContractResult CheckContract(RecordedRequest request)
+    {
+        if (request.PathAndQuery.StartsWith(UploadApi, StringComparison.Ordinal))
+        {
+            var below = request.PathAndQuery[UploadApi.Length..];
+            var insert = Contract.Methods.Single(m => m.Id == "storage.objects.insert");
+            return request.Method.Method == insert.HttpMethod && insert.PathPattern.IsMatch(below.Split('?')[0])
+                ? ReplayingHandler.CheckJson(Contract, below, request)
+                : new ContractResult(null, [$"{request.Method} {request.PathAndQuery}: only objects.insert takes media uploads"]);
+        }
+
+        return request.PathAndQuery.StartsWith(JsonApi, StringComparison.Ordinal)
+            ? ReplayingHandler.CheckJson(Contract, request.PathAndQuery[JsonApi.Length..], request)
+            : new ContractResult(null, [$"{request.Method} {request.PathAndQuery} is neither below {JsonApi} nor {UploadApi}"]);
+    }
+
     public void Dispose() => Client.Dispose();
-}
-
-/// <summary>
-/// Base of the Cloud Storage replay tests: every harness a test creates is verified when the test
-/// ends, so an expectation left unused fails the test.
-/// </summary>
-public abstract class StorageReplayTest : IDisposable
-{
-    private readonly List<StorageHarness> _harnesses = [];
-
-    internal StorageHarness NewHarness()
-    {
-        var harness = new StorageHarness();
-        _harnesses.Add(harness);
-        return harness;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            foreach (var harness in _harnesses)
-            {
-                harness.Http.VerifyAllUsed();
-            }
-        }
-        finally
-        {
-            foreach (var harness in _harnesses)
-            {
-                harness.Dispose();
-            }
-
-            GC.SuppressFinalize(this);
-        }
-    }
 }

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Commissable.Backup.Google.CloudSql;
+namespace Commissable.Backup.Google.Rest;
 
 /// <summary>
 /// Google's JSON error shape, <c>{"error":{"code":409,"message":"...","status":"ABORTED",

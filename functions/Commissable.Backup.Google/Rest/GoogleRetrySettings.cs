@@ -1,15 +1,16 @@
-namespace Commissable.Backup.Google.CloudSql;
+namespace Commissable.Backup.Google.Rest;
 
 /// <summary>
-/// Bounded retries of transient answers (409 <c>operationInProgress</c>, 429, 5xx, and connection
-/// failures of GET requests) with exponential backoff and full jitter: before retry <c>n</c> the
-/// client waits a random time in <c>[0, min(MaxDelay, BaseDelay·2ⁿ⁻¹))</c>, or the server's
-/// <c>Retry-After</c> when that is longer (never more than <see cref="MaxDelay"/>).
+/// Bounded retries of transient answers of a Google REST API (409 <c>operationInProgress</c>, 429,
+/// 5xx, and connection failures of GET requests) with exponential backoff and full jitter: before
+/// retry <c>n</c> the client waits a random time in <c>[0, min(MaxDelay, BaseDelay·2ⁿ⁻¹))</c>, or
+/// the server's <c>Retry-After</c> when that is longer (never more than <see cref="MaxDelay"/>).
+/// The same settings serve the Cloud SQL Admin and the Workflow Executions clients.
 /// </summary>
-public sealed record CloudSqlRetrySettings
+public sealed record GoogleRetrySettings
 {
     /// <summary>Defaults: 6 attempts, 1 s base, 32 s cap.</summary>
-    public static CloudSqlRetrySettings Default { get; } = new();
+    public static GoogleRetrySettings Default { get; } = new();
 
     /// <summary>Total attempts including the first; 1 disables retries.</summary>
     public int MaxAttempts { get; init; } = 6;
