@@ -119,29 +119,10 @@ internal static partial class InputRules
             : throw new UsageException($"{option} '{Printable(value)}' is not a backup run ID: the positive integer 'gcloud sql backups list' shows in its ID column.");
 
     /// <summary><c>gs://bucket/object</c> with a valid bucket name and a non-empty object name.</summary>
+    /// <summary><c>gs://bucket/object</c>, by Core's one rule (<see cref="Core.Naming.GcsUri"/>).</summary>
     public static string GcsUri(string option, string value)
-    {
-        if (!value.StartsWith("gs://", StringComparison.Ordinal))
-        {
-            throw new UsageException($"{option} '{Printable(value)}' is not a Cloud Storage URI: use gs://BUCKET/OBJECT.");
-        }
-
-        var rest = value["gs://".Length..];
-        var slash = rest.IndexOf('/', StringComparison.Ordinal);
-        var bucket = slash < 0 ? rest : rest[..slash];
-        var objectName = slash < 0 ? "" : rest[(slash + 1)..];
-        if (!CloudNames.IsBucket(bucket))
-        {
-            throw new UsageException($"{option} '{Printable(value)}' names no valid bucket: 3 to 63 lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit.");
-        }
-
-        if (objectName.Length == 0 || objectName.Any(char.IsControl) || objectName.Split('/').Any(s => s is "." or ".."))
-        {
-            throw new UsageException($"{option} '{Printable(value)}' names no backup object: use gs://{bucket}/backups/... (the export file, not the bucket).");
-        }
-
-        return value;
-    }
+        => Core.Naming.GcsUri.TryParse(value, out _, out var problem) ? value
+            : throw new UsageException($"{option} is not a Cloud Storage object URI such as gs://BUCKET/backups/...: {problem}.");
 
     public static int Seconds(string option, string value, int min, int max)
         => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds >= min && seconds <= max ? seconds
