@@ -4,12 +4,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
-using Commissable.Backup.Cli.Workflows;
-using Commissable.Backup.Cli.Workflows.Approvals;
-using Commissable.Backup.Cli.Workflows.CloudRun;
-using Commissable.Backup.Cli.Workflows.CloudSql;
-using Commissable.Backup.Cli.Workflows.Secrets;
-using Commissable.Backup.Cli.Workflows.Storage;
+using Commissable.LocalCloud.Storage;
+using Commissable.Workflows.Local;
+using Commissable.Workflows.Local.Approvals;
+using Commissable.Workflows.Local.CloudRun;
+using Commissable.Workflows.Local.CloudSql;
+using Commissable.Workflows.Local.Secrets;
+using Commissable.Workflows.Local.Storage;
 using Commissable.Workflows;
 using Commissable.Workflows.Runtime;
 
@@ -218,7 +219,7 @@ internal static class WorkflowsRunCommand
                     new CloudSqlConnector(_sql, LocalPolling, context.Time, context.Delay),
                     new SecretManagerConnector(new LocalSecretStore(Path.Combine(request.State, "secrets")), request.Project),
                     new CloudRunConnector(new LocalRunServices(Path.Combine(request.State, "run", "services"), context.Time)),
-                    new StorageConnector(request.State),
+                    new StorageConnector(bucket => new LocalBackupStore(new BucketPaths(request.State), bucket)),
                     new HttpCalls(_http),
                     new CallbackEvents(new CallbackContext(request.Project, request.File, Path.Combine(request.State, "approvals"), confirmation, _execution), approver, context.Time),
                 ],

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Commissable.Workflows.Runtime;
 
-namespace Commissable.Backup.Cli.Workflows.CloudRun;
+namespace Commissable.Workflows.Local.CloudRun;
 
 /// <summary>
 /// <c>googleapis.run.v2.projects.locations.services.get</c> (<c>name</c>) and <c>.patch</c>

@@ -1,27 +1,26 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Core.Storage;
-using Commissable.LocalCloud.Storage;
 using Commissable.Workflows.Runtime;
 
-namespace Commissable.Backup.Cli.Workflows.Storage;
+namespace Commissable.Workflows.Local.Storage;
 
 /// <summary>
 /// <c>googleapis.storage.v1.objects.get</c> (<c>bucket</c>, <c>object</c> URL-encoded as the connector
-/// requires) over the local cloud's buckets: the Object resource's metadata (<c>name</c>, <c>bucket</c>,
+/// requires) over a bucket store (locally the local cloud's bucket directories): the Object resource's metadata (<c>name</c>, <c>bucket</c>,
 /// <c>size</c> and <c>generation</c> as strings, <c>contentType</c>, <c>updated</c>, hashes); a missing
 /// object is the API's 404 as an <c>HttpError</c>. Media downloads (<c>alt: media</c>) are not served.
 /// </summary>
 internal sealed class StorageConnector : IWorkflowCallHandler
 {
     private const string Function = "googleapis.storage.v1.objects.get";
-    private readonly BucketPaths _paths;
+    private readonly Func<string, IBackupStore> _storeFor;
 
-    /// <param name="stateDirectory">The local cloud's state directory (buckets are under <c>buckets/</c>).</param>
-    public StorageConnector(string stateDirectory)
+    /// <param name="storeFor">The store of a bucket, by name; it throws <see cref="ArgumentException"/> for a name it refuses.</param>
+    public StorageConnector(Func<string, IBackupStore> storeFor)
     {
-        ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
-        _paths = new BucketPaths(stateDirectory);
+        ArgumentNullException.ThrowIfNull(storeFor);
+        _storeFor = storeFor;
     }
 
     public bool Serves(string functionName) => functionName == Function;
@@ -43,7 +42,7 @@ internal sealed class StorageConnector : IWorkflowCallHandler
         StoredObject? found;
         try
         {
-            found = await new LocalBackupStore(_paths, bucket).GetAsync(name, cancellationToken);
+            found = await _storeFor(bucket).GetAsync(name, cancellationToken);
         }
         catch (ArgumentException error)
         {

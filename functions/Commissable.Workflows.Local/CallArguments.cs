@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Workflows.Runtime;
 
-namespace Commissable.Backup.Cli.Workflows;
+namespace Commissable.Workflows.Local;
 
 /// <summary>
 /// The tagged error maps Google's runtime raises (<c>{message, tags}</c>, plus what the tag adds), so a

@@ -6,7 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Workflows.Runtime;
 
-namespace Commissable.Backup.Cli.Workflows.CloudSql;
+namespace Commissable.Workflows.Local.CloudSql;
 
 /// <summary>
 /// <c>googleapis.sqladmin.v1beta4.*</c> against a Cloud SQL Admin endpoint (locally the local cloud):

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Commissable.Workflows.Runtime;
 
-namespace Commissable.Backup.Cli.Workflows.Secrets;
+namespace Commissable.Workflows.Local.Secrets;
 
 /// <summary>
 /// <c>googleapis.secretmanager.v1</c> over the <see cref="LocalSecretStore"/>:

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Commissable.Backup.Cli.Workflows;
-using Commissable.Backup.Cli.Workflows.CloudSql;
+using Commissable.Workflows.Local;
+using Commissable.Workflows.Local.CloudSql;
 using Commissable.Testing;
 
-namespace Commissable.Backup.Cli.Tests.Workflows;
+namespace Commissable.Workflows.Local.Tests;
 
 /// <summary>The Cloud SQL connector against a real local cloud: it creates, clones and patches, and raises what the real one raises.</summary>
 public sealed class CloudSqlConnectorTests(LocalCloudFixture cloud) : IClassFixture<LocalCloudFixture>

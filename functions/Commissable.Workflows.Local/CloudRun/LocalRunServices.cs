@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace Commissable.Backup.Cli.Workflows.CloudRun;
+namespace Commissable.Workflows.Local.CloudRun;
 
 /// <summary>
 /// A stand-in for Cloud Run services, enough to prove a workflow rolled an app: each service is a

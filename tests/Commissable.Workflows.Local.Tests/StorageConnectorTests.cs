@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
-using Commissable.Backup.Cli.Workflows.Storage;
+using Commissable.LocalCloud.Storage;
+using Commissable.Workflows.Local.Storage;
 
-namespace Commissable.Backup.Cli.Tests.Workflows;
+namespace Commissable.Workflows.Local.Tests;
 
 /// <summary>objects.get answers the local buckets' metadata like Cloud Storage, URL-encoded names included.</summary>
 public sealed class StorageConnectorTests : IDisposable
@@ -15,7 +16,7 @@ public sealed class StorageConnectorTests : IDisposable
         var directory = Path.Combine(_state, "buckets", "backups-b", "backups", "prod");
         Directory.CreateDirectory(directory);
         await File.WriteAllTextAsync(Path.Combine(directory, "x.sql.gz"), "12345");
-        var storage = new StorageConnector(_state);
+        var storage = new StorageConnector(bucket => new LocalBackupStore(new BucketPaths(_state), bucket));
 
         var found = await storage.CallAsync(Get, new JsonObject { ["bucket"] = "backups-b", ["object"] = Uri.EscapeDataString("backups/prod/x.sql.gz") });
         Assert.Equal("backups/prod/x.sql.gz", (string?)found!["name"]);

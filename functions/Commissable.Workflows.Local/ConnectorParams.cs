@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Commissable.Backup.Cli.Workflows;
+namespace Commissable.Workflows.Local;
 
 /// <summary>
 /// How a connector waits on a long-running operation: <c>connector_params</c> of the call over the

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Commissable.Backup.Cli.Workflows.CloudSql;
+namespace Commissable.Workflows.Local.CloudSql;
 
 /// <summary>One method of the Cloud SQL Admin API v1beta4 as its Workflows connector exposes it.</summary>
 /// <param name="Name">The connector's name after <c>googleapis.sqladmin.v1beta4.</c> (<c>instances.clone</c>).</param>

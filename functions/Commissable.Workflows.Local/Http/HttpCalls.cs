@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Workflows.Runtime;
 
-namespace Commissable.Backup.Cli.Workflows;
+namespace Commissable.Workflows.Local;
 
 /// <summary>
 /// <c>http.get/post/put/patch/delete/request</c> as Google documents them: arguments <c>url</c>,

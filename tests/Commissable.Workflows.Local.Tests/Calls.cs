@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Commissable.Workflows.Runtime;
 
-namespace Commissable.Backup.Cli.Tests.Workflows;
+namespace Commissable.Workflows.Local.Tests;
 
 /// <summary>Small helpers for calling a handler as the interpreter would.</summary>
 internal static class Calls

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Commissable.Backup.Cli.Workflows.Secrets;
+using Commissable.Workflows.Local.Secrets;
 
-namespace Commissable.Backup.Cli.Tests.Workflows;
+namespace Commissable.Workflows.Local.Tests;
 
 /// <summary>The local secret store keeps versions owner-only and whole; the connector answers like Secret Manager.</summary>
 public sealed class SecretsTests : IDisposable

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
-namespace Commissable.Backup.Cli.Workflows.Secrets;
+namespace Commissable.Workflows.Local.Secrets;
 
 /// <summary>One stored version of a secret (its value is read separately, on purpose).</summary>
 internal sealed record SecretVersionInfo(string Project, string Secret, int Version, DateTimeOffset Created)

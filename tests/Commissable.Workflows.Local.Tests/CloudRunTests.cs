@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Commissable.Backup.Cli.Workflows.CloudRun;
+using Commissable.Workflows.Local.CloudRun;
 
-namespace Commissable.Backup.Cli.Tests.Workflows;
+namespace Commissable.Workflows.Local.Tests;
 
 /// <summary>The local Cloud Run stand-in rolls a new revision when, and only when, the template changes.</summary>
 public sealed class CloudRunTests : IDisposable

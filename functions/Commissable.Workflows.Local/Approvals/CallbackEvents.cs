@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Workflows.Runtime;
 
-namespace Commissable.Backup.Cli.Workflows.Approvals;
+namespace Commissable.Workflows.Local.Approvals;
 
 /// <summary>Where a run's callbacks and approvals belong.</summary>
 /// <param name="Project">The workflow's project (for callback URLs).</param>

@@ -1,4 +1,4 @@
-namespace Commissable.Backup.Cli.Workflows.Approvals;
+namespace Commissable.Workflows.Local.Approvals;
 
 /// <summary>What the operator is asked to approve.</summary>
 /// <param name="Step">The <c>events.await_callback</c> step.</param>

@@ -1,13 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using Commissable.Backup.Cli.Workflows;
+using Commissable.Workflows.Local;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Commissable.Backup.Cli.Tests.Workflows;
+namespace Commissable.Workflows.Local.Tests;
 
 /// <summary>http.* against a real listener on 127.0.0.1: the documented request encoding, answer map and errors.</summary>
 public sealed class HttpCallsTests : IAsyncLifetime, IDisposable

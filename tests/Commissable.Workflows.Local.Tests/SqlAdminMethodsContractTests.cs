@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Commissable.Backup.Cli.Workflows.CloudSql;
+using Commissable.Workflows.Local.CloudSql;
 
-namespace Commissable.Backup.Cli.Tests.Workflows;
+namespace Commissable.Workflows.Local.Tests;
 
 /// <summary>The connector's method table says what the official discovery document says.</summary>
 public sealed class SqlAdminMethodsContractTests

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Commissable.Backup.Cli.Workflows.Approvals;
+using Commissable.Workflows.Local.Approvals;
 
-namespace Commissable.Backup.Cli.Tests.Workflows;
+namespace Commissable.Workflows.Local.Tests;
 
 /// <summary>Callbacks resolve to an approval on the terminal, or time out at once when nobody can approve.</summary>
 public sealed class ApprovalTests : IDisposable

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Workflows.Runtime;
 
-namespace Commissable.Backup.Cli.Workflows;
+namespace Commissable.Workflows.Local;
 
 /// <summary>Prints a local run as it goes: one line per step (time, path, line) and per <c>sys.log</c>.</summary>
 internal sealed class ProgressPrinter(TextWriter output, TimeProvider time) : IWorkflowObserver
