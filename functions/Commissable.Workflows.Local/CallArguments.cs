@@ -5,39 +5,6 @@ using Commissable.Workflows.Runtime;
 
 namespace Commissable.Workflows.Local;
 
-/// <summary>
-/// The tagged error maps Google's runtime raises (<c>{message, tags}</c>, plus what the tag adds), so a
-/// workflow's <c>except</c> and <c>retry</c> predicates see locally what they would see in the cloud.
-/// </summary>
-internal static class WorkflowErrors
-{
-    public static WorkflowErrorException Tagged(string tag, string message) =>
-        new(new JsonObject { ["message"] = message, ["tags"] = new JsonArray(tag) });
-
-    /// <summary>A long-running operation or an <c>events.await_callback</c> ran out of time.</summary>
-    public static WorkflowErrorException Timeout(string message) => Tagged("TimeoutError", message);
-
-    /// <summary>The server could not be reached (refused, reset, no route).</summary>
-    public static WorkflowErrorException Connection(string message) => Tagged("ConnectionError", message);
-
-    public static WorkflowErrorException Type(string message) => Tagged("TypeError", message);
-
-    public static WorkflowErrorException Value(string message) => Tagged("ValueError", message);
-
-    /// <summary>A long-running operation ended with an error: the map carries the failed operation, as the connectors document.</summary>
-    public static WorkflowErrorException Operation(string message, JsonNode operation) =>
-        new(new JsonObject { ["message"] = message, ["tags"] = new JsonArray("OperationError"), ["operation"] = operation.DeepClone() });
-
-    /// <summary>An HTTP error answer: message from Google's <c>{"error":{"message"}}</c> envelope when there is one.</summary>
-    public static WorkflowErrorException Http(int code, JsonNode? body, JsonObject headers) =>
-        WorkflowErrorException.Http(code, MessageOf(code, body), body, headers);
-
-    private static string MessageOf(int code, JsonNode? body) =>
-        body is JsonObject { } map && map["error"] is JsonObject error && error["message"] is JsonValue message
-            ? string.Create(CultureInfo.InvariantCulture, $"HTTP server responded with error code {code}: {message}")
-            : string.Create(CultureInfo.InvariantCulture, $"HTTP server responded with error code {code}");
-}
-
 /// <summary>Reads a call's arguments the way the runtime checks them: required, typed, nothing unknown.</summary>
 internal sealed class CallArguments
 {
