@@ -8,7 +8,8 @@ namespace Commissable.Workflows.Local;
 /// <summary>
 /// How a connector waits on a long-running operation: <c>connector_params</c> of the call over the
 /// documented defaults (the whole call may take 1800 s; polls start after 1 s and back off by 1.25
-/// up to 60 s; <c>skip_polling</c> returns the operation as started).
+/// up to 60 s; <c>skip_polling</c> returns the operation as started). Every value is checked as the
+/// runtime checks it; locally the polls themselves follow the Cloud SQL client's poller.
 /// </summary>
 internal sealed record ConnectorParams(TimeSpan Timeout, TimeSpan InitialDelay, double Multiplier, TimeSpan MaxDelay, bool SkipPolling)
 {
@@ -35,13 +36,6 @@ internal sealed record ConnectorParams(TimeSpan Timeout, TimeSpan InitialDelay, 
             };
         }
         return result;
-    }
-
-    /// <summary>The delay before poll number <paramref name="attempt"/> (0-based).</summary>
-    public TimeSpan DelayBefore(int attempt)
-    {
-        var seconds = InitialDelay.TotalSeconds * Math.Pow(Multiplier, attempt);
-        return TimeSpan.FromSeconds(Math.Min(seconds, MaxDelay.TotalSeconds));
     }
 
     private static ConnectorParams Polling(JsonNode? node, ConnectorParams current)

@@ -1,6 +1,9 @@
 using System.Text.Json.Nodes;
 using Commissable.Workflows.Local;
 using Commissable.Workflows.Local.CloudSql;
+using Commissable.Backup.Google.Auth;
+using Commissable.Backup.Google.CloudSql;
+using Commissable.LocalCloud;
 using Commissable.Testing;
 
 namespace Commissable.Workflows.Local.Tests;
@@ -9,9 +12,17 @@ namespace Commissable.Workflows.Local.Tests;
 public sealed class CloudSqlConnectorTests(LocalCloudFixture cloud) : IClassFixture<LocalCloudFixture>
 {
     private const string Prefix = SqlAdminMethods.Prefix;
-    private static readonly ConnectorParams Fast = ConnectorParams.Documented with { InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(300) };
+    /// <summary>The production client against the local cloud, polling often so the test does not idle.</summary>
+    private CloudSqlAdminClient Client(string project) => new CloudSqlAdminClientBuilder
+    {
+        ProjectId = project,
+        BaseUri = cloud.BaseUrl,
+        TokenSource = new FileTokenSource(LocalCloudHost.TokenFile(cloud.StateDirectory)),
+        HttpClient = cloud.Http,
+        PollSettings = new CloudSqlPollSettings { InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(300) },
+    }.Build();
 
-    private CloudSqlConnector Connector() => new(cloud.Http, Fast);
+    private CloudSqlConnector Connector() => new(Client);
 
     private JsonObject Args(params (string Key, JsonNode? Value)[] extra)
     {
@@ -100,5 +111,42 @@ public sealed class CloudSqlConnectorTests(LocalCloudFixture cloud) : IClassFixt
         await Connector().RaisesAsync("ValueError", Prefix + "instances.get", Args());
         await Connector().RaisesAsync("TypeError", Prefix + "instances.get", Args(("instance", "x"), ("instanceId", "x")));
         await Connector().RaisesAsync("ValueError", Prefix + "instances.clone", Args(("instance", "x")));
+    }
+
+    [Theory]
+    [InlineData("instances.get", "instance", "..")]
+    [InlineData("instances.get", "instance", "Prod")]
+    [InlineData("databases.get", "database", "../other")]
+    [InlineData("backupRuns.get", "id", "1/../../x")]
+    [InlineData("instances.list", "project", "../p")]
+    public async Task A_path_parameter_that_is_not_a_name_is_a_400_before_any_request(string method, string parameter, string value)
+    {
+        var asked = 0;
+        var connector = new CloudSqlConnector(project => { asked++; return Client(project); });
+        var args = Args(("instance", "prod"), ("database", "crm"), ("id", "1"));
+        if (method == "instances.list") { args.Remove("instance"); args.Remove("database"); args.Remove("id"); }
+        if (method == "instances.get") { args.Remove("database"); args.Remove("id"); }
+        if (method == "databases.get") args.Remove("id");
+        if (method == "backupRuns.get") args.Remove("database");
+        args[parameter] = value;
+
+        var error = await connector.RaisesAsync("HttpError", Prefix + method, args);
+
+        Assert.Equal(400, (int)error["code"]!);
+        Assert.Contains($"'{parameter}'", (string?)error["message"], StringComparison.Ordinal);
+        Assert.Equal(0, asked);
+    }
+
+    [Fact]
+    public async Task Each_project_a_workflow_names_gets_its_own_client_once()
+    {
+        var projects = new List<string>();
+        var connector = new CloudSqlConnector(project => { projects.Add(project); return Client(project); });
+
+        await connector.CallAsync(Prefix + "instances.list", Args());
+        await connector.CallAsync(Prefix + "instances.list", Args());
+        await connector.CallAsync(Prefix + "instances.list", new JsonObject { ["project"] = "other-project" });
+
+        Assert.Equal([cloud.Project, "other-project"], projects);
     }
 }
