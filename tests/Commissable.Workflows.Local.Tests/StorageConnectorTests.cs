@@ -27,6 +27,9 @@ public sealed class StorageConnectorTests : IDisposable
         Assert.Equal(404, (int)missing["code"]!);
         var escape = await storage.RaisesAsync("HttpError", Get, new JsonObject { ["bucket"] = "backups-b", ["object"] = "..%2F..%2Fetc" });
         Assert.Equal(400, (int)escape["code"]!);
+        var badBucket = await storage.RaisesAsync("HttpError", Get, new JsonObject { ["bucket"] = "../state", ["object"] = "token" });
+        Assert.Equal(400, (int)badBucket["code"]!);
+        Assert.Contains("'bucket'", (string?)badBucket["message"], StringComparison.Ordinal);
     }
 
     public void Dispose()

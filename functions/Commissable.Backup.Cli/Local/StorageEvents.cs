@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
 using CloudNative.CloudEvents;
 using Commissable.Backup.Core.Storage;
 
@@ -15,32 +13,14 @@ internal static class StorageEvents
     public const string Finalized = "google.cloud.storage.object.v1.finalized";
 
     /// <summary>
-    /// The event for <paramref name="stored"/>, sent at <paramref name="now"/>; int64 fields are
-    /// strings, as on the wire. The generation is the store's own (microseconds since the Unix epoch,
-    /// as Cloud Storage counts them), so the manifest records the generation a later precondition
-    /// on the object must name.
+    /// The event for <paramref name="stored"/>, sent at <paramref name="now"/>, its data the object's
+    /// resource. The generation is the store's own (microseconds since the Unix epoch, as Cloud
+    /// Storage counts them), so the manifest records the generation a later precondition on the
+    /// object must name.
     /// </summary>
     public static CloudEvent ObjectFinalized(StoredObject stored, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(stored);
-        var generation = stored.Generation.ToString(CultureInfo.InvariantCulture);
-        var updated = stored.Updated.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
-        var data = new JsonObject
-        {
-            ["kind"] = "storage#object",
-            ["id"] = $"{stored.Bucket}/{stored.Name}/{generation}",
-            ["bucket"] = stored.Bucket,
-            ["name"] = stored.Name,
-            ["generation"] = generation,
-            ["metageneration"] = "1",
-            ["contentType"] = stored.ContentType ?? "application/octet-stream",
-            ["size"] = stored.Size.ToString(CultureInfo.InvariantCulture),
-            ["timeCreated"] = updated,
-            ["updated"] = updated,
-            ["storageClass"] = "STANDARD",
-        };
-        if (stored.Md5Hash is not null) data["md5Hash"] = stored.Md5Hash;
-        if (stored.Crc32c is not null) data["crc32c"] = stored.Crc32c;
         return new CloudEvent
         {
             Id = Guid.NewGuid().ToString(),
@@ -50,7 +30,7 @@ internal static class StorageEvents
             Subject = $"objects/{stored.Name}",
             Time = now,
             DataContentType = "application/json",
-            Data = data,
+            Data = ObjectResource.From(stored),
         };
     }
 }

@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Core.Storage;
 using Commissable.Workflows.Runtime;
 
@@ -39,6 +39,10 @@ internal sealed class StorageConnector : IWorkflowCallHandler
         {
             throw WorkflowErrors.Value($"{Function}: alt '{alt}' is not served locally; only object metadata (alt: json)");
         }
+        if (CloudNames.BucketProblem(bucket) is { } problem)
+        {
+            throw WorkflowErrors.Http(400, Error(400, problem), new JsonObject());
+        }
         StoredObject? found;
         try
         {
@@ -52,25 +56,8 @@ internal sealed class StorageConnector : IWorkflowCallHandler
         {
             throw WorkflowErrors.Http(404, Error(404, $"No such object: {bucket}/{name}"), new JsonObject());
         }
-        var updated = found.Updated.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-        var generation = found.Generation.ToString(CultureInfo.InvariantCulture);
-        var resource = new JsonObject
-        {
-            ["kind"] = "storage#object",
-            ["id"] = $"{bucket}/{name}/{generation}",
-            ["name"] = name,
-            ["bucket"] = bucket,
-            ["generation"] = generation,
-            ["metageneration"] = "1",
-            ["contentType"] = found.ContentType ?? "application/octet-stream",
-            ["size"] = found.Size.ToString(CultureInfo.InvariantCulture),
-            ["timeCreated"] = updated,
-            ["updated"] = updated,
-            ["storageClass"] = "STANDARD",
-            ["selfLink"] = $"https://www.googleapis.com/storage/v1/b/{bucket}/o/{Uri.EscapeDataString(name)}",
-        };
-        if (found.Md5Hash is not null) resource["md5Hash"] = found.Md5Hash;
-        if (found.Crc32c is not null) resource["crc32c"] = found.Crc32c;
+        var resource = ObjectResource.From(found);
+        resource["selfLink"] = $"https://www.googleapis.com/storage/v1/b/{bucket}/o/{Uri.EscapeDataString(name)}";
         return resource;
     }
 
