@@ -1,6 +1,9 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands;
+using Commissable.LocalCloud.Storage;
 using Commissable.Testing;
 
 namespace Commissable.Backup.Cli.Tests;
@@ -25,6 +28,12 @@ public sealed class DrillTests : IDisposable
         Assert.Equal(2, Directory.EnumerateFiles(backups, "*_before_drill-*.sql.gz.manifest.json").Count());
         Assert.Single(Directory.EnumerateFiles(backups, "*_scheduled.sql.gz.manifest.json"));
         Assert.Equal(2, Directory.EnumerateFiles(backups, "*.json", SearchOption.AllDirectories).Count(f => f.Contains(".verifications", StringComparison.Ordinal)));
+
+        // The completion event carried the object's own generation (microseconds since the Unix epoch), and the manifest kept it.
+        var scheduled = Path.GetFileName(Directory.EnumerateFiles(backups, "*_scheduled.sql.gz").Single());
+        var stored = await new LocalBackupStore(new BucketPaths(_state), "drill-backups").GetAsync($"backups/prod/prod/{scheduled}");
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(backups, scheduled + ".manifest.json")))!;
+        Assert.Equal(stored!.Generation.ToString(CultureInfo.InvariantCulture), manifest["generation"]!.ToString());
 
         // What both drills' functions logged holds neither the instances' password nor the local cloud's token.
         var drill = Path.Combine(_state, "drill");

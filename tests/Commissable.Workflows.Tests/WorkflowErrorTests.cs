@@ -21,4 +21,23 @@ public class WorkflowErrorTests
     {
         Assert.Equal("the new instance must not be the source", new WorkflowErrorException(JsonValue.Create("the new instance must not be the source")).Message);
     }
+
+    [Fact]
+    public void A_handler_and_the_interpreter_raise_the_same_error_map()
+    {
+        var raised = WorkflowErrors.TypeError("argument x must be a string");
+        var thrown = WorkflowErrors.Type("argument x must be a string");
+
+        Assert.Equal(thrown.Error!.ToJsonString(), Values.ToJson(raised.Value)!.ToJsonString());
+        Assert.Equal("""{"message":"argument x must be a string","tags":["TypeError"]}""", thrown.Error!.ToJsonString());
+    }
+
+    [Fact]
+    public void An_http_error_answer_takes_its_message_from_googles_error_envelope()
+    {
+        var error = WorkflowErrors.Http(404, JsonNode.Parse("""{"error":{"code":404,"message":"not found"}}"""), new JsonObject());
+
+        Assert.Equal("HTTP server responded with error code 404: not found", error.Message);
+        Assert.Equal("HTTP server responded with error code 500", WorkflowErrors.Http(500, JsonValue.Create("oops"), new JsonObject()).Message);
+    }
 }

@@ -5,8 +5,14 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
+using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Postgres.Clusters;
 using Commissable.Backup.Postgres.Demo;
+using Commissable.LocalCloud.Storage;
+using CloudNative.CloudEvents;
+using CloudNative.CloudEvents.Http;
+using CloudNative.CloudEvents.SystemTextJson;
 using Npgsql;
 
 namespace Commissable.Backup.Cli.Commands;
@@ -63,8 +69,12 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
     private readonly List<(string Step, bool Passed, TimeSpan Duration, string Detail)> _report = [];
     private readonly LocalStack _stack = new(state, port, addressPrefix);
     private readonly string _drillDirectory = Path.Combine(state, "drill");
-    private HttpClient _sql = null!;
-    private HttpClient _http = null!;
+    private CloudSqlAdminClient? _sql;
+    private HttpClient? _http;
+
+    private CloudSqlAdminClient Sql => _sql ?? throw new InvalidOperationException("the local cloud has not started");
+
+    private HttpClient Functions => _http ?? throw new InvalidOperationException("the functions have not started");
 
     public async Task<int> RunAsync()
     {
@@ -103,7 +113,8 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   ok ({clock.Elapsed.TotalSeconds:F1} s) {detail}"));
             return true;
         }
-        catch (Exception error) when (error is DrillException or HttpRequestException or NpgsqlException or InvalidOperationException or IOException or TimeoutException)
+        catch (Exception error) when (error is DrillException or CloudSqlApiException or CloudSqlOperationFailedException or HttpRequestException
+            or NpgsqlException or InvalidOperationException or IOException or TimeoutException)
         {
             var message = error.Message.Split('\n')[0];
             _report.Add((name, false, clock.Elapsed, message));
@@ -115,61 +126,63 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
     private async Task<string> StartCloudAsync()
     {
         var detail = await _stack.StartCloudAsync();
-        _sql = _stack.Sql;
+        _sql = _stack.CloudSql(Project);
         return detail;
     }
 
     private async Task<string> EnsureInstanceAsync(string name, bool pitr)
     {
-        var (status, instance) = await SqlAsync(HttpMethod.Get, $"instances/{name}");
-        if (status == 404)
+        DatabaseInstance instance;
+        try
         {
-            await OperationAsync(HttpMethod.Post, "instances", new JsonObject
+            instance = await Sql.GetInstanceAsync(name);
+        }
+        catch (CloudSqlApiException missing) when (missing.HttpStatus == 404)
+        {
+            await RunAsync(Sql.InsertInstanceAsync(new DatabaseInstance
             {
-                ["name"] = name,
-                ["databaseVersion"] = PostgresBinaries.Locate().DatabaseVersion,
-                ["rootPassword"] = RootPassword(),
-                ["region"] = "us-central1",
-                ["settings"] = new JsonObject
+                Name = name,
+                DatabaseVersion = PostgresBinaries.Locate().DatabaseVersion,
+                RootPassword = RootPassword(),
+                Region = "us-central1",
+                Settings = new Settings
                 {
-                    ["tier"] = "db-custom-1-3840",
-                    ["userLabels"] = new JsonObject { ["env"] = name == Prod ? "prod" : "drill" },
-                    ["backupConfiguration"] = new JsonObject { ["enabled"] = pitr, ["pointInTimeRecoveryEnabled"] = pitr, ["startTime"] = "02:00" },
+                    Tier = "db-custom-1-3840",
+                    UserLabels = new Dictionary<string, string> { ["env"] = name == Prod ? "prod" : "drill" },
+                    BackupConfiguration = new BackupConfiguration { Enabled = pitr, PointInTimeRecoveryEnabled = pitr, StartTime = "02:00" },
                 },
-            });
+            }));
             return "created";
         }
-        if ((string?)instance["state"] != "RUNNABLE")
+        if (instance.State != "RUNNABLE")
         {
-            throw new DrillException($"instance '{name}' is {(string?)instance["state"]}; delete it or the state directory and run again");
+            throw new DrillException($"instance '{name}' is {instance.State}; delete it or the state directory and run again");
         }
         return "reused";
     }
 
     private async Task<string> EnsureDemoAsync()
     {
-        var (_, databases) = await SqlAsync(HttpMethod.Get, $"instances/{Prod}/databases");
-        if (databases["items"]?.AsArray().Any(d => (string?)d!["name"] == Database) == true)
+        if ((await Sql.ListDatabasesAsync(Prod)).Any(d => d.Name == Database))
         {
             return "reused";
         }
-        await OperationAsync(HttpMethod.Post, $"instances/{Prod}/databases", new JsonObject { ["name"] = Database });
+        await RunAsync(Sql.InsertDatabaseAsync(Prod, new Database { Name = Database }));
         await DemoDatabase.CreateAsync(await ConnectionStringAsync(Prod, Database), size);
         return string.Create(CultureInfo.InvariantCulture, $"loaded ({size.Tenants} tenants x {size.RowsPerTenant} rows per tenant)");
     }
 
     private async Task<string> EnsureAutomatedBackupAsync()
     {
-        var (_, runs) = await SqlAsync(HttpMethod.Get, $"instances/{Prod}/backupRuns");
-        var newest = runs["items"]?.AsArray()
-            .Where(r => (string?)r!["type"] == "AUTOMATED" && (string?)r["status"] == "SUCCESSFUL")
-            .Select(r => DateTimeOffset.Parse((string)r!["endTime"]!, CultureInfo.InvariantCulture))
-            .DefaultIfEmpty(DateTimeOffset.MinValue).Max() ?? DateTimeOffset.MinValue;
+        var newest = (await Sql.ListBackupRunsAsync(Prod))
+            .Where(r => r is { Type: "AUTOMATED", Status: "SUCCESSFUL", EndTime: not null })
+            .Select(r => r.EndTime!.Value)
+            .DefaultIfEmpty(DateTimeOffset.MinValue).Max();
         if (DateTimeOffset.UtcNow - newest < TimeSpan.FromHours(20))
         {
             return $"reused the one that ended {newest:u}";
         }
-        await OperationAsync(HttpMethod.Post, $"localcloud/v1/projects/{Project}/instances/{Prod}/automatedBackup", null, api: false);
+        await _stack.TakeAutomatedBackupAsync(Sql, Prod);
         return "taken now";
     }
 
@@ -192,42 +205,22 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
         // One scheduled export a day (named for midnight), so a second drill the same day reuses it
         // whatever minute it runs in.
         var name = string.Create(CultureInfo.InvariantCulture, $"backups/prod/{Prod}/backup_{DateTime.UtcNow:yyyyMMdd}_0000_prod_scheduled.sql.gz");
-        var path = Path.Combine(state, "buckets", Bucket, name);
-        if (!File.Exists(path))
+        var bucket = new LocalBackupStore(new BucketPaths(state), Bucket);
+        if (await bucket.GetAsync(name) is null)
         {
-            await OperationAsync(HttpMethod.Post, $"instances/{Prod}/export", new JsonObject
-            {
-                ["exportContext"] = new JsonObject { ["fileType"] = "SQL", ["uri"] = $"gs://{Bucket}/{name}", ["databases"] = new JsonArray(Database) },
-            });
+            await RunAsync(Sql.ExportAsync(Prod, new ExportContext { FileType = "SQL", Uri = $"gs://{Bucket}/{name}", Databases = [Database] }));
         }
-        var file = new FileInfo(path);
-        var data = new JsonObject
-        {
-            ["bucket"] = Bucket,
-            ["name"] = name,
-            ["size"] = file.Length.ToString(CultureInfo.InvariantCulture),
-            ["generation"] = (file.LastWriteTimeUtc.Ticks / 10).ToString(CultureInfo.InvariantCulture),
-            ["contentType"] = "application/gzip",
-            ["timeCreated"] = file.LastWriteTimeUtc.ToString("O", CultureInfo.InvariantCulture),
-            ["updated"] = file.LastWriteTimeUtc.ToString("O", CultureInfo.InvariantCulture),
-        };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "on-backup-completed")
-        {
-            Content = new StringContent(data.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("ce-id", Guid.NewGuid().ToString());
-        request.Headers.Add("ce-specversion", "1.0");
-        request.Headers.Add("ce-type", "google.cloud.storage.object.v1.finalized");
-        request.Headers.Add("ce-source", $"//storage.googleapis.com/projects/_/buckets/{Bucket}");
-        request.Headers.Add("ce-subject", $"objects/{name}");
-        request.Headers.Add("ce-time", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-        using var response = await _http.SendAsync(request);
+        var stored = await bucket.GetAsync(name) ?? throw new DrillException($"the export left no gs://{Bucket}/{name}");
+        using var content = StorageEvents.ObjectFinalized(stored, DateTimeOffset.UtcNow)
+            .ToHttpContent(ContentMode.Binary, new JsonEventFormatter());
+        using var response = await Functions.PostAsync("on-backup-completed", content);
         if (!response.IsSuccessStatusCode)
         {
             throw new DrillException($"on-backup-completed answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         }
-        var manifest = Path.Combine(state, "buckets", Bucket, name + ".manifest.json");
-        return File.Exists(manifest) ? $"gs://{Bucket}/{name} recorded in the catalog" : throw new DrillException("the completion event left no manifest");
+        return await bucket.GetAsync(name + ".manifest.json") is not null
+            ? $"gs://{Bucket}/{name} recorded in the catalog"
+            : throw new DrillException("the completion event left no manifest");
     }
 
     private async Task<string> RestoreVerifyAsync(string backupUri)
@@ -254,7 +247,7 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
 
     private async Task<JsonObject> CallAsync(string function, JsonObject request)
     {
-        using var response = await _http.PostAsync(function, new StringContent(request.ToJsonString(), Encoding.UTF8, "application/json"));
+        using var response = await Functions.PostAsync(function, new StringContent(request.ToJsonString(), Encoding.UTF8, "application/json"));
         var text = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
         {
@@ -263,43 +256,16 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
         return JsonNode.Parse(text)!.AsObject();
     }
 
-    private async Task<(int Status, JsonObject Body)> SqlAsync(HttpMethod method, string path, JsonObject? body = null, bool api = true)
-    {
-        using var request = new HttpRequestMessage(method, api ? $"sql/v1beta4/projects/{Project}/{path}" : path);
-        if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var response = await _sql.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return ((int)response.StatusCode, JsonNode.Parse(text)?.AsObject() ?? []);
-    }
-
-    private async Task OperationAsync(HttpMethod method, string path, JsonObject? body, bool api = true)
-    {
-        var (status, operation) = await SqlAsync(method, path, body, api);
-        if (status != 200)
-        {
-            throw new DrillException($"{method} {path} answered {status}: {(string?)operation["error"]?["message"]}");
-        }
-        var name = (string)operation["name"]!;
-        var deadline = DateTime.UtcNow.AddMinutes(30);
-        while (true)
-        {
-            var (_, current) = await SqlAsync(HttpMethod.Get, $"operations/{name}");
-            if ((string?)current["status"] == "DONE")
-            {
-                if (current["error"] is { } error) throw new DrillException($"{(string?)current["operationType"]} failed: {(string?)error["errors"]?[0]?["message"]}");
-                return;
-            }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"operation {name} did not finish in 30 minutes");
-            await Task.Delay(200);
-        }
-    }
+    /// <summary>Waits for a started operation with the client's poller; a failed one throws <see cref="CloudSqlOperationFailedException"/>.</summary>
+    private async Task RunAsync(Task<Operation> started) => await Sql.WaitForOperationAsync(await started);
 
     private async Task<string> ConnectionStringAsync(string instance, string database)
     {
-        var (_, body) = await SqlAsync(HttpMethod.Get, $"instances/{instance}");
+        var addresses = (await Sql.GetInstanceAsync(instance)).IpAddresses;
+        var address = addresses is { Count: > 0 } ? addresses[0].IpAddress : null;
         return new NpgsqlConnectionStringBuilder
         {
-            Host = (string)body["ipAddresses"]![0]!["ipAddress"]!,
+            Host = address ?? throw new DrillException($"instance '{instance}' has no IP address"),
             Username = "postgres",
             Password = RootPassword(),
             Database = database,
@@ -314,6 +280,7 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
     public async ValueTask DisposeAsync()
     {
         _http?.Dispose();
+        _sql?.Dispose();
         await _stack.DisposeAsync();
     }
 }

@@ -4,12 +4,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
-using Commissable.Backup.Cli.Workflows;
-using Commissable.Backup.Cli.Workflows.Approvals;
-using Commissable.Backup.Cli.Workflows.CloudRun;
-using Commissable.Backup.Cli.Workflows.CloudSql;
-using Commissable.Backup.Cli.Workflows.Secrets;
-using Commissable.Backup.Cli.Workflows.Storage;
+using Commissable.LocalCloud.Storage;
+using Commissable.Workflows.Local;
+using Commissable.Workflows.Local.Approvals;
+using Commissable.Workflows.Local.CloudRun;
+using Commissable.Workflows.Local.CloudSql;
+using Commissable.Workflows.Local.Secrets;
+using Commissable.Workflows.Local.Storage;
 using Commissable.Workflows;
 using Commissable.Workflows.Runtime;
 
@@ -192,12 +193,7 @@ internal static class WorkflowsRunCommand
     /// <summary>One run: the local stack, the handlers, the environment the workflow sees.</summary>
     internal sealed class LocalRun(RunRequest request, CommandContext context, TextReader input, bool inputIsTerminal) : IAsyncDisposable
     {
-        /// <summary>Locally the polls back off to 5 s at most (Google: 60 s), so a rehearsal does not idle behind a finished operation.</summary>
-        private static readonly ConnectorParams LocalPolling = ConnectorParams.Documented with { MaxDelay = TimeSpan.FromSeconds(5) };
-
         private readonly LocalStack _stack = new(request.State, request.Port, request.AddressPrefix);
-        // Its address is the local cloud's, known once it listens (a port of 0 is picked then).
-        private readonly HttpClient _sql = new() { Timeout = TimeSpan.FromMinutes(30) };
         private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
         private readonly string _execution = Guid.NewGuid().ToString();
 
@@ -215,10 +211,11 @@ internal static class WorkflowsRunCommand
             {
                 Handlers =
                 [
-                    new CloudSqlConnector(_sql, LocalPolling, context.Time, context.Delay),
+                    // Clients are made on the first call, when the local cloud listens (a port of 0 is picked then).
+                    new CloudSqlConnector(project => _stack.CloudSql(project, context.Time)),
                     new SecretManagerConnector(new LocalSecretStore(Path.Combine(request.State, "secrets")), request.Project),
                     new CloudRunConnector(new LocalRunServices(Path.Combine(request.State, "run", "services"), context.Time)),
-                    new StorageConnector(request.State),
+                    new StorageConnector(bucket => new LocalBackupStore(new BucketPaths(request.State), bucket)),
                     new HttpCalls(_http),
                     new CallbackEvents(new CallbackContext(request.Project, request.File, Path.Combine(request.State, "approvals"), confirmation, _execution), approver, context.Time),
                 ],
@@ -233,8 +230,6 @@ internal static class WorkflowsRunCommand
         public async Task<IReadOnlyDictionary<string, string>> StartAsync()
         {
             await Progress.StepAsync(context, "local cloud", _stack.StartCloudAsync);
-            _sql.BaseAddress = _stack.CloudUrl;
-            _sql.DefaultRequestHeaders.Authorization = _stack.Sql.DefaultRequestHeaders.Authorization;
             await Progress.StepAsync(context, "functions", async () =>
                 $"{await _stack.StartFunctionsAsync(request.Project)} (logs in {Path.Combine(_stack.DrillDirectory, "functions.log")})");
             // The CRM app is a stand-in service: created on first use so a DR rehearsal can roll it.
@@ -262,7 +257,6 @@ internal static class WorkflowsRunCommand
 
         public async ValueTask DisposeAsync()
         {
-            _sql.Dispose();
             _http.Dispose();
             await _stack.DisposeAsync();
         }

@@ -1,6 +1,9 @@
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Google.Auth;
+using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Postgres.Clusters;
 using Commissable.Functions;
 using Commissable.Functions.Hosting;
@@ -30,6 +33,7 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
     public const string ProdInstance = "prod";
     public const string VerifyInstance = "verify";
 
+    private readonly HttpClient _cloudSqlHttp = new() { Timeout = TimeSpan.FromMinutes(10) };
     private WebApplication? _cloud;
     private WebApplication? _functions;
 
@@ -43,6 +47,40 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
 
     /// <summary>The Cloud SQL Admin API of the local cloud, with its bearer token; set by <see cref="StartCloudAsync"/>.</summary>
     public HttpClient Sql { get; private set; } = null!;
+
+    /// <summary>
+    /// The production Cloud SQL client for <paramref name="project"/>, pointed at the local cloud with
+    /// its token file and polling on the responsive schedule (a rehearsal must not idle behind a
+    /// finished operation); call after <see cref="StartCloudAsync"/>. Clients share one connection pool.
+    /// </summary>
+    public CloudSqlAdminClient CloudSql(string project = DefaultProject, TimeProvider? time = null) => new CloudSqlAdminClientBuilder
+    {
+        ProjectId = project,
+        BaseUri = CloudUrl,
+        TokenSource = new FileTokenSource(LocalCloudHost.TokenFile(State)),
+        HttpClient = _cloudSqlHttp,
+        PollSettings = CloudSqlPollSettings.Responsive,
+        TimeProvider = time ?? TimeProvider.System,
+    }.Build();
+
+    /// <summary>
+    /// Takes the instance's automated backup now, through the local cloud's own endpoint (Google has
+    /// none: its automated backups follow the schedule), and waits for it with the client's poller.
+    /// </summary>
+    public async Task<Operation> TakeAutomatedBackupAsync(ICloudSqlAdmin cloudSql, string instance, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cloudSql);
+        using var response = await Sql.PostAsync(
+            $"localcloud/v1/projects/{Uri.EscapeDataString(cloudSql.Project)}/instances/{Uri.EscapeDataString(instance)}/automatedBackup", content: null, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"the local cloud refused the automated backup of '{instance}' ({(int)response.StatusCode}): {text}");
+        }
+        var started = System.Text.Json.JsonSerializer.Deserialize<Operation>(text, CloudSqlJson.Options)
+            ?? throw new InvalidOperationException("the local cloud answered no operation for the automated backup");
+        return await cloudSql.WaitForOperationAsync(started, cancellationToken: cancellationToken);
+    }
 
     /// <summary>The functions' base URL (ends with '/'); set by <see cref="StartFunctionsAsync"/>.</summary>
     public Uri FunctionsUrl { get; private set; } = null!;
@@ -134,6 +172,7 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
     public async ValueTask DisposeAsync()
     {
         Sql?.Dispose();
+        _cloudSqlHttp.Dispose();
         if (_functions is { } functions)
         {
             _functions = null;

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Commissable.Backup.Core.CloudSql;
 
 /// <summary>
@@ -50,6 +52,18 @@ public interface ICloudSqlAdmin
     /// Workflows connectors).
     /// </summary>
     Task<Operation> WaitForOperationAsync(Operation operation, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Calls any method of the API in <see cref="Project"/> and answers its JSON as is, for callers
+    /// that speak the API from its discovery document (the Workflows connector) rather than through
+    /// the typed methods. <paramref name="pathInProject"/> is the method's path after
+    /// <c>sql/v1beta4/projects/{project}/</c>, its segments escaped, its query included
+    /// (<c>instances/prod/clone</c>, <c>instances/prod/users?name=app</c>). Authentication, retries and
+    /// <see cref="CloudSqlApiException"/> are as for every other call; an answer that is an
+    /// <see cref="Operation"/> is waited on with <see cref="WaitForOperationAsync"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="pathInProject"/> is absolute, or has an empty, <c>.</c> or <c>..</c> segment.</exception>
+    Task<JsonNode> SendJsonAsync(HttpMethod method, string pathInProject, JsonNode? body, CancellationToken cancellationToken = default);
 }
 
 /// <summary>An error answer of the API: HTTP status, Google's reason and message.</summary>

@@ -135,6 +135,7 @@ public sealed record Operation
     public ExportContext? ExportContext { get; init; }
     public ImportContext? ImportContext { get; init; }
     public BackupContext? BackupContext { get; init; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; init; }
 
     [JsonIgnore] public bool IsDone => string.Equals(Status, "DONE", StringComparison.Ordinal);
 }

@@ -10,7 +10,7 @@ namespace Commissable.Backup.Google.CloudSql;
 /// <see cref="CloudSqlAdminClientBuilder.BaseUri"/> differs). Build it with
 /// <see cref="CloudSqlAdminClientBuilder"/>; one instance is thread-safe and meant to be reused.
 /// </summary>
-public sealed class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
+public sealed partial class CloudSqlAdminClient : ICloudSqlAdmin, IDisposable
 {
     /// <summary>Google's endpoint, the root every <c>sql/v1beta4/...</c> path is relative to.</summary>
     public static Uri DefaultBaseUri { get; } = new("https://sqladmin.googleapis.com/");

@@ -148,6 +148,11 @@ public sealed class PortCoverageTests : ReplayTest
         [nameof(ICloudSqlAdmin.WaitForOperationAsync)] = new("sql.operations.get",
             h => h.Expect(HttpMethod.Get, $"{R}/operations/op-1").Respond(HttpStatusCode.OK, """{"name":"op-1","status":"DONE","operationType":"EXPORT"}"""),
             async c => Assert.True((await c.WaitForOperationAsync(new Operation { Name = "op-1", Status = "RUNNING" })).IsDone)),
+        [nameof(ICloudSqlAdmin.SendJsonAsync)] = new("sql.instances.clone",
+            h => h.Expect(HttpMethod.Post, $"{R}/instances/prod/clone", """{"cloneContext":{"destinationInstanceName":"prod-dr"}}""")
+                .Respond(HttpStatusCode.OK, Running),
+            async c => Assert.Equal("op-1", (string?)(await c.SendJsonAsync(HttpMethod.Post, "instances/prod/clone",
+                System.Text.Json.Nodes.JsonNode.Parse("""{"cloneContext":{"destinationInstanceName":"prod-dr"}}""")))["name"])),
     };
 
     public static TheoryData<string> PortMethods() => [.. Cases.Keys.Order(StringComparer.Ordinal)];
