@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Core.CloudSql;
 
@@ -13,8 +12,8 @@ public sealed partial class CloudSqlAdminClient
     {
         ArgumentNullException.ThrowIfNull(method);
         CheckPathInProject(pathInProject);
-        var bytes = body is null ? null : Encoding.UTF8.GetBytes(body.ToJsonString());
-        return SendAsync<JsonNode>(method, _projectPath + "/" + pathInProject, bytes, cancellationToken);
+        // The transport serialises the body, as it does for the typed methods.
+        return SendAsync<JsonNode>(method, _projectPath + "/" + pathInProject, body, cancellationToken);
     }
 
     /// <summary>
