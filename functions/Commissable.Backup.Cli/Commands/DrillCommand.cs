@@ -45,14 +45,15 @@ internal static class DrillCommand
                 "small" => DemoDatabaseOptions.Small,
                 var other => throw new UsageException($"--size '{other}' is not one of tiny, small"),
             };
-            await using var drill = new Drill(context.Out, state, port, addressPrefix, demo);
+            await using var drill = new Drill(context.Out, context.Time, state, port, addressPrefix, demo);
             return await drill.RunAsync();
         });
         return command;
     }
 }
 
-internal sealed class Drill(TextWriter output, string state, int port, string addressPrefix, DemoDatabaseOptions size) : IAsyncDisposable
+/// <param name="clock">What names the drill's backups (the change, the day of the scheduled export); the local cloud and the functions keep their own.</param>
+internal sealed class Drill(TextWriter output, TimeProvider clock, string state, int port, string addressPrefix, DemoDatabaseOptions size) : IAsyncDisposable
 {
     private const string Project = LocalStack.DefaultProject;
     private const string Bucket = LocalStack.Bucket;
@@ -165,7 +166,7 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
             .Where(r => (string?)r!["type"] == "AUTOMATED" && (string?)r["status"] == "SUCCESSFUL")
             .Select(r => DateTimeOffset.Parse((string)r!["endTime"]!, CultureInfo.InvariantCulture))
             .DefaultIfEmpty(DateTimeOffset.MinValue).Max() ?? DateTimeOffset.MinValue;
-        if (DateTimeOffset.UtcNow - newest < TimeSpan.FromHours(20))
+        if (clock.GetUtcNow() - newest < TimeSpan.FromHours(20))
         {
             return $"reused the one that ended {newest:u}";
         }
@@ -182,7 +183,7 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
 
     private async Task<string?> PreDeployExportAsync()
     {
-        var change = $"drill-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+        var change = $"drill-{clock.GetUtcNow():yyyyMMdd-HHmmss}";
         var body = await CallAsync("pre-deploy-export", new JsonObject { ["instance"] = Prod, ["database"] = Database, ["change"] = change, ["requestedBy"] = "drill" });
         return (string?)body["backupUri"];
     }
@@ -191,7 +192,7 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
     {
         // One scheduled export a day (named for midnight), so a second drill the same day reuses it
         // whatever minute it runs in.
-        var name = string.Create(CultureInfo.InvariantCulture, $"backups/prod/{Prod}/backup_{DateTime.UtcNow:yyyyMMdd}_0000_prod_scheduled.sql.gz");
+        var name = string.Create(CultureInfo.InvariantCulture, $"backups/prod/{Prod}/backup_{clock.GetUtcNow():yyyyMMdd}_0000_prod_scheduled.sql.gz");
         var path = Path.Combine(state, "buckets", Bucket, name);
         if (!File.Exists(path))
         {
@@ -220,7 +221,7 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
         request.Headers.Add("ce-type", "google.cloud.storage.object.v1.finalized");
         request.Headers.Add("ce-source", $"//storage.googleapis.com/projects/_/buckets/{Bucket}");
         request.Headers.Add("ce-subject", $"objects/{name}");
-        request.Headers.Add("ce-time", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        request.Headers.Add("ce-time", clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
         using var response = await _http.SendAsync(request);
         if (!response.IsSuccessStatusCode)
         {
