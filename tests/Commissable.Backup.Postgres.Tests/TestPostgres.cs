@@ -1,13 +1,11 @@
-using System.Net;
-using System.Net.Sockets;
 using Commissable.Backup.Postgres.Clusters;
 using Npgsql;
 
 namespace Commissable.Backup.Postgres.Tests;
 
 /// <summary>
-/// A real PostgreSQL cluster for the tests of this assembly, started on 127.0.0.1 with a free
-/// port in a temporary directory (as the unprivileged account when the tests run as root), and
+/// A real PostgreSQL cluster for the tests of this assembly, started on the usual port of a
+/// loopback address of its own (<see cref="NextAddress"/>) in a temporary directory (as the unprivileged account when the tests run as root), and
 /// removed afterwards. Each test takes its own database from <see cref="CreateDatabaseAsync"/>.
 /// </summary>
 public sealed class TestPostgres : IAsyncLifetime
@@ -15,6 +13,7 @@ public sealed class TestPostgres : IAsyncLifetime
     private const string SuperUser = "test_admin";
     private readonly string _password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"cpg-{Guid.NewGuid():N}"[..16]);
+    private static int _addresses;
     private PostgresCluster? _cluster;
 
     public PostgresCluster Cluster => _cluster ?? throw new InvalidOperationException("not started");
@@ -28,8 +27,8 @@ public sealed class TestPostgres : IAsyncLifetime
         {
             DataDirectory = Path.Combine(_root, "data"),
             LogFile = Path.Combine(_root, "postgres.log"),
-            ListenAddress = "127.0.0.1",
-            Port = FreePort(),
+            ListenAddress = NextAddress(),
+            Port = 5432,
             SocketDirectory = Path.Combine(_root, "s"),
             RunAs = PostgresCluster.DefaultRunAs(),
         });
@@ -73,12 +72,14 @@ public sealed class TestPostgres : IAsyncLifetime
         return ConnectionString(name);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>
+    /// An address of 127.0.0.0/8 no other cluster of this process uses, in a block of this
+    /// process's own, beside the blocks the local cloud's fixtures take (third octet 1 to 250): the
+    /// server binds it itself on 5432, where a free port picked first and let go could be taken by
+    /// any program before the server starts.
+    /// </summary>
+    private static string NextAddress() =>
+        $"127.{20 + (Environment.ProcessId % 200)}.251.{Interlocked.Increment(ref _addresses) % 250 + 1}";
 }
 
 [CollectionDefinition(Name)]

@@ -14,7 +14,6 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), $"lcc-{Guid.NewGuid():N}"[..12]);
     private readonly string _prefix = LocalCloudFixture.NextAddressPrefix();
-    private readonly int _port = FreePort();
     private readonly StringBuilder _log = new();
     private Process? _process;
 
@@ -286,7 +285,8 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Commissable.LocalCloud.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { dll, "--port", _port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--state", _state, "--address-prefix", _prefix })
+        // Port 0: each start binds a port of its own and says which.
+        foreach (var argument in new[] { dll, "--port", "0", "--state", _state, "--address-prefix", _prefix })
         {
             info.ArgumentList.Add(argument);
         }
@@ -300,8 +300,8 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             }
         });
         var line = await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        Assert.Equal($"listening http://127.0.0.1:{_port}/", line);
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}/sql/v1beta4/projects/crash-project/") };
+        Assert.Matches(@"\Alistening http://127\.0\.0\.1:[1-9][0-9]*/\z", line);
+        var http = new HttpClient { BaseAddress = new Uri(new Uri(line!["listening ".Length..]), "sql/v1beta4/projects/crash-project/") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(Path.Combine(_state, "token"))).Trim());
         return http;
     }
@@ -342,12 +342,5 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, "condition not met in 2 minutes");
             await Task.Delay(100);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -97,7 +97,8 @@ public sealed class HttpCallsTests : IAsyncLifetime, IDisposable
     public async Task A_slow_answer_raises_TimeoutError_and_a_closed_port_ConnectionError()
     {
         await new HttpCalls(_client).RaisesAsync("TimeoutError", "http.get", new JsonObject { ["url"] = _base + "/slow", ["timeout"] = 0.2 });
-        await new HttpCalls(_client).RaisesAsync("ConnectionError", "http.get", new JsonObject { ["url"] = $"http://127.0.0.1:{ClosedPort()}/" });
+        using var closed = ClosedPort();
+        await new HttpCalls(_client).RaisesAsync("ConnectionError", "http.get", new JsonObject { ["url"] = $"http://127.0.0.1:{((IPEndPoint)closed.LocalEndPoint!).Port}/" });
     }
 
     [Fact]
@@ -110,10 +111,14 @@ public sealed class HttpCallsTests : IAsyncLifetime, IDisposable
         await http.RaisesAsync("ValueError", "http.get", new JsonObject { ["url"] = "not a url" });
     }
 
-    private static int ClosedPort()
+    /// <summary>
+    /// A port bound and never listened on, held until disposed: a connection to it is refused, and
+    /// no other program can start listening on it meanwhile (as it could on one picked and let go).
+    /// </summary>
+    private static Socket ClosedPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
     }
 }

@@ -51,14 +51,15 @@ internal static class DrillCommand
                 "small" => DemoDatabaseOptions.Small,
                 var other => throw new UsageException($"--size '{other}' is not one of tiny, small"),
             };
-            await using var drill = new Drill(context.Out, state, port, addressPrefix, demo);
+            await using var drill = new Drill(context.Out, context.Time, state, port, addressPrefix, demo);
             return await drill.RunAsync();
         });
         return command;
     }
 }
 
-internal sealed class Drill(TextWriter output, string state, int port, string addressPrefix, DemoDatabaseOptions size) : IAsyncDisposable
+/// <param name="clock">What names the drill's backups (the change, the day of the scheduled export); the local cloud and the functions keep their own.</param>
+internal sealed class Drill(TextWriter output, TimeProvider clock, string state, int port, string addressPrefix, DemoDatabaseOptions size) : IAsyncDisposable
 {
     private const string Project = LocalStack.DefaultProject;
     private const string Bucket = LocalStack.Bucket;
@@ -178,7 +179,7 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
             .Where(r => r is { Type: "AUTOMATED", Status: "SUCCESSFUL", EndTime: not null })
             .Select(r => r.EndTime!.Value)
             .DefaultIfEmpty(DateTimeOffset.MinValue).Max();
-        if (DateTimeOffset.UtcNow - newest < TimeSpan.FromHours(20))
+        if (clock.GetUtcNow() - newest < TimeSpan.FromHours(20))
         {
             return $"reused the one that ended {newest:u}";
         }
@@ -195,7 +196,7 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
 
     private async Task<string?> PreDeployExportAsync()
     {
-        var change = $"drill-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+        var change = $"drill-{clock.GetUtcNow():yyyyMMdd-HHmmss}";
         var body = await CallAsync("pre-deploy-export", new JsonObject { ["instance"] = Prod, ["database"] = Database, ["change"] = change, ["requestedBy"] = "drill" });
         return (string?)body["backupUri"];
     }
@@ -204,14 +205,14 @@ internal sealed class Drill(TextWriter output, string state, int port, string ad
     {
         // One scheduled export a day (named for midnight), so a second drill the same day reuses it
         // whatever minute it runs in.
-        var name = string.Create(CultureInfo.InvariantCulture, $"backups/prod/{Prod}/backup_{DateTime.UtcNow:yyyyMMdd}_0000_prod_scheduled.sql.gz");
+        var name = string.Create(CultureInfo.InvariantCulture, $"backups/prod/{Prod}/backup_{clock.GetUtcNow():yyyyMMdd}_0000_prod_scheduled.sql.gz");
         var bucket = new LocalBackupStore(new BucketPaths(state), Bucket);
         if (await bucket.GetAsync(name) is null)
         {
             await RunAsync(Sql.ExportAsync(Prod, new ExportContext { FileType = "SQL", Uri = $"gs://{Bucket}/{name}", Databases = [Database] }));
         }
         var stored = await bucket.GetAsync(name) ?? throw new DrillException($"the export left no gs://{Bucket}/{name}");
-        using var content = StorageEvents.ObjectFinalized(stored, DateTimeOffset.UtcNow)
+        using var content = StorageEvents.ObjectFinalized(stored, clock.GetUtcNow())
             .ToHttpContent(ContentMode.Binary, new JsonEventFormatter());
         using var response = await Functions.PostAsync("on-backup-completed", content);
         if (!response.IsSuccessStatusCode)

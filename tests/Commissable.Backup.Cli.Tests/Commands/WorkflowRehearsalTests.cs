@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands;
@@ -228,19 +226,21 @@ public sealed class RehearsalStack : IAsyncLifetime
 #pragma warning restore CA1001
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), $"rehearse-{Guid.NewGuid():N}"[..17]);
-    private readonly int _port = FreePort();
     private readonly string _prefix = Commissable.Testing.LocalCloudFixture.NextAddressPrefix();
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _outputs = new();
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _secrets = new();
     private LocalStack _stack = null!;
+    private int _port;
 
     public sealed record Run(int Exit, string Output, JsonObject? Result);
 
     public async Task InitializeAsync()
     {
-        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", _port.ToString(CultureInfo.InvariantCulture), "--address-prefix", _prefix]));
-        _stack = new LocalStack(_state, _port, _prefix);
+        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", _prefix]));
+        // The cloud the workflow runs reuse binds its own port; they are given the one it bound.
+        _stack = new LocalStack(_state, 0, _prefix);
         await _stack.StartCloudAsync();
+        _port = _stack.CloudUrl.Port;
         // The drill's option reached the local cloud: its instances live in this test's own address block.
         Assert.StartsWith(_prefix + ".", (string?)(await InstanceAsync(LocalStack.ProdInstance))["ipAddresses"]![0]!["ipAddress"], StringComparison.Ordinal);
     }
@@ -353,13 +353,6 @@ public sealed class RehearsalStack : IAsyncLifetime
         var logs = File.ReadLines(Path.Combine(_state, "drill", "functions.log")).Select(l => ("functions log line", l));
         SecretScan.AssertClean(logs, secrets, SecretScan.CredentialShapes);
         SecretScan.AssertClean(_outputs.Select(o => ("workflows run output", o)), secrets, ["Password=", "PGPASSWORD=", "Bearer "]);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task DisposeAsync()

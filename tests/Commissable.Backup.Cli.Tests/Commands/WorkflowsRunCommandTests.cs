@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands;
 using Commissable.Backup.Cli.Commands.Executions;
@@ -92,7 +91,8 @@ public sealed class WorkflowsRunCommandTests : IDisposable
     {
         Assert.Equal(0, await SecretsPutCommand.RunAsync(["db-url", "--state", State], Context(), new MemoryStream("postgresql://u:p@h/crm\n"u8.ToArray()), null));
         var workflow = File("smoke.yaml", Smoke);
-        var port = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Each run's local cloud binds a port of its own on the one state directory.
+        const string port = "0";
 
         var prefix = LocalCloudFixture.NextAddressPrefix();
         var exit = await RunAsync(workflow, "--args", """{"newInstance":"crm-dr"}""", "--approve", "--approver", "tester", "--state", State, "--port", port, "--address-prefix", prefix);
@@ -209,13 +209,6 @@ public sealed class WorkflowsRunCommandTests : IDisposable
             }
         }
         return [];
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()

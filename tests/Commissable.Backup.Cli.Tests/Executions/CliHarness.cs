@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Google.Tests.Executions;
+using Commissable.Testing;
 
 namespace Commissable.Backup.Cli.Tests.Executions;
 
@@ -30,7 +31,7 @@ public abstract class CliHarness : IDisposable
 
     internal string[] Connection => ["--endpoint", Api.BaseUri.AbsoluteUri, "--access-token-file", _tokenFile];
 
-    internal CommandContext Context() => new(Out, Error, new FixedTime(Now), WaitAsync, Interrupt.Token);
+    internal CommandContext Context() => new(Out, Error, new StoppedClock(Now), WaitAsync, Interrupt.Token);
 
     internal JsonObject SentArgument()
     {
@@ -62,10 +63,5 @@ public abstract class CliHarness : IDisposable
 
         cancellationToken.ThrowIfCancellationRequested();
         return Task.CompletedTask;
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

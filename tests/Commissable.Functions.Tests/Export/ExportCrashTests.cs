@@ -21,9 +21,7 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
     public async Task After_a_kill_9_mid_export_the_cut_export_ends_failed_nothing_is_listed_and_a_same_key_retry_and_the_next_export_succeed()
     {
         var prefix = "crash-" + Guid.NewGuid().ToString("N")[..8];
-        var passwordFile = Path.Combine(Path.GetTempPath(), $"inspector-{Guid.NewGuid():N}");
-        await File.WriteAllTextAsync(passwordFile, LocalFunctions.RootPassword);
-        File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var passwordFile = await LocalFunctions.WritePasswordFileAsync();
         var body = $$"""{"instance":"prod","database":"crm","change":"crash-{{Guid.NewGuid().ToString("N")[..6]}}"}""";
         var key = "build-" + Guid.NewGuid();
         Process? first = null, second = null;
@@ -89,26 +87,15 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Commissable.Functions.dll"));
-        foreach (var (name, value) in new Dictionary<string, string>
-        {
-            ["LOCAL_MODE"] = "true",
-            ["PORT"] = "0",
-            ["GOOGLE_CLOUD_PROJECT"] = env.Cloud.Project,
-            ["BACKUP_BUCKET"] = PreDeployEnvironment.Bucket,
-            ["BACKUP_PREFIX"] = prefix,
-            ["ENVIRONMENT_NAME"] = "prod",
-            ["PRODUCTION_INSTANCES"] = "prod",
-            ["CLOUDSQL_API_ENDPOINT"] = env.Cloud.BaseUrl.ToString(),
-            ["CLOUDSQL_TOKEN_FILE"] = Commissable.LocalCloud.LocalCloudHost.TokenFile(env.Cloud.StateDirectory),
-            ["LOCAL_STATE_DIR"] = env.Cloud.StateDirectory,
-            ["INSPECTOR_DB_USER"] = "postgres",
-            ["INSPECTOR_DB_PASSWORD_FILE"] = passwordFile,
-            ["EXPORT_WAIT_SECONDS"] = "300",
-            // Dead after 3 s without a beat, so the test needs no fake clock; the lock wait outlasts the test.
-            ["EXPORT_HEARTBEAT_SECONDS"] = "1",
-            ["EXPORT_STALE_AFTER_SECONDS"] = "3",
-            ["EXPORT_LOCK_TIMEOUT_SECONDS"] = "600",
-        })
+        var variables = LocalFunctions.Variables(env.Cloud, PreDeployEnvironment.Bucket, passwordFile);
+        variables["PORT"] = "0";
+        variables["BACKUP_PREFIX"] = prefix;
+        variables["EXPORT_WAIT_SECONDS"] = "300";
+        // Dead after 3 s without a beat, so the test needs no fake clock; the lock wait outlasts the test.
+        variables["EXPORT_HEARTBEAT_SECONDS"] = "1";
+        variables["EXPORT_STALE_AFTER_SECONDS"] = "3";
+        variables["EXPORT_LOCK_TIMEOUT_SECONDS"] = "600";
+        foreach (var (name, value) in variables)
         {
             info.Environment[name] = value;
         }

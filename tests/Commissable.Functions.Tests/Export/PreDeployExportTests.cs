@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Postgres.Demo;
+using Commissable.Testing;
 
 namespace Commissable.Functions.Tests.Export;
 
@@ -11,11 +12,14 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private async Task<(HttpStatusCode Status, JsonObject Body, HttpResponseMessage Response)> PostAsync(string json, string? key = null, string query = "")
+    private Task<(HttpStatusCode Status, JsonObject Body, HttpResponseMessage Response)> PostAsync(string json, string? key = null, string query = "") =>
+        PostAsync(env.Client, json, key, query);
+
+    private static async Task<(HttpStatusCode Status, JsonObject Body, HttpResponseMessage Response)> PostAsync(HttpClient client, string json, string? key = null, string query = "")
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/pre-deploy-export" + query) { Content = Json(json) };
         if (key is not null) request.Headers.Add("Idempotency-Key", key);
-        var response = await env.Client.SendAsync(request);
+        var response = await client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, JsonNode.Parse(text)!.AsObject(), response);
     }
@@ -77,12 +81,13 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
     [Fact]
     public async Task A_second_export_of_the_same_change_in_the_same_minute_is_409_until_a_new_name_exists()
     {
-        // Two different keys for one change within a minute would need the same backup name.
-        if (DateTime.UtcNow.Second > 45) await Task.Delay(TimeSpan.FromSeconds(61 - DateTime.UtcNow.Second));
-        var (first, body, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"same-minute"}""", "key-one-" + Guid.NewGuid());
+        // Two different keys for one change within a minute would need the same backup name. The
+        // functions' clock stands still, so both calls fall in one minute however slow the machine.
+        await using var functions = await env.StartFunctionsAsync(StoppedClock.AtNow());
+        var (first, body, _) = await PostAsync(functions.Client, """{"instance":"prod","database":"crm","change":"same-minute"}""", "key-one-" + Guid.NewGuid());
         Assert.True(first == HttpStatusCode.OK, body.ToJsonString());
 
-        var (second, refused, response) = await PostAsync("""{"instance":"prod","database":"crm","change":"same-minute"}""", "key-two-" + Guid.NewGuid());
+        var (second, refused, response) = await PostAsync(functions.Client, """{"instance":"prod","database":"crm","change":"same-minute"}""", "key-two-" + Guid.NewGuid());
 
         Assert.True(second == HttpStatusCode.Conflict, refused.ToJsonString());
         Assert.Contains((string)body["backupUri"]!, (string)refused["error"]!["message"]!, StringComparison.Ordinal);
@@ -95,10 +100,11 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
     [Fact]
     public async Task Ten_concurrent_calls_for_one_change_with_different_keys_start_one_export_and_the_others_get_409_with_retry_after()
     {
-        // Ten keys for one change need one backup name: all ten calls must fall within one minute.
-        if (DateTime.UtcNow.Second > 40) await Task.Delay(TimeSpan.FromSeconds(61 - DateTime.UtcNow.Second));
+        // Ten keys for one change need one backup name: all ten calls must fall within one minute,
+        // which the functions' clock, standing still, guarantees however slow the machine.
+        await using var functions = await env.StartFunctionsAsync(StoppedClock.AtNow());
         const string body = """{"instance":"prod","database":"crm","change":"ten-at-once"}""";
-        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => PostAsync(body, $"key-{i}-" + Guid.NewGuid())));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => PostAsync(functions.Client, body, $"key-{i}-" + Guid.NewGuid())));
 
         var exported = Assert.Single(answers, a => a.Status == HttpStatusCode.OK);
         var uri = (string)exported.Body["backupUri"]!;

@@ -6,6 +6,7 @@ using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.Retention;
 using Commissable.Functions.Tests.Completion;
+using Commissable.Testing;
 
 namespace Commissable.Functions.Tests.Retention;
 

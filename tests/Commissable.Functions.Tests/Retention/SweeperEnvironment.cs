@@ -5,13 +5,9 @@ using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.Retention;
 using Commissable.Backup.Core.Storage;
-using Commissable.Functions.Hosting;
-using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Tests.Hosting;
 using Commissable.LocalCloud.Storage;
 using Commissable.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -23,15 +19,9 @@ namespace Commissable.Functions.Tests.Retention;
 /// </summary>
 public sealed class SweeperEnvironment : IAsyncLifetime
 {
-    private readonly string _passwordFile = Path.Combine(Path.GetTempPath(), $"inspector-{Guid.NewGuid():N}");
-
     public LocalCloudFixture Cloud { get; } = new();
 
-    public async Task InitializeAsync()
-    {
-        await Cloud.InitializeAsync();
-        await File.WriteAllTextAsync(_passwordFile, "unused");
-    }
+    public Task InitializeAsync() => Cloud.InitializeAsync();
 
     /// <summary>
     /// The functions in local mode, in memory, on a new empty bucket; with <paramref name="clock"/>
@@ -44,57 +34,36 @@ public sealed class SweeperEnvironment : IAsyncLifetime
         Func<IBackupStore, IBackupStore>? wrapStore = null, TimeProvider? clock = null, string productionInstances = "prod", bool allowRelaxedOverrides = true)
     {
         var bucket = $"bk-{Guid.NewGuid():N}"[..20];
-        var environment = new DictionaryEnvironment(new Dictionary<string, string?>
+        var paths = new BucketPaths(Cloud.StateDirectory);
+        var functions = await LocalFunctions.StartAsync(Cloud, bucket, new Dictionary<string, string?>
         {
-            ["LOCAL_MODE"] = "true",
-            ["GOOGLE_CLOUD_PROJECT"] = Cloud.Project,
-            ["BACKUP_BUCKET"] = bucket,
-            ["ENVIRONMENT_NAME"] = "prod",
             ["PRODUCTION_INSTANCES"] = productionInstances,
-            ["CLOUDSQL_API_ENDPOINT"] = Cloud.BaseUrl.ToString(),
-            ["CLOUDSQL_TOKEN_FILE"] = Commissable.LocalCloud.LocalCloudHost.TokenFile(Cloud.StateDirectory),
-            ["LOCAL_STATE_DIR"] = Cloud.StateDirectory,
-            ["INSPECTOR_DB_USER"] = "postgres",
-            ["INSPECTOR_DB_PASSWORD_FILE"] = _passwordFile,
             ["RETENTION_ALLOW_RELAXED_OVERRIDES"] = allowRelaxedOverrides ? "true" : null,
-        });
-        var logs = new TestLogSink();
-        var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = logs, TimeProvider = clock ?? TimeProvider.System });
-        builder.WebHost.UseTestServer();
-        builder.Services.AddBackupFunctions(FunctionSettings.Load(environment), environment);
-        if (wrapStore is not null)
+        }, clock, services =>
         {
-            // The last registration wins: the catalog and the sweeper see the wrapped store.
-            var paths = new BucketPaths(Cloud.StateDirectory);
-            builder.Services.AddSingleton(sp => wrapStore(new LocalBackupStore(paths, bucket, sp.GetRequiredService<TimeProvider>())));
-        }
-        var app = FunctionHost.Build(builder);
-        await app.StartAsync();
+            if (wrapStore is not null)
+            {
+                // The last registration wins: the catalog and the sweeper see the wrapped store.
+                services.AddSingleton(sp => wrapStore(new LocalBackupStore(paths, bucket, sp.GetRequiredService<TimeProvider>())));
+            }
+        });
         // Built now, so the test holds the wrapper before its first request.
-        _ = app.Services.GetRequiredService<IBackupStore>();
-        return new SweeperHost(app, logs, new BucketPaths(Cloud.StateDirectory), bucket, Cloud.Token);
+        _ = functions.Services.GetRequiredService<IBackupStore>();
+        return new SweeperHost(functions, paths);
     }
 
-    public async Task DisposeAsync()
-    {
-        await Cloud.DisposeAsync();
-        File.Delete(_passwordFile);
-    }
+    public Task DisposeAsync() => Cloud.DisposeAsync();
 }
 
 /// <summary>A host on its own bucket, and a writer that puts backups into that bucket as if they had been taken in the past.</summary>
-public sealed class SweeperHost(WebApplication app, TestLogSink logs, BucketPaths paths, string bucket, string token) : IAsyncDisposable
+public sealed class SweeperHost(LocalFunctions functions, BucketPaths paths) : IAsyncDisposable
 {
     public const string Prefix = "backups";
 
-    private readonly SecretScan _secrets = new();
-
-    private HttpClient? _client;
-
     /// <summary>A client whose answers the secret scan sees.</summary>
-    public HttpClient Client => _client ??= new(_secrets.Recorder(app.GetTestServer().CreateHandler())) { BaseAddress = new Uri("http://localhost/") };
-    public TestLogSink Logs { get; } = logs;
-    public string Bucket { get; } = bucket;
+    public HttpClient Client => functions.Client;
+    public TestLogSink Logs => functions.Logs;
+    public string Bucket => functions.Bucket;
 
     /// <summary>POSTs <paramref name="json"/> (no body when null) to retention-sweeper; the status and the answer.</summary>
     public async Task<(HttpStatusCode Status, JsonObject Body)> SweepAsync(string? json)
@@ -201,21 +170,6 @@ public sealed class SweeperHost(WebApplication app, TestLogSink logs, BucketPath
         return names;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        // Nothing the sweeper or the catalog logged or answered may hold the local cloud's API token.
-        if (_client is not null) _secrets.AssertClean(Logs.Lines, [token]);
-        _client?.Dispose();
-        await app.StopAsync();
-        await app.DisposeAsync();
-    }
-}
-
-/// <summary>
-/// The real clock moved by a fixed offset: the functions see a later time, while their timers
-/// (operation polling, backoff) still run in real time, so nothing waits on a clock nobody advances.
-/// </summary>
-public sealed class ShiftedClock(TimeSpan offset) : TimeProvider
-{
-    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + offset;
+    // Nothing the sweeper or the catalog logged or answered may hold the password or the local cloud's API token.
+    public ValueTask DisposeAsync() => functions.DisposeAsync();
 }

@@ -1,13 +1,6 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using Commissable.Backup.Postgres.Demo;
-using Commissable.Functions.Hosting;
-using Commissable.Functions.Hosting.Configuration;
-using Commissable.Functions.Tests.Hosting;
-using Commissable.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.TestHost;
 
 namespace Commissable.Functions.Tests.Verify;
 
@@ -19,37 +12,23 @@ namespace Commissable.Functions.Tests.Verify;
 /// every class of <see cref="Collection"/>: starting three clusters and exporting a demo is the
 /// expensive part.
 /// </summary>
-public sealed class VerifyEnvironment : IAsyncLifetime
+public sealed class VerifyEnvironment : LocalFunctionsEnvironment
 {
     /// <summary>The collection of the test classes that share one environment (and so run one after another).</summary>
     public const string Collection = "verify-environment";
 
-    public const string Bucket = "crm-backups";
     public const string Target = "verify-target";
     public const string Labelled = "labelled";
     private readonly Lock _backupGate = new();
     private Task<string>? _backup;
-    private LocalFunctions? _functions;
 
-    public LocalCloudFixture Cloud { get; } = new();
-    public HttpClient Client => _functions!.Client;
-    public TestLogSink Logs => _functions!.Logs;
-
-    public async Task InitializeAsync()
+    protected override IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>
     {
-        await Cloud.InitializeAsync();
-        await Task.WhenAll(PrepareSourceAsync(), Cloud.CreateInstanceAsync(Target, pitr: false), PrepareLabelledAsync());
+        ["PRODUCTION_INSTANCES"] = "prod,prod-replica", ["VERIFY_INSTANCE"] = Target, ["EXPORT_WAIT_SECONDS"] = "300",
+    };
 
-        _functions = await LocalFunctions.StartAsync(Cloud, Bucket, new Dictionary<string, string?> { ["PRODUCTION_INSTANCES"] = "prod,prod-replica", ["VERIFY_INSTANCE"] = Target, ["EXPORT_WAIT_SECONDS"] = "300" });
-    }
-
-    private async Task PrepareSourceAsync()
-    {
-        await Cloud.CreateInstanceAsync("prod");
-        await Cloud.RunAsync(HttpMethod.Post, Cloud.Api("instances/prod/databases"), """{"name":"crm"}""");
-        await DemoDatabase.CreateAsync(await Cloud.ConnectionStringAsync("prod", "crm"), DemoDatabaseOptions.Tiny);
-        await Cloud.RunAsync(HttpMethod.Post, $"localcloud/v1/projects/{Cloud.Project}/instances/prod/automatedBackup");
-    }
+    protected override Task PrepareAsync() =>
+        Task.WhenAll(CreateSourceAsync("prod"), Cloud.CreateInstanceAsync(Target, pitr: false), PrepareLabelledAsync());
 
     private async Task PrepareLabelledAsync()
     {
@@ -105,15 +84,6 @@ public sealed class VerifyEnvironment : IAsyncLifetime
         var (status, body) = await Cloud.SendAsync(HttpMethod.Get, Cloud.Api($"instances/{instance}/databases"));
         Assert.Equal(200, status);
         return body["items"]?.AsArray().Select(d => (string)d!["name"]!).ToList() ?? [];
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_functions is not null)
-        {
-            await _functions.DisposeAsync();
-        }
-        await Cloud.DisposeAsync();
     }
 }
 
