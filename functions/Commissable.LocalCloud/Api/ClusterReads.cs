@@ -36,4 +36,23 @@ internal sealed class ClusterReads(InstanceManager instances, OperationManager o
             throw new ApiException(503, "backendError", $"The instance '{record.Name}' is not accepting connections. Retry the request.");
         }
     }
+
+    /// <summary>The first column of a catalog query on the instance's admin connection, in the query's order.</summary>
+    public Task<List<string>> NamesAsync(InstanceRecord record, string sql, IEnumerable<object> parameters, CancellationToken ct) =>
+        ReadAsync(record, async () =>
+        {
+            await using var connection = await instances.OpenAdminAsync(record, cancellationToken: ct).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand(sql, connection);
+            foreach (var value in parameters)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = value });
+            }
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            var names = new List<string>();
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                names.Add(reader.GetString(0));
+            }
+            return names;
+        });
 }

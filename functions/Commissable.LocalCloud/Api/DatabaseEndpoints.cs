@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using Commissable.LocalCloud.Instances;
-using Commissable.LocalCloud.Operations;
-using Npgsql;
 using static Commissable.LocalCloud.Api.ApiResults;
 using static Commissable.LocalCloud.Api.RequestValidation;
 
@@ -47,34 +45,12 @@ internal sealed class DatabaseEndpoints(InstanceManager instances, OperationStar
         {
             throw ApiException.NotFound($"The database '{database}' does not exist on instance '{instance}'.");
         }
-        return Json(starter.Start(project, [record.Name], "DELETE_DATABASE", BaseUrl(context), async (scope, ct) =>
-        {
-            try
-            {
-                await instances.ExecuteAsync(record, $"DROP DATABASE {SqlIdentifier.Quote(database)}", cancellationToken: ct).ConfigureAwait(false);
-            }
-            catch (PostgresException error)
-            {
-                throw new OperationFailedException("ERROR_RDBMS", $"The database could not be deleted: {error.MessageText}");
-            }
-        }));
+        return Json(starter.StartDrop(project, record, "DELETE_DATABASE", BaseUrl(context), $"DROP DATABASE {SqlIdentifier.Quote(database)}", "database"));
     }
 
-    private Task<HashSet<string>> DatabaseNamesAsync(InstanceRecord record, CancellationToken ct) =>
-        clusters.ReadAsync(record, () => ReadDatabaseNamesAsync(record, ct));
-
-    private async Task<HashSet<string>> ReadDatabaseNamesAsync(InstanceRecord record, CancellationToken ct)
-    {
-        await using var connection = await instances.OpenAdminAsync(record, cancellationToken: ct).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname", connection);
-        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
-        {
-            names.Add(reader.GetString(0));
-        }
-        return names;
-    }
+    private async Task<HashSet<string>> DatabaseNamesAsync(InstanceRecord record, CancellationToken ct) =>
+        new(await clusters.NamesAsync(record, "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname", [], ct).ConfigureAwait(false),
+            StringComparer.Ordinal);
 
     private static JsonObject DatabaseJson(InstanceRecord record, string name, string baseUrl) => new()
     {

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Commissable.LocalCloud.Instances;
 using Commissable.LocalCloud.Operations;
+using Npgsql;
 
 namespace Commissable.LocalCloud.Api;
 
@@ -7,7 +9,7 @@ namespace Commissable.LocalCloud.Api;
 /// Starts the operations the API's methods answer with. Logs under <see cref="CloudSqlApi"/>'s
 /// category, where an operator looks for the API's failures.
 /// </summary>
-internal sealed class OperationStarter(OperationManager operations, LocalCloudOptions options, ILogger<CloudSqlApi> logger)
+internal sealed class OperationStarter(OperationManager operations, InstanceManager instances, LocalCloudOptions options, ILogger<CloudSqlApi> logger)
 {
     /// <summary>
     /// Starts an operation whose failure, whatever threw it, reaches the caller as a Google-shaped
@@ -28,4 +30,21 @@ internal sealed class OperationStarter(OperationManager operations, LocalCloudOp
                 throw new OperationFailedException(code, message);
             }
         }, decorate);
+
+    /// <summary>
+    /// Starts an operation that runs one DROP on the instance. PostgreSQL's refusal (the object is
+    /// in use, or others depend on it) is the operation's ERROR_RDBMS, saying that <paramref name="what"/> could not be deleted.
+    /// </summary>
+    public JsonObject StartDrop(string project, InstanceRecord record, string operationType, string selfLinkBase, string sql, string what) =>
+        Start(project, [record.Name], operationType, selfLinkBase, async (scope, ct) =>
+        {
+            try
+            {
+                await instances.ExecuteAsync(record, sql, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (PostgresException error)
+            {
+                throw new OperationFailedException("ERROR_RDBMS", $"The {what} could not be deleted: {error.MessageText}");
+            }
+        });
 }

@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using Commissable.LocalCloud.Instances;
-using Commissable.LocalCloud.Operations;
-using Npgsql;
 using static Commissable.LocalCloud.Api.ApiResults;
 using static Commissable.LocalCloud.Api.RequestValidation;
 
@@ -73,37 +71,13 @@ internal sealed class UserEndpoints(InstanceManager instances, OperationStarter 
         {
             throw ApiException.NotFound($"The user '{name}' does not exist on instance '{instance}'.");
         }
-        return Json(starter.Start(project, [record.Name], "DELETE_USER", BaseUrl(context), async (scope, ct) =>
-        {
-            try
-            {
-                await instances.ExecuteAsync(record, $"DROP ROLE {SqlIdentifier.Quote(name)}", cancellationToken: ct).ConfigureAwait(false);
-            }
-            catch (PostgresException error)
-            {
-                throw new OperationFailedException("ERROR_RDBMS", $"The user could not be deleted: {error.MessageText}");
-            }
-        }));
+        return Json(starter.StartDrop(project, record, "DELETE_USER", BaseUrl(context), $"DROP ROLE {SqlIdentifier.Quote(name)}", "user"));
     }
 
+    // An import's own login (see ImportLogin) is the local cloud's, not a user.
     private Task<List<string>> UserNamesAsync(InstanceRecord record, CancellationToken ct) =>
-        clusters.ReadAsync(record, () => ReadUserNamesAsync(record, ct));
-
-    private async Task<List<string>> ReadUserNamesAsync(InstanceRecord record, CancellationToken ct)
-    {
-        await using var connection = await instances.OpenAdminAsync(record, cancellationToken: ct).ConfigureAwait(false);
-        // An import's own login (see ImportLogin) is the local cloud's, not a user.
-        await using var command = new NpgsqlCommand("SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname <> $1 AND NOT starts_with(rolname, $2) ORDER BY rolname", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = InstanceManager.AdminUser });
-        command.Parameters.Add(new NpgsqlParameter { Value = Transfer.ImportLogin.RolePrefix });
-        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var names = new List<string>();
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
-        {
-            names.Add(reader.GetString(0));
-        }
-        return names;
-    }
+        clusters.NamesAsync(record, "SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname <> $1 AND NOT starts_with(rolname, $2) ORDER BY rolname",
+            [InstanceManager.AdminUser, Transfer.ImportLogin.RolePrefix], ct);
 
     private static JsonObject UserJson(InstanceRecord record, string name) => new()
     {
