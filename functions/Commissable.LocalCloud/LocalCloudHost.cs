@@ -53,6 +53,15 @@ public static class LocalCloudHost
         services.AddSingleton<OperationManager>();
         services.AddSingleton<BackupEngine>();
         services.AddSingleton<SqlTransfer>();
+        services.AddSingleton<OperationStarter>();
+        services.AddSingleton<ClusterReads>();
+        services.AddSingleton<InstanceEndpoints>();
+        services.AddSingleton<TransferEndpoints>();
+        services.AddSingleton<RecoveryEndpoints>();
+        services.AddSingleton<DatabaseEndpoints>();
+        services.AddSingleton<UserEndpoints>();
+        services.AddSingleton<BackupRunEndpoints>();
+        services.AddSingleton<OperationEndpoints>();
         services.AddSingleton<CloudSqlApi>();
         services.AddSingleton<BackupScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<BackupScheduler>());

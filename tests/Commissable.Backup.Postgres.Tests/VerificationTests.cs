@@ -200,6 +200,21 @@ public sealed class VerificationTests(TestPostgres postgres, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task The_seven_checks_run_by_name_in_their_fixed_order_whatever_order_a_selection_names_them_in()
+    {
+        Assert.Equal(
+            ["migrations.finished", "migrations.head", "schema.fingerprint", "rows.counts", "tenants.same", "sequences.ahead", "tables.critical"],
+            RestoreChecks.All);
+        await using var dataSource = NpgsqlDataSource.Create(await CopyOfRestoreAsync(postgres));
+
+        var results = await RestoreChecks.RunAsync((await GetAsync(postgres)).Reading.Snapshot, dataSource,
+            DemoOptions with { Checks = [RestoreChecks.TablesCritical, RestoreChecks.SequencesAhead, RestoreChecks.MigrationsFinished] });
+
+        Assert.Equal([RestoreChecks.MigrationsFinished, RestoreChecks.SequencesAhead, RestoreChecks.TablesCritical], results.Select(r => r.Name));
+        Assert.All(results, r => Assert.True(r.Passed, r.Detail));
+    }
+
+    [Fact]
     public async Task Cancellation_is_the_one_thing_that_escapes()
     {
         var snapshot = (await GetAsync(postgres)).Reading.Snapshot;

@@ -12,52 +12,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Commissable.Backup.Core.Export;
 
-/// <summary>How pre-deploy exports are named, guarded and waited for.</summary>
-public sealed record PreDeployOptions
-{
-    /// <summary>The environment in backup names, for example <c>prod</c>.</summary>
-    public required string Environment { get; init; }
-    /// <summary>Where backups live in the bucket (default <c>backups</c>).</summary>
-    public string Prefix { get; init; } = "backups";
-    /// <summary>The newest automated backup must be younger than this (default 26 h).</summary>
-    public TimeSpan MaxBackupAge { get; init; } = TimeSpan.FromHours(26);
-    /// <summary>How long an export waits for another operation on the instance before it reports busy.</summary>
-    public TimeSpan BusyWait { get; init; } = TimeSpan.FromMinutes(5);
-    /// <summary>How often a running export renews its lease and refreshes its ticket, to show it is alive (default 30 s).</summary>
-    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>
-    /// A lease or running ticket not renewed for longer than this is taken as dead (its process
-    /// crashed) and may be taken over (default 5 min). Must be more than twice <see cref="HeartbeatInterval"/>.
-    /// </summary>
-    // Ten beats: a live export has to miss nine renewals in a row (store errors, a paused or
-    // throttled instance) before anyone takes it for dead, while a crash holds the instance's
-    // deploys for minutes, not hours. It also dwarfs any skew between this host's clock and the
-    // store's, which stamps the lease's Updated. Being no longer than BusyWait, a caller that
-    // waits on a crashed holder takes the lease over within its wait instead of answering busy.
-    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(5);
-    /// <summary>How often waiting callers look at the ticket.</summary>
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
-    /// <summary>
-    /// How long a statement of the source snapshot waits for a lock (PostgreSQL's <c>lock_timeout</c>,
-    /// default 30 s): a migration or a session holding a table lock fails the export with the reason
-    /// instead of stalling it.
-    /// </summary>
-    // Reading takes only ACCESS SHARE locks, which wait only for an exclusive lock (DDL, LOCK TABLE,
-    // VACUUM FULL); half a minute rides out a short migration step, and no more than that is worth
-    // holding a deploy for.
-    public TimeSpan SnapshotLockTimeout { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>How long one statement of the source snapshot may run (PostgreSQL's <c>statement_timeout</c>, default 10 min).</summary>
-    // The longest statement is one scan of the largest table: half a second for the 288 MB Medium
-    // demo, so ten minutes covers a database a thousand times larger.
-    public TimeSpan SnapshotStatementTimeout { get; init; } = TimeSpan.FromMinutes(10);
-    /// <summary>
-    /// The whole export's deadline (lease wait, snapshot, Cloud SQL export, check, manifest; default
-    /// 2 h). Past it, or when the host shuts down, the export ends failed with the reason and
-    /// releases its lease.
-    /// </summary>
-    public TimeSpan Deadline { get; init; } = TimeSpan.FromHours(2);
-}
-
 /// <summary>
 /// The pre-deploy export: preconditions, the source snapshot, the export through the Cloud SQL
 /// API under a per-instance lease, the object check, and the manifest, which is written last.
@@ -73,6 +27,9 @@ public sealed class PreDeployExporter
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
+    private readonly ExportTicketStore _tickets;
+    private readonly ExportLease _lease;
+    private readonly BackupNameReservations _names;
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
 
     /// <param name="stopping">
@@ -89,24 +46,11 @@ public sealed class PreDeployExporter
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(logger);
-        if (options.HeartbeatInterval <= TimeSpan.Zero)
-        {
-            throw new ArgumentException($"PreDeployOptions.HeartbeatInterval must be positive; got {options.HeartbeatInterval}.", nameof(options));
-        }
-        if (options.StaleAfter <= 2 * options.HeartbeatInterval)
-        {
-            throw new ArgumentException(
-                $"PreDeployOptions.StaleAfter ({options.StaleAfter}) must be more than twice HeartbeatInterval ({options.HeartbeatInterval}): otherwise one late renewal makes a live export look dead and another takes its lease.",
-                nameof(options));
-        }
-        foreach (var (name, value) in new[] { ("Deadline", options.Deadline), ("SnapshotLockTimeout", options.SnapshotLockTimeout), ("SnapshotStatementTimeout", options.SnapshotStatementTimeout) })
-        {
-            if (value <= TimeSpan.Zero)
-            {
-                throw new ArgumentException($"PreDeployOptions.{name} must be positive; got {value}.", nameof(options));
-            }
-        }
+        options.Validate(nameof(options));
         (_sql, _store, _catalog, _inspector, _options, _clock, _logger, _stopping) = (sql, store, catalog, inspector, options, clock, logger, stopping);
+        _tickets = new ExportTicketStore(store, catalog.Prefix, clock);
+        _lease = new ExportLease(store, catalog.Prefix, options, clock, logger);
+        _names = new BackupNameReservations(store, catalog.Prefix);
     }
 
     /// <summary>The options in force.</summary>
@@ -142,7 +86,7 @@ public sealed class PreDeployExporter
         ArgumentNullException.ThrowIfNull(request);
         var id = TicketId(request, idempotencyKey);
         var digest = RequestDigest(request);
-        var existing = await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false);
+        var existing = await _tickets.ReadAsync(id, cancellationToken).ConfigureAwait(false);
         if (existing is { } found && !string.IsNullOrEmpty(idempotencyKey))
         {
             RefuseOtherRequest(found.Ticket, request, digest);
@@ -171,18 +115,18 @@ public sealed class PreDeployExporter
             {
                 // A different request (another key) for the same change this minute: exporting would
                 // overwrite nothing (create-only) and fail late; say so now, with when a new name exists.
-                throw NameTaken(name, now);
+                throw _names.Taken(name, now);
             }
             // The name is claimed with a create-only object before anything starts, so of concurrent
             // requests for one change in one minute exactly one exports; the existence check above
             // only spares a write when a dump (of any origin) is already there.
-            reservation = await ReserveNameAsync(name, id, now, cancellationToken).ConfigureAwait(false);
+            reservation = await _names.ReserveAsync(name, id, now, cancellationToken).ConfigureAwait(false);
         }
         catch (BackupNameTakenException)
         {
             // A concurrent call with this very request may have started (even finished) the export
             // meanwhile: then the name is its, and this call joins it.
-            if (await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false) is { } winner && winner.Generation != existing?.Generation)
+            if (await _tickets.ReadAsync(id, cancellationToken).ConfigureAwait(false) is { } winner && winner.Generation != existing?.Generation)
             {
                 if (!string.IsNullOrEmpty(idempotencyKey))
                 {
@@ -209,16 +153,16 @@ public sealed class PreDeployExporter
         try
         {
             // Create-only, or replace exactly the failed/stale ticket we read: one winner either way.
-            ticketGeneration = await WriteTicketAsync(ticket, existing?.Generation ?? 0, cancellationToken).ConfigureAwait(false);
+            ticketGeneration = await _tickets.WriteAsync(ticket, existing?.Generation ?? 0, cancellationToken).ConfigureAwait(false);
         }
         catch (StorePreconditionFailedException)
         {
             // Another call with the same key won; the name this call claimed is not needed.
             if (reservation is { } claimed)
             {
-                await TryDeleteAsync(ReservationName(name.Name), claimed).ConfigureAwait(false);
+                await _names.ReleaseAsync(name.Name, claimed).ConfigureAwait(false);
             }
-            var winner = await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false)
+            var winner = await _tickets.ReadAsync(id, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"The export ticket {id} changed and then vanished.");
             if (!string.IsNullOrEmpty(idempotencyKey))
             {
@@ -283,12 +227,12 @@ public sealed class PreDeployExporter
         var abandoned = new HashSet<string>(StringComparer.Ordinal);
         foreach (var objectName in dumpsWithoutManifest)
         {
-            var claim = await ReadJsonAsync<NameReservation>(ReservationName(objectName), cancellationToken).ConfigureAwait(false);
-            if (claim is null || claim.ObjectName != objectName || !IsTicketId(claim.Ticket))
+            var claim = await _names.ReadAsync(objectName, cancellationToken).ConfigureAwait(false);
+            if (claim is null || claim.ObjectName != objectName || !ExportTicketStore.IsTicketId(claim.Ticket))
             {
                 continue;
             }
-            var ticket = (await ReadTicketAsync(claim.Ticket, cancellationToken).ConfigureAwait(false))?.Ticket;
+            var ticket = (await _tickets.ReadAsync(claim.Ticket, cancellationToken).ConfigureAwait(false))?.Ticket;
             if (ticket is null || ticket.ObjectName != objectName || ticket.Status != ExportStatus.Running || IsStale(ticket))
             {
                 abandoned.Add(objectName);
@@ -304,7 +248,7 @@ public sealed class PreDeployExporter
         var deadline = _clock.GetUtcNow() + limit;
         while (true)
         {
-            var ticket = (await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false))?.Ticket;
+            var ticket = (await _tickets.ReadAsync(id, cancellationToken).ConfigureAwait(false))?.Ticket;
             if (ticket is null || ticket.Status != ExportStatus.Running || IsStale(ticket) || _clock.GetUtcNow() >= deadline)
             {
                 return ticket;
@@ -314,7 +258,7 @@ public sealed class PreDeployExporter
     }
 
     public async Task<ExportTicket?> GetAsync(string id, CancellationToken cancellationToken = default) =>
-        (await ReadTicketAsync(id, cancellationToken).ConfigureAwait(false))?.Ticket;
+        (await _tickets.ReadAsync(id, cancellationToken).ConfigureAwait(false))?.Ticket;
 
     private async Task RunAsync(ExportTicket ticket, long ticketGeneration, BackupObjectName name, PreDeployRequest request, DatabaseInstance instance)
     {
@@ -324,8 +268,8 @@ public sealed class PreDeployExporter
             ticket.BackupUri, ticket.Instance, ticket.Database, ticket.Change, ticket.StartedAt);
         // From the start, not only once the lease is taken: waiting for a busy instance can last
         // BusyWait, and a ticket that looked stale meanwhile would be restarted by the next caller.
-        var heartbeat = new ExportHeartbeat(_options.HeartbeatInterval, _clock, _logger, ticket, TicketName(ticket.Id), ticketGeneration,
-            (now, generation) => WriteTicketAsync(ticket with { HeartbeatAt = now }, generation, CancellationToken.None));
+        var heartbeat = new ExportHeartbeat(_options.HeartbeatInterval, _clock, _logger, ticket, _tickets.ObjectName(ticket.Id), ticketGeneration,
+            (now, generation) => _tickets.WriteAsync(ticket with { HeartbeatAt = now }, generation, CancellationToken.None));
         ExportTicket finished;
         using var deadline = new CancellationTokenSource(_options.Deadline, _clock);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, _stopping);
@@ -348,11 +292,11 @@ public sealed class PreDeployExporter
         await heartbeat.DisposeAsync().ConfigureAwait(false);
         if (heartbeat.LeaseGeneration is { } generation)
         {
-            await ReleaseLeaseAsync(ticket.Instance, generation).ConfigureAwait(false);
+            await _lease.ReleaseAsync(ticket.Instance, generation).ConfigureAwait(false);
         }
         try
         {
-            await FinishAsync(finished).ConfigureAwait(false);
+            await _tickets.FinishAsync(finished).ConfigureAwait(false);
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {
@@ -377,7 +321,7 @@ public sealed class PreDeployExporter
     private async Task<ExportTicket> ExportUnderLeaseAsync(ExportTicket ticket, BackupObjectName name, PreDeployRequest request, DatabaseInstance instance,
         List<StageTiming> stages, ExportHeartbeat heartbeat, CancellationToken cancellationToken)
     {
-        var lease = await Stage(stages, "lease", () => TakeLeaseAsync(ticket, cancellationToken)).ConfigureAwait(false);
+        var lease = await Stage(stages, "lease", () => _lease.TakeAsync(ticket, cancellationToken)).ConfigureAwait(false);
         if (lease is not { } held)
         {
             return ticket with
@@ -388,8 +332,8 @@ public sealed class PreDeployExporter
                 Stages = stages,
             };
         }
-        heartbeat.HoldLease(LeaseName(ticket.Instance), held.Generation,
-            (now, generation) => WriteLeaseAsync(ticket.Instance, held.Body with { RenewedAt = now }, generation));
+        heartbeat.HoldLease(_lease.ObjectName(ticket.Instance), held.Generation,
+            (now, generation) => _lease.WriteAsync(ticket.Instance, held.Body with { RenewedAt = now }, generation));
         var limits = new DatabaseWaitLimits(_options.SnapshotLockTimeout, _options.SnapshotStatementTimeout);
         var snapshot = await Stage(stages, "snapshot", () => _inspector.SnapshotAsync(instance, ticket.Database, limits, cancellationToken)).ConfigureAwait(false);
         var operation = await Stage(stages, "export", async () =>
@@ -398,7 +342,7 @@ public sealed class PreDeployExporter
             // Bounded by the export's deadline, not the client's own wait limit.
             return await _sql.WaitForOperationAsync(started, _options.Deadline, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
-        var stored = await Stage(stages, "check", () => CheckObjectAsync(name.Name, cancellationToken)).ConfigureAwait(false);
+        var stored = await Stage(stages, "check", () => ExportObjectCheck.VerifyAsync(_store, name.Name, cancellationToken)).ConfigureAwait(false);
         var manifest = new BackupManifest
         {
             Uri = ticket.BackupUri,
@@ -428,132 +372,6 @@ public sealed class PreDeployExporter
         };
     }
 
-    /// <summary>The dump exists, is not empty, and its content matches the MD5 the store reports.</summary>
-    private async Task<StoredObject> CheckObjectAsync(string objectName, CancellationToken cancellationToken)
-    {
-        var stored = await _store.GetAsync(objectName, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"The export finished but gs://{_store.Bucket}/{objectName} does not exist.");
-        if (stored.Size < 20)
-        {
-            throw new InvalidOperationException($"The export gs://{_store.Bucket}/{objectName} is only {stored.Size} bytes; a dump is never that small.");
-        }
-        if (stored.Md5Hash is { } expected)
-        {
-            // MD5 here is Cloud Storage's integrity checksum (md5Hash), not a security measure.
-#pragma warning disable CA5351
-            using var md5 = MD5.Create();
-#pragma warning restore CA5351
-            await using var content = await _store.OpenReadAsync(objectName, cancellationToken).ConfigureAwait(false);
-            var actual = Convert.ToBase64String(await md5.ComputeHashAsync(content, cancellationToken).ConfigureAwait(false));
-            if (actual != expected)
-            {
-                throw new InvalidOperationException($"The export gs://{_store.Bucket}/{objectName} does not match its MD5 ({actual} read, {expected} reported).");
-            }
-        }
-        return stored;
-    }
-
-    /// <summary>Takes the per-instance lease (a create-only object), waiting up to the busy limit; null when still busy.</summary>
-    private async Task<(long Generation, LeaseBody Body)?> TakeLeaseAsync(ExportTicket ticket, CancellationToken cancellationToken)
-    {
-        var leaseName = LeaseName(ticket.Instance);
-        var deadline = _clock.GetUtcNow() + _options.BusyWait;
-        while (true)
-        {
-            var body = new LeaseBody(ticket.Id, _clock.GetUtcNow(), null);
-            try
-            {
-                return (await WriteLeaseAsync(ticket.Instance, body, 0).ConfigureAwait(false), body);
-            }
-            catch (StorePreconditionFailedException)
-            {
-                // A live holder renews the lease every heartbeat, so Updated is its last beat.
-                var holder = await _store.GetAsync(leaseName, cancellationToken).ConfigureAwait(false);
-                if (holder is not null && _clock.GetUtcNow() - holder.Updated > _options.StaleAfter)
-                {
-                    // Its owner died without releasing it; remove exactly that lease and try again.
-                    _logger.LogWarning(ExportLogEvents.LeaseTakenOver,
-                        "backup.export.lease.taken_over {Instance} {Lease} {LastRenewed}: not renewed for longer than the stale limit, so its holder is taken as crashed",
-                        ticket.Instance, leaseName, holder.Updated);
-                    await TryDeleteAsync(leaseName, holder.Generation).ConfigureAwait(false);
-                    continue;
-                }
-            }
-            if (_clock.GetUtcNow() >= deadline) return null;
-            await Task.Delay(TimeSpan.FromSeconds(2), _clock, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<long> WriteLeaseAsync(string instance, LeaseBody body, long ifGenerationMatch)
-    {
-        using var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(body, CatalogJson.Options));
-        return (await _store.WriteAsync(LeaseName(instance), content, "application/json", ifGenerationMatch).ConfigureAwait(false)).Generation;
-    }
-
-    private async Task ReleaseLeaseAsync(string instance, long generation)
-    {
-        try
-        {
-            await TryDeleteAsync(LeaseName(instance), generation).ConfigureAwait(false);
-        }
-        catch (Exception error) when (error is not OutOfMemoryException)
-        {
-            // The export's outcome still has to reach its ticket; a lease left behind only holds
-            // the instance until it goes stale.
-            _logger.LogWarning(ExportLogEvents.LeaseReleaseFailed, "backup.export.lease.release_failed {Instance} {Lease}: {Error}",
-                instance, LeaseName(instance), error.Message);
-        }
-    }
-
-    private async Task TryDeleteAsync(string objectName, long generation)
-    {
-        try
-        {
-            await _store.DeleteAsync(objectName, generation).ConfigureAwait(false);
-        }
-        catch (Exception error) when (error is StorePreconditionFailedException or StoredObjectNotFoundException)
-        {
-            // Someone else already released or replaced it.
-        }
-    }
-
-    private string LeaseName(string instance) => $"{_catalog.Prefix}/.leases/{instance}.json";
-
-    /// <summary>The claim on a backup name: one object per name, named by its hash (names are long and hold slashes).</summary>
-    private string ReservationName(string objectName) =>
-        $"{_catalog.Prefix}/.names/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(objectName)))[..32]}.json";
-
-    /// <summary>
-    /// Claims the backup's name for ticket <paramref name="id"/> with a create-only object. Returns
-    /// the claim's generation when this call created it, null when the ticket already held it (a
-    /// retry of the same request in the same minute); throws <see cref="BackupNameTakenException"/>
-    /// when another request holds it.
-    /// </summary>
-    private async Task<long?> ReserveNameAsync(BackupObjectName name, string id, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var claim = new NameReservation(id, name.Name, now);
-        try
-        {
-            using var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(claim, CatalogJson.Options));
-            return (await _store.WriteAsync(ReservationName(name.Name), content, "application/json", 0, cancellationToken).ConfigureAwait(false)).Generation;
-        }
-        catch (StorePreconditionFailedException)
-        {
-            var holder = await ReadJsonAsync<NameReservation>(ReservationName(name.Name), cancellationToken).ConfigureAwait(false);
-            if (holder is not null && holder.Ticket == id && holder.ObjectName == name.Name)
-            {
-                return null;
-            }
-            throw NameTaken(name, now);
-        }
-    }
-
-    private BackupNameTakenException NameTaken(BackupObjectName name, DateTimeOffset now)
-    {
-        var nextMinute = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddMinutes(1);
-        return new BackupNameTakenException($"gs://{_store.Bucket}/{name.Name}", nextMinute - now + TimeSpan.FromSeconds(1));
-    }
-
     /// <summary>Throws <see cref="IdempotencyKeyReusedException"/> when the ticket was started by a different request.</summary>
     private static void RefuseOtherRequest(ExportTicket ticket, PreDeployRequest request, string digest)
     {
@@ -570,62 +388,13 @@ public sealed class PreDeployExporter
         throw new IdempotencyKeyReusedException(differences);
     }
 
-    private static bool IsTicketId(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
-
-    private async Task<T?> ReadJsonAsync<T>(string objectName, CancellationToken cancellationToken) where T : class
-    {
-        try
-        {
-            await using var content = await _store.OpenReadAsync(objectName, cancellationToken).ConfigureAwait(false);
-            return await JsonSerializer.DeserializeAsync<T>(content, CatalogJson.Options, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StoredObjectNotFoundException)
-        {
-            return null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     private static string FailedStage(List<StageTiming> stages) => stages.LastOrDefault(s => !s.Succeeded)?.Stage ?? "lease";
 
     private static string Minutes(TimeSpan span) => span.TotalMinutes >= 1
         ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalMinutes:0.#} min")
         : string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.#} s");
 
-    private string TicketName(string id) => $"{_catalog.Prefix}/.requests/{id}.json";
-
     private bool IsStale(ExportTicket ticket) => _clock.GetUtcNow() - (ticket.HeartbeatAt ?? ticket.StartedAt) > _options.StaleAfter;
-
-    private async Task<(ExportTicket Ticket, long Generation)?> ReadTicketAsync(string id, CancellationToken cancellationToken)
-    {
-        var stored = await _store.GetAsync(TicketName(id), cancellationToken).ConfigureAwait(false);
-        if (stored is null) return null;
-        try
-        {
-            await using var content = await _store.OpenReadAsync(TicketName(id), cancellationToken).ConfigureAwait(false);
-            var ticket = await JsonSerializer.DeserializeAsync<ExportTicket>(content, CatalogJson.Options, cancellationToken).ConfigureAwait(false);
-            return ticket is null ? null : (ticket, stored.Generation);
-        }
-        catch (StoredObjectNotFoundException)
-        {
-            return null;
-        }
-    }
-
-    private async Task<long> WriteTicketAsync(ExportTicket ticket, long ifGenerationMatch, CancellationToken cancellationToken)
-    {
-        using var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(ticket, CatalogJson.Options));
-        return (await _store.WriteAsync(TicketName(ticket.Id), content, "application/json", ifGenerationMatch, cancellationToken).ConfigureAwait(false)).Generation;
-    }
-
-    private async Task FinishAsync(ExportTicket ticket)
-    {
-        var current = await ReadTicketAsync(ticket.Id, CancellationToken.None).ConfigureAwait(false);
-        await WriteTicketAsync(ticket with { FinishedAt = _clock.GetUtcNow() }, current?.Generation ?? 0, CancellationToken.None).ConfigureAwait(false);
-    }
 
     private static async Task<T> Stage<T>(List<StageTiming> stages, string stage, Func<Task<T>> work)
     {
@@ -642,12 +411,6 @@ public sealed class PreDeployExporter
             throw;
         }
     }
-
-    /// <summary>The lease object's content: whose it is, since when, and its last renewal.</summary>
-    private sealed record LeaseBody(string Ticket, DateTimeOffset TakenAt, DateTimeOffset? RenewedAt);
-
-    /// <summary>A backup name's claim: the ticket that exports to it, the name itself, and when.</summary>
-    private sealed record NameReservation(string Ticket, string ObjectName, DateTimeOffset ReservedAt);
 
     private static string Describe(Exception error) => error switch
     {

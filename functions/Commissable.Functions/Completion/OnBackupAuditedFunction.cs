@@ -10,7 +10,7 @@ namespace Commissable.Functions.Completion;
 /// <c>cloudsql.backupRuns.create</c>. The entry that ends the operation records the backup (or
 /// logs <c>backup.failed</c>); earlier entries and other methods are acknowledged and ignored.
 /// </summary>
-internal sealed class OnBackupAuditedFunction(BackupCompletionRecorder recorder) : ICloudEventFunction<LogEntryData>
+internal sealed class OnBackupAuditedFunction(AuditEntryRecorder audits, BackupCompletionRecorder recorder) : ICloudEventFunction<LogEntryData>
 {
     public Task HandleAsync(CloudEvent cloudEvent, LogEntryData data, CancellationToken cancellationToken)
     {
@@ -21,6 +21,6 @@ internal sealed class OnBackupAuditedFunction(BackupCompletionRecorder recorder)
             recorder.Ignore($"event type '{cloudEvent.Type}' is not {CompletionNames.AuditLogWritten}", data.ProtoPayload?.MethodName);
             return Task.CompletedTask;
         }
-        return recorder.RecordAuditAsync(data, cancellationToken);
+        return audits.RecordAuditAsync(data, cancellationToken);
     }
 }

@@ -9,7 +9,7 @@ namespace Commissable.Functions.Completion;
 /// every object written to the backup bucket; dumps named as backups are recorded in the catalog,
 /// everything else is acknowledged and ignored (an error would make Eventarc retry forever).
 /// </summary>
-internal sealed class OnBackupCompletedFunction(BackupCompletionRecorder recorder) : ICloudEventFunction<StorageObjectData>
+internal sealed class OnBackupCompletedFunction(StorageEventRecorder storage, BackupCompletionRecorder recorder) : ICloudEventFunction<StorageObjectData>
 {
     public Task HandleAsync(CloudEvent cloudEvent, StorageObjectData data, CancellationToken cancellationToken)
     {
@@ -20,6 +20,6 @@ internal sealed class OnBackupCompletedFunction(BackupCompletionRecorder recorde
             recorder.Ignore($"event type '{cloudEvent.Type}' is not {CompletionNames.StorageFinalized}", data.Name);
             return Task.CompletedTask;
         }
-        return recorder.RecordObjectAsync(data, cancellationToken);
+        return storage.RecordObjectAsync(data, cancellationToken);
     }
 }

@@ -14,10 +14,10 @@ internal sealed record UncataloguedRun(string Instance, long BackupRunId, Backup
 /// entry never reached on-backup-audited (an Eventarc outage, a broken trigger) has no manifest,
 /// so without this the sweeper would never see it, and an on-demand run would be kept, and billed,
 /// forever. Each such run is recorded with on-backup-audited's own name and manifest
-/// (<see cref="BackupCompletionRecorder.BackupRunRecord"/>) through the catalog's create-only
+/// (<see cref="BackupRunNaming.Record"/>) through the catalog's create-only
 /// write, so a late audit entry for it finds the record and adds none.
 /// </summary>
-internal sealed class BackupRunReconciler(BackupCatalog catalog, IBackupStore store, BackupCompletionRecorder recorder, ILogger logger)
+internal sealed class BackupRunReconciler(BackupCatalog catalog, IBackupStore store, BackupRunNaming runNaming, ILogger logger)
 {
     /// <summary>WARNING (newly recorded: an audit entry was lost) or INFO (recorded meanwhile by its audit entry); fields backupUri, instance, kind, backupRunId, startTime, endTime, newlyRecorded, manifestUri.</summary>
     public static readonly EventId Reconciled = new(43, "backup.reconciled");
@@ -80,7 +80,7 @@ internal sealed class BackupRunReconciler(BackupCatalog catalog, IBackupStore st
                 {
                     continue;
                 }
-                var (name, manifest) = recorder.BackupRunRecord(instance.Instance, id, run, started);
+                var (name, manifest) = runNaming.Record(instance.Instance, id, run, started);
                 // Something already sits where the manifest goes (unreadable, or not this run's): leave it alone.
                 if (byName.TryGetValue(name.Name, out var existing) && existing.ManifestObject is not null) continue;
                 yield return new UncataloguedRun(instance.Instance, id, run, name, manifest, Recorded: false);

@@ -23,7 +23,7 @@ internal sealed class RetentionSweeperFunction(
     BackupCatalog catalog,
     IBackupStore store,
     ICloudSqlAdmin cloudSql,
-    BackupCompletionRecorder recorder,
+    BackupRunNaming runNaming,
     PreDeployExporter exporter,
     FunctionSettings settings,
     TimeProvider clock,
@@ -67,7 +67,7 @@ internal sealed class RetentionSweeperFunction(
         var now = clock.GetUtcNow();
         // First, so that nothing later in the sweep (a refusal, an error) can hide an overdue instance.
         var freshness = CheckFreshness(swept, now);
-        var (listing, uncatalogued) = await new BackupRunReconciler(catalog, store, recorder, logger)
+        var (listing, uncatalogued) = await new BackupRunReconciler(catalog, store, runNaming, logger)
             .ReconcileAsync(scan, swept, apply, now, cancellationToken).ConfigureAwait(false);
         // A dump whose pre-deploy export died is an orphan now, not once it is a day old.
         var abandoned = await exporter.AbandonedAsync(

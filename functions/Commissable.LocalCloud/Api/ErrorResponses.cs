@@ -29,7 +29,7 @@ internal static class ErrorResponses
         {
             context.Response.Headers.WWWAuthenticate = "Bearer realm=\"https://accounts.google.com/\"";
         }
-        return context.Response.WriteAsync(body.ToJsonString(CloudSqlApi.Wire), context.RequestAborted);
+        return context.Response.WriteAsync(body.ToJsonString(ApiResults.Wire), context.RequestAborted);
     }
 
     /// <summary>Turns thrown <see cref="ApiException"/>s and unreadable JSON into answers; anything else is a 500 without details (they go to the log).</summary>

@@ -156,7 +156,7 @@ internal static class RequestJson
     };
 
     /// <summary>A value quoted for an error message, short and without control characters.</summary>
-    internal static string Quote(JsonNode? node) => node is null ? "null" : CloudNames.Printable(node.ToJsonString(CloudSqlApi.Wire));
+    internal static string Quote(JsonNode? node) => node is null ? "null" : CloudNames.Printable(node.ToJsonString(ApiResults.Wire));
 }
 
 /// <summary>

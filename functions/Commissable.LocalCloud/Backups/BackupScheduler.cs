@@ -13,7 +13,7 @@ namespace Commissable.LocalCloud.Backups;
 /// </summary>
 internal sealed class BackupScheduler(
     LocalCloudOptions options, InstanceManager instances, OperationManager operations, BackupEngine backups,
-    CloudSqlApi api, TimeProvider clock, ILogger<BackupScheduler> logger) : BackgroundService
+    BackupRunEndpoints backupRuns, TimeProvider clock, ILogger<BackupScheduler> logger) : BackgroundService
 {
     /// <summary>How long after the window opens a backup may still start (Cloud SQL's windows are 4 hours).</summary>
     private static readonly TimeSpan WindowLength = TimeSpan.FromHours(4);
@@ -43,7 +43,7 @@ internal sealed class BackupScheduler(
             if (backups.List(instance).Any(b => b.Type == "AUTOMATED" && b.WindowStartTime == window)) continue;
             try
             {
-                api.StartBackup(instance.Project, instance, "AUTOMATED", null, $"http://127.0.0.1:{options.Port}/", window);
+                backupRuns.StartBackup(instance.Project, instance, "AUTOMATED", null, $"http://127.0.0.1:{options.Port}/", window);
                 logger.LogInformation("automated backup of {Instance} started for the window opening {Window}", instance.Name, window);
             }
             catch (ApiException)

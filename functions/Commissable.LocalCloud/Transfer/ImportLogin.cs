@@ -75,9 +75,9 @@ internal sealed class ImportLogin : IAsyncDisposable
         // The verifier, not the password, goes to the server: a failing statement is copied into its log.
         await using (var create = new NpgsqlCommand(
             $"""
-            CREATE ROLE {Quote(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT
+            CREATE ROLE {SqlIdentifier.Quote(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT
                 PASSWORD '{Scram.Verifier(password)}';
-            GRANT {Quote(user)} TO {Quote(role)};
+            GRANT {SqlIdentifier.Quote(user)} TO {SqlIdentifier.Quote(role)};
             DO $do$ BEGIN EXECUTE format('ALTER ROLE %I VALID UNTIL %L', '{role}', now() + interval '1 day'); END $do$;
             """, connection))
         {
@@ -142,9 +142,9 @@ internal sealed class ImportLogin : IAsyncDisposable
         foreach (var database in databases)
         {
             await using var inDatabase = await instances.OpenAdminAsync(instance, database, cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(inDatabase, $"REASSIGN OWNED BY {Quote(role)} TO {Quote(owner)}; DROP OWNED BY {Quote(role)};", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(inDatabase, $"REASSIGN OWNED BY {SqlIdentifier.Quote(role)} TO {SqlIdentifier.Quote(owner)}; DROP OWNED BY {SqlIdentifier.Quote(role)};", cancellationToken).ConfigureAwait(false);
         }
-        await ExecuteAsync(connection, $"DROP ROLE IF EXISTS {Quote(role)}", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, $"DROP ROLE IF EXISTS {SqlIdentifier.Quote(role)}", cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
@@ -152,6 +152,4 @@ internal sealed class ImportLogin : IAsyncDisposable
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }
