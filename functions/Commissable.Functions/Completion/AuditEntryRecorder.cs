@@ -74,11 +74,13 @@ internal sealed class AuditEntryRecorder(
     {
         var context = Child(audit.Request, "exportContext") ?? Child(audit.Request, "body", "exportContext");
         var uri = Text(Child(context, "uri"));
-        if (uri is null || !TrySplitGcsUri(uri, out var bucket, out var objectName))
+        // A parallel export names its directory with a trailing '/'.
+        if (!GcsUri.TryParse(uri, out var parsed, out var problem, allowDirectory: true))
         {
-            recorder.Ignore("the export names no gs://bucket/object URI in request.exportContext.uri", ExportMethod);
+            recorder.Ignore($"the export names no gs://bucket/object URI in request.exportContext.uri: {problem}", ExportMethod);
             return;
         }
+        var (bucket, objectName) = (parsed.Bucket, parsed.ObjectName);
         if (!string.Equals(bucket, catalog.Bucket, StringComparison.Ordinal))
         {
             recorder.Ignore($"the export went to bucket '{bucket}', not the backup bucket '{catalog.Bucket}'", uri);
@@ -96,7 +98,7 @@ internal sealed class AuditEntryRecorder(
         var end = Time(Child(audit.Response, "endTime")) ?? entry.Timestamp;
         if (FailureOf(audit) is { } failure)
         {
-            recorder.Failed(uri, instance, ExportedObjects.ScheduledExport, start, end, failure);
+            recorder.Failed(parsed.ToString(), instance, ExportedObjects.ScheduledExport, start, end, failure);
             return;
         }
 

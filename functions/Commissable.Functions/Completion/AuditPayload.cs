@@ -48,17 +48,6 @@ internal static class AuditPayload
         return ok;
     }
 
-    public static bool TrySplitGcsUri(string uri, out string bucket, out string objectName)
-    {
-        bucket = objectName = "";
-        if (!uri.StartsWith("gs://", StringComparison.Ordinal)) return false;
-        var slash = uri.IndexOf('/', "gs://".Length);
-        if (slash < 0 || slash == uri.Length - 1) return false;
-        bucket = uri["gs://".Length..slash];
-        objectName = uri[(slash + 1)..].TrimEnd('/');
-        return bucket.Length > 0;
-    }
-
     // Cloud SQL's operation names are UUIDs; the name becomes a URL segment.
     public static bool IsOperationName(string name) =>
         name.Length is > 0 and <= 100 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');

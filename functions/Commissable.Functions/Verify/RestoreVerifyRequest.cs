@@ -146,37 +146,7 @@ internal sealed partial record RestoreVerifyRequest
     /// the bucket is a bucket name, the object name has no empty, '.' or '..' segment (a path a
     /// store could resolve elsewhere), and nothing is a control character.
     /// </summary>
-    private static string? UriProblem(string uri)
-    {
-        const string Scheme = "gs://";
-        if (uri.Length > 1024)
-        {
-            return "it is longer than 1024 characters";
-        }
-        if (uri.Any(char.IsControl))
-        {
-            return $"'{CloudNames.Printable(uri)}' holds a control character";
-        }
-        if (!uri.StartsWith(Scheme, StringComparison.Ordinal))
-        {
-            return $"'{CloudNames.Printable(uri)}' does not start with gs://";
-        }
-        var slash = uri.IndexOf('/', Scheme.Length);
-        var bucket = slash < 0 ? uri[Scheme.Length..] : uri[Scheme.Length..slash];
-        if (!CloudNames.IsBucket(bucket))
-        {
-            return $"'{CloudNames.Printable(bucket)}' is not a bucket name";
-        }
-        if (slash < 0 || slash == uri.Length - 1)
-        {
-            return "it names no object";
-        }
-        if (uri[(slash + 1)..].Split('/').Any(segment => segment is "" or "." or ".."))
-        {
-            return $"the object name of '{CloudNames.Printable(uri)}' has an empty, '.' or '..' segment";
-        }
-        return null;
-    }
+    private static string? UriProblem(string uri) => GcsUri.TryParse(uri, out _, out var problem) ? null : problem;
 
     [GeneratedRegex(@"\A[a-z][a-z0-9-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex KindPattern();
