@@ -2,6 +2,7 @@ using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Export;
 using Commissable.Backup.Core.Storage;
+using Commissable.Backup.FileStore;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Google.Storage;
@@ -13,7 +14,6 @@ using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Retention;
 using Commissable.Functions.Verify;
-using Commissable.LocalCloud.Storage;
 using Google.Cloud.Storage.V1;
 
 namespace Commissable.Functions;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Core.Storage;
-using Commissable.LocalCloud.Storage;
+using Commissable.Backup.FileStore;
 using Commissable.Workflows.Runtime;
 
 namespace Commissable.Backup.Cli.Workflows.Storage;
