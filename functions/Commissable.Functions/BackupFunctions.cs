@@ -1,11 +1,13 @@
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Databases;
 using Commissable.Backup.Core.Export;
 using Commissable.Backup.Core.Storage;
 using Commissable.Backup.FileStore;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Google.Storage;
+using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Verification;
 using Commissable.Functions.Catalog;
 using Commissable.Functions.Export;
@@ -73,8 +75,12 @@ public static class BackupFunctions
             PasswordFile = environment.GetVariable(InspectorPasswordFile)!,
             SocketRoot = environment.GetVariable(SocketRoot) is { Length: > 0 } root ? root : null,
         };
-        services.AddSingleton(login);
+        // One login for every database the functions reach: the export reads the source with it,
+        // restore-verify reads the database it checks, grant-app-user grants with it (so it must own
+        // the imported tables, or be a member of their owner).
         services.AddSingleton<IDatabaseInspector>(new PostgresDatabaseInspector(login));
+        services.AddSingleton<IRestoredDatabaseChecks>(new PostgresRestoredDatabaseChecks(login));
+        services.AddSingleton<IAppUserGrants>(new PostgresAppUserGrants(login));
         services.AddSingleton(ExportOptions(settings, environment));
         services.AddSingleton(sp => new PreDeployExporter(
             sp.GetRequiredService<ICloudSqlAdmin>(), sp.GetRequiredService<IBackupStore>(), sp.GetRequiredService<BackupCatalog>(),
@@ -87,11 +93,8 @@ public static class BackupFunctions
         services.AddHttpFunction<RetentionSweeperFunction>(FunctionNames.RetentionSweeper);
         services.AddHttpFunction<CatalogFunction>(FunctionNames.Catalog);
         Completion.CompletionRegistration.AddBackupCompletionFunctions(services); // on-backup-completed + on-backup-audited
-        // restore-verify reads the scratch database with the inspector's login.
-        services.AddSingleton(sp => (PostgresDatabaseInspector)sp.GetRequiredService<IDatabaseInspector>());
         services.AddSingleton<RestoreVerifier>();
         services.AddHttpFunction<RestoreVerifyFunction>(FunctionNames.RestoreVerify);
-        // grant-app-user grants with the same login (it must own the imported tables, or be a member of their owner).
         services.AddSingleton<AppUserGranter>();
         services.AddHttpFunction<GrantAppUserFunction>(FunctionNames.GrantAppUser);
         return services;
