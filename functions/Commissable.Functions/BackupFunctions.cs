@@ -26,8 +26,6 @@ namespace Commissable.Functions;
 /// </summary>
 public static class BackupFunctions
 {
-    /// <summary>Directory of the local cloud's state; when set, backups go to its bucket directories instead of Cloud Storage.</summary>
-    public const string LocalStateDirectory = "LOCAL_STATE_DIR";
     /// <summary>The database role the functions read source databases with (a member of pg_read_all_data).</summary>
     public const string InspectorUser = "INSPECTOR_DB_USER";
     /// <summary>File holding that role's password (a mounted Secret Manager secret on Cloud Run).</summary>
@@ -55,7 +53,6 @@ public static class BackupFunctions
             throw new FunctionStartupException(
                 $"{string.Join(" and ", missing)} must be set: the functions read the source database before an export with that role.", missing);
         }
-        var localState = environment.GetVariable(LocalStateDirectory);
 
         services.AddSingleton<ICloudSqlAdmin>(_ => new CloudSqlAdminClientBuilder
         {
@@ -65,7 +62,8 @@ public static class BackupFunctions
             // Pipelines and workflows wait on these answers: notice a finished operation promptly.
             PollSettings = CloudSqlPollSettings.Responsive,
         }.Build());
-        services.AddSingleton<IBackupStore>(sp => string.IsNullOrWhiteSpace(localState)
+        // Only in local mode (FunctionSettings refuses LOCAL_STATE_DIR otherwise): the local cloud's bucket directories.
+        services.AddSingleton<IBackupStore>(sp => settings.LocalStateDirectory is not { } localState
             ? new GcsBackupStore(StorageClient.Create(), settings.BackupBucket)
             : new LocalBackupStore(new BucketPaths(localState), settings.BackupBucket, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new BackupCatalog(sp.GetRequiredService<IBackupStore>(), settings.BackupPrefix, sp.GetRequiredService<TimeProvider>()));
