@@ -23,7 +23,7 @@ public sealed partial class ProjectGraphTests
     }
 
     [Fact]
-    public void Dependencies_point_one_way_and_the_functions_host_reaches_no_emulator()
+    public void Dependencies_point_one_way_and_the_functions_host_reaches_no_emulator_cluster_driver_or_demo()
     {
         var (projects, edges) = ProjectFileGraph();
         var reach = projects.ToDictionary(p => p, p => Reachable(p, edges), StringComparer.Ordinal);
@@ -31,6 +31,7 @@ public sealed partial class ProjectGraphTests
         Assert.All(projects, p => Assert.DoesNotContain(p, reach[p]));
         Assert.DoesNotContain(edges, e => e.From == "Commissable.Backup.Core");
         Assert.DoesNotContain("Commissable.LocalCloud", reach["Commissable.Functions"]);
+        Assert.DoesNotContain("Commissable.Backup.Postgres.Local", reach["Commissable.Functions"]);
         Assert.DoesNotContain("Commissable.Backup.Cli", reach["Commissable.Functions"]);
         Assert.DoesNotContain("Commissable.Workflows", reach["Commissable.Functions"]);
         Assert.Equal(["Commissable.Backup.Core"], reach["Commissable.Backup.FileStore"]);

@@ -9,7 +9,7 @@ namespace Commissable.Functions.Tests.Layout;
 public sealed class PublishedOutputTests
 {
     [Fact]
-    public void The_functions_host_ships_no_local_cloud_cli_or_workflow_runner()
+    public void The_functions_host_ships_no_local_cloud_cluster_driver_demo_cli_or_workflow_runner()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "Commissable.Functions.deps.json");
         Assert.True(File.Exists(path), $"{path} is missing: the build no longer copies the host's dependency manifest beside the tests.");
@@ -24,6 +24,7 @@ public sealed class PublishedOutputTests
         Assert.Contains("Commissable.Backup.FileStore", projects);
         Assert.Contains("Commissable.Backup.Postgres", projects);
         Assert.DoesNotContain("Commissable.LocalCloud", projects);
+        Assert.DoesNotContain("Commissable.Backup.Postgres.Local", projects);
         Assert.DoesNotContain("Commissable.Backup.Cli", projects);
         Assert.DoesNotContain("Commissable.Workflows", projects);
         Assert.DoesNotContain(libraries, l => l.Key.StartsWith("Commissable.LocalCloud", StringComparison.Ordinal));
