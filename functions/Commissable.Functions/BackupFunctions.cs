@@ -1,10 +1,13 @@
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Databases;
 using Commissable.Backup.Core.Export;
 using Commissable.Backup.Core.Storage;
+using Commissable.Backup.FileStore;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Google.Storage;
+using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Verification;
 using Commissable.Functions.Catalog;
 using Commissable.Functions.Export;
@@ -13,7 +16,6 @@ using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Retention;
 using Commissable.Functions.Verify;
-using Commissable.LocalCloud.Storage;
 using Google.Cloud.Storage.V1;
 
 namespace Commissable.Functions;
@@ -24,8 +26,6 @@ namespace Commissable.Functions;
 /// </summary>
 public static class BackupFunctions
 {
-    /// <summary>Directory of the local cloud's state; when set, backups go to its bucket directories instead of Cloud Storage.</summary>
-    public const string LocalStateDirectory = "LOCAL_STATE_DIR";
     /// <summary>The database role the functions read source databases with (a member of pg_read_all_data).</summary>
     public const string InspectorUser = "INSPECTOR_DB_USER";
     /// <summary>File holding that role's password (a mounted Secret Manager secret on Cloud Run).</summary>
@@ -53,7 +53,6 @@ public static class BackupFunctions
             throw new FunctionStartupException(
                 $"{string.Join(" and ", missing)} must be set: the functions read the source database before an export with that role.", missing);
         }
-        var localState = environment.GetVariable(LocalStateDirectory);
 
         services.AddSingleton<ICloudSqlAdmin>(_ => new CloudSqlAdminClientBuilder
         {
@@ -63,7 +62,8 @@ public static class BackupFunctions
             // Pipelines and workflows wait on these answers: notice a finished operation promptly.
             PollSettings = CloudSqlPollSettings.Responsive,
         }.Build());
-        services.AddSingleton<IBackupStore>(sp => string.IsNullOrWhiteSpace(localState)
+        // Only in local mode (FunctionSettings refuses LOCAL_STATE_DIR otherwise): the local cloud's bucket directories.
+        services.AddSingleton<IBackupStore>(sp => settings.LocalStateDirectory is not { } localState
             ? new GcsBackupStore(StorageClient.Create(), settings.BackupBucket)
             : new LocalBackupStore(new BucketPaths(localState), settings.BackupBucket, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new BackupCatalog(sp.GetRequiredService<IBackupStore>(), settings.BackupPrefix, sp.GetRequiredService<TimeProvider>()));
@@ -73,8 +73,12 @@ public static class BackupFunctions
             PasswordFile = environment.GetVariable(InspectorPasswordFile)!,
             SocketRoot = environment.GetVariable(SocketRoot) is { Length: > 0 } root ? root : null,
         };
-        services.AddSingleton(login);
+        // One login for every database the functions reach: the export reads the source with it,
+        // restore-verify reads the database it checks, grant-app-user grants with it (so it must own
+        // the imported tables, or be a member of their owner).
         services.AddSingleton<IDatabaseInspector>(new PostgresDatabaseInspector(login));
+        services.AddSingleton<IRestoredDatabaseChecks>(new PostgresRestoredDatabaseChecks(login));
+        services.AddSingleton<IAppUserGrants>(new PostgresAppUserGrants(login));
         services.AddSingleton(ExportOptions(settings, environment));
         services.AddSingleton(sp => new PreDeployExporter(
             sp.GetRequiredService<ICloudSqlAdmin>(), sp.GetRequiredService<IBackupStore>(), sp.GetRequiredService<BackupCatalog>(),
@@ -87,11 +91,8 @@ public static class BackupFunctions
         services.AddHttpFunction<RetentionSweeperFunction>(FunctionNames.RetentionSweeper);
         services.AddHttpFunction<CatalogFunction>(FunctionNames.Catalog);
         Completion.CompletionRegistration.AddBackupCompletionFunctions(services); // on-backup-completed + on-backup-audited
-        // restore-verify reads the scratch database with the inspector's login.
-        services.AddSingleton(sp => (PostgresDatabaseInspector)sp.GetRequiredService<IDatabaseInspector>());
         services.AddSingleton<RestoreVerifier>();
         services.AddHttpFunction<RestoreVerifyFunction>(FunctionNames.RestoreVerify);
-        // grant-app-user grants with the same login (it must own the imported tables, or be a member of their owner).
         services.AddSingleton<AppUserGranter>();
         services.AddHttpFunction<GrantAppUserFunction>(FunctionNames.GrantAppUser);
         return services;

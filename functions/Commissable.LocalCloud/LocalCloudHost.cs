@@ -1,9 +1,9 @@
+using Commissable.Backup.FileStore;
 using Commissable.Backup.Postgres.Clusters;
 using Commissable.LocalCloud.Api;
 using Commissable.LocalCloud.Backups;
 using Commissable.LocalCloud.Instances;
 using Commissable.LocalCloud.Operations;
-using Commissable.LocalCloud.Storage;
 using Commissable.LocalCloud.Transfer;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

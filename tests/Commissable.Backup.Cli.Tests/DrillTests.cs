@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands;
 using Commissable.Backup.Cli.Commands.Executions;
-using Commissable.LocalCloud.Storage;
+using Commissable.Backup.FileStore;
 using Commissable.Testing;
 
 namespace Commissable.Backup.Cli.Tests;

@@ -1,6 +1,6 @@
 using System.Text;
+using Commissable.Backup.FileStore;
 using Commissable.Backup.Postgres.Clusters;
-using Commissable.LocalCloud.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Commissable.LocalCloud.Tests;

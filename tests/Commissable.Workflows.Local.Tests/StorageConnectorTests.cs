@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Commissable.LocalCloud.Storage;
+using Commissable.Backup.FileStore;
 using Commissable.Workflows.Local.Storage;
 
 namespace Commissable.Workflows.Local.Tests;

@@ -9,7 +9,7 @@ using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Postgres.Clusters;
 using Commissable.Backup.Postgres.Demo;
-using Commissable.LocalCloud.Storage;
+using Commissable.Backup.FileStore;
 using CloudNative.CloudEvents;
 using CloudNative.CloudEvents.Http;
 using CloudNative.CloudEvents.SystemTextJson;

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
-using Commissable.LocalCloud.Storage;
+using Commissable.Backup.FileStore;
 using Commissable.Workflows.Local;
 using Commissable.Workflows.Local.Approvals;
 using Commissable.Workflows.Local.CloudRun;

@@ -47,23 +47,6 @@ public enum ExportStatus
     Busy,
 }
 
-/// <summary>Reads the databases of an instance (the snapshot the manifest records before an export).</summary>
-public interface IDatabaseInspector
-{
-    /// <summary>
-    /// Reads the snapshot, every statement waiting at most <paramref name="limits"/> for a lock and
-    /// running at most its statement limit; throws <see cref="DatabaseWaitExceededException"/> when
-    /// one is exceeded, and stops when <paramref name="cancellationToken"/> is cancelled.
-    /// </summary>
-    Task<Backups.DatabaseSnapshot> SnapshotAsync(CloudSql.DatabaseInstance instance, string database, DatabaseWaitLimits limits, CancellationToken cancellationToken = default);
-}
-
-/// <summary>How long a statement in a source database may wait for a lock, and run (PostgreSQL's <c>lock_timeout</c> and <c>statement_timeout</c>).</summary>
-public sealed record DatabaseWaitLimits(TimeSpan LockTimeout, TimeSpan StatementTimeout);
-
-/// <summary>A statement waited longer for a lock, or ran longer, than its <see cref="DatabaseWaitLimits"/> allow; the message says which and why.</summary>
-public sealed class DatabaseWaitExceededException(string message, Exception? innerException = null) : Exception(message, innerException);
-
 /// <summary>
 /// The idempotency key was already used for a different request: answering with that request's
 /// backup would hand the caller a backup of something else. Nothing was started.

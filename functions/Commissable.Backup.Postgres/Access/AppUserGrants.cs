@@ -1,29 +1,10 @@
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Databases;
 using Commissable.Backup.Core.Naming;
 using Npgsql;
 using static Commissable.Backup.Postgres.Inspection.InspectionSession;
 
 namespace Commissable.Backup.Postgres.Access;
-
-/// <summary>Why <see cref="AppUserGrants.ApplyAsync"/> could not grant.</summary>
-public enum AppUserGrantFailure
-{
-    /// <summary>The user is not a role of the cluster.</summary>
-    UserNotFound,
-
-    /// <summary>
-    /// The login that grants may not: it does not own the objects (or is not a member of their
-    /// owner), or may not act for the role whose default privileges are set.
-    /// </summary>
-    NotPermitted,
-}
-
-/// <summary>The grants could not be applied; nothing was changed (one transaction).</summary>
-public sealed class AppUserGrantException(AppUserGrantFailure failure, string message) : Exception(message)
-{
-    /// <summary>What went wrong.</summary>
-    public AppUserGrantFailure Failure { get; } = failure;
-}
 
 /// <summary>
 /// The privileges the CRM application's login needs on its database, granted in one transaction

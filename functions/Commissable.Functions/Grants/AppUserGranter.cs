@@ -1,18 +1,16 @@
 using Commissable.Backup.Core.CloudSql;
-using Commissable.Backup.Postgres.Access;
-using Commissable.Backup.Postgres.Verification;
+using Commissable.Backup.Core.Databases;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Hosting.Logging;
 using Commissable.Functions.Verify;
-using Npgsql;
 
 namespace Commissable.Functions.Grants;
 
 /// <summary>
 /// Grants an application login its privileges on a database, in stages: the instance (and the
 /// production rail of <see cref="VerificationTargetGuard"/>), the database and the user through
-/// the Cloud SQL API, then <see cref="AppUserGrants"/> over SQL with the inspector's login.
+/// the Cloud SQL API, then <see cref="IAppUserGrants"/> over SQL with the inspector's login.
 /// </summary>
 /// <remarks>
 /// The grants are made by <c>INSPECTOR_DB_USER</c>, so on a staging instance that login must own
@@ -23,8 +21,7 @@ namespace Commissable.Functions.Grants;
 /// </remarks>
 internal sealed class AppUserGranter(
     ICloudSqlAdmin sql,
-    PostgresDatabaseInspector inspector,
-    DatabaseLoginOptions login,
+    IAppUserGrants grants,
     FunctionSettings settings,
     ILogger<AppUserGranter> logger)
 {
@@ -33,7 +30,7 @@ internal sealed class AppUserGranter(
     private static readonly EventId Failed = new(62, "database.grants.failed");
 
     /// <summary>The login the grants are made with.</summary>
-    public string GrantingUser => login.User;
+    public string GrantingUser => grants.GrantingUser;
 
     /// <summary>Applies the grants; returns the statements applied.</summary>
     /// <exception cref="VerificationRefusedException">The instance is production.</exception>
@@ -55,8 +52,7 @@ internal sealed class AppUserGranter(
         IReadOnlyList<string> statements;
         try
         {
-            await using var dataSource = NpgsqlDataSource.Create(inspector.ConnectionString(instance, database));
-            statements = await AppUserGrants.ApplyAsync(dataSource, database, user, [RestoreVerifier.ImportUser, login.User], cancellationToken).ConfigureAwait(false);
+            statements = await grants.GrantAsync(instance, database, user, [RestoreVerifier.ImportUser, grants.GrantingUser], cancellationToken).ConfigureAwait(false);
         }
         catch (AppUserGrantException error) when (error.Failure == AppUserGrantFailure.UserNotFound)
         {
@@ -67,9 +63,9 @@ internal sealed class AppUserGranter(
             logger.LogError(Failed, "database.grants.failed {Instance} {Database} {User}: {Error}", instanceName, database, user, error.Message);
             throw FunctionException.PreconditionFailed($"Nothing was granted: {error.Message}", "GRANT_NOT_PERMITTED");
         }
-        catch (Exception error) when (IsUnreachable(error) && !cancellationToken.IsCancellationRequested)
+        catch (DatabaseUnreachableException error) when (!cancellationToken.IsCancellationRequested)
         {
-            var reason = SecretRedactor.Redact(error is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : error.Message);
+            var reason = SecretRedactor.Redact(error.Message);
             logger.LogError(Failed, "database.grants.failed {Instance} {Database} {User}: {Error}", instanceName, database, user, reason);
             throw FunctionException.Unavailable($"Could not reach the database '{database}' on '{instanceName}', so nothing was granted: {reason}", TimeSpan.FromSeconds(30));
         }
@@ -88,18 +84,6 @@ internal sealed class AppUserGranter(
             throw new VerificationRefusedException(instance, refusals);
         }
     }
-
-    /// <summary>
-    /// The database could not be reached or logged in to (503, retry); any other SQL error is a bug
-    /// and stays a 500.
-    /// </summary>
-    private static bool IsUnreachable(Exception error) => error switch
-    {
-        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("28", StringComparison.Ordinal)
-            || pg.SqlState.StartsWith("3D", StringComparison.Ordinal) || pg.SqlState.StartsWith("57", StringComparison.Ordinal),
-        NpgsqlException or ArgumentException or IOException or TimeoutException => true,
-        _ => false,
-    };
 
     private static async Task<T> CloudSqlAsync<T>(Func<Task<T>> call, string notFound)
     {

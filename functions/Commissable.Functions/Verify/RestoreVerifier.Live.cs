@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.CloudSql;
-using Commissable.Backup.Postgres.Verification;
+using Commissable.Backup.Core.Databases;
 using Commissable.Functions.Hosting;
-using Npgsql;
 
 namespace Commissable.Functions.Verify;
 
@@ -111,16 +110,12 @@ internal sealed partial class RestoreVerifier
         }
         try
         {
-            await using var dataSource = NpgsqlDataSource.Create(inspector.ConnectionString(target, database));
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand("SELECT current_setting('server_version')", connection);
-            var version = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            var version = await databases.ServerVersionAsync(target, database, cancellationToken).ConfigureAwait(false);
             return new(DatabaseReachable, true, $"connected to {database} on '{target.Name}' (PostgreSQL {version})");
         }
-        catch (Exception error) when (error is NpgsqlException or ArgumentException or IOException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        catch (DatabaseUnreachableException error) when (!cancellationToken.IsCancellationRequested)
         {
-            var reason = error is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : error.Message;
-            return new(DatabaseReachable, false, $"could not connect to {database} on '{target.Name}': {Shorten(reason)}");
+            return new(DatabaseReachable, false, $"could not connect to {database} on '{target.Name}': {Shorten(error.Message)}");
         }
     }
 }

@@ -4,19 +4,18 @@ using System.Text.RegularExpressions;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Databases;
 using Commissable.Backup.Core.Storage;
-using Commissable.Backup.Postgres.Verification;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Hosting.Logging;
-using Npgsql;
 
 namespace Commissable.Functions.Verify;
 
 /// <summary>
 /// One restore test, in stages: <c>resolve</c> (the backup and its manifest, the verification
 /// instance and its safety rail), <c>create-db</c> (a scratch database with a unique name),
-/// <c>import</c> (the backup through the Cloud SQL API), <c>checks</c> (<see cref="RestoreChecks"/>
+/// <c>import</c> (the backup through the Cloud SQL API), <c>checks</c> (<see cref="IRestoredDatabaseChecks"/>
 /// against the manifest), <c>cleanup</c> (the scratch database is always dropped). The outcome is
 /// recorded as an immutable <see cref="VerificationRecord"/> beside the manifest.
 /// </summary>
@@ -30,7 +29,7 @@ internal sealed partial class RestoreVerifier(
     ICloudSqlAdmin sql,
     BackupCatalog catalog,
     IBackupStore store,
-    PostgresDatabaseInspector inspector,
+    IRestoredDatabaseChecks databases,
     FunctionSettings settings,
     TimeProvider clock,
     ILogger<RestoreVerifier> logger)
@@ -119,20 +118,19 @@ internal sealed partial class RestoreVerifier(
     }
 
     /// <summary>
-    /// The smoke checks (<see cref="RestoreChecks"/>) of one database of <paramref name="target"/>,
+    /// The smoke checks (<see cref="IRestoredDatabaseChecks.RunAsync"/>) of one database of <paramref name="target"/>,
     /// read-only, with the inspector's login; the same checks in both modes.
     /// </summary>
     private async Task<IReadOnlyList<CheckResult>> RunChecksAsync(
         DatabaseSnapshot? recorded, DatabaseInstance target, string database, RestoreVerifyRequest request, bool requireTenants, CancellationToken cancellationToken)
     {
-        var options = new VerificationOptions
+        var options = new RestoreCheckOptions
         {
             RowCountToleranceFraction = request.RowCountTolerance ?? 0,
             CriticalTables = request.CriticalTables ?? [],
             RequireTenants = requireTenants,
         };
-        await using var dataSource = NpgsqlDataSource.Create(inspector.ConnectionString(target, database));
-        return await RestoreChecks.RunAsync(recorded, dataSource, options, null, cancellationToken).ConfigureAwait(false);
+        return await databases.RunAsync(target, database, recorded, options, cancellationToken).ConfigureAwait(false);
     }
 
     private VerificationRecord NewRecord(string? backupUri, string targetName, DateTimeOffset startTime, List<StageTiming> stages, List<CheckResult> checks,

@@ -1,10 +1,10 @@
 using System.IO.Compression;
 using System.Text.Json.Nodes;
+using Commissable.Backup.FileStore;
 using Commissable.Backup.Postgres.Clusters;
 using Commissable.LocalCloud.Api;
 using Commissable.LocalCloud.Instances;
 using Commissable.LocalCloud.Operations;
-using Commissable.LocalCloud.Storage;
 
 namespace Commissable.LocalCloud.Transfer;
 
@@ -82,7 +82,7 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
             if (File.Exists(target) || Directory.Exists(target)) throw appeared;
             Directory.Move(partial, target);
         }
-        else if (Storage.CreateOnlyRename.TryPlace(partial, target))
+        else if (CreateOnlyRename.TryPlace(partial, target))
         {
             File.Delete(partial);
         }

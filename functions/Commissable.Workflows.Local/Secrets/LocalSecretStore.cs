@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using Commissable.Backup.FileStore;
 
 namespace Commissable.Workflows.Local.Secrets;
 
@@ -21,7 +21,6 @@ internal sealed partial class LocalSecretStore
 {
     private const UnixFileMode OwnerDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode OwnerFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const int EEXIST = 17;
 
     /// <param name="directory">Usually <c>&lt;state&gt;/secrets</c>.</param>
     public LocalSecretStore(string directory)
@@ -60,13 +59,14 @@ internal sealed partial class LocalSecretStore
             for (var number = Versions(project, secret).Select(v => v.Version).DefaultIfEmpty(0).Max() + 1; ; number++)
             {
                 var target = Path.Combine(directory, number.ToString(CultureInfo.InvariantCulture));
-                if (Link(temp, target) == 0)
+                var errno = HardLink.TryCreate(temp, target);
+                if (errno == 0)
                 {
                     return Describe(project, secret, number);
                 }
-                if (Marshal.GetLastPInvokeError() != EEXIST)
+                if (errno != HardLink.TargetExists)
                 {
-                    throw new IOException($"could not store version {number} of secret '{secret}' (errno {Marshal.GetLastPInvokeError()})");
+                    throw new IOException($"could not store version {number} of secret '{secret}' (errno {errno})");
                 }
                 // Another writer took this number between listing and linking: take the next one.
             }
@@ -143,8 +143,4 @@ internal sealed partial class LocalSecretStore
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,255}\\z")]
     private static partial Regex NamePattern();
-
-    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
 }

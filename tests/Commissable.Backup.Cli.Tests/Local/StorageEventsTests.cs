@@ -5,7 +5,7 @@ using CloudNative.CloudEvents;
 using CloudNative.CloudEvents.Http;
 using CloudNative.CloudEvents.SystemTextJson;
 using Commissable.Backup.Cli.Local;
-using Commissable.LocalCloud.Storage;
+using Commissable.Backup.FileStore;
 
 namespace Commissable.Backup.Cli.Tests.Local;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Databases;
 using Commissable.Backup.Postgres.Access;
 using Commissable.Functions.Tests.Verify;
 using Commissable.Testing;

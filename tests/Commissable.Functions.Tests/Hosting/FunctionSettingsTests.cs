@@ -134,6 +134,46 @@ public sealed class FunctionSettingsTests
         Assert.StartsWith("Start-up configuration is invalid: BACKUP_BUCKET is not set: ", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("false")]
+    [InlineData("0")]
+    public void LOCAL_STATE_DIR_without_LOCAL_MODE_true_stops_the_start_naming_both(string? localMode)
+    {
+        var environment = FunctionTestHost.BaseEnvironment();
+        environment["LOCAL_STATE_DIR"] = "/var/tmp/localcloud";
+        environment["LOCAL_MODE"] = localMode;
+
+        var e = Assert.Throws<FunctionStartupException>(() => FunctionSettings.Load(new DictionaryEnvironment(environment)));
+
+        Assert.Contains("LOCAL_STATE_DIR is set but LOCAL_MODE is not true", e.Message, StringComparison.Ordinal);
+        Assert.Contains("unset LOCAL_STATE_DIR, or set LOCAL_MODE=true", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["LOCAL_STATE_DIR", "LOCAL_MODE"], e.Variables);
+    }
+
+    [Fact]
+    public void LOCAL_STATE_DIR_is_honoured_in_local_mode_only()
+    {
+        var environment = FunctionTestHost.Local();
+        Assert.Null(FunctionSettings.Load(new DictionaryEnvironment(environment)).LocalStateDirectory);
+
+        environment["LOCAL_STATE_DIR"] = " /var/tmp/localcloud ";
+
+        Assert.Equal("/var/tmp/localcloud", FunctionSettings.Load(new DictionaryEnvironment(environment)).LocalStateDirectory);
+    }
+
+    [Fact]
+    public void A_Cloud_Run_host_with_LOCAL_STATE_DIR_refuses_to_start()
+    {
+        var environment = FunctionTestHost.Target(FunctionTestHost.HttpName);
+        environment["LOCAL_STATE_DIR"] = "/var/tmp/localcloud";
+
+        var e = Assert.Throws<FunctionStartupException>(() => FunctionTestHost.CreateBuilder(environment, new TestLogSink()));
+
+        Assert.Contains("LOCAL_STATE_DIR is set but LOCAL_MODE is not true", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["LOCAL_STATE_DIR", "LOCAL_MODE"], e.Variables);
+    }
+
     [Fact]
     public async Task Functions_receive_the_settings_and_the_environment_accessor_by_injection()
     {

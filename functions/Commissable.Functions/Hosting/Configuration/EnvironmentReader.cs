@@ -9,7 +9,7 @@ namespace Commissable.Functions.Hosting.Configuration;
 /// </summary>
 internal sealed class EnvironmentReader(IFunctionEnvironment environment)
 {
-    private readonly List<(string Variable, string Problem)> _problems = [];
+    private readonly List<(IReadOnlyList<string> Variables, string Problem)> _problems = [];
 
     public bool HasProblems => _problems.Count > 0;
 
@@ -57,23 +57,29 @@ internal sealed class EnvironmentReader(IFunctionEnvironment environment)
             return defaultValue;
         }
 
-        switch (text.ToUpperInvariant())
+        if (ParseBoolean(text) is { } value)
         {
-            case "TRUE" or "1" or "YES":
-                return true;
-            case "FALSE" or "0" or "NO":
-                return false;
-            default:
-                Problem(name, $"{name} must be true or false; got '{Shown(text)}'");
-                return defaultValue;
+            return value;
         }
+
+        Problem(name, $"{name} must be true or false; got '{Shown(text)}'");
+        return defaultValue;
     }
+
+    /// <summary>
+    /// True when the variable is set to true; records no problem, for a setting that depends on a
+    /// switch another part of the start-up reads (and reports) itself.
+    /// </summary>
+    public bool IsTrue(string name) => Optional(name) is { } text && ParseBoolean(text) == true;
 
     /// <summary>A comma-separated list; blanks between commas are ignored.</summary>
     public IReadOnlyList<string> List(string name) =>
         Optional(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
 
-    public void Problem(string name, string message) => _problems.Add((name, message));
+    public void Problem(string name, string message) => _problems.Add(([name], message));
+
+    /// <summary>One problem that lies in how several variables are set together; each is named.</summary>
+    public void Problem(IReadOnlyList<string> names, string message) => _problems.Add((names, message));
 
     /// <summary>Throws one exception naming every variable with a problem, if any.</summary>
     public void ThrowIfInvalid()
@@ -85,8 +91,15 @@ internal sealed class EnvironmentReader(IFunctionEnvironment environment)
 
         throw new FunctionStartupException(
             "Start-up configuration is invalid: " + string.Join("; ", _problems.Select(p => p.Problem)) + ".",
-            _problems.Select(p => p.Variable).Distinct(StringComparer.Ordinal).ToList());
+            _problems.SelectMany(p => p.Variables).Distinct(StringComparer.Ordinal).ToList());
     }
+
+    private static bool? ParseBoolean(string text) => text.ToUpperInvariant() switch
+    {
+        "TRUE" or "1" or "YES" => true,
+        "FALSE" or "0" or "NO" => false,
+        _ => null,
+    };
 
     /// <summary>A value quoted back in a message: shortened, and scrubbed in case a secret was pasted into the wrong variable.</summary>
     public static string Shown(string value)

@@ -93,6 +93,14 @@ public sealed partial record FunctionSettings
     /// </summary>
     public bool RetentionAllowRelaxedOverrides { get; init; }
 
+    /// <summary>
+    /// <c>LOCAL_STATE_DIR</c> (optional, only with <c>LOCAL_MODE=true</c>): the local cloud's state
+    /// directory; when set, backups go to its bucket directories instead of Cloud Storage. Set
+    /// without local mode it stops the start: in a deployment the backups would land on the
+    /// container's throwaway disk.
+    /// </summary>
+    public string? LocalStateDirectory { get; init; }
+
     /// <summary>Reads and validates the settings.</summary>
     /// <exception cref="FunctionStartupException">A variable is missing or invalid; the message names each one.</exception>
     public static FunctionSettings Load(IFunctionEnvironment environment)
@@ -182,6 +190,14 @@ public sealed partial record FunctionSettings
         var exportWaitSeconds = reader.Integer("EXPORT_WAIT_SECONDS", (int)DefaultExportWait.TotalSeconds, 1, 3600, "a whole number of seconds");
         var allowRelaxedOverrides = reader.Boolean("RETENTION_ALLOW_RELAXED_OVERRIDES", defaultValue: false);
 
+        var localState = reader.Optional("LOCAL_STATE_DIR");
+        if (localState is not null && !reader.IsTrue("LOCAL_MODE"))
+        {
+            reader.Problem(["LOCAL_STATE_DIR", "LOCAL_MODE"],
+                "LOCAL_STATE_DIR is set but LOCAL_MODE is not true: the local cloud's bucket directories are honoured only in local mode (a developer's machine), since in a deployment backups would land on the container's throwaway disk; unset LOCAL_STATE_DIR, or set LOCAL_MODE=true");
+            localState = null;
+        }
+
         return new FunctionSettings
         {
             ProjectId = projectId,
@@ -195,6 +211,7 @@ public sealed partial record FunctionSettings
             MaxBackupAge = TimeSpan.FromHours(maxAgeHours),
             ExportWait = TimeSpan.FromSeconds(exportWaitSeconds),
             RetentionAllowRelaxedOverrides = allowRelaxedOverrides,
+            LocalStateDirectory = localState,
         };
     }
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text;
 using Commissable.Backup.Core.Storage;
-using Commissable.LocalCloud.Storage;
+using Commissable.Backup.FileStore;
 
-namespace Commissable.LocalCloud.Tests.Storage;
+namespace Commissable.Backup.FileStore.Tests;
 
 /// <summary>The local store over real temporary directories.</summary>
 public sealed class LocalBackupStoreTests : IDisposable

@@ -1,4 +1,4 @@
-namespace Commissable.LocalCloud.Storage;
+namespace Commissable.Backup.FileStore;
 
 /// <summary>
 /// Maps <c>gs://bucket/object</c> to <c>&lt;state&gt;/buckets/bucket/object</c>. A URI that is not

@@ -1,7 +1,7 @@
 using System.Text;
-using Commissable.LocalCloud.Storage;
+using Commissable.Backup.FileStore;
 
-namespace Commissable.LocalCloud.Tests.Storage;
+namespace Commissable.Backup.FileStore.Tests;
 
 public sealed class Crc32CTests
 {

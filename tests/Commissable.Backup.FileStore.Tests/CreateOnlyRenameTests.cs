@@ -1,6 +1,6 @@
-using Commissable.LocalCloud.Storage;
+using Commissable.Backup.FileStore;
 
-namespace Commissable.LocalCloud.Tests.Storage;
+namespace Commissable.Backup.FileStore.Tests;
 
 public sealed class CreateOnlyRenameTests : IDisposable
 {

@@ -1,4 +1,4 @@
-namespace Commissable.LocalCloud.Storage;
+namespace Commissable.Backup.FileStore;
 
 /// <summary>
 /// Serialises the mutations of one bucket across threads and processes: an exclusive lock on a

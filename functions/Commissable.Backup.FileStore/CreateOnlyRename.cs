@@ -1,6 +1,4 @@
-using System.Runtime.InteropServices;
-
-namespace Commissable.LocalCloud.Storage;
+namespace Commissable.Backup.FileStore;
 
 /// <summary>
 /// Puts a finished temp file in place only if nothing is there, atomically. <c>File.Move(overwrite:
@@ -8,22 +6,20 @@ namespace Commissable.LocalCloud.Storage;
 /// replaces whatever appeared in between. link(2) fails with EEXIST instead, in one step, so this
 /// holds even against a writer that does not take the bucket lock (the local Cloud SQL export).
 /// </summary>
-internal static partial class CreateOnlyRename
+public static class CreateOnlyRename
 {
-    private const int EEXIST = 17;
-
     /// <summary>Links <paramref name="temp"/> as <paramref name="target"/>; false when the target exists. The temp name is left for the caller to remove.</summary>
     public static bool TryPlace(string temp, string target)
     {
         if (OperatingSystem.IsLinux())
         {
-            if (Link(temp, target) == 0)
+            var errno = HardLink.TryCreate(temp, target);
+            if (errno == 0)
             {
                 return true;
             }
 
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == EEXIST)
+            if (errno == HardLink.TargetExists)
             {
                 return false;
             }
@@ -40,8 +36,4 @@ internal static partial class CreateOnlyRename
         File.Move(temp, target, overwrite: false);
         return true;
     }
-
-    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
 }

@@ -1,7 +1,7 @@
 using System.Buffers;
-using Commissable.LocalCloud.Storage;
+using Commissable.Backup.FileStore;
 
-namespace Commissable.LocalCloud.Tests.Storage;
+namespace Commissable.Backup.FileStore.Tests;
 
 [CollectionDefinition(nameof(AllocationMeasurements), DisableParallelization = true)]
 public sealed class AllocationMeasurements;

@@ -1,4 +1,4 @@
-namespace Commissable.LocalCloud.Tests.Storage;
+namespace Commissable.Backup.FileStore.Tests;
 
 /// <summary>
 /// A forward-only stream of <paramref name="length"/> deterministic bytes produced on demand, so a

@@ -6,7 +6,7 @@ using System.Text.Json;
 using Commissable.Backup.Core.Storage;
 using Microsoft.Win32.SafeHandles;
 
-namespace Commissable.LocalCloud.Storage;
+namespace Commissable.Backup.FileStore;
 
 /// <summary>
 /// <see cref="IBackupStore"/> over the local cloud's bucket directory <c>&lt;state&gt;/buckets/&lt;bucket&gt;/</c>:

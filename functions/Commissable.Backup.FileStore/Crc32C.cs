@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
-namespace Commissable.LocalCloud.Storage;
+namespace Commissable.Backup.FileStore;
 
 /// <summary>
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum Cloud Storage reports.
