@@ -1,3 +1,4 @@
+using Commissable.Backup.Core.Naming;
 namespace Commissable.Backup.FileStore;
 
 /// <summary>
@@ -75,42 +76,18 @@ public sealed class BucketPaths(string stateDirectory)
     /// <summary>The local file (or directory) for a gs:// URI; throws <see cref="ArgumentException"/> saying what is wrong.</summary>
     public string Resolve(string? uri)
     {
-        if (string.IsNullOrWhiteSpace(uri))
+        // A directory export names its directory with a trailing '/'.
+        if (!GcsUri.TryParse(uri, out var parsed, out var problem, allowDirectory: true))
         {
-            throw new ArgumentException("The URI is empty; expected gs://<bucket>/<object>.");
+            throw new ArgumentException($"The URI is not a Cloud Storage object URI gs://<bucket>/<object>: {problem}.");
         }
-        if (!uri.StartsWith("gs://", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"The URI '{uri}' is not a Cloud Storage URI; expected gs://<bucket>/<object>.");
-        }
-        var rest = uri["gs://".Length..];
-        var slash = rest.IndexOf('/', StringComparison.Ordinal);
-        if (slash <= 0 || slash == rest.Length - 1)
-        {
-            throw new ArgumentException($"The URI '{uri}' names no object; expected gs://<bucket>/<object>.");
-        }
-        var bucket = rest[..slash];
-        var name = rest[(slash + 1)..];
-        if (!IsValidBucket(bucket))
-        {
-            throw new ArgumentException($"'{bucket}' is not a valid bucket name (3-63 characters: lowercase letters, digits, '-', '_' and '.').");
-        }
-        var segments = name.Split('/');
-        if (segments.Any(s => s is "." or "..") || name.Contains('\\', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"The object name in '{uri}' contains '.' or '..' segments; it must stay inside bucket '{bucket}'.");
-        }
-        var bucketDirectory = Path.GetFullPath(BucketDirectory(bucket));
-        var full = Path.GetFullPath(Path.Combine(bucketDirectory, name));
+        // GcsUri refuses '.' and '..' segments; the check below keeps the path inside the bucket whatever the file system does.
+        var bucketDirectory = Path.GetFullPath(BucketDirectory(parsed.Bucket));
+        var full = Path.GetFullPath(Path.Combine(bucketDirectory, parsed.ObjectName));
         if (!full.StartsWith(bucketDirectory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"The object name in '{uri}' escapes bucket '{bucket}'.");
+            throw new ArgumentException($"The object name in '{parsed}' escapes bucket '{parsed.Bucket}'.");
         }
         return full;
     }
-
-    private static bool IsValidBucket(string bucket) =>
-        bucket.Length is >= 3 and <= 63
-        && bucket.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.')
-        && char.IsAsciiLetterOrDigit(bucket[0]) && char.IsAsciiLetterOrDigit(bucket[^1]);
 }

@@ -414,13 +414,16 @@ public sealed class LocalBackupStoreTests : IDisposable
     {
         var lockFile = Path.Combine(_state, "buckets", ".store", Bucket, "lock");
         Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
-        using var holder = Process.Start(new ProcessStartInfo("flock", ["-x", lockFile, "-c", "sleep 1"]) { UseShellExecute = false })!;
+        // The other process holds the lock until the test closes its standard input: however slow
+        // the machine, the lock is still held when the test looks, and released only when it says.
+        using var holder = Process.Start(new ProcessStartInfo("flock", ["-x", lockFile, "-c", "read _"]) { UseShellExecute = false, RedirectStandardInput = true })!;
         await WaitUntilLockedAsync(lockFile);
 
         var write = _store.WriteAsync("a", Content("x"), "text/plain", 0);
         await Task.Delay(300);
         Assert.False(write.IsCompleted, "the write went ahead while another process held the bucket lock");
 
+        holder.StandardInput.Close();
         await holder.WaitForExitAsync();
         await write.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("x", await ReadAsync("a"));

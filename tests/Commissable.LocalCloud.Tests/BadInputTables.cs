@@ -247,8 +247,8 @@ public static class BadInputTables
         yield return new(e, "POST", p, """{"exportContext":{"fileType":"SQL","uri":"gs://bkt1/x.sql","databases":[".."]}}""", 400, "'exportContext.databases[0]' must be a database name");
         yield return new(e, "POST", p, """{"exportContext":{"fileType":"SQL","uri":5,"databases":["postgres"]}}""", 400, "Invalid value at 'exportContext.uri'");
         yield return new(e, "POST", p, """{"exportContext":{"fileType":"SQL","uri":"gs://bkt1/x\u0000.sql","databases":["postgres"]}}""", 400, "'exportContext.uri' must be gs://");
-        yield return new(e, "POST", p, """{"exportContext":{"fileType":"SQL","uri":"gs://bkt1/../escape.sql","databases":["postgres"]}}""", 400, "'..' segments");
-        yield return new(e, "POST", p, """{"exportContext":{"fileType":"SQL","uri":"gs://BAD/x.sql","databases":["postgres"]}}""", 400, "'BAD' is not a valid bucket name");
+        yield return new(e, "POST", p, """{"exportContext":{"fileType":"SQL","uri":"gs://bkt1/../escape.sql","databases":["postgres"]}}""", 400, "'..' segment");
+        yield return new(e, "POST", p, """{"exportContext":{"fileType":"SQL","uri":"gs://BAD/x.sql","databases":["postgres"]}}""", 400, "'BAD' is not a bucket name");
         yield return new(e, "POST", p, """{"exportContext":{"fileType":5,"uri":"gs://bkt1/x.sql","databases":["postgres"]}}""", 400, "Invalid value at 'exportContext.fileType'");
         yield return new(e, "POST", p, """{"exportContext":"x"}""", 400, "Invalid value at 'exportContext'");
         yield return new(e, "POST", p, Body(",\"compression\":\"zstd\""), 400, "Unknown name \"compression\" at 'exportContext'");
@@ -275,9 +275,9 @@ public static class BadInputTables
         yield return new(e, "POST", p, Body(",\"sqlImportOptions\":{\"threads\":\"many\"}"), 400, "Invalid value at 'importContext.sqlImportOptions.threads'");
         yield return new(e, "POST", p, Body(",\"sqlImportOptions\":[]"), 400, "Invalid value at 'importContext.sqlImportOptions'");
         yield return new(e, "POST", p, Body(",\"sqlImportOptions\":{\"postgresImportOptions\":{\"clean\":\"yes\"}}"), 400, "'importContext.sqlImportOptions.postgresImportOptions.clean'");
-        yield return new(e, "POST", p, """{"importContext":{"fileType":"SQL","uri":"gs://bkt1/../../token","database":"postgres"}}""", 400, "'..' segments");
-        yield return new(e, "POST", p, """{"importContext":{"fileType":"SQL","uri":"/etc/passwd","database":"postgres"}}""", 400, "not a Cloud Storage URI");
-        yield return new(e, "POST", p, """{"importContext":{"fileType":"SQL","database":"postgres"}}""", 400, "The URI is empty");
+        yield return new(e, "POST", p, """{"importContext":{"fileType":"SQL","uri":"gs://bkt1/../../token","database":"postgres"}}""", 400, "'..' segment");
+        yield return new(e, "POST", p, """{"importContext":{"fileType":"SQL","uri":"/etc/passwd","database":"postgres"}}""", 400, "not a Cloud Storage object URI");
+        yield return new(e, "POST", p, """{"importContext":{"fileType":"SQL","database":"postgres"}}""", 400, "it is empty");
         yield return new(e, "POST", p, """{"importContext":{"fileType":"CSV","uri":"gs://bkt1/x.csv","database":"postgres"}}""", 400, "fileType 'CSV' is not supported");
         yield return new(e, "POST", p, """{"importContext":{"fileType":"SQL","uri":"gs://bkt1/missing.sql","database":"postgres"}}""", 400, "does not exist");
         yield return new(e, "POST", p, Body(",\"database\":\"crm\""), 400, "'database' appears more than once");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Naming;
 
 namespace Commissable.Backup.Core.Backups;
 
@@ -57,6 +58,7 @@ public sealed partial record BackupObjectName
         }
         var label = match.Groups["label"].Value;
         if (label.StartsWith("before_", StringComparison.Ordinal) && !ChangeSlug.IsValid(label["before_".Length..])) return false;
+        if (!CloudNames.IsInstance(match.Groups["instance"].Value)) return false;
         parsed = new BackupObjectName
         {
             Prefix = prefix.TrimEnd('/'),
@@ -75,6 +77,7 @@ public sealed partial record BackupObjectName
         return new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, utc.Minute, 0, TimeSpan.Zero);
     }
 
-    [GeneratedRegex(@"^(?<env>[a-z0-9-]{1,30})/(?<instance>[a-z][a-z0-9-]{0,97})/backup_(?<time>\d{8}_\d{4})_(?<env2>[a-z0-9-]{1,30})_(?<label>(before_[a-z0-9][a-z0-9-]{0,62})|[a-z0-9-]{1,40})(?<ext>\.sql\.gz|\.sql|\.dump)?\z", RegexOptions.CultureInvariant)]
+    // The instance segment is checked by CloudNames, its one rule, after the match.
+    [GeneratedRegex(@"\A(?<env>[a-z0-9-]{1,30})/(?<instance>[^/]{1,98})/backup_(?<time>\d{8}_\d{4})_(?<env2>[a-z0-9-]{1,30})_(?<label>(before_[a-z0-9][a-z0-9-]{0,62})|[a-z0-9-]{1,40})(?<ext>\.sql\.gz|\.sql|\.dump)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex NameRegex();
 }

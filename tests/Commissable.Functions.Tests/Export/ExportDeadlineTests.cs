@@ -21,29 +21,8 @@ namespace Commissable.Functions.Tests.Export;
 /// an export nobody runs. The exporter is built directly over the local cloud's real bucket store,
 /// Cloud SQL API and instance, with a fake clock; the stall is a real table lock.
 /// </summary>
-public sealed class ExportDeadlineTests : IClassFixture<PreDeployEnvironment>, IDisposable
+public sealed class ExportDeadlineTests(PreDeployEnvironment env) : ExporterTestBase(env, "deadline"), IClassFixture<PreDeployEnvironment>
 {
-    private static readonly PreDeployOptions Defaults = new() { Environment = "prod", SnapshotLockTimeout = TimeSpan.FromMinutes(10) };
-    private static readonly TimeSpan RealTimeLimit = TimeSpan.FromMinutes(3);
-
-    private readonly PreDeployEnvironment _env;
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-    private readonly string _prefix = "deadline-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly TestLogSink _logs = new();
-    private readonly ILoggerFactory _loggers;
-    private readonly InterferingStore _store;
-
-    public ExportDeadlineTests(PreDeployEnvironment env)
-    {
-        _env = env;
-        _loggers = LoggerFactory.Create(b => b.AddProvider(new StructuredLoggerProvider(_logs, new StructuredLogOptions())));
-        _store = new InterferingStore(new LocalBackupStore(new BucketPaths(env.Cloud.StateDirectory), PreDeployEnvironment.Bucket, _clock));
-    }
-
-    private string LeaseName => $"{_prefix}/.leases/prod.json";
-
-    public void Dispose() => _loggers.Dispose();
-
     [Fact]
     public async Task A_table_lock_fails_the_export_after_its_lock_timeout_with_the_reason_and_frees_the_instance()
     {
@@ -55,10 +34,10 @@ public sealed class ExportDeadlineTests : IClassFixture<PreDeployEnvironment>, I
         Assert.Equal(ExportStatus.Failed, failed.Status);
         Assert.Contains("lock_timeout", failed.Error, StringComparison.Ordinal);
         Assert.Contains(failed.Stages, s => s is { Stage: "snapshot", Succeeded: false });
-        Assert.Null(await _store.GetAsync(LeaseName));
+        Assert.Null(await Store.GetAsync(LeaseName));
         // Logged once the outcome is in the ticket.
-        await EventuallyAsync(() => Task.FromResult(_logs.WithEvent("backup.export.failed").Any()), "the failure to be logged");
-        var logged = Assert.Single(_logs.WithEvent("backup.export.failed"));
+        await EventuallyAsync(() => Task.FromResult(Logs.WithEvent("backup.export.failed").Any()), "the failure to be logged");
+        var logged = Assert.Single(Logs.WithEvent("backup.export.failed"));
         Assert.Contains("lock_timeout", logged.GetProperty("error").GetString(), StringComparison.Ordinal);
 
         // The instance is free at once: the next export of it does not wait for a stale lease.
@@ -76,13 +55,13 @@ public sealed class ExportDeadlineTests : IClassFixture<PreDeployEnvironment>, I
         var stalled = await exporter.StartAsync(Request("past-deadline"), Key());
         await LeaseAsync();
 
-        _clock.Advance(TimeSpan.FromMinutes(20));
+        Clock.Advance(TimeSpan.FromMinutes(20));
 
         var failed = await FinishedAsync(exporter, stalled.Id);
         Assert.Equal(ExportStatus.Failed, failed.Status);
         Assert.Contains("deadline of 20 min", failed.Error, StringComparison.Ordinal);
         Assert.Contains("snapshot", failed.Error, StringComparison.Ordinal);
-        Assert.Null(await _store.GetAsync(LeaseName));
+        Assert.Null(await Store.GetAsync(LeaseName));
     }
 
     [Fact]
@@ -100,7 +79,7 @@ public sealed class ExportDeadlineTests : IClassFixture<PreDeployEnvironment>, I
         var failed = await exporter.GetAsync(stalled.Id);
         Assert.Equal(ExportStatus.Failed, failed!.Status);
         Assert.Contains("shutting down", failed.Error, StringComparison.Ordinal);
-        Assert.Null(await _store.GetAsync(LeaseName));
+        Assert.Null(await Store.GetAsync(LeaseName));
     }
 
     [Fact]
@@ -110,12 +89,12 @@ public sealed class ExportDeadlineTests : IClassFixture<PreDeployEnvironment>, I
         var request = Request("waited-on-a-dead-one");
         var key = Key();
         var id = PreDeployExporter.TicketId(request, key);
-        var diedAt = _clock.GetUtcNow();
+        var diedAt = Clock.GetUtcNow();
         // A process died mid-export a moment ago: its lease and running ticket, just refreshed, never again.
         await WriteAsync(LeaseName, $$"""{"ticket":"{{id}}","takenAt":"{{diedAt:O}}","renewedAt":"{{diedAt:O}}"}""", 0);
-        await WriteAsync($"{_prefix}/.requests/{id}.json", $$"""
+        await WriteAsync($"{Prefix}/.requests/{id}.json", $$"""
             {"id":"{{id}}","instance":"prod","database":"crm","change":"waited-on-a-dead-one",
-             "backupUri":"gs://{{PreDeployEnvironment.Bucket}}/{{_prefix}}/prod/prod/dead.sql.gz","objectName":"{{_prefix}}/prod/prod/dead.sql.gz",
+             "backupUri":"gs://{{PreDeployEnvironment.Bucket}}/{{Prefix}}/prod/prod/dead.sql.gz","objectName":"{{Prefix}}/prod/prod/dead.sql.gz",
              "status":"running","startedAt":"{{diedAt:O}}","heartbeatAt":"{{diedAt:O}}","stages":[]}
             """, 0);
         var joined = await exporter.StartAsync(request, key);
@@ -123,21 +102,21 @@ public sealed class ExportDeadlineTests : IClassFixture<PreDeployEnvironment>, I
 
         // The call may wait 30 minutes; the dead export is noticed once the stale limit has passed.
         var waiting = exporter.WaitOrTakeOverAsync(request, key, joined, TimeSpan.FromMinutes(30));
-        _clock.Advance(Defaults.StaleAfter + TimeSpan.FromSeconds(1));
+        Clock.Advance(Defaults.StaleAfter + TimeSpan.FromSeconds(1));
         await EventuallyAsync(async () => (await exporter.GetAsync(id))!.StartedAt > diedAt, "the waiting call to take the dead export over");
-        Assert.True(_clock.GetUtcNow() - diedAt < TimeSpan.FromMinutes(6));
+        Assert.True(Clock.GetUtcNow() - diedAt < TimeSpan.FromMinutes(6));
         var deadline = DateTime.UtcNow + RealTimeLimit;
         while (!waiting.IsCompleted)
         {
             Assert.True(DateTime.UtcNow < deadline, "Timed out waiting for the restarted export.");
             // Only the polls between the waiting call's looks follow the fake clock.
-            _clock.Advance(Defaults.PollInterval);
+            Clock.Advance(Defaults.PollInterval);
             await Task.WhenAny(waiting, Task.Delay(20));
         }
         var done = await waiting;
         Assert.True(done.Status == ExportStatus.Succeeded, done.Error);
         Assert.NotEqual(joined.BackupUri, done.BackupUri);
-        Assert.Single(_logs.WithEvent("backup.export.lease.taken_over"));
+        Assert.Single(Logs.WithEvent("backup.export.lease.taken_over"));
     }
 
     [Fact]
@@ -145,18 +124,18 @@ public sealed class ExportDeadlineTests : IClassFixture<PreDeployEnvironment>, I
     {
         var exporter = Exporter();
         // The export's process "dies" between the dump and its manifest: the manifest write fails.
-        _store.BeforeWrite = name => name.EndsWith(".manifest.json", StringComparison.Ordinal)
+        Store.BeforeWrite = name => name.EndsWith(".manifest.json", StringComparison.Ordinal)
             ? throw new IOException("the process died") : Task.CompletedTask;
         var started = await exporter.StartAsync(Request("died-before-manifest"), Key());
         var failed = await FinishedAsync(exporter, started.Id);
         Assert.Equal(ExportStatus.Failed, failed.Status);
-        Assert.NotNull(await _store.GetAsync(failed.ObjectName));
+        Assert.NotNull(await Store.GetAsync(failed.ObjectName));
 
         // A dump a live export is still checking, and one nobody claimed (a scheduled export's).
-        _store.BeforeWrite = _ => Task.CompletedTask;
+        Store.BeforeWrite = _ => Task.CompletedTask;
         var tenants = await HoldTenantTableAsync();
         var live = await exporter.StartAsync(Request("still-running"), Key());
-        var unclaimed = $"{_prefix}/prod/prod/backup_20260101_0300_prod_nightly.sql.gz";
+        var unclaimed = $"{Prefix}/prod/prod/backup_20260101_0300_prod_nightly.sql.gz";
         await WriteAsync(unclaimed, "-- a dump of a scheduled export", 0);
 
         var abandoned = await exporter.AbandonedAsync([failed.ObjectName, live.ObjectName, unclaimed]);
@@ -165,62 +144,12 @@ public sealed class ExportDeadlineTests : IClassFixture<PreDeployEnvironment>, I
         await FinishedAsync(exporter, live.Id);
 
         // The planner reports it although it is minutes old, and still keeps it (too young to delete).
-        var policy = new RetentionPolicy { Prefix = _prefix };
-        var candidate = new RetentionCandidate { Name = failed.ObjectName, Created = _clock.GetUtcNow(), DumpObjects = [failed.ObjectName] };
-        var plan = RetentionPlanner.Plan(policy, _clock.GetUtcNow(), [candidate with { Abandoned = true }]);
+        var policy = new RetentionPolicy { Prefix = Prefix };
+        var candidate = new RetentionCandidate { Name = failed.ObjectName, Created = Clock.GetUtcNow(), DumpObjects = [failed.ObjectName] };
+        var plan = RetentionPlanner.Plan(policy, Clock.GetUtcNow(), [candidate with { Abandoned = true }]);
         var orphan = Assert.Single(plan.Orphans);
         Assert.Contains("died", orphan.Text, StringComparison.Ordinal);
         Assert.Empty(plan.Deletions);
-        Assert.Empty(RetentionPlanner.Plan(policy, _clock.GetUtcNow(), [candidate]).Orphans);
-    }
-
-    private PreDeployExporter Exporter(PreDeployOptions? options = null, CancellationToken stopping = default) => new(
-        _env.Services.GetRequiredService<ICloudSqlAdmin>(),
-        _store,
-        new BackupCatalog(_store, _prefix, _clock),
-        _env.Services.GetRequiredService<IDatabaseInspector>(),
-        (options ?? Defaults) with { Prefix = _prefix },
-        _clock,
-        _loggers.CreateLogger<PreDeployExporter>(),
-        stopping);
-
-    private static PreDeployRequest Request(string change) => new() { Instance = "prod", Database = "crm", Change = change };
-
-    private static string Key() => "test-" + Guid.NewGuid();
-
-    /// <summary>Locks a table the export reads, so it stays running until the connection closes.</summary>
-    private async Task<NpgsqlConnection> HoldTenantTableAsync()
-    {
-        var connection = new NpgsqlConnection(await _env.Cloud.ConnectionStringAsync("prod", "crm"));
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""BEGIN; LOCK TABLE "Tenant" IN ACCESS EXCLUSIVE MODE""", connection);
-        await command.ExecuteNonQueryAsync();
-        return connection;
-    }
-
-    private async Task LeaseAsync() =>
-        await EventuallyAsync(async () => await _store.GetAsync(LeaseName) is not null, "the export to take its lease");
-
-    private async Task<StoredObject> WriteAsync(string name, string json, long ifGenerationMatch)
-    {
-        using var content = new MemoryStream(Encoding.UTF8.GetBytes(json));
-        return await _store.WriteAsync(name, content, "application/json", ifGenerationMatch);
-    }
-
-    private static async Task<ExportTicket> FinishedAsync(PreDeployExporter exporter, string id)
-    {
-        ExportTicket? ticket = null;
-        await EventuallyAsync(async () => (ticket = await exporter.GetAsync(id)) is { Status: not ExportStatus.Running }, $"export {id} to finish");
-        return ticket!;
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + RealTimeLimit;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
-            await Task.Delay(20);
-        }
+        Assert.Empty(RetentionPlanner.Plan(policy, Clock.GetUtcNow(), [candidate]).Orphans);
     }
 }

@@ -20,33 +20,8 @@ namespace Commissable.Functions.Tests.Export;
 /// over the local cloud's real bucket store, Cloud SQL API and instance. An export is held
 /// "running" for as long as a test needs by locking a table the export must read.
 /// </summary>
-public sealed class ExportLeaseTests : IClassFixture<PreDeployEnvironment>, IDisposable
+public sealed class ExportLeaseTests(PreDeployEnvironment env) : ExporterTestBase(env, "lease"), IClassFixture<PreDeployEnvironment>
 {
-    // The tests hold a table lock for as long as they need an export running, in real time: the
-    // snapshot's lock wait must outlast any of them (the wait limit itself is tested on its own).
-    private static readonly PreDeployOptions Defaults = new() { Environment = "prod", SnapshotLockTimeout = TimeSpan.FromMinutes(10) };
-    private static readonly TimeSpan RealTimeLimit = TimeSpan.FromMinutes(3);
-
-    private readonly PreDeployEnvironment _env;
-    // Whole seconds, so that the store's microsecond generations stamp exactly the clock's times.
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-    // Each test has its own prefix, so its lease and tickets are its own.
-    private readonly string _prefix = "lease-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly TestLogSink _logs = new();
-    private readonly ILoggerFactory _loggers;
-    private readonly InterferingStore _store;
-
-    public ExportLeaseTests(PreDeployEnvironment env)
-    {
-        _env = env;
-        _loggers = LoggerFactory.Create(b => b.AddProvider(new StructuredLoggerProvider(_logs, new StructuredLogOptions())));
-        _store = new InterferingStore(new LocalBackupStore(new BucketPaths(env.Cloud.StateDirectory), PreDeployEnvironment.Bucket, _clock));
-    }
-
-    private string LeaseName => $"{_prefix}/.leases/prod.json";
-
-    public void Dispose() => _loggers.Dispose();
-
     [Fact]
     public async Task A_long_export_keeps_its_lease_past_the_stale_limit_and_another_change_gets_busy_instead_of_taking_it()
     {
@@ -57,13 +32,13 @@ public sealed class ExportLeaseTests : IClassFixture<PreDeployEnvironment>, IDis
         var running = await holder.StartAsync(request, key);
         await LeaseAsync();
 
-        while (_clock.GetUtcNow() - running.StartedAt <= Defaults.StaleAfter)
+        while (Clock.GetUtcNow() - running.StartedAt <= Defaults.StaleAfter)
         {
             await BeatAsync(holder, running.Id);
         }
         var beating = await holder.GetAsync(running.Id);
         Assert.Equal(ExportStatus.Running, beating!.Status);
-        Assert.Equal(_clock.GetUtcNow(), beating.HeartbeatAt);
+        Assert.Equal(Clock.GetUtcNow(), beating.HeartbeatAt);
         // Started longer ago than the stale limit but beating: the same request joins it, never restarts it.
         var joined = await holder.StartAsync(request, key);
         Assert.Equal(running.StartedAt, joined.StartedAt);
@@ -77,12 +52,12 @@ public sealed class ExportLeaseTests : IClassFixture<PreDeployEnvironment>, IDis
         }
         Assert.Equal(ExportStatus.Busy, (await holder.GetAsync(other.Id))!.Status);
         Assert.Equal(running.Id, await LeaseHolderAsync());
-        Assert.Empty(_logs.WithEvent("backup.export.lease.taken_over"));
+        Assert.Empty(Logs.WithEvent("backup.export.lease.taken_over"));
 
         await tenants.CloseAsync();
         var done = await FinishedAsync(holder, running.Id);
         Assert.True(done.Status == ExportStatus.Succeeded, done.Error);
-        Assert.Null(await _store.GetAsync(LeaseName));
+        Assert.Null(await Store.GetAsync(LeaseName));
     }
 
     [Fact]
@@ -92,30 +67,30 @@ public sealed class ExportLeaseTests : IClassFixture<PreDeployEnvironment>, IDis
         var request = Request("after-crash");
         var key = Key();
         var id = PreDeployExporter.TicketId(request, key);
-        var crashedAt = _clock.GetUtcNow();
+        var crashedAt = Clock.GetUtcNow();
         // What a process that died mid-export leaves: its lease and its running ticket, never
         // renewed again; the ticket in the shape written before heartbeats (no heartbeatAt).
         await WriteAsync(LeaseName, $$"""{"ticket":"{{id}}","takenAt":"{{crashedAt:O}}"}""", 0);
-        await WriteAsync($"{_prefix}/.requests/{id}.json", $$"""
+        await WriteAsync($"{Prefix}/.requests/{id}.json", $$"""
             {"id":"{{id}}","instance":"prod","database":"crm","change":"after-crash",
-             "backupUri":"gs://{{PreDeployEnvironment.Bucket}}/{{_prefix}}/prod/prod/dead.sql.gz","objectName":"{{_prefix}}/prod/prod/dead.sql.gz",
+             "backupUri":"gs://{{PreDeployEnvironment.Bucket}}/{{Prefix}}/prod/prod/dead.sql.gz","objectName":"{{Prefix}}/prod/prod/dead.sql.gz",
              "status":"running","startedAt":"{{crashedAt:O}}","stages":[]}
             """, 0);
 
-        _clock.Advance(Defaults.StaleAfter);
+        Clock.Advance(Defaults.StaleAfter);
         var joined = await exporter.StartAsync(request, key);
         Assert.Equal(ExportStatus.Running, joined.Status);
         Assert.Equal(crashedAt, joined.StartedAt);
 
-        _clock.Advance(TimeSpan.FromSeconds(1));
+        Clock.Advance(TimeSpan.FromSeconds(1));
         var restarted = await exporter.StartAsync(request, key);
-        Assert.Equal(_clock.GetUtcNow(), restarted.StartedAt);
+        Assert.Equal(Clock.GetUtcNow(), restarted.StartedAt);
         var done = await FinishedAsync(exporter, id);
         Assert.True(done.Status == ExportStatus.Succeeded, done.Error);
         Assert.Equal(restarted.BackupUri, done.BackupUri);
-        var takenOver = Assert.Single(_logs.WithEvent("backup.export.lease.taken_over"));
+        var takenOver = Assert.Single(Logs.WithEvent("backup.export.lease.taken_over"));
         Assert.Equal("WARNING", takenOver.GetProperty("severity").GetString());
-        Assert.Null(await _store.GetAsync(LeaseName));
+        Assert.Null(await Store.GetAsync(LeaseName));
     }
 
     [Fact]
@@ -130,14 +105,14 @@ public sealed class ExportLeaseTests : IClassFixture<PreDeployEnvironment>, IDis
 
         await BeatAsync(exporter, running.Id);
         await BeatAsync(exporter, running.Id);
-        var lost = Assert.Single(_logs.WithEvent("backup.export.lease.lost"));
+        var lost = Assert.Single(Logs.WithEvent("backup.export.lease.lost"));
         Assert.Equal("WARNING", lost.GetProperty("severity").GetString());
-        Assert.Equal(theirs.Generation, (await _store.GetAsync(LeaseName))!.Generation);
+        Assert.Equal(theirs.Generation, (await Store.GetAsync(LeaseName))!.Generation);
 
         await tenants.CloseAsync();
         var done = await FinishedAsync(exporter, running.Id);
         Assert.True(done.Status == ExportStatus.Succeeded, done.Error);
-        Assert.Equal(theirs.Generation, (await _store.GetAsync(LeaseName))?.Generation);
+        Assert.Equal(theirs.Generation, (await Store.GetAsync(LeaseName))?.Generation);
         Assert.Equal("another-export", await LeaseHolderAsync());
     }
 
@@ -149,23 +124,23 @@ public sealed class ExportLeaseTests : IClassFixture<PreDeployEnvironment>, IDis
         var running = await exporter.StartAsync(Request("flaky-store"), Key());
         var taken = await LeaseAsync();
         var failures = 1;
-        _store.BeforeWrite = name => name == LeaseName && Interlocked.Decrement(ref failures) >= 0
+        Store.BeforeWrite = name => name == LeaseName && Interlocked.Decrement(ref failures) >= 0
             ? throw new IOException("the bucket answered 503")
             : Task.CompletedTask;
 
         await BeatAsync(exporter, running.Id);
-        Assert.Single(_logs.WithEvent("backup.export.heartbeat.failed"));
-        Assert.Equal(taken.Generation, (await _store.GetAsync(LeaseName))!.Generation);
+        Assert.Single(Logs.WithEvent("backup.export.heartbeat.failed"));
+        Assert.Equal(taken.Generation, (await Store.GetAsync(LeaseName))!.Generation);
 
         await BeatAsync(exporter, running.Id);
-        Assert.Equal(_clock.GetUtcNow(), (await _store.GetAsync(LeaseName))!.Updated);
-        Assert.Single(_logs.WithEvent("backup.export.heartbeat.failed"));
-        Assert.Empty(_logs.WithEvent("backup.export.lease.lost"));
+        Assert.Equal(Clock.GetUtcNow(), (await Store.GetAsync(LeaseName))!.Updated);
+        Assert.Single(Logs.WithEvent("backup.export.heartbeat.failed"));
+        Assert.Empty(Logs.WithEvent("backup.export.lease.lost"));
 
         await tenants.CloseAsync();
         var done = await FinishedAsync(exporter, running.Id);
         Assert.True(done.Status == ExportStatus.Succeeded, done.Error);
-        Assert.Null(await _store.GetAsync(LeaseName));
+        Assert.Null(await Store.GetAsync(LeaseName));
     }
 
     [Theory]
@@ -187,71 +162,17 @@ public sealed class ExportLeaseTests : IClassFixture<PreDeployEnvironment>, IDis
         if (heartbeatSeconds > 0) Assert.Contains("StaleAfter", refused.Message, StringComparison.Ordinal);
     }
 
-    private PreDeployExporter Exporter(PreDeployOptions? options = null) => new(
-        _env.Services.GetRequiredService<ICloudSqlAdmin>(),
-        _store,
-        new BackupCatalog(_store, _prefix, _clock),
-        _env.Services.GetRequiredService<IDatabaseInspector>(),
-        (options ?? Defaults) with { Prefix = _prefix },
-        _clock,
-        _loggers.CreateLogger<PreDeployExporter>());
-
-    private static PreDeployRequest Request(string change) => new() { Instance = "prod", Database = "crm", Change = change };
-
-    private static string Key() => "test-" + Guid.NewGuid();
-
-    /// <summary>Locks a table the export reads, so it stays running until the connection closes.</summary>
-    private async Task<NpgsqlConnection> HoldTenantTableAsync()
-    {
-        var connection = new NpgsqlConnection(await _env.Cloud.ConnectionStringAsync("prod", "crm"));
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""BEGIN; LOCK TABLE "Tenant" IN ACCESS EXCLUSIVE MODE""", connection);
-        await command.ExecuteNonQueryAsync();
-        return connection;
-    }
-
     /// <summary>One heartbeat interval on the fake clock, and the wait until the export's beat has landed.</summary>
     private async Task BeatAsync(PreDeployExporter exporter, string ticketId)
     {
-        _clock.Advance(Defaults.HeartbeatInterval);
-        var now = _clock.GetUtcNow();
+        Clock.Advance(Defaults.HeartbeatInterval);
+        var now = Clock.GetUtcNow();
         await EventuallyAsync(async () => (await exporter.GetAsync(ticketId))?.HeartbeatAt == now, $"the heartbeat of {now:O} to reach ticket {ticketId}");
-    }
-
-    private async Task<StoredObject> LeaseAsync()
-    {
-        StoredObject? lease = null;
-        await EventuallyAsync(async () => (lease = await _store.GetAsync(LeaseName)) is not null, "the export to take its lease");
-        return lease!;
     }
 
     private async Task<string?> LeaseHolderAsync()
     {
-        await using var content = await _store.OpenReadAsync(LeaseName);
+        await using var content = await Store.OpenReadAsync(LeaseName);
         return (string?)JsonNode.Parse(content)!["ticket"];
-    }
-
-    private async Task<StoredObject> WriteAsync(string name, string json, long ifGenerationMatch)
-    {
-        using var content = new MemoryStream(Encoding.UTF8.GetBytes(json));
-        return await _store.WriteAsync(name, content, "application/json", ifGenerationMatch);
-    }
-
-    /// <summary>Polls in real time (the export's real work does not follow the fake clock) until the export is no longer running.</summary>
-    private static async Task<ExportTicket> FinishedAsync(PreDeployExporter exporter, string id)
-    {
-        ExportTicket? ticket = null;
-        await EventuallyAsync(async () => (ticket = await exporter.GetAsync(id)) is { Status: not ExportStatus.Running }, $"export {id} to finish");
-        return ticket!;
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + RealTimeLimit;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
-            await Task.Delay(20);
-        }
     }
 }
