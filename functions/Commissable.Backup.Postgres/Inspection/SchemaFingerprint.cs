@@ -60,14 +60,22 @@ public sealed class SchemaFingerprint
     public IReadOnlyList<string> Differences(SchemaFingerprint other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        var mine = new HashSet<string>(Lines, StringComparer.Ordinal);
-        var theirs = new HashSet<string>(other.Lines, StringComparer.Ordinal);
-        return
-        [
-            .. Lines.Where(l => !theirs.Contains(l)).Select(l => "- " + l)
-                .Concat(other.Lines.Where(l => !mine.Contains(l)).Select(l => "+ " + l))
-                .Order(StringComparer.Ordinal),
-        ];
+        return [.. OneSided(Lines, other.Lines).Select(d => (d.OnlyLeft ? "- " : "+ ") + d.Line).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// The fingerprint lines found on one side only, each once: <c>OnlyLeft</c> for a line of
+    /// <paramref name="left"/> that <paramref name="right"/> lacks, else the other way round. Every
+    /// comparison of two schemas (this line diff, the restore check's diff by object) starts here.
+    /// </summary>
+    public static IEnumerable<(string Line, bool OnlyLeft)> OneSided(IReadOnlyList<string> left, IReadOnlyList<string> right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        var leftSet = left.ToHashSet(StringComparer.Ordinal);
+        var rightSet = right.ToHashSet(StringComparer.Ordinal);
+        return leftSet.Where(l => !rightSet.Contains(l)).Select(l => (l, true))
+            .Concat(rightSet.Where(l => !leftSet.Contains(l)).Select(l => (l, false)));
     }
 
     public override string ToString() => Sha256;

@@ -1,8 +1,9 @@
 using System.Globalization;
+using Commissable.Backup.Postgres.Inspection;
 
 namespace Commissable.Backup.Postgres.Verification.Checks;
 
-/// <summary>What differs between two schemas' fingerprint lines, by object.</summary>
+/// <summary>What differs between two schemas' fingerprint lines, by object (the lines from <see cref="SchemaFingerprint.OneSided"/>).</summary>
 internal static class FingerprintDifferences
 {
     /// <summary>
@@ -16,8 +17,8 @@ internal static class FingerprintDifferences
         var restored = restoredLines.ToHashSet(StringComparer.Ordinal);
         var sourceObjects = source.GroupBy(ObjectOf, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var restoredObjects = restored.GroupBy(ObjectOf, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        var changed = source.Where(l => !restored.Contains(l)).Select(l => (Line: l, Side: "only in the source"))
-            .Concat(restored.Where(l => !source.Contains(l)).Select(l => (Line: l, Side: "only in the restore")))
+        var changed = SchemaFingerprint.OneSided(sourceLines, restoredLines)
+            .Select(d => (d.Line, Side: d.OnlyLeft ? "only in the source" : "only in the restore"))
             .GroupBy(d => ObjectOf(d.Line), StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal);
         var entries = new List<string>();
