@@ -37,6 +37,13 @@ public static partial class CloudNames
     public static bool IsBucket([NotNullWhen(true)] string? value) =>
         value is not null && BucketPattern().IsMatch(value) && !value.Contains("..", StringComparison.Ordinal);
 
+    /// <summary>Secret Manager secret IDs (the ID, not the resource name): 1 to 255 letters, digits, '_' and '-'.</summary>
+    public static bool IsSecretId([NotNullWhen(true)] string? value) => value is not null && SecretIdPattern().IsMatch(value);
+
+    /// <summary>Cloud SQL backup run IDs: the positive 64-bit integer <c>gcloud sql backups list</c> shows.</summary>
+    public static bool IsBackupRunId([NotNullWhen(true)] string? value) =>
+        value is not null && BackupRunIdPattern().IsMatch(value) && long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _);
+
     /// <summary>Null when <paramref name="value"/> is an instance ID, else a message naming the field and what is accepted.</summary>
     public static string? InstanceProblem(string? value, string field = "instance") =>
         IsInstance(value) ? null
@@ -90,4 +97,10 @@ public static partial class CloudNames
 
     [GeneratedRegex(@"\A[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]\z", RegexOptions.CultureInvariant)]
     private static partial Regex BucketPattern();
+
+    [GeneratedRegex(@"\A[A-Za-z0-9_-]{1,255}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex SecretIdPattern();
+
+    [GeneratedRegex(@"\A[1-9][0-9]{0,18}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex BackupRunIdPattern();
 }

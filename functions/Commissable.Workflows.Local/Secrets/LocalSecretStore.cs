@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Naming;
 using Commissable.Backup.FileStore;
 
 namespace Commissable.Workflows.Local.Secrets;
@@ -118,7 +119,7 @@ internal sealed partial class LocalSecretStore
 
     /// <summary>Names become directory names: only what Secret Manager allows ([A-Za-z0-9_-], up to 255), never a path.</summary>
     private static string CheckName(string name, string what) =>
-        NamePattern().IsMatch(name) ? name : throw new ArgumentException($"{what} name '{name}' is not valid: use letters, digits, '-' and '_' (at most 255)");
+        CloudNames.IsSecretId(name) ? name : throw new ArgumentException($"{what} name '{name}' is not valid: use letters, digits, '-' and '_' (at most 255)");
 
     private static void EnsureDirectory(string path)
     {
@@ -140,7 +141,4 @@ internal sealed partial class LocalSecretStore
 
     [GeneratedRegex("^[1-9][0-9]{0,8}\\z")]
     private static partial Regex VersionPattern();
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,255}\\z")]
-    private static partial Regex NamePattern();
 }

@@ -70,6 +70,24 @@ public sealed class CloudNamesTests
         Assert.DoesNotContain("\n", problem);
     }
 
+    [Theory]
+    [InlineData("crm-database-url", true)]
+    [InlineData("DB_URL_2", true)]
+    [InlineData("projects/p/secrets/x", false)]
+    [InlineData("..", false)]
+    [InlineData("url\n", false)]
+    public void Secret_ids_are_letters_digits_dash_and_underscore(string id, bool valid) => Assert.Equal(valid, CloudNames.IsSecretId(id));
+
+    [Theory]
+    [InlineData("1764720000000", true)]
+    [InlineData("9223372036854775807", true)]
+    [InlineData("9223372036854775808", false)]
+    [InlineData("0", false)]
+    [InlineData("-5", false)]
+    [InlineData("42\n", false)]
+    [InlineData("latest", false)]
+    public void Backup_run_ids_are_positive_64_bit_integers(string id, bool valid) => Assert.Equal(valid, CloudNames.IsBackupRunId(id));
+
     [Fact]
     public void A_change_slug_with_a_trailing_newline_fails() => Assert.False(ChangeSlug.IsValid("x\n"));
 

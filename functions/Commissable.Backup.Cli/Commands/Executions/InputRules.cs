@@ -62,7 +62,7 @@ internal static partial class InputRules
 
     /// <summary>A Secret Manager secret ID (not a full resource name: the workflow adds the project).</summary>
     public static string SecretId(string option, string value)
-        => SecretPattern().IsMatch(value) ? value
+        => CloudNames.IsSecretId(value) ? value
             : throw new UsageException($"{option} '{Printable(value)}' is not a Secret Manager secret ID: 1 to 255 letters, digits, '_' and '-' (the ID, not projects/.../secrets/...).");
 
     public static string WorkflowId(string option, string value)
@@ -115,10 +115,9 @@ internal static partial class InputRules
     }
 
     public static string BackupRunId(string option, string value)
-        => BackupRunPattern().IsMatch(value) && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? value
+        => CloudNames.IsBackupRunId(value) ? value
             : throw new UsageException($"{option} '{Printable(value)}' is not a backup run ID: the positive integer 'gcloud sql backups list' shows in its ID column.");
 
-    /// <summary><c>gs://bucket/object</c> with a valid bucket name and a non-empty object name.</summary>
     /// <summary><c>gs://bucket/object</c>, by Core's one rule (<see cref="Core.Naming.GcsUri"/>).</summary>
     public static string GcsUri(string option, string value)
         => Core.Naming.GcsUri.TryParse(value, out _, out var problem) ? value
@@ -170,8 +169,6 @@ internal static partial class InputRules
 
 
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,255}\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex SecretPattern();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex TablePattern();
@@ -179,7 +176,5 @@ internal static partial class InputRules
     [GeneratedRegex(@"^(?<seconds>\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(\.(?<fraction>\d{1,9}))?(?<offset>[Zz]|[+-]\d{2}:\d{2})\z", RegexOptions.CultureInvariant)]
     private static partial Regex RfcPattern();
 
-    [GeneratedRegex("^[1-9][0-9]{0,18}\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex BackupRunPattern();
 
 }
