@@ -34,7 +34,7 @@ namespace Commissable.Backup.FileStore;
 /// </para>
 /// <para>
 /// <b>Preconditions.</b> Compare-then-rename would race, so every mutation (write, delete, a
-/// checksum cache update) of a bucket runs under an exclusive <c>flock</c> on
+/// remembered checksum) of a bucket runs under an exclusive <c>flock</c> on
 /// <c>&lt;state&gt;/buckets/.store/&lt;bucket&gt;/lock</c>, shared by every thread and process that
 /// uses this class; content is streamed to the temp file before the lock is taken, so the lock is
 /// held only for the check, the rename and the bookkeeping. A create-only write also puts the file
@@ -43,10 +43,20 @@ namespace Commissable.Backup.FileStore;
 /// the lock (such as an export).
 /// </para>
 /// <para>
-/// <b>Checksums.</b> MD5 and CRC32C are computed while a write streams and cached in
-/// <c>&lt;state&gt;/buckets/.store/&lt;bucket&gt;/meta/</c> keyed by object name, generation and size (with
-/// the content type); for a file placed by someone else they are computed on first read by
-/// streaming the file, then cached the same way. A cache entry for another version is ignored.
+/// <b>Checksums.</b> MD5 and CRC32C describe the bytes of the file as it is, never what someone
+/// says it holds. The size and modification time do not identify that content: a writer that
+/// ignores the store can change a file in place or replace it, keep its size, and set its
+/// modification time back. So the checksums are computed by streaming the file, and remembered in
+/// <c>&lt;state&gt;/buckets/.store/&lt;bucket&gt;/meta/</c> for that exact file: its device and
+/// inode, its change time (ctime, which the kernel sets on every change and no writer can set
+/// back), size and modification time (<see cref="FileIdentity"/>). An entry for anything else is
+/// ignored and the file hashed again. Checksums are remembered only when the file did not change
+/// while it was hashed and the kernel's coarse clock had already passed its change time
+/// (<see cref="ChangeClock"/>), since a change in the same clock tick could carry the same change
+/// time. A write's own checksums are those of the bytes it streamed, returned to the writer; the
+/// first read after it hashes the placed file once (the file could change in the tick it was
+/// placed in), and later reads of an unchanged file read nothing. Where statx(2) is missing,
+/// every read hashes.
 /// </para>
 /// <para>
 /// Local limits: an object name cannot also be a "directory" of other objects (<c>a</c> and
@@ -66,6 +76,8 @@ public sealed class LocalBackupStore : IBackupStore
     private readonly string _metadataDirectory;
     private readonly BucketLock _lock;
     private readonly TimeProvider _clock;
+    private readonly Func<long> _changeClock;
+    private long _bytesHashed;
 
     /// <param name="paths">The local cloud's bucket layout (and naming rules).</param>
     /// <param name="bucket">The bucket; its directory need not exist yet.</param>
@@ -75,7 +87,8 @@ public sealed class LocalBackupStore : IBackupStore
     {
     }
 
-    internal LocalBackupStore(BucketPaths paths, string bucket, TimeProvider? clock, TimeSpan lockTimeout)
+    /// <param name="changeClock">The clock file change times are stamped from (<see cref="ChangeClock"/>), in nanoseconds since the Unix epoch.</param>
+    internal LocalBackupStore(BucketPaths paths, string bucket, TimeProvider? clock, TimeSpan lockTimeout, Func<long>? changeClock = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentException.ThrowIfNullOrWhiteSpace(bucket);
@@ -83,6 +96,7 @@ public sealed class LocalBackupStore : IBackupStore
         _ = paths.Resolve($"gs://{bucket}/object");
         _paths = paths;
         _clock = clock ?? TimeProvider.System;
+        _changeClock = changeClock ?? ChangeClock.NowNanoseconds;
         Bucket = bucket;
         _bucketDirectory = Path.GetFullPath(paths.BucketDirectory(bucket));
         // ".store" is not a valid bucket name, so it never collides with a bucket.
@@ -92,6 +106,9 @@ public sealed class LocalBackupStore : IBackupStore
     }
 
     public string Bucket { get; }
+
+    /// <summary>The bytes this instance has read to compute checksums.</summary>
+    internal long BytesHashed => Interlocked.Read(ref _bytesHashed);
 
     public async Task<StoredObject?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
@@ -254,21 +271,29 @@ public sealed class LocalBackupStore : IBackupStore
         var size = RandomAccess.GetLength(handle);
         var generation = GenerationOf(File.GetLastWriteTimeUtc(handle));
         var cached = ReadMetadata(name);
-        if (cached is not null && cached.Generation == generation && cached.Size == size)
+        // Read before the identity: a change after this moment is stamped at or after it.
+        var checkedAt = _changeClock();
+        var identity = FileIdentity.Of(handle);
+        if (cached is { Identity: not null } && cached.Identity == identity && cached.Generation == generation && cached.Size == size)
         {
             return ToStoredObject(cached);
         }
 
-        // Placed by someone else (an export), or its cache entry was lost: hash this version (the
-        // handle pins it even if the name is replaced meanwhile) and remember the result.
+        // Placed by someone else (an export), written by this store and not read since, or changed:
+        // hash this version (the handle pins it even if the name is replaced meanwhile).
         var (md5, crc32c) = await HashAsync(handle, cancellationToken).ConfigureAwait(false);
         var computed = new ObjectMetadata(name, generation, size, md5, crc32c, cached?.Generation == generation ? cached.ContentType : null);
-        using (await _lock.AcquireAsync(cancellationToken).ConfigureAwait(false))
+        if (identity is { } hashed && hashed.ChangedNs < checkedAt && FileIdentity.Of(handle) == hashed)
         {
-            var info = new FileInfo(path);
-            if (info.Exists && info.LinkTarget is null && GenerationOf(info.LastWriteTimeUtc) == generation && info.Length == size)
+            // It did not change while it was hashed, and any later change is stamped with a later
+            // change time: remember the checksums for this file, if the name still points to it.
+            using (await _lock.AcquireAsync(cancellationToken).ConfigureAwait(false))
             {
-                WriteMetadata(computed);
+                using var current = OpenExisting(path);
+                if (current is not null && FileIdentity.Of(current) == hashed)
+                {
+                    WriteMetadata(computed with { Identity = hashed });
+                }
             }
         }
 
@@ -390,7 +415,7 @@ public sealed class LocalBackupStore : IBackupStore
         }
     }
 
-    private static async Task<(string Md5, string Crc32c)> HashAsync(SafeFileHandle handle, CancellationToken cancellationToken)
+    private async Task<(string Md5, string Crc32c)> HashAsync(SafeFileHandle handle, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
@@ -405,6 +430,8 @@ public sealed class LocalBackupStore : IBackupStore
                 crc.Append(buffer.AsSpan(0, read));
                 offset += read;
             }
+
+            Interlocked.Add(ref _bytesHashed, offset);
 
             return (Convert.ToBase64String(md5.GetHashAndReset()), crc.ToBase64());
         }
@@ -524,5 +551,9 @@ public sealed class LocalBackupStore : IBackupStore
         }
     }
 
-    internal sealed record ObjectMetadata(string Name, long Generation, long Size, string Md5Hash, string Crc32c, string? ContentType);
+    /// <summary>
+    /// One cache entry. The checksums stand for the file's bytes only with <see cref="Identity"/>,
+    /// the file they were computed from; a write's entry has none (it keeps the content type).
+    /// </summary>
+    internal sealed record ObjectMetadata(string Name, long Generation, long Size, string Md5Hash, string Crc32c, string? ContentType, FileIdentity? Identity = null);
 }
