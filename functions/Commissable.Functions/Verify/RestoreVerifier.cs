@@ -249,6 +249,11 @@ internal sealed partial class RestoreVerifier(
     /// not. A changed object is not imported: whatever it restores, it is not the backup that was
     /// taken, and a truncated gzip can import "successfully" as a partial database.
     /// </summary>
+    /// <remarks>
+    /// The store's checksums are of the bytes the import reads: Cloud Storage computes them
+    /// server-side, and the local store hashes the file itself (it remembers them only for that
+    /// exact file, so a same-size change with its modification time put back is still seen).
+    /// </remarks>
     private async Task<string?> IntegrityProblemAsync(BackupObjectName name, BackupManifest manifest, CancellationToken cancellationToken)
     {
         if (name.Extension.Length == 0 || (manifest.SizeBytes is null && manifest.Md5Hash is null && manifest.Crc32c is null))

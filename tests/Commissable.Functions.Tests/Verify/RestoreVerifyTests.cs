@@ -164,6 +164,38 @@ public sealed class RestoreVerifyTests(VerifyEnvironment env)
     }
 
     [Fact]
+    public async Task A_same_size_change_with_its_modification_time_put_back_fails_verification_naming_the_checksum()
+    {
+        // The export read the object's checksums for the manifest; a writer then changes one byte in
+        // place and sets the modification time back, so size and time say nothing changed.
+        var uri = await env.ExportAsync("corrupt-same-size");
+        var file = env.LocalPath(uri);
+        var modified = File.GetLastWriteTimeUtc(file);
+        var size = new FileInfo(file).Length;
+        using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Position = size / 2;
+            var original = stream.ReadByte();
+            stream.Position = size / 2;
+            stream.WriteByte((byte)(original ^ 0x5A));
+        }
+        File.SetLastWriteTimeUtc(file, modified);
+        Assert.Equal((size, modified), (new FileInfo(file).Length, File.GetLastWriteTimeUtc(file)));
+
+        var (status, body) = await VerifyAsync(Request(uri));
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        Assert.False((bool)body["passed"]!, body.ToJsonString());
+        var detail = (string?)Check(body, RestoreVerifier.ImportSucceeded)["detail"];
+        Assert.Contains("changed after the export", detail, StringComparison.Ordinal);
+        Assert.Contains("its CRC32C is", detail, StringComparison.Ordinal);
+        Assert.Contains("its MD5 is", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("bytes", detail, StringComparison.Ordinal);
+        Assert.Equal(["resolve", "create-db", "import", "cleanup"], body["stages"]!.AsArray().Select(s => (string)s!["stage"]!));
+        await AssertNoScratchDatabaseLeftAsync();
+    }
+
+    [Fact]
     public async Task A_bit_flipped_backup_whose_manifest_has_no_checksums_fails_at_the_import_with_its_error()
     {
         // A manifest without size or checksums (as an older or external tool may write): the corruption reaches the import itself.
