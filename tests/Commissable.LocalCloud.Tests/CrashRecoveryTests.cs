@@ -38,18 +38,8 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         await RunAsync(http, HttpMethod.Post, "instances", """{"name":"crashy","databaseVersion":"POSTGRES_15","rootPassword":"pw-1","settings":{"tier":"db-f1-micro","backupConfiguration":{"enabled":true,"pointInTimeRecoveryEnabled":true}}}""");
         await RunAsync(http, HttpMethod.Post, "instances/crashy/databases", """{"name":"app"}""");
         var connectionString = new NpgsqlConnectionStringBuilder { Host = $"{_prefix}.2", Username = "postgres", Password = "pw-1", Database = "app", Pooling = false }.ConnectionString;
-        await using var blocker = new NpgsqlConnection(connectionString);
-        await blocker.OpenAsync();
-        await using (var create = new NpgsqlCommand("CREATE TABLE held (id int); INSERT INTO held VALUES (1);", blocker))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
         // pg_dump waits for this lock, so the export is reliably mid-way when the process dies.
-        await using var transaction = await blocker.BeginTransactionAsync();
-        await using (var hold = new NpgsqlCommand("LOCK TABLE held IN ACCESS EXCLUSIVE MODE", blocker, transaction))
-        {
-            await hold.ExecuteNonQueryAsync();
-        }
+        await using var blocker = await HoldNewTableAsync(connectionString);
 
         var (_, export) = await SendAsync(http, HttpMethod.Post, "instances/crashy/export",
             """{"exportContext":{"fileType":"SQL","uri":"gs://crash-bucket/exports/app.sql.gz","databases":["app"]}}""");
@@ -59,7 +49,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         await WaitForAsync(() => Task.FromResult(Directory.Exists(bucket) && Directory.EnumerateFiles(bucket).Any()));
 
         var children = await KillAsync(name);
-        await transaction.RollbackAsync();
+        await ReleaseAsync(blocker);
 
         using var again = await StartAsync();
         AssertNoChildOf(children);
@@ -85,18 +75,8 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         using var http = await StartAsync();
         await CreateInstanceAsync(http);
         var connectionString = UserConnection("app");
-        await using var blocker = new NpgsqlConnection(connectionString);
-        await blocker.OpenAsync();
-        await using (var create = new NpgsqlCommand("CREATE TABLE held (id int); INSERT INTO held VALUES (1);", blocker))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
         // The imported statement waits for this lock: the import is reliably mid-way when the process dies.
-        await using var transaction = await blocker.BeginTransactionAsync();
-        await using (var hold = new NpgsqlCommand("LOCK TABLE held IN ACCESS EXCLUSIVE MODE", blocker, transaction))
-        {
-            await hold.ExecuteNonQueryAsync();
-        }
+        await using var blocker = await HoldNewTableAsync(connectionString);
         var file = Path.Combine(_state, "buckets", "crash-bucket", "imports", "late.sql.gz");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         await using (var gzip = new System.IO.Compression.GZipStream(File.Create(file), System.IO.Compression.CompressionLevel.Fastest))
@@ -116,7 +96,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         AssertNoChildOf(children);
         // The server side of the cut import is gone too, before the lock it waited for is released.
         Assert.Equal(0, await ImportSessionsAsync(admin, waitingForLock: false));
-        await transaction.RollbackAsync();
+        await ReleaseAsync(blocker);
 
         var (_, operation) = await SendAsync(again, HttpMethod.Get, $"operations/{name}");
         Assert.Equal("DONE", (string?)operation["status"]);
@@ -304,6 +284,28 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         var http = new HttpClient { BaseAddress = new Uri(new Uri(line!["listening ".Length..]), "sql/v1beta4/projects/crash-project/") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(Path.Combine(_state, "token"))).Trim());
         return http;
+    }
+
+    /// <summary>Creates a one-row table "held" and locks it in an open transaction; the lock lasts until the connection is disposed.</summary>
+    private static async Task<NpgsqlConnection> HoldNewTableAsync(string connectionString)
+    {
+        var blocker = new NpgsqlConnection(connectionString);
+        await blocker.OpenAsync();
+        await using (var create = new NpgsqlCommand("CREATE TABLE held (id int); INSERT INTO held VALUES (1);", blocker))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+        await using (var hold = new NpgsqlCommand("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE", blocker))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+        return blocker;
+    }
+
+    private static async Task ReleaseAsync(NpgsqlConnection blocker)
+    {
+        await using var rollback = new NpgsqlCommand("ROLLBACK", blocker);
+        await rollback.ExecuteNonQueryAsync();
     }
 
     private async Task StopAsync()

@@ -414,16 +414,7 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         ["updated"] = stored.Updated.ToString("O", CultureInfo.InvariantCulture),
     }.ToJsonString();
 
-    private static string ObjectData(string name, string bucket = CompletionEnvironment.Bucket) => new JsonObject
-    {
-        ["kind"] = "storage#object",
-        ["bucket"] = bucket,
-        ["name"] = name,
-        ["generation"] = "1764036000000001",
-        ["size"] = "9",
-        ["timeCreated"] = "2026-11-25T02:10:00Z",
-        ["updated"] = "2026-11-25T02:10:00Z",
-    }.ToJsonString();
+    private static string ObjectData(string name, string bucket = CompletionEnvironment.Bucket) => CloudEventRequests.ObjectData(bucket, name);
 
     private static JsonObject ExportEntry(string uri, string operation, bool failed = false)
     {

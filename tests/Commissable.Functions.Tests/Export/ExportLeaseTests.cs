@@ -1,16 +1,6 @@
-using System.Text;
 using System.Text.Json.Nodes;
-using Commissable.Backup.Core.Catalog;
-using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Export;
 using Commissable.Backup.Core.Storage;
-using Commissable.Backup.FileStore;
-using Commissable.Functions.Hosting.Logging;
-using Commissable.Functions.Tests.Hosting;
-using Commissable.Functions.Tests.Retention;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace Commissable.Functions.Tests.Export;

@@ -267,16 +267,7 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         return new HttpRequestMessage(method, "/" + function) { Content = content };
     }
 
-    private static string StorageData(string name, string bucket = Bucket) => new JsonObject
-    {
-        ["kind"] = "storage#object",
-        ["bucket"] = bucket,
-        ["name"] = name,
-        ["generation"] = "1764036000000001",
-        ["size"] = "9",
-        ["timeCreated"] = "2026-11-25T02:10:00Z",
-        ["updated"] = "2026-11-25T02:10:00Z",
-    }.ToJsonString();
+    private static string StorageData(string name, string bucket = Bucket) => CloudEventRequests.ObjectData(bucket, name);
 
     private static HttpRequestMessage StorageEvent(string name, string bucket = Bucket) =>
         CloudEventRequests.Binary(StorageData(name, bucket), "/" + FunctionNames.OnBackupCompleted, CompletionNames.StorageFinalized, headers: new Dictionary<string, string?>

@@ -10,6 +10,18 @@ public static class CloudEventRequests
     public const string StorageFinalized = "google.cloud.storage.object.v1.finalized";
     public const string StorageSource = "//storage.googleapis.com/projects/_/buckets/sample-bucket";
 
+    /// <summary>A small finalized object's data, as Cloud Storage sends it (int64 fields as strings).</summary>
+    public static string ObjectData(string bucket, string name) => new JsonObject
+    {
+        ["kind"] = "storage#object",
+        ["bucket"] = bucket,
+        ["name"] = name,
+        ["generation"] = "1764036000000001",
+        ["size"] = "9",
+        ["timeCreated"] = "2026-11-25T02:10:00Z",
+        ["updated"] = "2026-11-25T02:10:00Z",
+    }.ToJsonString();
+
     /// <summary>Binary mode: attributes in ce-* headers, the data as the body.</summary>
     public static HttpRequestMessage Binary(
         string? data,
