@@ -29,7 +29,9 @@ namespace Commissable.Backup.Postgres.Verification;
 /// <see cref="DatabaseSnapshot.RowCounts"/> (<c>rows.counts</c>, and <c>tenants.same</c> when
 /// <see cref="DatabaseSnapshot.TenantIds"/> is empty as well: a reading of a database with tables
 /// always has counts, so empty counts mean nothing was read). The checks that need no manifest
-/// (<c>migrations.finished</c>, <c>sequences.ahead</c>, <c>tables.critical</c>) always run.
+/// (<c>migrations.finished</c>, <c>sequences.ahead</c>, <c>tables.critical</c>) always run;
+/// <c>sequences.ahead</c> also compares every sequence with its recorded position where
+/// <see cref="DatabaseSnapshot.Sequences"/> has one.
 /// </para>
 /// </remarks>
 public static class RestoreChecks
@@ -52,7 +54,11 @@ public static class RestoreChecks
     /// </summary>
     public const string TenantsSame = "tenants.same";
 
-    /// <summary>Every column-owned sequence would hand out a value past its column's values.</summary>
+    /// <summary>
+    /// Every sequence a column draws from (owned, identity or a <c>nextval</c> default) would hand
+    /// out a value past the values of every such column; every sequence whose position the manifest
+    /// records is at or past it.
+    /// </summary>
     public const string SequencesAhead = "sequences.ahead";
 
     /// <summary>Every configured critical table exists and has rows.</summary>
