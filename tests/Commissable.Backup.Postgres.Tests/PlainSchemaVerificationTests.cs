@@ -112,6 +112,64 @@ public sealed class PlainSchemaVerificationTests(TestPostgres postgres, ITestOut
         Assert.Equal("1 of 1 recorded sequences behind the backup: \"public\".\"order_seq\" missing (recorded at 4)", gone.Detail);
     }
 
+    [Fact]
+    public async Task A_schema_without_the_tenant_column_passes_every_check_saying_tenants_did_not_apply()
+    {
+        var database = await PlainDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(database);
+        var snapshot = await DatabaseSnapshotReader.ReadAsync(dataSource);
+        Assert.Empty(snapshot.TenantIds);
+
+        // As import mode judges it (against its manifest), and as live mode does (against nothing, at least one tenant required).
+        foreach (var (recorded, options) in new (DatabaseSnapshot?, VerificationOptions)[]
+                 { (snapshot, VerificationOptions.Default), (null, new VerificationOptions { RequireTenants = true }) })
+        {
+            var results = await RestoreChecks.RunAsync(recorded, dataSource, options);
+            Log(results);
+            Assert.All(results, r => Assert.True(r.Passed, $"{r.Name}: {r.Detail}"));
+            Assert.Equal("not applicable: no table in public has the tenant column \"tenantId\" (TENANT_COLUMN), so tenants were not compared",
+                results.Single(r => r.Name == RestoreChecks.TenantsSame).Detail);
+        }
+
+        // A manifest that recorded tenants where there is no tenant column now: the column is gone.
+        var tenantsGone = await RestoreChecks.RunAsync(snapshot with { TenantIds = ["a", "b"] }, dataSource, new VerificationOptions { Checks = [RestoreChecks.TenantsSame] });
+        Assert.False(Assert.Single(tenantsGone).Passed);
+        Assert.Equal("the manifest records 2 tenants, but no table in public has a \"tenantId\" column", tenantsGone[0].Detail);
+    }
+
+    [Fact]
+    public async Task Where_the_tenant_column_exists_a_check_with_nothing_to_compare_with_fails()
+    {
+        var database = await PlainDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(database);
+        // The invoices' customer column as the tenant column: 20 tenants.
+        var byCustomer = new VerificationOptions { TenantColumn = "customer", Checks = [RestoreChecks.TenantsSame] };
+
+        var unproven = Assert.Single(await RestoreChecks.RunAsync(null, dataSource, byCustomer));
+        Assert.False(unproven.Passed);
+        Assert.Equal("nothing to compare with: the manifest records no tenants, and 1 tables have \"customer\" (found 20 tenants)", unproven.Detail);
+
+        var required = Assert.Single(await RestoreChecks.RunAsync(null, dataSource, byCustomer with { RequireTenants = true }));
+        Assert.True(required.Passed, required.Detail);
+        Assert.Equal("no manifest to compare with; found 20 tenants in 1 tables with \"customer\" (at least one required)", required.Detail);
+
+        var recorded = await DatabaseSnapshotReader.ReadAsync(dataSource, "customer");
+        var compared = Assert.Single(await RestoreChecks.RunAsync(recorded, dataSource, byCustomer));
+        Assert.Equal((true, "20 tenants, as recorded"), (compared.Passed, compared.Detail));
+    }
+
+    [Fact]
+    public async Task An_empty_database_checked_in_place_still_fails_for_having_no_tenants()
+    {
+        var database = await postgres.CreateDatabaseAsync("empty");
+        await using var dataSource = NpgsqlDataSource.Create(database);
+
+        var results = await RestoreChecks.RunAsync(null, dataSource, new VerificationOptions { RequireTenants = true, Checks = [RestoreChecks.TenantsSame] });
+
+        Assert.False(Assert.Single(results).Passed);
+        Assert.Equal("no tenants: public has no tables at all (an empty database, or not the application's)", results[0].Detail);
+    }
+
     private async Task<string> PlainDatabaseAsync()
     {
         var database = await postgres.CreateDatabaseAsync("plain");
