@@ -76,7 +76,7 @@ public static class BackupFunctions
         // One login for every database the functions reach: the export reads the source with it,
         // restore-verify reads the database it checks, grant-app-user grants with it (so it must own
         // the imported tables, or be a member of their owner).
-        services.AddSingleton<IDatabaseInspector>(new PostgresDatabaseInspector(login));
+        services.AddSingleton<IDatabaseInspector>(new PostgresDatabaseInspector(login, settings.TenantColumn));
         services.AddSingleton<IRestoredDatabaseChecks>(new PostgresRestoredDatabaseChecks(login));
         services.AddSingleton<IAppUserGrants>(new PostgresAppUserGrants(login));
         services.AddSingleton(ExportOptions(settings, environment));

@@ -55,7 +55,19 @@ public sealed record DatabaseSnapshot
     public IReadOnlyList<string> TenantIds { get; init; } = [];
     public int TenantCount => TenantIds.Count;
     public string? SchemaFingerprint { get; init; }
+
+    /// <summary>
+    /// Every sequence of schema <c>public</c> as the backup sets it, keyed by its unquoted name;
+    /// null when not recorded. A restored sequence must be at or past its recorded position
+    /// (<c>sequences.ahead</c>), which is the only check a sequence no column draws from can have.
+    /// </summary>
+    public IReadOnlyDictionary<string, RecordedSequence>? Sequences { get; init; }
 }
+
+/// <summary>A sequence's position as <c>setval(name, LastValue, IsCalled)</c> sets it.</summary>
+/// <param name="LastValue">The sequence's <c>last_value</c>.</param>
+/// <param name="IsCalled">False when the next <c>nextval</c> returns <paramref name="LastValue"/> itself.</param>
+public sealed record RecordedSequence(long LastValue, bool IsCalled);
 
 /// <summary>One restore test of one backup: immutable, one object per run, beside the manifest.</summary>
 public sealed record VerificationRecord

@@ -11,4 +11,13 @@ public sealed record RestoreCheckOptions
 
     /// <summary>Whether an empty tenant set fails <c>tenants.same</c> whatever the manifest says (a database checked in place).</summary>
     public bool RequireTenants { get; init; }
+
+    /// <summary>
+    /// The column that marks a multi-tenant table, exactly as in the catalog (default
+    /// <c>tenantId</c>). The tenant checks apply where a table in <c>public</c> has it.
+    /// </summary>
+    public string TenantColumn { get; init; } = DefaultTenantColumn;
+
+    /// <summary>Default of <see cref="TenantColumn"/>: the Commissable schema's tenant column.</summary>
+    public const string DefaultTenantColumn = "tenantId";
 }

@@ -27,7 +27,7 @@ public sealed record TenantTable(
 public sealed class TenantCensus
 {
     /// <summary>The column that marks a business table in the Commissable schema.</summary>
-    public const string DefaultTenantColumn = "tenantId";
+    public const string DefaultTenantColumn = Core.Databases.RestoreCheckOptions.DefaultTenantColumn;
 
     private TenantCensus(IReadOnlyList<TenantTable> tables)
     {

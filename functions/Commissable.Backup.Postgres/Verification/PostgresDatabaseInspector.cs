@@ -1,6 +1,7 @@
 using System.Globalization;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Databases;
 using Commissable.Backup.Core.Export;
 using Npgsql;
 
@@ -21,7 +22,9 @@ public sealed record DatabaseLoginOptions
 }
 
 /// <summary>Reads the snapshot a manifest records (migration head, row counts, tenants, schema) from a live database.</summary>
-public sealed class PostgresDatabaseInspector(DatabaseLoginOptions options) : IDatabaseInspector
+/// <param name="options">The login.</param>
+/// <param name="tenantColumn">The tenant column whose values are the snapshot's tenants, exactly as in the catalog.</param>
+public sealed class PostgresDatabaseInspector(DatabaseLoginOptions options, string tenantColumn = RestoreCheckOptions.DefaultTenantColumn) : IDatabaseInspector
 {
     public async Task<DatabaseSnapshot> SnapshotAsync(DatabaseInstance instance, string database, DatabaseWaitLimits limits, CancellationToken cancellationToken = default)
     {
@@ -40,7 +43,7 @@ public sealed class PostgresDatabaseInspector(DatabaseLoginOptions options) : ID
         await using var dataSource = NpgsqlDataSource.Create(connection.ConnectionString);
         try
         {
-            return await DatabaseSnapshotReader.ReadAsync(dataSource, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await DatabaseSnapshotReader.ReadAsync(dataSource, tenantColumn, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.LockNotAvailable)
         {

@@ -38,6 +38,7 @@ public sealed class PostgresRestoredDatabaseChecks(DatabaseLoginOptions login) :
             RowCountToleranceFraction = options.RowCountToleranceFraction,
             CriticalTables = options.CriticalTables,
             RequireTenants = options.RequireTenants,
+            TenantColumn = options.TenantColumn,
         };
         await using var dataSource = NpgsqlDataSource.Create(_connections.ConnectionString(instance, database));
         return await RestoreChecks.RunAsync(recorded, dataSource, verification, null, cancellationToken).ConfigureAwait(false);

@@ -26,10 +26,16 @@ namespace Commissable.Backup.Postgres.Verification;
 /// database contradicts the manifest or is unusable on its own terms. "Lacks" means: a null
 /// snapshot; a null <see cref="DatabaseSnapshot.MigrationHead"/> (<c>migrations.head</c>); a null
 /// <see cref="DatabaseSnapshot.SchemaFingerprint"/> (<c>schema.fingerprint</c>); an empty
-/// <see cref="DatabaseSnapshot.RowCounts"/> (<c>rows.counts</c>, and <c>tenants.same</c> when
-/// <see cref="DatabaseSnapshot.TenantIds"/> is empty as well: a reading of a database with tables
-/// always has counts, so empty counts mean nothing was read). The checks that need no manifest
-/// (<c>migrations.finished</c>, <c>sequences.ahead</c>, <c>tables.critical</c>) always run.
+/// <see cref="DatabaseSnapshot.RowCounts"/> (<c>rows.counts</c>). The checks that need no manifest
+/// (<c>migrations.finished</c>, <c>sequences.ahead</c>, <c>tables.critical</c>) always run;
+/// <c>sequences.ahead</c> also compares every sequence with its recorded position where
+/// <see cref="DatabaseSnapshot.Sequences"/> has one.
+/// </para>
+/// <para>
+/// <c>tenants.same</c> is the exception: where the schema has the tenant column
+/// (<see cref="VerificationOptions.TenantColumn"/>) it fails when it has nothing to compare with
+/// (no recorded tenants or counts, and no <see cref="VerificationOptions.RequireTenants"/>); where
+/// no table has the column it passes with a detail that starts with "not applicable" and says why.
 /// </para>
 /// </remarks>
 public static class RestoreChecks
@@ -52,7 +58,11 @@ public static class RestoreChecks
     /// </summary>
     public const string TenantsSame = "tenants.same";
 
-    /// <summary>Every column-owned sequence would hand out a value past its column's values.</summary>
+    /// <summary>
+    /// Every sequence a column draws from (owned, identity or a <c>nextval</c> default) would hand
+    /// out a value past the values of every such column; every sequence whose position the manifest
+    /// records is at or past it.
+    /// </summary>
     public const string SequencesAhead = "sequences.ahead";
 
     /// <summary>Every configured critical table exists and has rows.</summary>

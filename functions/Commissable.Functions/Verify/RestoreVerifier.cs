@@ -129,6 +129,7 @@ internal sealed partial class RestoreVerifier(
             RowCountToleranceFraction = request.RowCountTolerance ?? 0,
             CriticalTables = request.CriticalTables ?? [],
             RequireTenants = requireTenants,
+            TenantColumn = settings.TenantColumn,
         };
         return await databases.RunAsync(target, database, recorded, options, cancellationToken).ConfigureAwait(false);
     }

@@ -21,6 +21,7 @@ public sealed class FunctionSettingsTests
         Assert.Equal(TimeSpan.FromHours(26), settings.MaxBackupAge);
         Assert.Equal(TimeSpan.FromMinutes(30), settings.ExportWait);
         Assert.False(settings.RetentionAllowRelaxedOverrides);
+        Assert.Equal("tenantId", settings.TenantColumn);
     }
 
     [Fact]
@@ -35,6 +36,7 @@ public sealed class FunctionSettingsTests
         environment["MAX_BACKUP_AGE_HOURS"] = "30";
         environment["EXPORT_WAIT_SECONDS"] = "600";
         environment["RETENTION_ALLOW_RELAXED_OVERRIDES"] = "true";
+        environment["TENANT_COLUMN"] = "org_id";
 
         var settings = FunctionSettings.Load(new DictionaryEnvironment(environment));
 
@@ -46,6 +48,7 @@ public sealed class FunctionSettingsTests
         Assert.Equal(TimeSpan.FromHours(30), settings.MaxBackupAge);
         Assert.Equal(TimeSpan.FromMinutes(10), settings.ExportWait);
         Assert.True(settings.RetentionAllowRelaxedOverrides);
+        Assert.Equal("org_id", settings.TenantColumn);
     }
 
     [Theory]
@@ -87,6 +90,12 @@ public sealed class FunctionSettingsTests
     [InlineData("EXPORT_WAIT_SECONDS", "-5", "EXPORT_WAIT_SECONDS must be a whole number of seconds from 1 to 3600")]
     [InlineData("RETENTION_ALLOW_RELAXED_OVERRIDES", "sometimes", "RETENTION_ALLOW_RELAXED_OVERRIDES must be true or false; got 'sometimes'")]
     [InlineData("EXPORT_WAIT_SECONDS", "7200", "EXPORT_WAIT_SECONDS must be a whole number of seconds from 1 to 3600")]
+    [InlineData("TENANT_COLUMN", "tenant id", "TENANT_COLUMN must be a column name as in the catalog")]
+    [InlineData("TENANT_COLUMN", "\"tenantId\"", "TENANT_COLUMN must be a column name as in the catalog")]
+    [InlineData("TENANT_COLUMN", "tenantId;drop", "TENANT_COLUMN must be a column name as in the catalog")]
+    [InlineData("TENANT_COLUMN", "tenant\nId", "TENANT_COLUMN must be a column name as in the catalog")]
+    [InlineData("TENANT_COLUMN", "1tenant", "TENANT_COLUMN must be a column name as in the catalog")]
+    [InlineData("TENANT_COLUMN", "t_23456789012345678901234567890123456789012345678901234567890123", "TENANT_COLUMN must be a column name as in the catalog")]
     public void An_invalid_variable_fails_naming_it_and_what_is_accepted(string variable, string value, string expected)
     {
         var environment = FunctionTestHost.BaseEnvironment();

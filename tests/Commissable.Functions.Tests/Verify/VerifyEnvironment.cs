@@ -36,11 +36,11 @@ public sealed class VerifyEnvironment : LocalFunctionsEnvironment
         await Cloud.RunAsync(HttpMethod.Patch, Cloud.Api($"instances/{Labelled}"), """{"settings":{"userLabels":{"team":"crm","env":"prod"}}}""");
     }
 
-    /// <summary>A pre-deploy export of <c>prod/crm</c> under <paramref name="change"/>; returns its backup URI.</summary>
-    public async Task<string> ExportAsync(string change)
+    /// <summary>A pre-deploy export of <c>prod/</c><paramref name="database"/> under <paramref name="change"/>; returns its backup URI.</summary>
+    public async Task<string> ExportAsync(string change, string database = "crm")
     {
         using var response = await Client.PostAsync("/pre-deploy-export",
-            new StringContent($$"""{"instance":"prod","database":"crm","change":"{{change}}"}""", Encoding.UTF8, "application/json"));
+            new StringContent($$"""{"instance":"prod","database":"{{database}}","change":"{{change}}"}""", Encoding.UTF8, "application/json"));
         var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.True(response.IsSuccessStatusCode, body.ToJsonString());
         return (string)body["backupUri"]!;
@@ -60,9 +60,12 @@ public sealed class VerifyEnvironment : LocalFunctionsEnvironment
     /// shared backup through the Cloud SQL import (as <c>postgres</c>, as the workflows import):
     /// a live database for live verification and grants to work on. Returns the backup's URI.
     /// </summary>
-    public async Task<string> RestoredDatabaseAsync(string instance, string database)
+    public async Task<string> RestoredDatabaseAsync(string instance, string database) =>
+        await RestoredDatabaseAsync(instance, database, await SharedBackupAsync());
+
+    /// <summary>As <see cref="RestoredDatabaseAsync(string, string)"/>, from the backup at <paramref name="uri"/>.</summary>
+    public async Task<string> RestoredDatabaseAsync(string instance, string database, string uri)
     {
-        var uri = await SharedBackupAsync();
         await Cloud.RunAsync(HttpMethod.Post, Cloud.Api($"instances/{instance}/databases"), $$"""{"name":"{{database}}"}""");
         await Cloud.RunAsync(HttpMethod.Post, Cloud.Api($"instances/{instance}/import"),
             new JsonObject

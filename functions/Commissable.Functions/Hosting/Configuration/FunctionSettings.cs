@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Databases;
 using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Google.CloudSql;
 
@@ -101,6 +102,15 @@ public sealed partial record FunctionSettings
     /// </summary>
     public string? LocalStateDirectory { get; init; }
 
+    /// <summary>
+    /// <c>TENANT_COLUMN</c> (default <c>tenantId</c>): the column that marks a multi-tenant table,
+    /// exactly as in the catalog (case-sensitive), a letter or '_' then letters, digits, '_' and
+    /// '$', at most 63 characters. The manifest's tenants are its values, and the tenant checks of
+    /// restore-verify apply where a table in <c>public</c> has it; a database without it is
+    /// verified on everything else.
+    /// </summary>
+    public string TenantColumn { get; init; } = RestoreCheckOptions.DefaultTenantColumn;
+
     /// <summary>Reads and validates the settings.</summary>
     /// <exception cref="FunctionStartupException">A variable is missing or invalid; the message names each one.</exception>
     public static FunctionSettings Load(IFunctionEnvironment environment)
@@ -190,6 +200,14 @@ public sealed partial record FunctionSettings
         var exportWaitSeconds = reader.Integer("EXPORT_WAIT_SECONDS", (int)DefaultExportWait.TotalSeconds, 1, 3600, "a whole number of seconds");
         var allowRelaxedOverrides = reader.Boolean("RETENTION_ALLOW_RELAXED_OVERRIDES", defaultValue: false);
 
+        var tenantColumn = reader.Optional("TENANT_COLUMN") ?? RestoreCheckOptions.DefaultTenantColumn;
+        if (!ColumnPattern().IsMatch(tenantColumn))
+        {
+            reader.Problem("TENANT_COLUMN",
+                $"TENANT_COLUMN must be a column name as in the catalog, such as tenantId or org_id (a letter or '_', then letters, digits, '_' and '$', at most 63 characters); got '{EnvironmentReader.Shown(tenantColumn)}'");
+            tenantColumn = RestoreCheckOptions.DefaultTenantColumn;
+        }
+
         var localState = reader.Optional("LOCAL_STATE_DIR");
         if (localState is not null && !reader.IsTrue("LOCAL_MODE"))
         {
@@ -212,6 +230,7 @@ public sealed partial record FunctionSettings
             ExportWait = TimeSpan.FromSeconds(exportWaitSeconds),
             RetentionAllowRelaxedOverrides = allowRelaxedOverrides,
             LocalStateDirectory = localState,
+            TenantColumn = tenantColumn,
         };
     }
 
@@ -246,4 +265,8 @@ public sealed partial record FunctionSettings
 
     [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex SlugPattern();
+
+    /// <summary>A column name the checks quote into SQL: PostgreSQL's identifier characters, its length limit.</summary>
+    [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_$]{0,62}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex ColumnPattern();
 }
