@@ -22,7 +22,7 @@ namespace Commissable.Backup.Postgres.Access;
 /// </para>
 /// <para>
 /// Idempotent: granting what is held changes nothing. Identifiers are always quoted, never
-/// concatenated raw; callers validate them with <see cref="IsValidName"/> first.
+/// concatenated raw; callers validate them with <see cref="CloudNames.IsDatabase"/> first.
 /// </para>
 /// </remarks>
 public static partial class AppUserGrants
@@ -36,23 +36,13 @@ public static partial class AppUserGrants
     /// <summary>Granted on every sequence of <see cref="Schema"/>.</summary>
     public static IReadOnlyList<string> SequencePrivileges { get; } = ["USAGE", "SELECT", "UPDATE"];
 
-    /// <summary>
-    /// True for a name this code grants to or on: a letter or underscore, then letters, digits,
-    /// <c>_</c>, <c>$</c> or <c>-</c>, at most 63 characters (PostgreSQL's identifier length). The
-    /// name is still quoted in every statement.
-    /// </summary>
-    public static bool IsValidName(string? name) => CloudNames.IsDatabase(name);
-
-    /// <summary>True for the roles no application login may be (<see cref="ReservedRoles"/>).</summary>
-    public static bool IsReservedRole(string name) => ReservedRoles.IsReserved(name);
-
     /// <summary>Grants the privileges to <paramref name="user"/> and proves them; returns the statements applied.</summary>
     /// <param name="dataSource">The database, as a login that owns its objects (or is a member of their owner).</param>
     /// <param name="database">The database's name, for the database-level grant.</param>
     /// <param name="user">The application's login; must exist.</param>
     /// <param name="defaultPrivilegeOwners">Roles whose future tables and sequences in <see cref="Schema"/> the user gets privileges on.</param>
     /// <param name="cancellationToken">Stops the grants (the transaction rolls back).</param>
-    /// <exception cref="ArgumentException">A name is not valid (<see cref="IsValidName"/>).</exception>
+    /// <exception cref="ArgumentException">A name breaks the database-name rule (<see cref="CloudNames.IsDatabase"/>; every name is still quoted in every statement).</exception>
     /// <exception cref="AppUserGrantException">The user does not exist, or the login may not grant; nothing changed.</exception>
     /// <exception cref="NpgsqlException">The database could not be reached.</exception>
     public static async Task<IReadOnlyList<string>> ApplyAsync(
@@ -66,7 +56,7 @@ public static partial class AppUserGrants
         ArgumentNullException.ThrowIfNull(defaultPrivilegeOwners);
         foreach (var name in defaultPrivilegeOwners.Prepend(user).Prepend(database))
         {
-            if (!IsValidName(name))
+            if (!CloudNames.IsDatabase(name))
             {
                 throw new ArgumentException($"'{name}' is not a valid name.", nameof(defaultPrivilegeOwners));
             }

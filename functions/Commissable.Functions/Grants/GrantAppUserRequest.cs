@@ -1,5 +1,4 @@
 using Commissable.Backup.Core.Naming;
-using Commissable.Backup.Postgres.Access;
 
 namespace Commissable.Functions.Grants;
 
@@ -34,15 +33,15 @@ internal sealed record GrantAppUserRequest
             {
                 problems.Add($"'{field}' is required: {what}.");
             }
-            else if (!AppUserGrants.IsValidName(value) || (field == "database" ? !CloudNames.IsDatabase(value) : !CloudNames.IsUser(value)))
+            else if (!CloudNames.IsDatabase(value))
             {
-                // The grant names both unquoted in SQL: Google's user names with '.' or '@' (IAM users) are refused too.
+                // The grant takes both by the database-name rule, which refuses Google's user names with '.' or '@' (IAM users) too.
                 problems.Add($"'{field}' must be a PostgreSQL name: a letter or '_', then letters, digits, '_', '$' or '-', at most 63 characters (got '{CloudNames.Printable(value)}').");
             }
         }
-        if (User is { } user && AppUserGrants.IsValidName(user))
+        if (User is { } user && CloudNames.IsDatabase(user))
         {
-            if (AppUserGrants.IsReservedRole(user))
+            if (ReservedRoles.IsReserved(user))
             {
                 problems.Add($"'user' must be the application's own login, not the reserved role '{user}' (postgres, cloudsql*, pg_*).");
             }
