@@ -32,8 +32,18 @@ public sealed record BackupManifest
     public string? OperationName { get; init; }
     /// <summary>The Cloud SQL backup run id, for backup runs.</summary>
     public long? BackupRunId { get; init; }
-    /// <summary>What the source database held at export time; null when not read (backup runs).</summary>
+    /// <summary>
+    /// What the source database held just before the export, read from the live database; only in
+    /// manifests written before content manifests existed (<see cref="Content"/> replaces it).
+    /// </summary>
     public DatabaseSnapshot? Snapshot { get; init; }
+
+    /// <summary>
+    /// What the backup object itself holds, read from its bytes (<see cref="BackupContent"/>): what a
+    /// restore is compared with. Null for backup runs, and for manifests written before it existed
+    /// (restore verification then reads it from the object first).
+    /// </summary>
+    public BackupContent? Content { get; init; }
 }
 
 /// <summary>Who and what asked for the backup. No secret ever goes here.</summary>
