@@ -45,6 +45,7 @@ public sealed record Settings
     /// The server's default TimeZone: the <c>timezone</c> flag, or UTC, Cloud SQL's default. It is
     /// the session TimeZone of an export's pg_dump, so it decides how the dump prints a <c>timestamptz</c>.
     /// </summary>
+    [JsonIgnore]
     public string TimeZone => DatabaseFlags?.FirstOrDefault(f => string.Equals(f.Name, "timezone", StringComparison.OrdinalIgnoreCase))?.Value is { Length: > 0 } zone
         ? zone
         : "UTC";
