@@ -1,3 +1,4 @@
+using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Databases;
@@ -8,6 +9,8 @@ using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Google.Storage;
 using Commissable.Backup.Postgres.Access;
+using Commissable.Backup.Postgres.Dumps;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Verification;
 using Commissable.Functions.Catalog;
 using Commissable.Functions.Export;
@@ -36,10 +39,11 @@ public static class BackupFunctions
     public const string ExportHeartbeatSeconds = "EXPORT_HEARTBEAT_SECONDS";
     /// <summary>Seconds without a heartbeat after which an export counts as dead and is taken over (default 300; more than twice the heartbeat).</summary>
     public const string ExportStaleAfterSeconds = "EXPORT_STALE_AFTER_SECONDS";
-    /// <summary>Seconds a statement of the pre-export snapshot waits for a table lock (default 30).</summary>
-    public const string ExportLockTimeoutSeconds = "EXPORT_LOCK_TIMEOUT_SECONDS";
-    /// <summary>Seconds one statement of the pre-export snapshot may run (default 600).</summary>
-    public const string ExportStatementTimeoutSeconds = "EXPORT_STATEMENT_TIMEOUT_SECONDS";
+    /// <summary>
+    /// Directory of the PostgreSQL client programs (pg_dump, pg_restore) the content manifests are
+    /// read with; unset asks <c>pg_config --bindir</c>, then the PATH.
+    /// </summary>
+    public const string PostgresBinDirectory = "PG_BIN_DIR";
     /// <summary>Minutes the whole export may take before it ends failed and releases its lease (default 120).</summary>
     public const string ExportDeadlineMinutes = "EXPORT_DEADLINE_MINUTES";
 
@@ -51,7 +55,7 @@ public static class BackupFunctions
         if (missing.Count > 0)
         {
             throw new FunctionStartupException(
-                $"{string.Join(" and ", missing)} must be set: the functions read the source database before an export with that role.", missing);
+                $"{string.Join(" and ", missing)} must be set: the functions read the databases they verify with that role.", missing);
         }
 
         services.AddSingleton<ICloudSqlAdmin>(_ => new CloudSqlAdminClientBuilder
@@ -73,16 +77,19 @@ public static class BackupFunctions
             PasswordFile = environment.GetVariable(InspectorPasswordFile)!,
             SocketRoot = environment.GetVariable(SocketRoot) is { Length: > 0 } root ? root : null,
         };
-        // One login for every database the functions reach: the export reads the source with it,
-        // restore-verify reads the database it checks, grant-app-user grants with it (so it must own
+        // One login for every database the functions reach: restore-verify reads the database it
+        // checks with it (Npgsql and pg_dump), grant-app-user grants with it (so it must own
         // the imported tables, or be a member of their owner).
-        services.AddSingleton<IDatabaseInspector>(new PostgresDatabaseInspector(login, settings.TenantColumn));
+        // pg_dump and pg_restore: the content manifest of a backup is read from its bytes (pg_restore
+        // for directory and custom format), and a restored database is read back with pg_dump.
+        services.AddSingleton<IBackupContentReader>(sp => new PostgresBackupContentReader(
+            login, sp.GetRequiredService<IBackupStore>(), PostgresBinaries.Locate(environment.GetVariable(PostgresBinDirectory) is { Length: > 0 } bin ? bin : null)));
         services.AddSingleton<IRestoredDatabaseChecks>(new PostgresRestoredDatabaseChecks(login));
         services.AddSingleton<IAppUserGrants>(new PostgresAppUserGrants(login));
         services.AddSingleton(ExportOptions(settings, environment));
         services.AddSingleton(sp => new PreDeployExporter(
             sp.GetRequiredService<ICloudSqlAdmin>(), sp.GetRequiredService<IBackupStore>(), sp.GetRequiredService<BackupCatalog>(),
-            sp.GetRequiredService<IDatabaseInspector>(), sp.GetRequiredService<PreDeployOptions>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IBackupContentReader>(), sp.GetRequiredService<PreDeployOptions>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<PreDeployExporter>>(),
             // A shutdown ends every running export failed, with its lease released, rather than leaving them to go stale.
             sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
@@ -114,8 +121,6 @@ public static class BackupFunctions
             reader.Problem(ExportStaleAfterSeconds,
                 $"{ExportStaleAfterSeconds} ({staleAfter}) must be more than twice {ExportHeartbeatSeconds} ({heartbeat}): otherwise one late heartbeat makes a live export look dead and another takes it over");
         }
-        var lockTimeout = reader.Integer(ExportLockTimeoutSeconds, (int)defaults.SnapshotLockTimeout.TotalSeconds, 1, 3600, "a whole number of seconds");
-        var statementTimeout = reader.Integer(ExportStatementTimeoutSeconds, (int)defaults.SnapshotStatementTimeout.TotalSeconds, 1, 86400, "a whole number of seconds");
         var deadline = reader.Integer(ExportDeadlineMinutes, (int)defaults.Deadline.TotalMinutes, 1, 1440, "a whole number of minutes");
         reader.ThrowIfInvalid();
         return defaults with
@@ -124,8 +129,7 @@ public static class BackupFunctions
             MaxBackupAge = settings.MaxBackupAge,
             HeartbeatInterval = TimeSpan.FromSeconds(heartbeat),
             StaleAfter = TimeSpan.FromSeconds(staleAfter),
-            SnapshotLockTimeout = TimeSpan.FromSeconds(lockTimeout),
-            SnapshotStatementTimeout = TimeSpan.FromSeconds(statementTimeout),
+            TenantColumn = settings.TenantColumn,
             Deadline = TimeSpan.FromMinutes(deadline),
         };
     }

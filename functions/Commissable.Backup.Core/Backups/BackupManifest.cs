@@ -56,7 +56,10 @@ public sealed record BackupTrigger
     public string? IdempotencyKey { get; init; }
 }
 
-/// <summary>The source database as read just before the export, for restore verification to compare with.</summary>
+/// <summary>
+/// The source database as read just before the export, in manifests written before content manifests
+/// (<see cref="BackupContent"/>); kept so those manifests still read. Nothing compares with it any more.
+/// </summary>
 public sealed record DatabaseSnapshot
 {
     public string? MigrationHead { get; init; }
@@ -66,12 +69,6 @@ public sealed record DatabaseSnapshot
     public int TenantCount => TenantIds.Count;
     public string? SchemaFingerprint { get; init; }
 
-    /// <summary>
-    /// Every sequence of schema <c>public</c> as the backup sets it, keyed by its unquoted name;
-    /// null when not recorded. A restored sequence must be at or past its recorded position
-    /// (<c>sequences.ahead</c>), which is the only check a sequence no column draws from can have.
-    /// </summary>
-    public IReadOnlyDictionary<string, RecordedSequence>? Sequences { get; init; }
 }
 
 /// <summary>A sequence's position as <c>setval(name, LastValue, IsCalled)</c> sets it.</summary>

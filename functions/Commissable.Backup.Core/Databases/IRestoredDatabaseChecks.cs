@@ -5,7 +5,7 @@ namespace Commissable.Backup.Core.Databases;
 
 /// <summary>
 /// What restore verification asks of a database it checks (a scratch restore, or a database checked
-/// in place): can it be reached, and is it what the manifest says the source held. Only reads.
+/// in place): can it be reached, and is it usable on its own terms. Only reads.
 /// </summary>
 public interface IRestoredDatabaseChecks
 {
@@ -15,10 +15,12 @@ public interface IRestoredDatabaseChecks
     Task<string?> ServerVersionAsync(DatabaseInstance instance, string database, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Runs the smoke checks on <paramref name="database"/> of <paramref name="instance"/>, read-only,
-    /// in their fixed order. A check that fails, or cannot run, is a failed result, never an exception.
+    /// Runs the checks of <paramref name="database"/> of <paramref name="instance"/> on its own terms,
+    /// read-only, in their fixed order: migrations finished, every sequence past the columns that
+    /// draw from it, critical tables non-empty. A check that fails, or cannot run, is a failed
+    /// result, never an exception. (What the database holds is compared with the backup by the
+    /// content comparison, not here.)
     /// </summary>
-    /// <param name="recorded">What the manifest recorded of the source; null when nothing was (checks that need it pass saying so).</param>
     Task<IReadOnlyList<CheckResult>> RunAsync(
-        DatabaseInstance instance, string database, DatabaseSnapshot? recorded, RestoreCheckOptions options, CancellationToken cancellationToken = default);
+        DatabaseInstance instance, string database, RestoreCheckOptions options, CancellationToken cancellationToken = default);
 }

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Storage;
@@ -13,8 +14,10 @@ using Microsoft.Extensions.Logging;
 namespace Commissable.Backup.Core.Export;
 
 /// <summary>
-/// The pre-deploy export: preconditions, the source snapshot, the export through the Cloud SQL
-/// API under a per-instance lease, the object check, and the manifest, which is written last.
+/// The pre-deploy export: preconditions, the export through the Cloud SQL API under a per-instance
+/// lease, the object check, the content manifest read from the object just written (never from
+/// the production database: the deploy gate scans no production table), and the manifest, which is
+/// written last.
 /// Idempotent across callers and processes through a create-only ticket in the bucket.
 /// </summary>
 public sealed class PreDeployExporter
@@ -22,7 +25,7 @@ public sealed class PreDeployExporter
     private readonly ICloudSqlAdmin _sql;
     private readonly IBackupStore _store;
     private readonly BackupCatalog _catalog;
-    private readonly IDatabaseInspector _inspector;
+    private readonly IBackupContentReader _content;
     private readonly PreDeployOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
@@ -36,22 +39,25 @@ public sealed class PreDeployExporter
     /// Cancelled when the host shuts down (<c>IHostApplicationLifetime.ApplicationStopping</c>):
     /// every running export then ends failed and releases its lease; <see cref="DrainAsync"/> waits for that.
     /// </param>
-    public PreDeployExporter(ICloudSqlAdmin sql, IBackupStore store, BackupCatalog catalog, IDatabaseInspector inspector,
+    public PreDeployExporter(ICloudSqlAdmin sql, IBackupStore store, BackupCatalog catalog, IBackupContentReader content,
         PreDeployOptions options, TimeProvider clock, ILogger<PreDeployExporter> logger, CancellationToken stopping = default)
     {
         ArgumentNullException.ThrowIfNull(sql);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(catalog);
-        ArgumentNullException.ThrowIfNull(inspector);
+        ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(logger);
         options.Validate(nameof(options));
-        (_sql, _store, _catalog, _inspector, _options, _clock, _logger, _stopping) = (sql, store, catalog, inspector, options, clock, logger, stopping);
+        (_sql, _store, _catalog, _content, _options, _clock, _logger, _stopping) = (sql, store, catalog, content, options, clock, logger, stopping);
         _tickets = new ExportTicketStore(store, catalog.Prefix, clock);
         _lease = new ExportLease(store, catalog.Prefix, options, clock, logger);
         _names = new BackupNameReservations(store, catalog.Prefix);
     }
+
+    /// <summary>The pre-deploy export's format: plain SQL, gzip-compressed (the object name ends in <c>.sql.gz</c>).</summary>
+    private const string Format = "SQL_GZIP";
 
     /// <summary>The options in force.</summary>
     public PreDeployOptions Options => _options;
@@ -317,7 +323,7 @@ public sealed class PreDeployExporter
         }
     }
 
-    /// <summary>The lease, snapshot, export, check and manifest; returns the finished ticket (succeeded, or busy without the lease).</summary>
+    /// <summary>The lease, export, check, content and manifest; returns the finished ticket (succeeded, or busy without the lease).</summary>
     private async Task<ExportTicket> ExportUnderLeaseAsync(ExportTicket ticket, BackupObjectName name, PreDeployRequest request, DatabaseInstance instance,
         List<StageTiming> stages, ExportHeartbeat heartbeat, CancellationToken cancellationToken)
     {
@@ -334,8 +340,6 @@ public sealed class PreDeployExporter
         }
         heartbeat.HoldLease(_lease.ObjectName(ticket.Instance), held.Generation,
             (now, generation) => _lease.WriteAsync(ticket.Instance, held.Body with { RenewedAt = now }, generation));
-        var limits = new DatabaseWaitLimits(_options.SnapshotLockTimeout, _options.SnapshotStatementTimeout);
-        var snapshot = await Stage(stages, "snapshot", () => _inspector.SnapshotAsync(instance, ticket.Database, limits, cancellationToken)).ConfigureAwait(false);
         var operation = await Stage(stages, "export", async () =>
         {
             var started = await _sql.ExportAsync(ticket.Instance, new ExportContext { FileType = "SQL", Uri = ticket.BackupUri, Databases = [ticket.Database] }, cancellationToken).ConfigureAwait(false);
@@ -343,6 +347,10 @@ public sealed class PreDeployExporter
             return await _sql.WaitForOperationAsync(started, _options.Deadline, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
         var stored = await Stage(stages, "check", () => ExportObjectCheck.VerifyAsync(_store, name.Name, cancellationToken)).ConfigureAwait(false);
+        // What the backup holds, in its own snapshot: one read of the object just written. A dump
+        // that cannot be read whole (cut short, not a dump) fails the export here, before any manifest.
+        var reading = new DumpReadOptions { TenantColumn = _options.TenantColumn, TimeZone = instance.Settings?.TimeZone ?? "UTC" };
+        var content = await Stage(stages, "content", () => _content.ReadBackupAsync(name.Name, Format, reading, cancellationToken)).ConfigureAwait(false);
         var manifest = new BackupManifest
         {
             Uri = ticket.BackupUri,
@@ -351,7 +359,7 @@ public sealed class PreDeployExporter
             SourceInstance = ticket.Instance,
             Databases = [ticket.Database],
             DatabaseVersion = instance.DatabaseVersion,
-            Format = "SQL_GZIP",
+            Format = Format,
             Trigger = new BackupTrigger { Change = ticket.Change, CommitSha = request.CommitSha, PipelineRunId = request.PipelineRunId, RequestedBy = request.RequestedBy, IdempotencyKey = ticket.Id },
             StartTime = ticket.StartedAt,
             EndTime = _clock.GetUtcNow(),
@@ -360,7 +368,7 @@ public sealed class PreDeployExporter
             Crc32c = stored.Crc32c,
             Generation = stored.Generation,
             OperationName = operation.Name,
-            Snapshot = snapshot,
+            Content = content,
         };
         await Stage(stages, "manifest", () => _catalog.RecordAsync(name, manifest, cancellationToken)).ConfigureAwait(false);
         return ticket with

@@ -26,20 +26,12 @@ public sealed record PreDeployOptions
     /// <summary>How often waiting callers look at the ticket.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
     /// <summary>
-    /// How long a statement of the source snapshot waits for a lock (PostgreSQL's <c>lock_timeout</c>,
-    /// default 30 s): a migration or a session holding a table lock fails the export with the reason
-    /// instead of stalling it.
+    /// The column that marks a multi-tenant table, unquoted (default <c>tenantId</c>): the content
+    /// manifest keeps rows and a digest per tenant of every table that has it.
     /// </summary>
-    // Reading takes only ACCESS SHARE locks, which wait only for an exclusive lock (DDL, LOCK TABLE,
-    // VACUUM FULL); half a minute rides out a short migration step, and no more than that is worth
-    // holding a deploy for.
-    public TimeSpan SnapshotLockTimeout { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>How long one statement of the source snapshot may run (PostgreSQL's <c>statement_timeout</c>, default 10 min).</summary>
-    // The longest statement is one scan of the largest table: half a second for the 288 MB Medium
-    // demo, so ten minutes covers a database a thousand times larger.
-    public TimeSpan SnapshotStatementTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    public string TenantColumn { get; init; } = "tenantId";
     /// <summary>
-    /// The whole export's deadline (lease wait, snapshot, Cloud SQL export, check, manifest; default
+    /// The whole export's deadline (lease wait, Cloud SQL export, check, content manifest, manifest; default
     /// 2 h). Past it, or when the host shuts down, the export ends failed with the reason and
     /// releases its lease.
     /// </summary>
@@ -59,7 +51,7 @@ public sealed record PreDeployOptions
                 $"PreDeployOptions.StaleAfter ({StaleAfter}) must be more than twice HeartbeatInterval ({HeartbeatInterval}): otherwise one late renewal makes a live export look dead and another takes its lease.",
                 parameterName);
         }
-        foreach (var (name, value) in new[] { ("Deadline", Deadline), ("SnapshotLockTimeout", SnapshotLockTimeout), ("SnapshotStatementTimeout", SnapshotStatementTimeout) })
+        foreach (var (name, value) in new[] { ("Deadline", Deadline) })
         {
             if (value <= TimeSpan.Zero)
             {

@@ -1,8 +1,4 @@
-using System.Globalization;
-using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.CloudSql;
-using Commissable.Backup.Core.Databases;
-using Commissable.Backup.Core.Export;
 using Npgsql;
 
 namespace Commissable.Backup.Postgres.Verification;
@@ -21,42 +17,10 @@ public sealed record DatabaseLoginOptions
     public string? SocketRoot { get; init; }
 }
 
-/// <summary>Reads the snapshot a manifest records (migration head, row counts, tenants, schema) from a live database.</summary>
+/// <summary>How the functions reach a database of an instance with their login (<see cref="DatabaseLoginOptions"/>).</summary>
 /// <param name="options">The login.</param>
-/// <param name="tenantColumn">The tenant column whose values are the snapshot's tenants, exactly as in the catalog.</param>
-public sealed class PostgresDatabaseInspector(DatabaseLoginOptions options, string tenantColumn = RestoreCheckOptions.DefaultTenantColumn) : IDatabaseInspector
+public sealed class PostgresDatabaseInspector(DatabaseLoginOptions options)
 {
-    public async Task<DatabaseSnapshot> SnapshotAsync(DatabaseInstance instance, string database, DatabaseWaitLimits limits, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(instance);
-        ArgumentNullException.ThrowIfNull(limits);
-        // Set at connection start, so they bound every statement of the session, the pinned
-        // settings' transaction included; whole milliseconds, as PostgreSQL takes them.
-        var lockMs = Math.Max(1, (long)limits.LockTimeout.TotalMilliseconds);
-        var statementMs = Math.Max(1, (long)limits.StatementTimeout.TotalMilliseconds);
-        var connection = new NpgsqlConnectionStringBuilder(ConnectionString(instance, database))
-        {
-            Options = string.Create(CultureInfo.InvariantCulture, $"-c lock_timeout={lockMs} -c statement_timeout={statementMs}"),
-            // A backstop should the server stop answering: the statement limit, and a little more.
-            CommandTimeout = (int)Math.Min(int.MaxValue, limits.StatementTimeout.TotalSeconds + 30),
-        };
-        await using var dataSource = NpgsqlDataSource.Create(connection.ConnectionString);
-        try
-        {
-            return await DatabaseSnapshotReader.ReadAsync(dataSource, tenantColumn, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.LockNotAvailable)
-        {
-            throw new DatabaseWaitExceededException(string.Create(CultureInfo.InvariantCulture,
-                $"Reading database '{database}' of '{instance.Name}' before the export waited longer than {limits.LockTimeout.TotalSeconds:0.###} s (lock_timeout) for a table lock another session holds (a migration, LOCK TABLE, VACUUM FULL): nothing was exported."), error);
-        }
-        catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.QueryCanceled && !cancellationToken.IsCancellationRequested)
-        {
-            throw new DatabaseWaitExceededException(string.Create(CultureInfo.InvariantCulture,
-                $"Reading database '{database}' of '{instance.Name}' before the export ran a statement longer than {limits.StatementTimeout.TotalSeconds:0.###} s (statement_timeout): nothing was exported."), error);
-        }
-    }
-
     /// <summary>The connection string for a database of an instance; it holds the password, so it is never logged.</summary>
     public string ConnectionString(DatabaseInstance instance, string database)
     {

@@ -30,17 +30,11 @@ public sealed class PostgresRestoredDatabaseChecks(DatabaseLoginOptions login) :
     }
 
     public async Task<IReadOnlyList<CheckResult>> RunAsync(
-        DatabaseInstance instance, string database, DatabaseSnapshot? recorded, RestoreCheckOptions options, CancellationToken cancellationToken = default)
+        DatabaseInstance instance, string database, RestoreCheckOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var verification = new VerificationOptions
-        {
-            RowCountToleranceFraction = options.RowCountToleranceFraction,
-            CriticalTables = options.CriticalTables,
-            RequireTenants = options.RequireTenants,
-            TenantColumn = options.TenantColumn,
-        };
+        var verification = new VerificationOptions { CriticalTables = options.CriticalTables };
         await using var dataSource = NpgsqlDataSource.Create(_connections.ConnectionString(instance, database));
-        return await RestoreChecks.RunAsync(recorded, dataSource, verification, null, cancellationToken).ConfigureAwait(false);
+        return await RestoreChecks.RunAsync(dataSource, verification, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,5 +1,8 @@
 using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Core.CloudSql;
+using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Hosting.Logging;
 
 namespace Commissable.Functions.Completion;
@@ -12,12 +15,42 @@ namespace Commissable.Functions.Completion;
 /// The two event sources are read by <see cref="StorageEventRecorder"/> and
 /// <see cref="AuditEntryRecorder"/>; this is where each event's outcome is recorded and said.
 /// </summary>
-internal sealed class BackupCompletionRecorder(BackupCatalog catalog, ILogger<BackupCompletionRecorder> logger)
+internal sealed class BackupCompletionRecorder(
+    BackupCatalog catalog, IBackupContentReader contents, ICloudSqlAdmin sql, FunctionSettings settings, ILogger<BackupCompletionRecorder> logger)
 {
-    /// <summary>Records the manifest (create-only) and logs <c>backup.completed</c>, at NOTICE when it is new.</summary>
+    /// <summary>
+    /// Records the manifest (create-only) and logs <c>backup.completed</c>, at NOTICE when it is
+    /// new. A logical export gets its content manifest first, read from the object's bytes (one
+    /// read of it); an object that cannot be read whole as a dump is not a backup: it is logged as
+    /// <c>backup.failed</c> and nothing is recorded. An event for a backup already recorded reads nothing.
+    /// </summary>
     public async Task RecordAsync(BackupObjectName name, BackupManifest manifest, CancellationToken cancellationToken)
     {
+        if (manifest.Content is null && !string.Equals(manifest.Format, "BASE_BACKUP", StringComparison.Ordinal))
+        {
+            if (await catalog.GetAsync(name, cancellationToken).ConfigureAwait(false) is { } existing)
+            {
+                LogRecorded(name, existing, created: false);
+                return;
+            }
+            try
+            {
+                var reading = new DumpReadOptions { TenantColumn = settings.TenantColumn, TimeZone = await TimeZoneAsync(manifest.SourceInstance, cancellationToken).ConfigureAwait(false) };
+                manifest = manifest with { Content = await contents.ReadBackupAsync(name.Name, manifest.Format, reading, cancellationToken).ConfigureAwait(false) };
+            }
+            catch (InvalidDataException unreadable)
+            {
+                Failed(manifest.Uri, manifest.SourceInstance, manifest.Kind, manifest.StartTime, manifest.EndTime,
+                    $"the object is not a whole, readable dump, so it is not recorded as a backup: {SecretRedactor.Redact(unreadable.Message)}");
+                return;
+            }
+        }
         var (recorded, created) = await catalog.RecordAsync(name, manifest, cancellationToken).ConfigureAwait(false);
+        LogRecorded(name, recorded, created);
+    }
+
+    private void LogRecorded(BackupObjectName name, BackupManifest recorded, bool created)
+    {
         const string Template = "Backup {BackupUri} of {Instance} ({Kind}) {Outcome}, {StartTime} to {EndTime}; newly recorded: {NewlyRecorded}; manifest {ManifestUri}";
         var manifestUri = $"gs://{catalog.Bucket}/{name.ManifestName}";
         if (created)
@@ -29,6 +62,19 @@ internal sealed class BackupCompletionRecorder(BackupCatalog catalog, ILogger<Ba
         {
             logger.LogInformation(CompletionLogEvents.Completed, Template,
                 recorded.Uri, recorded.SourceInstance, recorded.Kind, "succeeded", recorded.StartTime, recorded.EndTime, false, manifestUri);
+        }
+    }
+
+    /// <summary>The source instance's TimeZone flag (how its exports print a timestamptz); UTC when the instance is gone.</summary>
+    private async Task<string> TimeZoneAsync(string instance, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await sql.GetInstanceAsync(instance, cancellationToken).ConfigureAwait(false)).Settings?.TimeZone ?? "UTC";
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus == 404)
+        {
+            return "UTC";
         }
     }
 

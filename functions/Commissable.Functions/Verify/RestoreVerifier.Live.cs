@@ -22,11 +22,12 @@ namespace Commissable.Functions.Verify;
 /// with itself (and the source may be the broken production).
 /// </para>
 /// <para>
-/// Without a backup, the checks that need no manifest decide: reachable, migrations finished,
-/// sequences ahead, critical tables non-empty, at least one tenant; the migration head, schema
-/// fingerprint, row counts and tenant count are reported in the details. With a backup, its
-/// manifest is compared exactly as in import mode, and the outcome is recorded beside it (with
-/// <c>mode: live</c> and the checked instance and database).
+/// With a backup, the database is read back with pg_dump and compared with the backup's content
+/// manifest exactly as in import mode (so a staging clone of an export passes exactly, however
+/// production was written to meanwhile), and the outcome is recorded beside the manifest (with
+/// <c>mode: live</c> and the checked instance and database). Without a backup only the checks
+/// that need none run: reachable, migrations finished, sequences past their columns, critical
+/// tables non-empty; nothing about contents is claimed.
 /// </para>
 /// </remarks>
 internal sealed partial class RestoreVerifier
@@ -64,8 +65,20 @@ internal sealed partial class RestoreVerifier
         stages.Add(new("connect", stage.ElapsedMilliseconds, checks[0].Passed));
         if (checks[0].Passed)
         {
+            // With a backup: its content manifest against the database read back, exactly as in
+            // import mode. Without one there is nothing to compare contents with, so only the checks
+            // of the database on its own terms run (and say so by their names).
+            var content = backup is { } compared ? await ContentAsync(compared.Name, compared.Manifest, stages, checks, cancellationToken).ConfigureAwait(false) : null;
             stage.Restart();
-            checks.AddRange(await RunChecksAsync(backup?.Manifest.Snapshot, target, database, request, requireTenants: true, cancellationToken).ConfigureAwait(false));
+            if (content is not null)
+            {
+                checks.AddRange(await RunChecksAsync(content, target, database, request, cancellationToken).ConfigureAwait(false));
+            }
+            else if (backup is null)
+            {
+                var options = new RestoreCheckOptions { CriticalTables = request.CriticalTables ?? [] };
+                checks.AddRange(await databases.RunAsync(target, database, options, cancellationToken).ConfigureAwait(false));
+            }
             stages.Add(new("checks", stage.ElapsedMilliseconds, checks.All(c => c.Passed)));
         }
 

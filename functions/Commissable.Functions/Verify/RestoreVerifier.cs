@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Databases;
@@ -14,10 +15,13 @@ namespace Commissable.Functions.Verify;
 
 /// <summary>
 /// One restore test, in stages: <c>resolve</c> (the backup and its manifest, the verification
-/// instance and its safety rail), <c>create-db</c> (a scratch database with a unique name),
-/// <c>import</c> (the backup through the Cloud SQL API), <c>checks</c> (<see cref="IRestoredDatabaseChecks"/>
-/// against the manifest), <c>cleanup</c> (the scratch database is always dropped). The outcome is
-/// recorded as an immutable <see cref="VerificationRecord"/> beside the manifest.
+/// instance and its safety rail), <c>content</c> (only for a manifest written before content
+/// manifests: what the backup holds, read from its bytes), <c>create-db</c> (a scratch database
+/// with a unique name), <c>import</c> (the backup through the Cloud SQL API), <c>checks</c> (the
+/// restored database read back with pg_dump and compared with the backup's content manifest,
+/// exactly, then <see cref="IRestoredDatabaseChecks"/>), <c>cleanup</c> (the scratch database is
+/// always dropped). The outcome is recorded as an immutable <see cref="VerificationRecord"/>
+/// beside the manifest.
 /// </summary>
 /// <remarks>
 /// Anything wrong with the request (bad input 400, unknown backup or instance 404, refused target
@@ -30,12 +34,16 @@ internal sealed partial class RestoreVerifier(
     BackupCatalog catalog,
     IBackupStore store,
     IRestoredDatabaseChecks databases,
+    IBackupContentReader contents,
     FunctionSettings settings,
     TimeProvider clock,
     ILogger<RestoreVerifier> logger)
 {
     /// <summary>The check that reports whether the import itself succeeded.</summary>
     public const string ImportSucceeded = "import.succeeded";
+
+    /// <summary>The check that reports whether the backup's content manifest could be had (recorded, or read from its bytes).</summary>
+    public const string ContentRead = "content.read";
 
     /// <summary>The role the import runs as (Cloud SQL's <c>importUser</c>).</summary>
     public const string ImportUser = "postgres";
@@ -68,6 +76,17 @@ internal sealed partial class RestoreVerifier(
         logger.LogInformation(Started, "backup.verify.started {BackupUri} {VerificationInstance} {ScratchDatabase} {StartTime}",
             backupUri, targetName, scratch, startTime);
 
+        var checks = new List<CheckResult>();
+        var content = await ContentAsync(name, manifest, stages, checks, cancellationToken).ConfigureAwait(false);
+        if (content is null)
+        {
+            // Nothing to compare a restore with: nothing is created, and the verification fails.
+            var unread = NewRecord(backupUri, targetName, startTime, stages, checks);
+            var unreadUri = await RecordAsync(name, unread).ConfigureAwait(false);
+            LogOutcome(unread, scratch, total.ElapsedMilliseconds, null);
+            return new VerificationOutcome(unread, null, unreadUri, null, null);
+        }
+
         stage.Restart();
         try
         {
@@ -82,7 +101,6 @@ internal sealed partial class RestoreVerifier(
         }
         stages.Add(new("create-db", stage.ElapsedMilliseconds, true));
 
-        var checks = new List<CheckResult>();
         string? cleanupError = null;
         long recoveryMs;
         try
@@ -98,7 +116,7 @@ internal sealed partial class RestoreVerifier(
             if (importError is null)
             {
                 stage.Restart();
-                checks.AddRange(await RunChecksAsync(manifest.Snapshot, target, scratch, request, requireTenants: false, cancellationToken).ConfigureAwait(false));
+                checks.AddRange(await RunChecksAsync(content, target, scratch, request, cancellationToken).ConfigureAwait(false));
                 stages.Add(new("checks", stage.ElapsedMilliseconds, checks.All(c => c.Passed)));
             }
             recoveryMs = stages.Where(s => s.Stage is "create-db" or "import" or "checks").Sum(s => s.DurationMs);
@@ -118,20 +136,72 @@ internal sealed partial class RestoreVerifier(
     }
 
     /// <summary>
-    /// The smoke checks (<see cref="IRestoredDatabaseChecks.RunAsync"/>) of one database of <paramref name="target"/>,
-    /// read-only, with the inspector's login; the same checks in both modes.
+    /// The checks of one database of <paramref name="target"/>, read-only: its contents read back
+    /// with pg_dump (as the backup's were written) and compared with <paramref name="content"/>,
+    /// exactly; then the checks of the database on its own terms (<see cref="IRestoredDatabaseChecks"/>:
+    /// migrations finished, sequences past their columns, critical tables). The same in both modes.
     /// </summary>
     private async Task<IReadOnlyList<CheckResult>> RunChecksAsync(
-        DatabaseSnapshot? recorded, DatabaseInstance target, string database, RestoreVerifyRequest request, bool requireTenants, CancellationToken cancellationToken)
+        BackupContent content, DatabaseInstance target, string database, RestoreVerifyRequest request, CancellationToken cancellationToken)
     {
-        var options = new RestoreCheckOptions
+        var results = new List<CheckResult>();
+        try
         {
-            RowCountToleranceFraction = request.RowCountTolerance ?? 0,
-            CriticalTables = request.CriticalTables ?? [],
-            RequireTenants = requireTenants,
-            TenantColumn = settings.TenantColumn,
-        };
-        return await databases.RunAsync(target, database, recorded, options, cancellationToken).ConfigureAwait(false);
+            var reading = new DumpReadOptions { TenantColumn = content.TenantColumn, TimeZone = content.TimeZone };
+            var restored = await contents.ReadDatabaseAsync(target, database, reading, cancellationToken).ConfigureAwait(false);
+            results.AddRange(ContentComparison.Compare(content, restored));
+        }
+        catch (Exception error) when (error is not OperationCanceledException and not OutOfMemoryException)
+        {
+            results.Add(new CheckResult(ContentRead, false, $"could not read {database} on '{target.Name}' back to compare it with the backup: {Shorten(error.Message)}"));
+        }
+        var options = new RestoreCheckOptions { CriticalTables = request.CriticalTables ?? [] };
+        results.AddRange(await databases.RunAsync(target, database, options, cancellationToken).ConfigureAwait(false));
+        return results;
+    }
+
+    /// <summary>
+    /// The backup's content manifest: the one recorded, or (a manifest written before content
+    /// manifests) read now from the backup's bytes, in stage <c>content</c>. Null when it cannot be
+    /// had; then <paramref name="checks"/> holds the failed <see cref="ContentRead"/> saying why.
+    /// </summary>
+    private async Task<BackupContent?> ContentAsync(BackupObjectName name, BackupManifest manifest, List<StageTiming> stages, List<CheckResult> checks,
+        CancellationToken cancellationToken)
+    {
+        if (manifest.Content is { } recorded)
+        {
+            return recorded;
+        }
+        var stage = Stopwatch.StartNew();
+        try
+        {
+            var reading = new DumpReadOptions { TenantColumn = settings.TenantColumn, TimeZone = await SourceTimeZoneAsync(manifest.SourceInstance, cancellationToken).ConfigureAwait(false) };
+            var content = await contents.ReadBackupAsync(name.Name, manifest.Format, reading, cancellationToken).ConfigureAwait(false);
+            stages.Add(new("content", stage.ElapsedMilliseconds, true));
+            checks.Add(new CheckResult(ContentRead, true, string.Create(CultureInfo.InvariantCulture,
+                $"the manifest has no content manifest (written before they existed): read it from the backup's bytes, {content.Tables.Count} tables, {content.TotalRows:N0} rows")));
+            return content;
+        }
+        catch (Exception error) when (error is not OperationCanceledException and not OutOfMemoryException)
+        {
+            stages.Add(new("content", stage.ElapsedMilliseconds, false));
+            checks.Add(new CheckResult(ContentRead, false,
+                $"nothing to compare a restore with: the manifest has no content manifest, and gs://{catalog.Bucket}/{name.Name} could not be read as a dump: {Shorten(error.Message)}"));
+            return null;
+        }
+    }
+
+    /// <summary>The source instance's TimeZone flag (how its exports print a timestamptz); UTC when it is gone.</summary>
+    private async Task<string> SourceTimeZoneAsync(string instance, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await sql.GetInstanceAsync(instance, cancellationToken).ConfigureAwait(false)).Settings?.TimeZone ?? "UTC";
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus == 404)
+        {
+            return "UTC";
+        }
     }
 
     private VerificationRecord NewRecord(string? backupUri, string targetName, DateTimeOffset startTime, List<StageTiming> stages, List<CheckResult> checks,

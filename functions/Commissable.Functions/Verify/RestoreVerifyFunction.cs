@@ -4,10 +4,10 @@ namespace Commissable.Functions.Verify;
 
 /// <summary>
 /// <c>restore-verify</c>: Cloud Scheduler or a workflow POSTs <c>{backup: "gs://..." | "latest",
-/// instance?, kind?, verificationInstance?, rowCountTolerance?, criticalTables?}</c>; the backup is
+/// instance?, kind?, verificationInstance?, criticalTables?}</c>; the backup is
 /// imported into a scratch database of the verification instance, smoke-checked, recorded and
 /// dropped (see <see cref="RestoreVerifier"/>). With <c>"mode": "live"</c> (<c>{instance,
-/// verificationInstance, database, backup?, rowCountTolerance?, criticalTables?}</c>) the database
+/// verificationInstance, database, backup?, criticalTables?}</c>) the database
 /// is checked in place, read-only, instead (see <c>RestoreVerifier.Live.cs</c>).
 /// </summary>
 /// <remarks>

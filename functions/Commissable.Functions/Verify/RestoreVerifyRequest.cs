@@ -6,7 +6,7 @@ namespace Commissable.Functions.Verify;
 /// <summary>
 /// What Cloud Scheduler or a workflow POSTs to <c>restore-verify</c>. In <c>import</c> mode (the
 /// default): which backup (a <c>gs://</c> URI, or <c>latest</c> of an instance and optionally a
-/// kind), where to restore it, and how strictly to compare. In <c>live</c> mode: which database of
+/// kind), where to restore it, and which tables must not be empty. In <c>live</c> mode: which database of
 /// which instance to check in place, the source it came from, and optionally the backup whose
 /// manifest to compare with.
 /// </summary>
@@ -39,7 +39,10 @@ internal sealed partial record RestoreVerifyRequest
     /// <summary>The instance to restore into; defaults to <c>VERIFY_INSTANCE</c>.</summary>
     public string? VerificationInstance { get; init; }
 
-    /// <summary>Allowed row-count difference as a fraction of the recorded count (0.01 = 1 %); default 0, exact.</summary>
+    /// <summary>
+    /// No longer accepted (any value is refused): contents are compared exactly with the backup's
+    /// own content manifest, so a tolerance could only hide a difference.
+    /// </summary>
     public decimal? RowCountTolerance { get; init; }
 
     /// <summary>Tables of <c>public</c> that must exist and have rows.</summary>
@@ -131,9 +134,9 @@ internal sealed partial record RestoreVerifyRequest
                 problems.Add(instance);
             }
         }
-        if (RowCountTolerance is < 0 or > 1)
+        if (RowCountTolerance is not null)
         {
-            problems.Add("'rowCountTolerance' must be a fraction between 0 and 1 (0.01 is 1 %).");
+            problems.Add("'rowCountTolerance' is not accepted: a restore is compared exactly with the content manifest read from the backup itself, so counts never differ on a healthy backup; remove the field.");
         }
         if (CriticalTables is { } tables && (tables.Count > 200 || tables.Any(t => string.IsNullOrEmpty(t) || t.Length > 63 || t.Any(char.IsControl))))
         {

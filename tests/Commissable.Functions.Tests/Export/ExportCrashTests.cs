@@ -91,10 +91,9 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
         variables["PORT"] = "0";
         variables["BACKUP_PREFIX"] = prefix;
         variables["EXPORT_WAIT_SECONDS"] = "300";
-        // Dead after 3 s without a beat, so the test needs no fake clock; the lock wait outlasts the test.
+        // Dead after 3 s without a beat, so the test needs no fake clock.
         variables["EXPORT_HEARTBEAT_SECONDS"] = "1";
         variables["EXPORT_STALE_AFTER_SECONDS"] = "3";
-        variables["EXPORT_LOCK_TIMEOUT_SECONDS"] = "600";
         foreach (var (name, value) in variables)
         {
             info.Environment[name] = value;

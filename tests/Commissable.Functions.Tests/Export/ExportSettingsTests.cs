@@ -20,8 +20,7 @@ public sealed class ExportSettingsTests
         var options = BackupFunctions.ExportOptions(Settings, new DictionaryEnvironment(new Dictionary<string, string?>()));
         Assert.Equal(TimeSpan.FromSeconds(30), options.HeartbeatInterval);
         Assert.Equal(TimeSpan.FromMinutes(5), options.StaleAfter);
-        Assert.Equal(TimeSpan.FromSeconds(30), options.SnapshotLockTimeout);
-        Assert.Equal(TimeSpan.FromMinutes(10), options.SnapshotStatementTimeout);
+        Assert.Equal("tenantId", options.TenantColumn);
         Assert.Equal(TimeSpan.FromHours(2), options.Deadline);
     }
 
@@ -29,8 +28,6 @@ public sealed class ExportSettingsTests
     [InlineData("EXPORT_STALE_AFTER_SECONDS", "60", "EXPORT_STALE_AFTER_SECONDS (60) must be more than twice EXPORT_HEARTBEAT_SECONDS (30)")]
     [InlineData("EXPORT_STALE_AFTER_SECONDS", "2", "EXPORT_STALE_AFTER_SECONDS must be a whole number of seconds from 3")]
     [InlineData("EXPORT_HEARTBEAT_SECONDS", "0", "EXPORT_HEARTBEAT_SECONDS must be a whole number of seconds from 1")]
-    [InlineData("EXPORT_LOCK_TIMEOUT_SECONDS", "soon", "EXPORT_LOCK_TIMEOUT_SECONDS must be a whole number")]
-    [InlineData("EXPORT_STATEMENT_TIMEOUT_SECONDS", "-5", "EXPORT_STATEMENT_TIMEOUT_SECONDS must be a whole number")]
     [InlineData("EXPORT_DEADLINE_MINUTES", "100000", "EXPORT_DEADLINE_MINUTES must be a whole number of minutes from 1 to 1440")]
     public void A_bad_value_stops_the_start_naming_its_variable(string variable, string value, string message)
     {

@@ -24,7 +24,7 @@ public abstract class ExporterTestBase : IDisposable
 {
     // The tests hold a table lock for as long as they need an export running, in real time: the
     // snapshot's lock wait must outlast any of them (the wait limit itself is tested on its own).
-    protected static readonly PreDeployOptions Defaults = new() { Environment = "prod", SnapshotLockTimeout = TimeSpan.FromMinutes(10) };
+    protected static readonly PreDeployOptions Defaults = new() { Environment = "prod" };
     protected static readonly TimeSpan RealTimeLimit = TimeSpan.FromMinutes(3);
 
     private readonly ILoggerFactory _loggers;
@@ -60,7 +60,7 @@ public abstract class ExporterTestBase : IDisposable
         Env.Services.GetRequiredService<ICloudSqlAdmin>(),
         Store,
         new BackupCatalog(Store, Prefix, Clock),
-        Env.Services.GetRequiredService<IDatabaseInspector>(),
+        Env.Services.GetRequiredService<IBackupContentReader>(),
         (options ?? Defaults) with { Prefix = Prefix },
         Clock,
         _loggers.CreateLogger<PreDeployExporter>(),

@@ -230,7 +230,7 @@ public sealed class RestoreVerifyTests(VerifyEnvironment env)
     [InlineData("""{"backup":"latest"}""", "'instance' is required")]
     [InlineData("""{"backup":"/tmp/backup.sql.gz"}""", "gs://<bucket>/<name> URI or \"latest\"")]
     [InlineData("""{"backup":"latest","instance":"prod","verificationInstance":"Bad_Name"}""", "'verificationInstance' must be a Cloud SQL instance ID")]
-    [InlineData("""{"backup":"latest","instance":"prod","rowCountTolerance":2}""", "'rowCountTolerance' must be a fraction between 0 and 1")]
+    [InlineData("""{"backup":"latest","instance":"prod","rowCountTolerance":2}""", "'rowCountTolerance' is not accepted")]
     [InlineData("""{"backup":"latest","instance":"prod","rowCountTolerance":"lots"}""", "rowCountTolerance")]
     [InlineData("""{"backup":"latest","instance":"prod","criticalTables":[""]}""", "'criticalTables' must list")]
     public async Task A_malformed_request_is_400_naming_the_problem(string json, string message)
