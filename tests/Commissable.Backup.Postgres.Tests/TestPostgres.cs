@@ -1,4 +1,5 @@
 using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Npgsql;
 
 namespace Commissable.Backup.Postgres.Tests;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Commissable.Backup.Postgres.Clusters;
+namespace Commissable.Backup.Postgres.Processes;
 
 /// <summary>
 /// Runs one of PostgreSQL's programs. Secrets travel in the environment (PGPASSWORD), never on the

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Commissable.Backup.Postgres.Clusters;
+namespace Commissable.Backup.Postgres.Processes;
 
 /// <summary>Where the machine's PostgreSQL server and client programs are, and their major version.</summary>
 public sealed class PostgresBinaries

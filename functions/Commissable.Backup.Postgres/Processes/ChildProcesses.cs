@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Commissable.Backup.Postgres.Clusters;
+namespace Commissable.Backup.Postgres.Processes;
 
 /// <summary>
 /// A started program as the kernel knows it: its process id (also its process group, see
