@@ -66,6 +66,16 @@ public static class ChildProcesses
         }
     }
 
+    /// <summary>
+    /// Sends SIGKILL to every process of the group <paramref name="group"/> (a program started by
+    /// <see cref="ExternalProcess.Start"/> leads its own); false when no process is in it any more.
+    /// </summary>
+    public static bool KillGroup(int group)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(group);
+        return Kill(-group, SigKill) == 0;
+    }
+
     /// <summary>The living (not zombie) processes whose process group is <paramref name="group"/>.</summary>
     public static IReadOnlyList<int> GroupMembers(int group)
     {
