@@ -42,9 +42,11 @@ internal sealed class ToolOutputStream : Stream
         _scratch = scratch;
         _cancellation = cancellationToken;
         _stdout = process.StandardOutput.BaseStream;
+        PipeCapacity.Widen(_stdout);
         _stderr = ExternalProcess.ReadTailAsync(process.StandardError, CancellationToken.None);
         _stopInput = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var stdin = process.StandardInput.BaseStream;
+        PipeCapacity.Widen(stdin);
         var token = _stopInput.Token;
         _input = input is null ? CloseQuietly(stdin) : Task.Run(() => input(stdin, token), CancellationToken.None);
         // Once the program is gone nothing reads what feeds it: stop feeding (a writer waiting for
