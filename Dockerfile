@@ -40,8 +40,8 @@ RUN apt-get update \
  && /usr/lib/postgresql/15/bin/pg_dump --version | grep -q ' 15\.' \
  && /usr/lib/postgresql/15/bin/pg_restore --version | grep -q ' 15\.' \
  && for program in gzip setsid setpriv; do command -v "$program" > /dev/null || exit 1; done
-# Where the functions find pg_dump and pg_restore (PostgresBinaries.LocateClient).
-ENV PG_BINDIR=/usr/lib/postgresql/15/bin
+# Where the functions find pg_dump and pg_restore (BackupFunctions reads it, PostgresBinaries.LocateClient looks there only).
+ENV PG_BIN_DIR=/usr/lib/postgresql/15/bin
 WORKDIR /app
 COPY --from=build /app ./
 
