@@ -1,5 +1,5 @@
 using Commissable.Backup.FileStore;
-using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.LocalCloud.Api;
 using Commissable.LocalCloud.Backups;
 using Commissable.LocalCloud.Instances;

@@ -1,4 +1,5 @@
 using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 
 namespace Commissable.LocalCloud;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.LocalCloud;
 
 // dotnet run --project functions/Commissable.LocalCloud -- --port 8123 --state .localcloud

@@ -1,4 +1,4 @@
-using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 
 namespace Commissable.Backup.Postgres.Tests;
 

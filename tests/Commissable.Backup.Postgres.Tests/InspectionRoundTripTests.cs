@@ -1,4 +1,4 @@
-using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Inspection;
 using Npgsql;

@@ -1,4 +1,5 @@
 using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Npgsql;
 
 namespace Commissable.Backup.Postgres.Tests;
@@ -60,6 +61,14 @@ public sealed class TestPostgres : IAsyncLifetime
     }
 
     public string ConnectionString(string database = "postgres") => Cluster.ConnectionString(SuperUser, _password, database);
+
+    /// <summary>A new directory (0700) for the tests' files, removed with the cluster.</summary>
+    public string CreateScratchDirectory(string prefix)
+    {
+        var path = Path.Combine(_root, $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)]);
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
 
     /// <summary>Creates an empty database with a unique name and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix = "t")

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Verification;
 using Npgsql;

@@ -6,7 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
-using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Verification;
 using Npgsql;

@@ -6,6 +6,7 @@ using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Demo;
 using Npgsql;
 

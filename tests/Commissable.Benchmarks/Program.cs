@@ -2,10 +2,10 @@ using System.Globalization;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Benchmarks;
 
-// dotnet run -c Release --project tests/Commissable.Benchmarks -- local-cloud|functions [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]
+// dotnet run -c Release --project tests/Commissable.Benchmarks -- local-cloud|functions|dump-text [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
-    Console.WriteLine("usage: Commissable.Benchmarks local-cloud|functions [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]");
+    Console.WriteLine("usage: Commissable.Benchmarks local-cloud|functions|dump-text [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]");
     return args.Length == 0 ? 2 : 0;
 }
 // 28 tenants x 20,000 rows is about 1 GB (measured: 979 MiB).
@@ -32,6 +32,7 @@ return args[0] switch
 {
     "local-cloud" => await new LocalCloudBenchmark(demo, rounds, work, keep).RunAsync(),
     "functions" => await new FunctionsBenchmark(demo, rounds, work, keep).RunAsync(),
+    "dump-text" => await new DumpTextBenchmark(demo, rounds, work, keep).RunAsync(),
     _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions"),
 };
 

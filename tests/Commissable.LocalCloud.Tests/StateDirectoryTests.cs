@@ -1,6 +1,7 @@
 using System.Text;
 using Commissable.Backup.FileStore;
 using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Microsoft.Extensions.Logging;
 
 namespace Commissable.LocalCloud.Tests;

@@ -7,7 +7,7 @@ using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Google.CloudSql;
-using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.FileStore;
 using CloudNative.CloudEvents;

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
-using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.Functions;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Commissable.Backup.Postgres.Processes;
 
 namespace Commissable.Backup.Postgres.Clusters;
 

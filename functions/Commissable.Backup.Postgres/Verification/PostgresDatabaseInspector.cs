@@ -15,6 +15,24 @@ public sealed record DatabaseLoginOptions
     /// connection name beneath it); null connects to the instance's first IP address instead.
     /// </summary>
     public string? SocketRoot { get; init; }
+
+    /// <summary>The port every instance listens on (Cloud SQL's; its socket directory names the same port).</summary>
+    public const int Port = 5432;
+
+    /// <summary>
+    /// Where an instance is reached: its socket directory under <see cref="SocketRoot"/> (named by
+    /// its connection name), else its first IP address.
+    /// </summary>
+    public string Host(DatabaseInstance instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return SocketRoot is { } root
+            ? Path.Combine(root, instance.ConnectionName ?? throw new ArgumentException($"Instance '{instance.Name}' has no connection name.", nameof(instance)))
+            : (instance.IpAddresses is [var first, ..] ? first.IpAddress : null) ?? throw new ArgumentException($"Instance '{instance.Name}' has no IP address.", nameof(instance));
+    }
+
+    /// <summary>The password, read from <see cref="PasswordFile"/> now (a rotated secret takes effect at the next use); never log it.</summary>
+    public string ReadPassword() => File.ReadAllText(PasswordFile).Trim();
 }
 
 /// <summary>How the functions reach a database of an instance with their login (<see cref="DatabaseLoginOptions"/>).</summary>
@@ -24,16 +42,12 @@ public sealed class PostgresDatabaseInspector(DatabaseLoginOptions options)
     /// <summary>The connection string for a database of an instance; it holds the password, so it is never logged.</summary>
     public string ConnectionString(DatabaseInstance instance, string database)
     {
-        ArgumentNullException.ThrowIfNull(instance);
-        var host = options.SocketRoot is { } root
-            ? Path.Combine(root, instance.ConnectionName ?? throw new ArgumentException($"Instance '{instance.Name}' has no connection name.", nameof(instance)))
-            : (instance.IpAddresses is [var first, ..] ? first.IpAddress : null) ?? throw new ArgumentException($"Instance '{instance.Name}' has no IP address.", nameof(instance));
         return new NpgsqlConnectionStringBuilder
         {
-            Host = host,
-            Port = 5432,
+            Host = options.Host(instance),
+            Port = DatabaseLoginOptions.Port,
             Username = options.User,
-            Password = File.ReadAllText(options.PasswordFile).Trim(),
+            Password = options.ReadPassword(),
             Database = database,
             Pooling = false,
             Timeout = 30,

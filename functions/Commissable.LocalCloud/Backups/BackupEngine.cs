@@ -1,5 +1,6 @@
 using System.Globalization;
 using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.LocalCloud.Api;
 using Commissable.LocalCloud.Instances;
 using Commissable.LocalCloud.Operations;

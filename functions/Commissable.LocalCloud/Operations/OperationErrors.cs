@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.LocalCloud.Api;
 using Npgsql;
 

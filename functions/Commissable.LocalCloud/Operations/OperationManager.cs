@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.LocalCloud.Api;
 using Commissable.LocalCloud.State;
 

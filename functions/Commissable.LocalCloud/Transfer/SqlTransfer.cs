@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json.Nodes;
 using Commissable.Backup.FileStore;
-using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Processes;
 using Commissable.LocalCloud.Api;
 using Commissable.LocalCloud.Instances;
 using Commissable.LocalCloud.Operations;

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Commissable.Backup.Postgres.Clusters;
+namespace Commissable.Backup.Postgres.Processes;
 
 /// <summary>
 /// A started program as the kernel knows it: its process id (also its process group, see
@@ -64,6 +64,16 @@ public static class ChildProcesses
             // SIGKILL takes effect at once; the wait only covers the kernel tearing them down.
             Thread.Sleep(20);
         }
+    }
+
+    /// <summary>
+    /// Sends SIGKILL to every process of the group <paramref name="group"/> (a program started by
+    /// <see cref="ExternalProcess.Start"/> leads its own); false when no process is in it any more.
+    /// </summary>
+    public static bool KillGroup(int group)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(group);
+        return Kill(-group, SigKill) == 0;
     }
 
     /// <summary>The living (not zombie) processes whose process group is <paramref name="group"/>.</summary>

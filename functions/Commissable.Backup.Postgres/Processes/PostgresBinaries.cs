@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Commissable.Backup.Postgres.Clusters;
+namespace Commissable.Backup.Postgres.Processes;
 
 /// <summary>Where the machine's PostgreSQL server and client programs are, and their major version.</summary>
 public sealed class PostgresBinaries
@@ -28,6 +28,45 @@ public sealed class PostgresBinaries
         if (!string.IsNullOrEmpty(binDirectory)) candidates.Add(binDirectory);
         var fromEnv = System.Environment.GetEnvironmentVariable("PG_BINDIR");
         if (!string.IsNullOrEmpty(fromEnv)) candidates.Add(fromEnv);
+        candidates.AddRange(Discovered());
+        foreach (var dir in candidates)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir, "initdb")) && File.Exists(System.IO.Path.Combine(dir, "pg_ctl")))
+            {
+                return new PostgresBinaries(dir, ReadMajor(System.IO.Path.Combine(dir, "postgres")));
+            }
+        }
+        throw new InvalidOperationException(
+            "PostgreSQL server binaries not found (looked for initdb and pg_ctl in PG_BINDIR, `pg_config --bindir` and /usr/lib/postgresql/*/bin). " +
+            "Install them, for example `apt-get install -y postgresql`.");
+    }
+
+    /// <summary>
+    /// Finds the client programs that read dumps, <c>pg_dump</c> and <c>pg_restore</c> (the functions
+    /// image carries these without a server): in <paramref name="binDirectory"/> when given, and
+    /// nowhere else, since a configured directory that lacks them must not silently become another
+    /// major version; otherwise <c>pg_config --bindir</c>, else the newest
+    /// <c>/usr/lib/postgresql/*/bin</c> holding them. The major version is <c>pg_dump</c>'s.
+    /// </summary>
+    public static PostgresBinaries LocateClient(string? binDirectory = null)
+    {
+        var candidates = string.IsNullOrEmpty(binDirectory) ? Discovered() : [binDirectory];
+        foreach (var dir in candidates)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir, "pg_dump")) && File.Exists(System.IO.Path.Combine(dir, "pg_restore")))
+            {
+                return new PostgresBinaries(dir, ReadMajor(System.IO.Path.Combine(dir, "pg_dump")));
+            }
+        }
+        throw new InvalidOperationException(string.IsNullOrEmpty(binDirectory)
+            ? "PostgreSQL client programs not found (looked for pg_dump and pg_restore in `pg_config --bindir` and /usr/lib/postgresql/*/bin). " +
+              "Install them, for example `apt-get install -y postgresql-client-15`, or name their directory."
+            : $"The directory '{binDirectory}' does not hold pg_dump and pg_restore.");
+    }
+
+    private static List<string> Discovered()
+    {
+        var candidates = new List<string>();
         var fromPgConfig = TryPgConfig();
         if (fromPgConfig is not null) candidates.Add(fromPgConfig);
         if (Directory.Exists("/usr/lib/postgresql"))
@@ -36,16 +75,7 @@ public sealed class PostgresBinaries
                 .OrderByDescending(d => int.TryParse(System.IO.Path.GetFileName(d), out var v) ? v : 0)
                 .Select(d => System.IO.Path.Combine(d, "bin")));
         }
-        foreach (var dir in candidates)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir, "initdb")) && File.Exists(System.IO.Path.Combine(dir, "pg_ctl")))
-            {
-                return new PostgresBinaries(dir, ReadMajor(dir));
-            }
-        }
-        throw new InvalidOperationException(
-            "PostgreSQL server binaries not found (looked for initdb and pg_ctl in PG_BINDIR, `pg_config --bindir` and /usr/lib/postgresql/*/bin). " +
-            "Install them, for example `apt-get install -y postgresql`.");
+        return candidates;
     }
 
     private static string? TryPgConfig()
@@ -68,13 +98,14 @@ public sealed class PostgresBinaries
         }
     }
 
-    private static int ReadMajor(string binDirectory)
+    /// <summary>The major version a program reports, from "postgres (PostgreSQL) 15.18 (Debian ...)" or "pg_dump (PostgreSQL) 15.18".</summary>
+    private static int ReadMajor(string program)
     {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(System.IO.Path.Combine(binDirectory, "postgres"), "--version")
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, "--version")
         {
             RedirectStandardOutput = true,
-        }) ?? throw new InvalidOperationException("could not run postgres --version");
-        var text = process.StandardOutput.ReadToEnd(); // "postgres (PostgreSQL) 15.18 (Debian ...)"
+        }) ?? throw new InvalidOperationException($"could not run {program} --version");
+        var text = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         var version = text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(2).FirstOrDefault() ?? "";
         var major = version.Split('.')[0];

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Commissable.Backup.Postgres.Clusters;
+namespace Commissable.Backup.Postgres.Processes;
 
 /// <summary>
 /// The one place that builds what PostgreSQL's programs (pg_dump, psql, pg_restore,

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Commissable.Backup.Postgres.Clusters;
+namespace Commissable.Backup.Postgres.Processes;
 
 /// <summary>
 /// Runs one of PostgreSQL's programs. Secrets travel in the environment (PGPASSWORD), never on the
@@ -21,6 +21,13 @@ public sealed class ExternalProcess
     public string? WorkingDirectory { get; init; }
 
     /// <summary>
+    /// False: the program sees none of this process's <c>PG*</c> variables (PGHOST, PGSERVICE,
+    /// PGOPTIONS, PGPASSWORD, ...), only those in <see cref="Environment"/>, so nothing around the
+    /// host can redirect or reconfigure what it connects to or prints.
+    /// </summary>
+    public bool InheritPostgresVariables { get; init; } = true;
+
+    /// <summary>
     /// Told of every process this one starts, so that a later process can make sure none of them
     /// outlived a crash (null: nobody records them).
     /// </summary>
@@ -34,6 +41,17 @@ public sealed class ExternalProcess
     /// to <see cref="RunAs"/>; it sets the death signal after that switch, which would clear it.
     /// </summary>
     public Process Start(bool redirectStdout = false, bool redirectStdin = false)
+    {
+        var process = ChildLauncher.Start(StartInfo(redirectStdout, redirectStdin));
+        if (Observer is not null && ChildProcesses.StartTime(process.Id) is { } startTime)
+        {
+            Observer.Started(new ChildProcess(process.Id, startTime));
+        }
+        return process;
+    }
+
+    /// <summary>What <see cref="Start"/> hands the kernel: the command line and environment, for a caller to check.</summary>
+    public ProcessStartInfo StartInfo(bool redirectStdout = false, bool redirectStdin = false)
     {
         var info = new ProcessStartInfo
         {
@@ -60,17 +78,19 @@ public sealed class ExternalProcess
         {
             info.ArgumentList.Add(argument);
         }
+        if (!InheritPostgresVariables)
+        {
+            foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
+            {
+                info.Environment.Remove(key);
+            }
+        }
         foreach (var (key, value) in Environment)
         {
             info.Environment[key] = value;
         }
         info.Environment["LC_ALL"] = "C.UTF-8";
-        var process = ChildLauncher.Start(info);
-        if (Observer is not null && ChildProcesses.StartTime(process.Id) is { } startTime)
-        {
-            Observer.Started(new ChildProcess(process.Id, startTime));
-        }
-        return process;
+        return info;
     }
 
     /// <summary>Runs to completion; throws <see cref="ExternalProcessException"/> on a non-zero exit.</summary>

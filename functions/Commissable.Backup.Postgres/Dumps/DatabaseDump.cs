@@ -1,0 +1,117 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Postgres.Processes;
+using Commissable.Backup.Postgres.Verification;
+
+namespace Commissable.Backup.Postgres.Dumps;
+
+/// <summary>How <see cref="DatabaseDump"/> reads a database.</summary>
+public sealed record DatabaseDumpOptions
+{
+    /// <summary>
+    /// The session time zone the dump's text is written in (it decides how <c>timestamptz</c>
+    /// prints; pg_dump pins the other settings that matter itself): the one the backup being
+    /// compared with was dumped in.
+    /// </summary>
+    public string TimeZone { get; init; } = "UTC";
+
+    /// <summary>
+    /// A snapshot another session exported (<c>pg_export_snapshot()</c>, kept open until pg_dump
+    /// has started), so pg_dump reads exactly what that session sees; null for pg_dump's own.
+    /// </summary>
+    public string? Snapshot { get; init; }
+}
+
+/// <summary>
+/// A plain pg_dump of one database of an instance, as a stream of its SQL text (serial: no
+/// <c>--jobs</c>), logged in as the functions log in everywhere (<see cref="DatabaseLoginOptions"/>).
+/// </summary>
+/// <remarks>
+/// The password never reaches a command line or the environment: it goes into a password file
+/// (0600, in a private directory, removed when the stream ends or is disposed) that
+/// <c>PGPASSFILE</c> names. The connection is the one libpq conninfo <see cref="LibpqConnection"/>
+/// builds, and the program sees none of this process's <c>PG*</c> variables. Reading the stream to
+/// its end throws <see cref="DumpStreamException"/> when pg_dump failed; disposing it early kills
+/// pg_dump.
+/// </remarks>
+public static partial class DatabaseDump
+{
+    public static Task<Stream> OpenAsync(DatabaseLoginOptions login, DatabaseInstance instance, string database, DatabaseDumpOptions options, PostgresBinaries tools, CancellationToken cancellationToken = default)
+    {
+        var scratch = PrivateDirectory.Create("commissable-pgdump-");
+        try
+        {
+            var command = Command(login, instance, database, options, tools, scratch.Path);
+            return Task.FromResult<Stream>(ToolOutputStream.Start(command, $"database '{database}' of instance '{instance.Name}' (pg_dump)", input: null, scratch, cancellationToken));
+        }
+        catch
+        {
+            scratch.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The pg_dump command, with its password file written into <paramref name="privateDirectory"/>.</summary>
+    internal static ExternalProcess Command(DatabaseLoginOptions login, DatabaseInstance instance, string database, DatabaseDumpOptions options, PostgresBinaries tools, string privateDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        ArgumentNullException.ThrowIfNull(instance);
+        ArgumentException.ThrowIfNullOrEmpty(database);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(tools);
+        if (!TimeZoneName().IsMatch(options.TimeZone))
+        {
+            throw new ArgumentException($"'{options.TimeZone}' is not a time zone name (letters, digits and _ + - / : . only, as in UTC or America/New_York).", nameof(options));
+        }
+        if (options.Snapshot is { } snapshot && !SnapshotId().IsMatch(snapshot))
+        {
+            throw new ArgumentException($"'{snapshot}' is not a snapshot id as pg_export_snapshot() returns them (for example 00000003-0000001B-1).", nameof(options));
+        }
+
+        var passwordFile = Path.Combine(privateDirectory, "pgpass");
+        using (var file = PrivateDirectory.CreatePrivateFile(passwordFile))
+        {
+            file.Write(Encoding.UTF8.GetBytes(PasswordFileLine(login.ReadPassword())));
+        }
+        var arguments = new List<string>
+        {
+            "--no-password",
+            "--dbname=" + LibpqConnection.Build(login.Host(instance), DatabaseLoginOptions.Port, login.User, database),
+        };
+        if (options.Snapshot is not null)
+        {
+            arguments.Add("--snapshot=" + options.Snapshot);
+        }
+        return new ExternalProcess
+        {
+            FileName = tools.Path("pg_dump"),
+            Arguments = arguments,
+            InheritPostgresVariables = false,
+            Environment = new Dictionary<string, string>
+            {
+                ["PGPASSFILE"] = passwordFile,
+                // Sent in the start-up packet: the session's TimeZone from its first statement on.
+                ["PGTZ"] = options.TimeZone,
+                ["PGCONNECT_TIMEOUT"] = "30",
+                ["PGAPPNAME"] = "commissable-content-read",
+            },
+        };
+    }
+
+    /// <summary>A password file line matching every connection: <c>*:*:*:*:password</c>, with <c>\</c> and <c>:</c> escaped.</summary>
+    private static string PasswordFileLine(string password)
+    {
+        if (password.Contains('\n', StringComparison.Ordinal) || password.Contains('\r', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("The database password holds a line break, which a password file cannot carry.");
+        }
+        return "*:*:*:*:" + password.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal) + "\n";
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_+\-/:.]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex TimeZoneName();
+
+    [GeneratedRegex(@"^[0-9A-Fa-f]{1,16}-[0-9A-Fa-f]{1,16}(-[0-9]{1,10})?$", RegexOptions.CultureInvariant)]
+    private static partial Regex SnapshotId();
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Commissable.Backup.FileStore;
+using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Demo;
+using Commissable.Backup.Postgres.Dumps;
+using Commissable.Backup.Postgres.Processes;
+using Npgsql;
+
+using static Commissable.Benchmarks.BenchTools;
+
+namespace Commissable.Benchmarks;
+
+/// <summary>
+/// Measures <see cref="BackupObjectText"/> (a backup object read as plain SQL text, counted and
+/// thrown away) for gzip, directory and custom exports of the same demo database against
+/// <c>gunzip -c x.sql.gz | wc -c</c> of its gzip export, in one run; also <c>pg_restore -f - |
+/// wc -c</c> straight from local files, the floor for the two pg_restore formats, and the peak
+/// memory of this process while it reads (VmHWM, reset before the reads).
+/// </summary>
+internal sealed class DumpTextBenchmark(DemoDatabaseOptions demo, int rounds, string work, bool keep)
+{
+    private const string Bucket = "bench";
+    private const string Database = "crm";
+    private const string SuperUser = "bench";
+    private const string Password = "bench-pw";
+    private readonly PostgresBinaries _server = PostgresBinaries.Locate();
+    private readonly PostgresBinaries _tools = PostgresBinaries.LocateClient();
+
+    public async Task<int> RunAsync()
+    {
+        Directory.CreateDirectory(work);
+        File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
+        var cluster = new PostgresCluster(_server, new ClusterLayout
+        {
+            DataDirectory = Path.Combine(work, "data"),
+            LogFile = Path.Combine(work, "postgres.log"),
+            ListenAddress = "127.0.0.1",
+            Port = FreePort(),
+            RunAs = PostgresCluster.DefaultRunAs(),
+        });
+        try
+        {
+            await cluster.InitAsync(SuperUser, Password);
+            await cluster.WriteRuntimeConfigAsync(new Dictionary<string, string> { ["fsync"] = "off", ["shared_buffers"] = "256MB" });
+            await cluster.StartAsync();
+            await ExecuteAsync(cluster.ConnectionString(SuperUser, Password), $"CREATE DATABASE {Database}");
+            var load = Stopwatch.StartNew();
+            await DemoDatabase.CreateAsync(cluster.ConnectionString(SuperUser, Password, Database), demo, new Progress<string>(Say));
+            var size = await ScalarAsync<long>(cluster.ConnectionString(SuperUser, Password, Database), "SELECT pg_database_size(current_database())");
+            Say(Invariant($"demo database: {size / 1048576.0:F0} MB ({demo.Tenants} tenants x {demo.RowsPerTenant} rows per tenant), loaded in {load.Elapsed.TotalSeconds:F0} s"));
+
+            var state = Path.Combine(work, "state");
+            var paths = new BucketPaths(state);
+            paths.Prepare();
+            var bucket = paths.BucketDirectory(Bucket);
+            paths.CreatePrivateDirectory(bucket);
+            var connection = $"-h 127.0.0.1 -p {cluster.Layout.Port} -U {SuperUser} -d {Database}";
+            var pgDump = _tools.Path("pg_dump");
+            var pgRestore = _tools.Path("pg_restore");
+            Say("exporting: pg_dump | gzip, pg_dump -Fd -j2, pg_dump -Fc ...");
+            await ShellAsync($"PGTZ=UTC '{pgDump}' {connection} | gzip > '{bucket}/x.sql.gz'", Password);
+            await ShellAsync($"PGTZ=UTC '{pgDump}' {connection} -Fd -j2 -f '{bucket}/x'", Password);
+            await ShellAsync($"PGTZ=UTC '{pgDump}' {connection} -Fc -f '{bucket}/x.dump'", Password);
+            var gzipBytes = new FileInfo(Path.Combine(bucket, "x.sql.gz")).Length;
+            var directoryBytes = Directory.GetFiles(Path.Combine(bucket, "x")).Sum(f => new FileInfo(f).Length);
+            var customBytes = new FileInfo(Path.Combine(bucket, "x.dump")).Length;
+            var store = new LocalBackupStore(paths, Bucket);
+
+            ResetPeakMemory();
+            var measures = new Dictionary<string, List<(double Seconds, long Bytes)>>();
+            void Record(string name, double seconds, long bytes)
+            {
+                (measures.TryGetValue(name, out var list) ? list : measures[name] = []).Add((seconds, bytes));
+                Say(Invariant($"{name}: {seconds:F2} s, {bytes / 1048576.0:F0} MB of text, {bytes / 1048576.0 / seconds:F0} MB/s"));
+            }
+            for (var round = 1; round <= rounds; round++)
+            {
+                Say($"round {round}");
+                var (seconds, bytes) = await ShellCountAsync($"gunzip -c '{bucket}/x.sql.gz' | wc -c");
+                Record("gunzip -c x.sql.gz | wc -c", seconds, bytes);
+                (seconds, bytes) = await ReadAsync(store, "x.sql.gz", "SQL_GZIP");
+                Record("BackupObjectText, SQL_GZIP", seconds, bytes);
+                (seconds, bytes) = await ReadAsync(store, "x", "DIRECTORY");
+                Record("BackupObjectText, DIRECTORY", seconds, bytes);
+                (seconds, bytes) = await ShellCountAsync($"'{pgRestore}' -f - '{bucket}/x' | wc -c");
+                Record("pg_restore -f - x/ | wc -c", seconds, bytes);
+                (seconds, bytes) = await ReadAsync(store, "x.dump", "CUSTOM");
+                Record("BackupObjectText, CUSTOM", seconds, bytes);
+                (seconds, bytes) = await ShellCountAsync($"'{pgRestore}' -f - '{bucket}/x.dump' | wc -c");
+                Record("pg_restore -f - x.dump | wc -c", seconds, bytes);
+            }
+            var peak = PeakResidentMegabytes(Environment.ProcessId);
+
+            var baseline = measures["gunzip -c x.sql.gz | wc -c"].Min(m => m.Seconds);
+            Console.WriteLine();
+            Console.WriteLine(Invariant($"Demo database {size / 1048576.0:F0} MB; exports: x.sql.gz {gzipBytes / 1048576.0:F0} MB, x/ (directory, -j2) {directoryBytes / 1048576.0:F0} MB, x.dump {customBytes / 1048576.0:F0} MB; best of {rounds} rounds."));
+            Console.WriteLine();
+            Console.WriteLine("| read | seconds | text MB | MB/s | vs `gunzip -c \\| wc -c` |");
+            Console.WriteLine("|---|---|---|---|---|");
+            foreach (var (name, list) in measures)
+            {
+                var best = list.MinBy(m => m.Seconds);
+                Console.WriteLine(Invariant($"| {name.Replace("|", "\\|", StringComparison.Ordinal)} | {best.Seconds:F2} | {best.Bytes / 1048576.0:F0} | {best.Bytes / 1048576.0 / best.Seconds:F0} | {best.Seconds / baseline:F2} |"));
+            }
+            Console.WriteLine(Invariant($"| peak memory of this process while reading (VmHWM) | {peak:F0} MB | | | |"));
+            return 0;
+        }
+        finally
+        {
+            await cluster.StopAsync();
+            if (!keep)
+            {
+                try
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    private async Task<(double Seconds, long Bytes)> ReadAsync(LocalBackupStore store, string objectName, string format)
+    {
+        var clock = Stopwatch.StartNew();
+        long total = 0;
+        var buffer = new byte[1 << 20];
+        await using (var text = await BackupObjectText.OpenAsync(store, objectName, format, _tools))
+        {
+            int read;
+            while ((read = await text.ReadAsync(buffer)) > 0)
+            {
+                total += read;
+            }
+        }
+        return (clock.Elapsed.TotalSeconds, total);
+    }
+
+    private static async Task<(double Seconds, long Bytes)> ShellCountAsync(string script)
+    {
+        var clock = Stopwatch.StartNew();
+        var output = await new ExternalProcess { FileName = "bash", Arguments = ["-o", "pipefail", "-c", script] }.RunAsync();
+        return (clock.Elapsed.TotalSeconds, long.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Resets this process's VmHWM to its current resident size (Linux: 5 to clear_refs), so the peak is the reads'.</summary>
+    private static void ResetPeakMemory() => File.WriteAllText("/proc/self/clear_refs", "5");
+}
