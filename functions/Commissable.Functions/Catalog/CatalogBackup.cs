@@ -47,14 +47,14 @@ internal sealed record CatalogBackup(
             manifest.SizeBytes ?? (entry.DumpObjects.Count > 0 ? entry.DumpBytes : null),
             new CatalogTrigger(manifest.Trigger.Change, manifest.Trigger.CommitSha, manifest.Trigger.PipelineRunId, manifest.Trigger.RequestedBy),
             manifest.Content is { } content ? content.Migrations?.Head : manifest.Snapshot?.MigrationHead,
-            manifest.Content is { } counted ? TenantCount(counted) : manifest.Snapshot?.TenantCount,
+            manifest.Content is { } counted ? CountTenants(counted) : manifest.Snapshot?.TenantCount,
             [.. entry.Holds.OrderBy(h => h.PlacedAt).Select(h => new CatalogHold(h.Id, h.Reason, h.PlacedBy, h.PlacedAt))],
             last is null ? null : new CatalogVerification(last.Passed, last.StartTime, last.EndTime, [.. last.Checks.Where(c => !c.Passed).Select(c => c.Name)]),
             entry.VerificationCount);
     }
 
     /// <summary>Distinct tenant ids over the tables that have the tenant column; null when none has it.</summary>
-    private static int? TenantCount(BackupContent content)
+    private static int? CountTenants(BackupContent content)
     {
         var tenants = content.Tables.Values.Where(t => t.Tenants is not null && !t.Partitioned).SelectMany(t => t.Tenants!.Keys).ToHashSet(StringComparer.Ordinal);
         return content.Tables.Values.Any(t => t.Tenants is not null) ? tenants.Count : null;

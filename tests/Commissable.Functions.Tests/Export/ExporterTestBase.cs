@@ -1,4 +1,5 @@
 using System.Text;
+using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Export;

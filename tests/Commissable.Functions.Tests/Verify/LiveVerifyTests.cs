@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Verification;
 using Commissable.Functions.Verify;
@@ -47,9 +48,9 @@ public sealed class LiveVerifyTests(VerifyEnvironment env)
         Assert.Null(body["scratchDatabase"]);
         Assert.Equal(["resolve", "connect", "checks"], Names(body, "stages", "stage"));
         Assert.All(body["stages"]!.AsArray(), s => Assert.True((long)s!["durationMs"]! >= 0));
-        Assert.Equal([RestoreVerifier.DatabaseReachable, .. RestoreChecks.All], Names(body, "checks", "name"));
-        Assert.Equal($"{DemoDatabase.LatestMigration} ({DemoDatabase.MigrationNames.Count} applied)", (string?)Check(body, RestoreChecks.MigrationsHead)["detail"]);
-        Assert.EndsWith("as recorded", (string?)Check(body, RestoreChecks.RowCounts)["detail"], StringComparison.Ordinal);
+        Assert.Equal([RestoreVerifier.DatabaseReachable, .. ContentComparison.All, .. RestoreChecks.All], Names(body, "checks", "name"));
+        Assert.Equal($"head {DemoDatabase.LatestMigration} ({DemoDatabase.MigrationNames.Count} applied)", (string?)Check(body, ContentComparison.MigrationsHead)["detail"]);
+        Assert.EndsWith("counts and contents equal", (string?)Check(body, ContentComparison.Tables)["detail"], StringComparison.Ordinal);
 
         var recordUri = (string)body["recordUri"]!;
         Assert.StartsWith(uri + ".verifications/", recordUri, StringComparison.Ordinal);
@@ -67,10 +68,9 @@ public sealed class LiveVerifyTests(VerifyEnvironment env)
     }
 
     [Fact]
-    public async Task Without_a_backup_the_manifest_free_checks_decide_and_report_head_fingerprint_and_tenants_and_nothing_is_recorded()
+    public async Task Without_a_backup_only_the_checks_of_the_database_on_its_own_terms_run_and_nothing_is_recorded()
     {
         await env.RestoredDatabaseAsync(VerifyEnvironment.Target, "live_nobackup");
-        var tenants = DemoDatabaseOptions.Tiny.Tenants;
 
         var (status, body) = await VerifyAsync(Live("live_nobackup", $",\"criticalTables\":[{Critical}]"));
 
@@ -78,10 +78,9 @@ public sealed class LiveVerifyTests(VerifyEnvironment env)
         Assert.True((bool)body["passed"]!, body.ToJsonString());
         Assert.Null(body["backupUri"]);
         Assert.Null(body["recordUri"]);
+        // Nothing to compare contents with, so no content check is claimed.
+        Assert.Equal([RestoreVerifier.DatabaseReachable, .. RestoreChecks.All], Names(body, "checks", "name"));
         Assert.StartsWith("connected to live_nobackup", (string?)Check(body, RestoreVerifier.DatabaseReachable)["detail"], StringComparison.Ordinal);
-        Assert.Contains(DemoDatabase.LatestMigration, (string?)Check(body, RestoreChecks.MigrationsHead)["detail"], StringComparison.Ordinal);
-        Assert.Matches("sha256 [0-9a-f]{64}", (string?)Check(body, RestoreChecks.SchemaFingerprintCheck)["detail"]);
-        Assert.Contains($"found {tenants} tenants", (string?)Check(body, RestoreChecks.TenantsSame)["detail"], StringComparison.Ordinal);
         Assert.Contains("critical tables present", (string?)Check(body, RestoreChecks.TablesCritical)["detail"], StringComparison.Ordinal);
     }
 
@@ -121,41 +120,43 @@ public sealed class LiveVerifyTests(VerifyEnvironment env)
     }
 
     [Fact]
-    public async Task An_empty_database_fails_for_having_no_tenants()
+    public async Task An_empty_database_checked_against_the_backup_fails_naming_the_missing_tables()
     {
+        var uri = await env.SharedBackupAsync();
         await env.Cloud.RunAsync(HttpMethod.Post, env.Cloud.Api($"instances/{VerifyEnvironment.Target}/databases"), """{"name":"live_empty"}""");
 
-        var (status, body) = await VerifyAsync(Live("live_empty"));
+        var (status, body) = await VerifyAsync(Live("live_empty", $",\"backup\":\"{uri}\""));
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
         Assert.False((bool)body["passed"]!);
-        var tenants = Check(body, RestoreChecks.TenantsSame);
-        Assert.False((bool)tenants["passed"]!);
-        Assert.StartsWith("no tenants", (string?)tenants["detail"], StringComparison.Ordinal);
+        var tables = Check(body, ContentComparison.Tables);
+        Assert.False((bool)tables["passed"]!);
+        Assert.Contains("public.\"Tenant\": missing", (string?)tables["detail"], StringComparison.Ordinal);
+        Assert.False((bool)Check(body, ContentComparison.Tenants)["passed"]!);
         Assert.True((bool)Check(body, RestoreVerifier.DatabaseReachable)["passed"]!);
     }
 
-    [Fact]
-    public async Task Row_counts_are_compared_with_the_backup_manifest_within_the_tolerance()
+    [Theory]
+    [InlineData("a changed value", "UPDATE \"Payout\" SET amount = amount + 1 WHERE id = (SELECT min(id) FROM \"Payout\")", ContentComparison.Tables, "public.\"Payout\": same ")]
+    [InlineData("a value set to NULL", "UPDATE \"Reconciliation\" SET notes = NULL WHERE id = (SELECT min(id) FROM \"Reconciliation\" WHERE notes IS NOT NULL)", ContentComparison.Tables, "public.\"Reconciliation\": same ")]
+    [InlineData("a row moved to another tenant", "UPDATE \"Note\" SET \"tenantId\" = (SELECT max(id) FROM \"Tenant\") WHERE id = (SELECT min(id) FROM \"Note\" WHERE \"tenantId\" <> (SELECT max(id) FROM \"Tenant\"))", ContentComparison.Tenants, "public.\"Note\" tenant ")]
+    [InlineData("an index dropped", "DROP INDEX \"User_tenantId_status_idx\"", ContentComparison.Schema, "User_tenantId_status_idx")]
+    [InlineData("a row deleted", "DELETE FROM \"AuditLog\" WHERE id = (SELECT min(id) FROM \"AuditLog\")", ContentComparison.Tables, "public.\"AuditLog\": backup ")]
+    public async Task A_damaged_copy_fails_against_its_backup_naming_the_table(string damage, string sql, string check, string named)
     {
-        var uri = await env.RestoredDatabaseAsync(VerifyEnvironment.Target, "live_counts");
-        await Sql.ExecuteAsync(await env.Cloud.ConnectionStringAsync(VerifyEnvironment.Target, "live_counts"),
-            "DELETE FROM \"AuditLog\" WHERE id = (SELECT min(id) FROM \"AuditLog\")");
+        var uri = await env.SharedBackupAsync();
+        var database = "live_damage_" + Guid.NewGuid().ToString("N")[..8];
+        await env.RestoredDatabaseAsync(VerifyEnvironment.Target, database, uri);
+        await Sql.ExecuteAsync(await env.Cloud.ConnectionStringAsync(VerifyEnvironment.Target, database), sql);
 
-        var (status, body) = await VerifyAsync(Live("live_counts", $",\"backup\":\"{uri}\""));
+        var (status, body) = await VerifyAsync(Live(database, $",\"backup\":\"{uri}\""));
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
-        Assert.False((bool)body["passed"]!);
-        var counts = Check(body, RestoreChecks.RowCounts);
-        Assert.False((bool)counts["passed"]!);
-        Assert.Matches(@"""AuditLog"" expected [\d,]+, found [\d,]+ \(-1\)", (string?)counts["detail"]);
+        Assert.False((bool)body["passed"]!, damage);
+        var failed = Check(body, check);
+        Assert.False((bool)failed["passed"]!, $"{damage}: {body.ToJsonString()}");
+        Assert.Contains(named, (string?)failed["detail"], StringComparison.Ordinal);
         Assert.False((bool)JsonNode.Parse(await File.ReadAllTextAsync(env.LocalPath((string)body["recordUri"]!)))!["passed"]!);
-
-        (status, body) = await VerifyAsync(Live("live_counts", $",\"backup\":\"{uri}\",\"rowCountTolerance\":0.5"));
-
-        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
-        Assert.True((bool)body["passed"]!, body.ToJsonString());
-        Assert.Contains("within the tolerance", (string?)Check(body, RestoreChecks.RowCounts)["detail"], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -208,7 +209,7 @@ public sealed class LiveVerifyTests(VerifyEnvironment env)
     [InlineData("""{"mode":"live","instance":"prod","verificationInstance":"verify-target","database":"crm","backup":"latest"}""", "'backup' in live mode is optional and must be a gs://")]
     [InlineData("""{"mode":"live","instance":"prod","verificationInstance":"verify-target","database":"crm","kind":"pre-deploy-export"}""", "'kind' only applies")]
     [InlineData("""{"mode":"live","instance":"prod","verificationInstance":"Verify_Target","database":"crm"}""", "'verificationInstance' must be a Cloud SQL instance ID")]
-    [InlineData("""{"mode":"live","instance":"prod","verificationInstance":"verify-target","database":"crm","rowCountTolerance":-1}""", "'rowCountTolerance' must be a fraction")]
+    [InlineData("""{"mode":"live","instance":"prod","verificationInstance":"verify-target","database":"crm","rowCountTolerance":-1}""", "'rowCountTolerance' is not accepted")]
     [InlineData("""{"backup":"latest","instance":"prod","database":"crm"}""", "'database' only applies to live mode")]
     public async Task A_malformed_live_request_is_400_naming_the_problem(string json, string message)
     {
