@@ -131,7 +131,7 @@ public sealed class LiveVerifyTests(VerifyEnvironment env)
         Assert.False((bool)body["passed"]!);
         var tables = Check(body, ContentComparison.Tables);
         Assert.False((bool)tables["passed"]!);
-        Assert.Contains("public.\"Tenant\": missing", (string?)tables["detail"], StringComparison.Ordinal);
+        Assert.Contains("22 of 22 tables differ: public.\"Account\": missing", (string?)tables["detail"], StringComparison.Ordinal);
         Assert.False((bool)Check(body, ContentComparison.Tenants)["passed"]!);
         Assert.True((bool)Check(body, RestoreVerifier.DatabaseReachable)["passed"]!);
     }
