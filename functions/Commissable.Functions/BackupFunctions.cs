@@ -78,6 +78,7 @@ public static class BackupFunctions
         // the imported tables, or be a member of their owner).
         services.AddSingleton<IDatabaseInspector>(new PostgresDatabaseInspector(login, settings.TenantColumn));
         services.AddSingleton<IRestoredDatabaseChecks>(new PostgresRestoredDatabaseChecks(login));
+        services.AddSingleton<IDatabaseCensus>(new PostgresDatabaseCensus(login));
         services.AddSingleton<IAppUserGrants>(new PostgresAppUserGrants(login));
         services.AddSingleton(ExportOptions(settings, environment));
         services.AddSingleton(sp => new PreDeployExporter(
@@ -91,6 +92,7 @@ public static class BackupFunctions
         services.AddHttpFunction<RetentionSweeperFunction>(FunctionNames.RetentionSweeper);
         services.AddHttpFunction<CatalogFunction>(FunctionNames.Catalog);
         Completion.CompletionRegistration.AddBackupCompletionFunctions(services); // on-backup-completed + on-backup-audited
+        services.AddSingleton<RecoveryEvidenceCollector>();
         services.AddSingleton<RestoreVerifier>();
         services.AddHttpFunction<RestoreVerifyFunction>(FunctionNames.RestoreVerify);
         services.AddSingleton<AppUserGranter>();

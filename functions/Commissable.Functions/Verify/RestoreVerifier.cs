@@ -32,7 +32,8 @@ internal sealed partial class RestoreVerifier(
     IRestoredDatabaseChecks databases,
     FunctionSettings settings,
     TimeProvider clock,
-    ILogger<RestoreVerifier> logger)
+    ILogger<RestoreVerifier> logger,
+    RecoveryEvidenceCollector evidence)
 {
     /// <summary>The check that reports whether the import itself succeeded.</summary>
     public const string ImportSucceeded = "import.succeeded";
