@@ -167,7 +167,7 @@ internal static class RecoveryEvidenceComparison
         {
             lines.Count == 0
                 ? Invariant($"every table{(restored.Tenants.Count > 0 ? " and tenant" : "")} has as many rows as in the restore")
-                : Invariant($"{Plural(differingTables, "table")} of {tables.Count} differ ({Plural(lines.Count, "line")} in the table)"),
+                : Invariant($"{Plural(differingTables, "table")} of {tables.Count} {(differingTables == 1 ? "differs" : "differ")} ({Plural(lines.Count, "line")} in the table)"),
             Invariant($"restored {restoredRows:N0} rows, production {productionRows:N0} ({Signed(restoredRows - productionRows)})"),
         };
         if (restored.Tenants.Count > 0 || production.Tenants.Count > 0)
