@@ -37,7 +37,25 @@ public sealed record Settings
     public BackupConfiguration? BackupConfiguration { get; init; }
     public IReadOnlyDictionary<string, string>? UserLabels { get; init; }
     public string? ActivationPolicy { get; init; }
+    /// <summary>The instance's database flags (schema <c>DatabaseFlags</c>): server settings such as <c>timezone</c>.</summary>
+    public IReadOnlyList<DatabaseFlag>? DatabaseFlags { get; init; }
     [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; init; }
+
+    /// <summary>
+    /// The server's default TimeZone: the <c>timezone</c> flag, or UTC, Cloud SQL's default. It is
+    /// the session TimeZone of an export's pg_dump, so it decides how the dump prints a <c>timestamptz</c>.
+    /// </summary>
+    [JsonIgnore]
+    public string TimeZone => DatabaseFlags?.FirstOrDefault(f => string.Equals(f.Name, "timezone", StringComparison.OrdinalIgnoreCase))?.Value is { Length: > 0 } zone
+        ? zone
+        : "UTC";
+}
+
+/// <summary>One database flag (schema <c>DatabaseFlags</c>).</summary>
+public sealed record DatabaseFlag
+{
+    public string? Name { get; init; }
+    public string? Value { get; init; }
 }
 
 /// <summary>Automated backup and PITR settings (schema <c>BackupConfiguration</c>).</summary>

@@ -106,6 +106,9 @@ public sealed class PostgresCluster
             ["port"] = Layout.Port.ToString(CultureInfo.InvariantCulture),
             ["unix_socket_directories"] = Layout.SocketDirectory ?? "",
             ["password_encryption"] = "scram-sha-256",
+            // Cloud SQL's default, whatever this machine's zone: it decides how pg_dump prints a
+            // timestamptz, which the content manifests of exports depend on (a timezone flag overrides it).
+            ["timezone"] = "UTC",
         };
         foreach (var (key, value) in settings) all[key] = value;
         var text = new StringBuilder("# Written by the local cloud before every start; edits are overwritten.\n");
