@@ -58,7 +58,7 @@ internal sealed class RecoveryEvidenceCollector(
                 RecoveryEvidenceComparison.CompareWithProduction(source, restoredCensus, productionCensus, productionProblem));
         logger.LogInformation(Collected,
             "backup.verify.evidence {SourceInstance} {VerificationInstance} {Database} {PointInTime} {EvidenceBackupUri} {ProductionRead} {RestoredRows} {ProductionRows} {RowDifference} {DifferingLines}",
-            source, restored.Name, database, pointInTime, evidence.Backup.Uri, evidence.Production.Read,
+            source, restored.Name, database, pointInTime.UtcDateTime.ToString("o", CultureInfo.InvariantCulture), evidence.Backup.Uri, evidence.Production.Read,
             evidence.Production.RestoredRows, evidence.Production.ProductionRows, evidence.Production.Difference,
             evidence.Production.Differences.Count + evidence.Production.OmittedLines);
         return evidence;
