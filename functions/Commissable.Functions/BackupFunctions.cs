@@ -85,6 +85,7 @@ public static class BackupFunctions
         services.AddSingleton<IBackupContentReader>(sp => new PostgresBackupContentReader(
             login, sp.GetRequiredService<IBackupStore>(), PostgresBinaries.Locate(environment.GetVariable(PostgresBinDirectory) is { Length: > 0 } bin ? bin : null)));
         services.AddSingleton<IRestoredDatabaseChecks>(new PostgresRestoredDatabaseChecks(login));
+        services.AddSingleton<IDatabaseCensus>(new PostgresDatabaseCensus(login));
         services.AddSingleton<IAppUserGrants>(new PostgresAppUserGrants(login));
         services.AddSingleton(ExportOptions(settings, environment));
         services.AddSingleton(sp => new PreDeployExporter(
@@ -98,6 +99,7 @@ public static class BackupFunctions
         services.AddHttpFunction<RetentionSweeperFunction>(FunctionNames.RetentionSweeper);
         services.AddHttpFunction<CatalogFunction>(FunctionNames.Catalog);
         Completion.CompletionRegistration.AddBackupCompletionFunctions(services); // on-backup-completed + on-backup-audited
+        services.AddSingleton<RecoveryEvidenceCollector>();
         services.AddSingleton<RestoreVerifier>();
         services.AddHttpFunction<RestoreVerifyFunction>(FunctionNames.RestoreVerify);
         services.AddSingleton<AppUserGranter>();

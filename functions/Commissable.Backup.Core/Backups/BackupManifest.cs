@@ -96,6 +96,11 @@ public sealed record VerificationRecord
     public IReadOnlyList<StageTiming> Stages { get; init; } = [];
     public IReadOnlyList<CheckResult> Checks { get; init; } = [];
     public string? Failure { get; init; }
+    /// <summary>
+    /// Live mode with <c>evidence</c>: the restored database against the newest backup before the
+    /// point in time and against production now (counts only); null otherwise.
+    /// </summary>
+    public RecoveryEvidence? Evidence { get; init; }
 }
 
 public sealed record StageTiming(string Stage, long DurationMs, bool Succeeded);

@@ -29,6 +29,11 @@ namespace Commissable.Functions.Verify;
 /// that need none run: reachable, migrations finished, sequences past their columns, critical
 /// tables non-empty; nothing about contents is claimed.
 /// </para>
+/// <para>
+/// With <c>evidence</c> (<see cref="RecoveryEvidenceRequest"/>), a stage <c>evidence</c> follows:
+/// the database against the newest backup before the point in time and against the source now
+/// (<see cref="RecoveryEvidenceCollector"/>). It never changes whether the verification passed.
+/// </para>
 /// </remarks>
 internal sealed partial class RestoreVerifier
 {
@@ -82,7 +87,15 @@ internal sealed partial class RestoreVerifier
             stages.Add(new("checks", stage.ElapsedMilliseconds, checks.All(c => c.Passed)));
         }
 
-        var record = NewRecord(backupUri, targetName, startTime, stages, checks, RestoreVerifyRequest.LiveMode, database);
+        RecoveryEvidence? found = null;
+        if (request.Evidence?.ParsedPointInTime() is { } pointInTime)
+        {
+            stage.Restart();
+            found = await evidence.CollectAsync(sourceName, target, database, pointInTime, cancellationToken).ConfigureAwait(false);
+            stages.Add(new("evidence", stage.ElapsedMilliseconds, found.Production.Read && found.Backup.Found));
+        }
+
+        var record = NewRecord(backupUri, targetName, startTime, stages, checks, RestoreVerifyRequest.LiveMode, database) with { Evidence = found };
         var recordUri = backup is { } b ? await RecordAsync(b.Name, record).ConfigureAwait(false) : null;
         LogOutcome(record, database, total.ElapsedMilliseconds, null);
         return new VerificationOutcome(record, null, recordUri, null, null) { SourceInstance = sourceName, Database = database };

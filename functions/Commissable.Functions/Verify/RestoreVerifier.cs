@@ -37,7 +37,8 @@ internal sealed partial class RestoreVerifier(
     IBackupContentReader contents,
     FunctionSettings settings,
     TimeProvider clock,
-    ILogger<RestoreVerifier> logger)
+    ILogger<RestoreVerifier> logger,
+    RecoveryEvidenceCollector evidence)
 {
     /// <summary>The check that reports whether the import itself succeeded.</summary>
     public const string ImportSucceeded = "import.succeeded";

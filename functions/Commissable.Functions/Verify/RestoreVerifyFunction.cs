@@ -7,8 +7,9 @@ namespace Commissable.Functions.Verify;
 /// instance?, kind?, verificationInstance?, criticalTables?}</c>; the backup is
 /// imported into a scratch database of the verification instance, smoke-checked, recorded and
 /// dropped (see <see cref="RestoreVerifier"/>). With <c>"mode": "live"</c> (<c>{instance,
-/// verificationInstance, database, backup?, criticalTables?}</c>) the database
-/// is checked in place, read-only, instead (see <c>RestoreVerifier.Live.cs</c>).
+/// verificationInstance, database, backup?, criticalTables?, evidence?}</c>) the database is
+/// checked in place, read-only, instead (see <c>RestoreVerifier.Live.cs</c>); with
+/// <c>evidence: {pointInTime}</c> the answer also carries the recovery evidence (<see cref="RecoveryEvidenceCollector"/>).
 /// </summary>
 /// <remarks>
 /// 200 whenever the verification ran, passed or failed (<c>passed</c> says which). 400 for a bad
@@ -65,6 +66,7 @@ internal sealed class RestoreVerifyFunction(RestoreVerifier verifier) : IHttpFun
             cleanupError = outcome.CleanupError,
             recordUri = outcome.RecordUri,
             recoveryTimeMs = outcome.RecoveryTimeMs,
+            evidence = record.Evidence,
             durationMs = (long)(record.EndTime - record.StartTime).TotalMilliseconds,
         }).ConfigureAwait(false);
     }

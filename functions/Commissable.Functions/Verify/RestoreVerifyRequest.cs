@@ -70,6 +70,7 @@ internal sealed partial record RestoreVerifyRequest
             ImportProblems(problems);
         }
         CommonProblems(problems);
+        EvidenceProblems(problems);
         return problems;
     }
 

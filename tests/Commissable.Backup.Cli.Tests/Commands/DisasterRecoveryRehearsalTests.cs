@@ -45,6 +45,11 @@ public sealed class DisasterRecoveryRehearsalTests : IDisposable
             context, new StringReader("yes\nprod-restored-1\n"), inputIsTerminal: true);
 
         Assert.True(exit == 0, output.ToString() + errors);
+        // The terminal prompt follows the approval request, which carries the evidence table.
+        var text = output.ToString();
+        var evidenceAt = text.IndexOf("evidence for the restore to ", StringComparison.Ordinal);
+        var tableAt = text.IndexOf("difference", evidenceAt < 0 ? 0 : evidenceAt, StringComparison.Ordinal);
+        Assert.True(evidenceAt >= 0 && tableAt > evidenceAt && tableAt < text.IndexOf("Type 'prod-restored-1' to approve", StringComparison.Ordinal), text);
         var secrets = Path.Combine(_state, "secrets", "drill-project");
         foreach (var secret in new[] { "crm-database-url", "crm-direct-url" })
         {

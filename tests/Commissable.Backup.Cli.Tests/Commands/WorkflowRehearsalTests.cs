@@ -25,14 +25,15 @@ public sealed class WorkflowRehearsalTests(RehearsalStack stack) : IClassFixture
         var url = $"postgresql://crm_app:app-secret-1@{stack.Address(prod)}:5432/crm?schema=public";
         await stack.PutSecretAsync("pit-database-url", url);
         await stack.PutSecretAsync("pit-direct-url", url);
-        var revisionsBefore = stack.AppRevisions();
+        var rolloutsBefore = stack.AppRollouts();
 
-        // Rows written, the moment noted, then the incident: the rows are deleted.
+        // Rows written, the moment noted, then the incident: the rows are deleted. The moment is the
+        // server's own clock, read after the insert committed and before the delete began, to the
+        // microsecond: the insert's commit is at or before it, the delete's after it.
         var source = stack.Connection(prod, "crm");
         await Execute(source, """INSERT INTO "Activity" ("tenantId", "type", "subject", "userId", "occurredAt") SELECT "tenantId", "type", 'dr-rehearsal-' || "id", "userId", now() FROM "Activity" ORDER BY "id" LIMIT 25""");
-        await Task.Delay(1100);
-        var pointInTime = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-        await Task.Delay(1100);
+        var pointInTime = await Text(source, """SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""");
+        var lostByTenant = await RehearsalRowsByTenant(source);
         await Execute(source, """DELETE FROM "Activity" WHERE "subject" LIKE 'dr-rehearsal-%'""");
 
         var run = await stack.RunAsync("disaster-recovery.yaml", new JsonObject
@@ -51,6 +52,36 @@ public sealed class WorkflowRehearsalTests(RehearsalStack stack) : IClassFixture
         Assert.Equal(25L, await Count(stack.Connection(restored, "crm"), """SELECT count(*) FROM "Activity" WHERE "subject" LIKE 'dr-rehearsal-%'"""));
         Assert.Equal(0L, await Count(source, """SELECT count(*) FROM "Activity" WHERE "subject" LIKE 'dr-rehearsal-%'"""));
 
+        // At the approval step, before anyone approved, the approver saw the lost rows: Activity has
+        // 25 rows more in the restore than in production, spread over the tenants they belonged to.
+        var asked = run.Output.IndexOf("APPROVAL NEEDED: prod-pit", StringComparison.Ordinal);
+        var approvedAt = run.Output.IndexOf("approved by ci-approver", StringComparison.Ordinal);
+        Assert.True(asked >= 0 && approvedAt > asked, run.Output);
+        var shown = run.Output[asked..approvedAt].Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        Assert.Contains(shown, l => l is ["table", "tenant", "restored", "production", "difference"]);
+        Assert.Equal("+25", Assert.Single(shown, l => l is ["Activity", "(all)", _, _, _])[4]);
+        Assert.Equal(lostByTenant, shown.Where(l => l is ["Activity", _, _, _, _] && l[1] != "(all)")
+            .ToDictionary(l => l[1], l => long.Parse(l[4].TrimStart('+'), NumberStyles.AllowThousands, CultureInfo.InvariantCulture)));
+        Assert.Single(shown, l => l is ["total", "(all)", _, _, "+25"]);
+        Assert.Contains(shown, l => l is ["backup:", ..]);
+
+        // The summary carries the same evidence: only Activity differs; the backup before the point
+        // in time has every table the restore has, at the same migration head.
+        var evidence = run.Result!["evidence"]!;
+        var differences = evidence["production"]!["differences"]!.AsArray();
+        Assert.All(differences, d => Assert.Equal("Activity", (string?)d!["table"]));
+        Assert.Equal(25L, (long)differences.Single(d => d!["tenant"] is null)!["difference"]!);
+        Assert.Equal(lostByTenant, differences.Where(d => d!["tenant"] is not null)
+            .ToDictionary(d => (string)d!["tenant"]!, d => (long)d!["difference"]!));
+        Assert.Equal(25L, (long)evidence["production"]!["difference"]!);
+        var backup = evidence["backup"]!;
+        Assert.True((bool)backup["found"]!, backup.ToJsonString());
+        Assert.Empty(backup["tablesMissing"]!.AsArray());
+        Assert.Empty(backup["tablesExtra"]!.AsArray());
+        Assert.Equal((string?)backup["migrationHeadBackup"], (string?)backup["migrationHeadRestored"]);
+        Assert.NotNull((string?)backup["migrationHeadRestored"]);
+        Assert.DoesNotContain("dr-rehearsal-", run.Output, StringComparison.Ordinal);
+
         // The result: verified, approved by whom, when restored to, the recovery time.
         var result = run.Result!;
         Assert.All(result["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
@@ -63,7 +94,7 @@ public sealed class WorkflowRehearsalTests(RehearsalStack stack) : IClassFixture
         {
             Assert.Equal(url.Replace(stack.Address(prod), stack.Address(restored), StringComparison.Ordinal), stack.Secret(secret, 2));
         }
-        Assert.Equal(revisionsBefore + 1, stack.AppRevisions());
+        Assert.Equal(rolloutsBefore + 1, stack.AppRollouts());
         var old = await stack.InstanceAsync(LocalStack.ProdInstance);
         Assert.Equal("RUNNABLE", (string?)old["state"]);
         Assert.Equal("preserved-for-forensics", (string?)old["settings"]!["userLabels"]!["commissable-dr"]);
@@ -80,7 +111,7 @@ public sealed class WorkflowRehearsalTests(RehearsalStack stack) : IClassFixture
         await stack.PutSecretAsync("wait-database-url", url);
         await stack.PutSecretAsync("wait-direct-url", url);
         var labelsBefore = prod["settings"]!["userLabels"]?.ToJsonString();
-        var revisionsBefore = stack.AppRevisions();
+        var rolloutsBefore = stack.AppRollouts();
         var backupRun = await stack.NewestBackupRunAsync(LocalStack.ProdInstance);
 
         // From a backup run this time: a new instance, then restoreBackup into it.
@@ -96,10 +127,11 @@ public sealed class WorkflowRehearsalTests(RehearsalStack stack) : IClassFixture
         Assert.Equal(1, run.Exit);
         Assert.Contains("no approval within 86400 s: nothing was swapped", run.Output, StringComparison.Ordinal);
         Assert.Contains("APPROVAL NEEDED", run.Output, StringComparison.Ordinal);
+        Assert.Contains("evidence for the restore to ", run.Output, StringComparison.Ordinal);
         Assert.Equal("RUNNABLE", (string?)(await stack.InstanceAsync("prod-unapproved"))["state"]);
         Assert.Equal(1, stack.SecretVersions("wait-database-url"));
         Assert.Equal(1, stack.SecretVersions("wait-direct-url"));
-        Assert.Equal(revisionsBefore, stack.AppRevisions());
+        Assert.Equal(rolloutsBefore, stack.AppRollouts());
         Assert.Equal(labelsBefore, (await stack.InstanceAsync(LocalStack.ProdInstance))["settings"]!["userLabels"]?.ToJsonString());
     }
 
@@ -211,6 +243,29 @@ public sealed class WorkflowRehearsalTests(RehearsalStack stack) : IClassFixture
         await command.ExecuteNonQueryAsync();
     }
 
+    private static async Task<string> Text(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>How many of the rehearsal's rows each tenant has (read before they are deleted).</summary>
+    private static async Task<Dictionary<string, long>> RehearsalRowsByTenant(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""SELECT "tenantId"::text, count(*) FROM "Activity" WHERE "subject" LIKE 'dr-rehearsal-%' GROUP BY 1""", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var tenants = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync())
+        {
+            tenants[reader.GetString(0)] = reader.GetInt64(1);
+        }
+        return tenants;
+    }
+
     private static async Task<long> Count(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
@@ -308,10 +363,16 @@ public sealed class RehearsalStack : IAsyncLifetime
 
     public int SecretVersions(string name) => Directory.GetFiles(SecretDirectory(name)).Count(f => int.TryParse(Path.GetFileName(f), out _));
 
-    public int AppRevisions()
+    /// <summary>
+    /// The app's revisions that a disaster recovery rolled out (labelled <c>commissable-dr-rollout</c>):
+    /// not the first, which <c>workflows run</c> makes when it creates the stand-in service on first use.
+    /// </summary>
+    public int AppRollouts()
     {
         var revisions = Path.Combine(_state, "run", "services", LocalStack.DefaultProject, "local", "crm-app.revisions");
-        return Directory.Exists(revisions) ? Directory.GetFiles(revisions).Length : 0;
+        return Directory.Exists(revisions)
+            ? Directory.GetFiles(revisions).Count(f => JsonNode.Parse(File.ReadAllText(f))!["template"]?["labels"]?["commissable-dr-rollout"] is not null)
+            : 0;
     }
 
     public string Address(JsonObject instance) => (string)instance["ipAddresses"]![0]!["ipAddress"]!;
