@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.FileStore;
 using Commissable.Backup.Postgres.Clusters;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Dumps;
 using Commissable.Backup.Postgres.Processes;
-using Npgsql;
+using Commissable.Backup.Postgres.Verification;
 
 using static Commissable.Benchmarks.BenchTools;
 
@@ -12,7 +13,8 @@ namespace Commissable.Benchmarks;
 
 /// <summary>
 /// Measures <see cref="BackupObjectText"/> (a backup object read as plain SQL text, counted and
-/// thrown away) for gzip, directory and custom exports of the same demo database against
+/// thrown away) and the whole content manifest (<see cref="PostgresBackupContentReader"/>) for
+/// gzip, directory and custom exports of the same demo database against
 /// <c>gunzip -c x.sql.gz | wc -c</c> of its gzip export, in one run; also <c>pg_restore -f - |
 /// wc -c</c> straight from local files, the floor for the two pg_restore formats, and the peak
 /// memory of this process while it reads (VmHWM, reset before the reads).
@@ -65,6 +67,8 @@ internal sealed class DumpTextBenchmark(DemoDatabaseOptions demo, int rounds, st
             var directoryBytes = Directory.GetFiles(Path.Combine(bucket, "x")).Sum(f => new FileInfo(f).Length);
             var customBytes = new FileInfo(Path.Combine(bucket, "x.dump")).Length;
             var store = new LocalBackupStore(paths, Bucket);
+            // Backups only: the login is never used.
+            var manifests = new PostgresBackupContentReader(new DatabaseLoginOptions { User = "unused", PasswordFile = "/nonexistent" }, store, _tools);
 
             ResetPeakMemory();
             var measures = new Dictionary<string, List<(double Seconds, long Bytes)>>();
@@ -88,6 +92,12 @@ internal sealed class DumpTextBenchmark(DemoDatabaseOptions demo, int rounds, st
                 Record("BackupObjectText, CUSTOM", seconds, bytes);
                 (seconds, bytes) = await ShellCountAsync($"'{pgRestore}' -f - '{bucket}/x.dump' | wc -c");
                 Record("pg_restore -f - x.dump | wc -c", seconds, bytes);
+                (seconds, bytes) = await ManifestAsync(manifests, "x.sql.gz", "SQL_GZIP");
+                Record("content manifest, SQL_GZIP", seconds, bytes);
+                (seconds, bytes) = await ManifestAsync(manifests, "x", "DIRECTORY");
+                Record("content manifest, DIRECTORY", seconds, bytes);
+                (seconds, bytes) = await ManifestAsync(manifests, "x.dump", "CUSTOM");
+                Record("content manifest, CUSTOM", seconds, bytes);
             }
             var peak = PeakResidentMegabytes(Environment.ProcessId);
 
@@ -135,6 +145,28 @@ internal sealed class DumpTextBenchmark(DemoDatabaseOptions demo, int rounds, st
             }
         }
         return (clock.Elapsed.TotalSeconds, total);
+    }
+
+    /// <summary>The whole content manifest of an object; the bytes are those of the text it read.</summary>
+    private static async Task<(double Seconds, long Bytes)> ManifestAsync(PostgresBackupContentReader reader, string objectName, string format)
+    {
+        var bytes = new LastReport();
+        var clock = Stopwatch.StartNew();
+        var content = await reader.ReadBackupAsync(objectName, format, new DumpReadOptions { BytesRead = bytes });
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (content.Tables.Count == 0)
+        {
+            throw new InvalidOperationException($"the manifest of {objectName} holds no table");
+        }
+        return (seconds, bytes.Value);
+    }
+
+    /// <summary>Keeps the last progress report, as it is made (Progress&lt;T&gt; would post it later).</summary>
+    private sealed class LastReport : IProgress<long>
+    {
+        public long Value { get; private set; }
+
+        public void Report(long value) => Value = value;
     }
 
     private static async Task<(double Seconds, long Bytes)> ShellCountAsync(string script)
