@@ -41,7 +41,7 @@ public static class BackupFunctions
     public const string ExportStaleAfterSeconds = "EXPORT_STALE_AFTER_SECONDS";
     /// <summary>
     /// Directory of the PostgreSQL client programs (pg_dump, pg_restore) the content manifests are
-    /// read with; unset asks <c>pg_config --bindir</c>, then the PATH.
+    /// read with (the image sets it); unset asks <c>pg_config --bindir</c>, then the PATH.
     /// </summary>
     public const string PostgresBinDirectory = "PG_BIN_DIR";
     /// <summary>Minutes the whole export may take before it ends failed and releases its lease (default 120).</summary>
@@ -83,7 +83,7 @@ public static class BackupFunctions
         // pg_dump and pg_restore: the content manifest of a backup is read from its bytes (pg_restore
         // for directory and custom format), and a restored database is read back with pg_dump.
         services.AddSingleton<IBackupContentReader>(sp => new PostgresBackupContentReader(
-            login, sp.GetRequiredService<IBackupStore>(), PostgresBinaries.Locate(environment.GetVariable(PostgresBinDirectory) is { Length: > 0 } bin ? bin : null)));
+            login, sp.GetRequiredService<IBackupStore>(), PostgresBinaries.LocateClient(environment.GetVariable(PostgresBinDirectory) is { Length: > 0 } bin ? bin : null)));
         services.AddSingleton<IRestoredDatabaseChecks>(new PostgresRestoredDatabaseChecks(login));
         services.AddSingleton<IDatabaseCensus>(new PostgresDatabaseCensus(login));
         services.AddSingleton<IAppUserGrants>(new PostgresAppUserGrants(login));
