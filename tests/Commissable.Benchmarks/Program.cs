@@ -3,10 +3,16 @@ using Commissable.Backup.Postgres.Demo;
 using Commissable.Benchmarks;
 
 // dotnet run -c Release --project tests/Commissable.Benchmarks -- local-cloud|functions [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]
+// dotnet run -c Release --project tests/Commissable.Benchmarks -- content-read --dump FILE[.gz] [--rounds R]
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
     Console.WriteLine("usage: Commissable.Benchmarks local-cloud|functions [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]");
+    Console.WriteLine("       Commissable.Benchmarks content-read --dump FILE[.gz] [--rounds R]");
     return args.Length == 0 ? 2 : 0;
+}
+if (args[0] == "content-read")
+{
+    return await ContentReadBenchmark.RunAsync(args[1..]);
 }
 // 28 tenants x 20,000 rows is about 1 GB (measured: 979 MiB).
 var demo = new DemoDatabaseOptions { Tenants = 28, RowsPerTenant = 20_000 };
