@@ -1,10 +1,13 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
+using System.Runtime.InteropServices;
 
 namespace Commissable.Backup.Core.Backups.Content;
 
 /// <summary>Rows and the running digest (sum mod 2^128 of each row's XxHash128) of a set of rows.</summary>
-internal sealed class RowSum
+/// <remarks>A struct, kept inline in the per-tenant dictionaries: one entry per (table, tenant) and no object each.</remarks>
+internal struct RowSum
 {
     public long Rows;
     public UInt128 Sum;
@@ -21,14 +24,21 @@ internal sealed class RowSum
         Sum = unchecked(Sum + sum);
     }
 
-    public static string Hex(UInt128 sum) => sum.ToString("x32", CultureInfo.InvariantCulture);
+    /// <summary>32 lowercase hex digits, most significant first.</summary>
+    public static string Hex(UInt128 sum)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt128BigEndian(bytes, sum);
+        return Convert.ToHexStringLower(bytes);
+    }
 }
 
 /// <summary>What one table of the dump holds: its own COPY rows and, where it has the tenant column, per tenant.</summary>
 internal sealed class TableAccumulator(string name)
 {
     public string Name { get; } = name;
-    public RowSum Own { get; } = new();
+    /// <summary>The table's own COPY rows (a field, so that adding to it adds in place).</summary>
+    public RowSum Own;
     public List<string>? Columns { get; set; }
     public bool Copied { get; set; }
     public bool DeclaredPartitioned { get; set; }
@@ -45,15 +55,15 @@ internal sealed class TableAccumulator(string name)
         _tenantLookup = Tenants.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
-    public void AddTenantRow(ReadOnlySpan<byte> tenant, UInt128 hash)
+    /// <summary>Frees the per-tenant sums once they have been read out (the table keeps that it had the column).</summary>
+    public void ReleaseTenants()
     {
-        if (!_tenantLookup.TryGetValue(tenant, out var sum))
-        {
-            sum = new RowSum();
-            _tenantLookup[tenant] = sum;
-        }
-        sum.Add(hash);
+        Tenants = [];
+        _tenantLookup = default;
     }
+
+    public void AddTenantRow(ReadOnlySpan<byte> tenant, UInt128 hash) =>
+        CollectionsMarshal.GetValueRefOrAddDefault(_tenantLookup, tenant, out _).Add(hash);
 }
 
 /// <summary>Compares tenant keys by bytes, and looks them up by a span of the reading buffer without copying it.</summary>

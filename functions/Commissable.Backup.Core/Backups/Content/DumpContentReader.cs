@@ -60,15 +60,18 @@ public static class DumpContentReader
                 }
                 var n = await plainSql.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
                 if (n == 0) break;
-                end += n;
                 read += n;
-                start += parser.ConsumeLines(buffer.AsSpan(start, end - start));
-                if (start == end) start = end = 0;
                 if (options.BytesRead is { } progress && read - reported >= ProgressStep)
                 {
                     progress.Report(read);
                     reported = read;
                 }
+                // Small reads of a long line: look again only once a newline has arrived.
+                var lineEnds = start == end || buffer.AsSpan(end, n).Contains((byte)'\n');
+                end += n;
+                if (!lineEnds) continue;
+                start += parser.ConsumeLines(buffer.AsSpan(start, end - start));
+                if (start == end) start = end = 0;
             }
             if (start < end) parser.ConsumeLastLine(buffer.AsSpan(start, end - start));
             var content = parser.Finish();
