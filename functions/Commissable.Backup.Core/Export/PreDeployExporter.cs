@@ -117,10 +117,13 @@ public sealed class PreDeployExporter
         long? reservation;
         try
         {
-            if (await _store.GetAsync(name.Name, cancellationToken).ConfigureAwait(false) is not null)
+            if (await _store.GetAsync(name.Name, cancellationToken).ConfigureAwait(false) is not null
+                && (await _names.ReadAsync(name.Name, cancellationToken).ConfigureAwait(false))?.Ticket != id)
             {
                 // A different request (another key) for the same change this minute: exporting would
                 // overwrite nothing (create-only) and fail late; say so now, with when a new name exists.
+                // (A dump under a name this very ticket claimed is its own: the Cloud SQL export of an
+                // attempt whose process died finished it. The restart adopts it below.)
                 throw _names.Taken(name, now);
             }
             // The name is claimed with a create-only object before anything starts, so of concurrent
@@ -340,7 +343,11 @@ public sealed class PreDeployExporter
         }
         heartbeat.HoldLease(_lease.ObjectName(ticket.Instance), held.Generation,
             (now, generation) => _lease.WriteAsync(ticket.Instance, held.Body with { RenewedAt = now }, generation));
-        var operation = await Stage(stages, "export", async () =>
+        // A restart of an export whose process died after Cloud SQL began exporting finds the dump
+        // that export finished under the name this ticket claimed: it is checked, read and recorded
+        // like any other, instead of being left an orphan while the retry waits for a new name.
+        var adopted = await _store.GetAsync(name.Name, cancellationToken).ConfigureAwait(false) is not null;
+        var operation = adopted ? null : await Stage(stages, "export", async () =>
         {
             var started = await _sql.ExportAsync(ticket.Instance, new ExportContext { FileType = "SQL", Uri = ticket.BackupUri, Databases = [ticket.Database] }, cancellationToken).ConfigureAwait(false);
             // Bounded by the export's deadline, not the client's own wait limit.
@@ -367,7 +374,7 @@ public sealed class PreDeployExporter
             Md5Hash = stored.Md5Hash,
             Crc32c = stored.Crc32c,
             Generation = stored.Generation,
-            OperationName = operation.Name,
+            OperationName = operation?.Name,
             Content = content,
         };
         await Stage(stages, "manifest", () => _catalog.RecordAsync(name, manifest, cancellationToken)).ConfigureAwait(false);

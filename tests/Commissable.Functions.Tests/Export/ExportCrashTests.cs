@@ -58,6 +58,13 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
             Assert.Contains("stopped", (string?)status["error"]!["message"], StringComparison.Ordinal);
 
             await tenants.DisposeAsync();
+            // The dead host's Cloud SQL export (if it had begun) runs on without it; the retry below
+            // starts once the instance is free, as a pipeline's would after Cloud SQL's 409.
+            await EventuallyAsync(async () =>
+            {
+                var (_, operations) = await env.Cloud.SendAsync(HttpMethod.Get, env.Cloud.Api("operations?instance=prod"));
+                return operations["items"]?.AsArray().All(o => (string?)o!["status"] == "DONE") ?? true;
+            }, "the instance's operations to end");
             using (var catalog = await client.GetAsync("catalog?instance=prod"))
             {
                 Assert.Equal(HttpStatusCode.OK, catalog.StatusCode);

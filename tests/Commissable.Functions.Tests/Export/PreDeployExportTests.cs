@@ -36,18 +36,27 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
         Assert.Equal(uri + ".manifest.json", (string?)body["manifestUri"]);
         var file = Path.Combine(env.Cloud.StateDirectory, "buckets", uri["gs://".Length..]);
         Assert.Equal(new FileInfo(file).Length, (long)body["sizeBytes"]!);
-        Assert.Equal(["lease", "snapshot", "export", "check", "manifest"], body["stages"]!.AsArray().Select(s => (string)s!["stage"]!));
+        Assert.Equal(["lease", "export", "check", "content", "manifest"], body["stages"]!.AsArray().Select(s => (string)s!["stage"]!));
 
         var manifest = body["manifest"]!;
         Assert.Equal("pre-deploy-export", (string?)manifest["kind"]);
         Assert.Equal("abc123", (string?)manifest["trigger"]!["commitSha"]);
-        Assert.Equal(DemoDatabase.LatestMigration, (string?)manifest["snapshot"]!["migrationHead"]);
+        // The content manifest, read from the object just written: no pre-export snapshot any more.
+        Assert.Null(manifest["snapshot"]);
+        var content = manifest["content"]!;
+        Assert.Equal(DemoDatabase.LatestMigration, (string?)content["migrations"]!["head"]);
         var expected = DemoDatabase.ExpectedRowCounts(DemoDatabaseOptions.Tiny);
         foreach (var (table, rows) in expected)
         {
-            Assert.Equal(rows, (long)manifest["snapshot"]!["rowCounts"]![table]!);
+            // As pg_dump prints it: quoted only where the name needs it.
+            var key = table.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_') ? $"public.{table}" : $"public.\"{table}\"";
+            Assert.Equal(rows, (long)content["tables"]![key]!["rows"]!);
+            Assert.Matches("^[0-9a-f]{32}$", (string?)content["tables"]![key]!["digest"]);
         }
-        Assert.Equal(DemoDatabaseOptions.Tiny.Tenants, manifest["snapshot"]!["tenantIds"]!.AsArray().Count);
+        var tenants = content["tables"]!.AsObject().Select(t => t.Value!["tenants"]).OfType<JsonObject>().SelectMany(t => t.Select(p => p.Key)).Distinct().Count();
+        Assert.Equal(DemoDatabaseOptions.Tiny.Tenants, tenants);
+        Assert.Equal("UTC", (string?)content["timeZone"]);
+        Assert.Equal("tenantId", (string?)content["tenantColumn"]);
         Assert.NotNull((string?)manifest["md5Hash"]);
 
         // Operators alert on the event field: the start and the completion each carry theirs, with the path.

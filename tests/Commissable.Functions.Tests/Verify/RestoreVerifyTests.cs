@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Verification;
 using Commissable.Functions.Verify;
@@ -44,7 +45,7 @@ public sealed class RestoreVerifyTests(VerifyEnvironment env)
         Assert.Matches(@"^verify_\d{14}_[0-9a-f]{8}$", (string?)body["scratchDatabase"]);
         Assert.Equal(["resolve", "create-db", "import", "checks", "cleanup"], body["stages"]!.AsArray().Select(s => (string)s!["stage"]!));
         Assert.All(body["stages"]!.AsArray(), s => Assert.True((bool)s!["succeeded"]!));
-        Assert.Equal([RestoreVerifier.ImportSucceeded, .. RestoreChecks.All], body["checks"]!.AsArray().Select(c => (string)c!["name"]!));
+        Assert.Equal([RestoreVerifier.ImportSucceeded, .. ContentComparison.All, .. RestoreChecks.All], body["checks"]!.AsArray().Select(c => (string)c!["name"]!));
         Assert.All(body["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
         Assert.Contains("critical tables present", (string?)Check(body, RestoreChecks.TablesCritical)["detail"], StringComparison.Ordinal);
         Assert.InRange((long)body["recoveryTimeMs"]!, 1, 60_000);
@@ -54,7 +55,7 @@ public sealed class RestoreVerifyTests(VerifyEnvironment env)
         var record = JsonNode.Parse(await File.ReadAllTextAsync(env.LocalPath(recordUri)))!;
         Assert.True((bool)record["passed"]!);
         Assert.Equal(VerifyEnvironment.Target, (string?)record["verificationInstance"]);
-        Assert.Equal(8, record["checks"]!.AsArray().Count);
+        Assert.Equal(1 + ContentComparison.All.Count + RestoreChecks.All.Count, record["checks"]!.AsArray().Count);
 
         await AssertNoScratchDatabaseLeftAsync();
         Assert.Contains(env.Logs.WithEvent("backup.verify.passed"), e => e.ToString().Contains(uri, StringComparison.Ordinal));
@@ -66,7 +67,7 @@ public sealed class RestoreVerifyTests(VerifyEnvironment env)
         // Named to sort after every other change of this class, in case they share the minute.
         var uri = await env.ExportAsync("verify-latest");
 
-        var (status, body) = await VerifyAsync("""{"backup":"latest","instance":"prod","kind":"pre-deploy-export","rowCountTolerance":0.01}""");
+        var (status, body) = await VerifyAsync("""{"backup":"latest","instance":"prod","kind":"pre-deploy-export"}""");
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
         Assert.Equal(uri, (string?)body["backupUri"]);
@@ -198,15 +199,18 @@ public sealed class RestoreVerifyTests(VerifyEnvironment env)
     [Fact]
     public async Task A_bit_flipped_backup_whose_manifest_has_no_checksums_fails_at_the_import_with_its_error()
     {
-        // A manifest without size or checksums (as an older or external tool may write): the corruption reaches the import itself.
-        var good = await File.ReadAllBytesAsync(env.LocalPath(await env.SharedBackupAsync()));
+        // A manifest without size or checksums (as an older or external tool may write), but with
+        // the good dump's content manifest: the corruption reaches the import itself.
+        var goodUri = await env.SharedBackupAsync();
+        var content = JsonNode.Parse(await File.ReadAllTextAsync(env.LocalPath(goodUri + ".manifest.json")))!["content"]!.ToJsonString();
+        var good = await File.ReadAllBytesAsync(env.LocalPath(goodUri));
         good[good.Length / 2] ^= 0x5A;
         var uri = $"gs://{VerifyEnvironment.Bucket}/backups/prod/prod/backup_20260101_0000_prod_flipped-unchecked.sql.gz";
         Directory.CreateDirectory(Path.GetDirectoryName(env.LocalPath(uri))!);
         await File.WriteAllBytesAsync(env.LocalPath(uri), good);
         await File.WriteAllTextAsync(env.LocalPath(uri + ".manifest.json"), $$"""
             {"version":1,"uri":"{{uri}}","kind":"scheduled-export","environment":"prod","sourceInstance":"prod","databases":["crm"],
-             "format":"SQL_GZIP","startTime":"2026-01-01T00:00:00Z","endTime":"2026-01-01T00:01:00Z"}
+             "format":"SQL_GZIP","startTime":"2026-01-01T00:00:00Z","endTime":"2026-01-01T00:01:00Z","content":{{content}}}
             """);
 
         var (status, body) = await VerifyAsync(Request(uri));
