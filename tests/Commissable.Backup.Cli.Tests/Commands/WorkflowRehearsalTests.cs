@@ -7,16 +7,19 @@ using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
 using Commissable.Testing;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace Commissable.Backup.Cli.Tests.Commands;
 
 /// <summary>
 /// The acceptance for the two workflows, run by <c>workflows run</c> on one drill's local
 /// cloud: the DR rehearsal to a point in time (approved, and not approved), clone-to-staging, and
-/// bad input that each workflow refuses with its own message before it creates anything.
+/// bad input that each workflow refuses with its own message before it creates anything; beside
+/// this file, clone-to-staging under continuous writes and both workflows on a schema without the
+/// tenant column.
 /// </summary>
 [Collection(DrillCollection.Name)]
-public sealed class WorkflowRehearsalTests(RehearsalStack stack) : IClassFixture<RehearsalStack>
+public sealed partial class WorkflowRehearsalTests(RehearsalStack stack, ITestOutputHelper output) : IClassFixture<RehearsalStack>
 {
     [Fact]
     public async Task Disaster_recovery_to_a_point_in_time_with_approval_yields_a_verified_new_instance_holding_the_lost_rows()
@@ -339,8 +342,29 @@ public sealed class RehearsalStack : IAsyncLifetime
             ["rootPassword"] = _stack.RootPassword(),
             ["settings"] = new JsonObject { ["tier"] = "db-custom-1-3840", ["userLabels"] = new JsonObject { ["env"] = "staging" } },
         });
-        var operation = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
-        Assert.True(created.IsSuccessStatusCode, operation.ToJsonString());
+        await WaitForOperationAsync(created);
+    }
+
+    /// <summary>
+    /// A database <c>plain</c> on prod written with <see cref="PlainSchema.Sql"/> (no tenant column,
+    /// plain <c>nextval</c> defaults), created once; returns its connection string.
+    /// </summary>
+    public async Task<string> EnsurePlainDatabaseAsync()
+    {
+        var connection = Connection(await InstanceAsync(LocalStack.ProdInstance), "plain");
+        if ((await DatabaseNamesAsync(LocalStack.ProdInstance)).Contains("plain")) return connection;
+        using var created = await _stack.Sql.PostAsJsonAsync($"sql/v1beta4/projects/{LocalStack.DefaultProject}/instances/{LocalStack.ProdInstance}/databases",
+            new JsonObject { ["name"] = "plain" });
+        await WaitForOperationAsync(created);
+        await Sql.ExecuteAsync(connection, PlainSchema.Sql);
+        return connection;
+    }
+
+    /// <summary>Waits, by a bounded poll, for the operation a request answered with, and asserts it succeeded.</summary>
+    private async Task WaitForOperationAsync(HttpResponseMessage answered)
+    {
+        var operation = (await answered.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.True(answered.IsSuccessStatusCode, operation.ToJsonString());
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while ((string?)operation["status"] != "DONE" && DateTime.UtcNow < deadline)
         {
@@ -349,6 +373,9 @@ public sealed class RehearsalStack : IAsyncLifetime
         }
         Assert.True((string?)operation["status"] == "DONE" && operation["error"] is null, operation.ToJsonString());
     }
+
+    /// <summary>The local file behind a <c>gs://</c> URI of the local cloud's buckets.</summary>
+    public string LocalPath(string uri) => Path.Combine(_state, "buckets", uri["gs://".Length..]);
 
     public async Task PutSecretAsync(string name, string value)
     {

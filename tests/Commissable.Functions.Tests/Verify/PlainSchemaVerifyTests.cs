@@ -14,16 +14,7 @@ namespace Commissable.Functions.Tests.Verify;
 [Collection(VerifyEnvironment.Collection)]
 public sealed class PlainSchemaVerifyTests(VerifyEnvironment env)
 {
-    private const string Schema = """
-        CREATE SEQUENCE invoice_seq;
-        CREATE SEQUENCE line_seq;
-        CREATE TABLE invoice (id bigint PRIMARY KEY DEFAULT nextval('invoice_seq'), customer text NOT NULL);
-        CREATE TABLE invoice_line (id integer PRIMARY KEY DEFAULT nextval('line_seq'), invoice_id bigint NOT NULL REFERENCES invoice, amount numeric NOT NULL);
-        INSERT INTO invoice (customer) SELECT 'customer ' || g FROM generate_series(1, 20) g;
-        INSERT INTO invoice_line (invoice_id, amount) SELECT 1 + g % 20, g FROM generate_series(1, 50) g;
-        """;
-
-    private const string NotApplicable = "not applicable: no table has the tenant column \"tenantId\" in the backup nor the restore";
+    private const string NotApplicable = PlainSchema.TenantsNotApplicable;
 
     private static readonly SemaphoreSlim BackupGate = new(1, 1);
     private static string? _backup;
@@ -37,7 +28,7 @@ public sealed class PlainSchemaVerifyTests(VerifyEnvironment env)
     private static JsonObject Check(JsonObject body, string name) =>
         body["checks"]!.AsArray().Single(c => (string?)c!["name"] == name)!.AsObject();
 
-    /// <summary>A pre-deploy export of <c>prod/plain</c>, made once: the database written with <see cref="Schema"/>.</summary>
+    /// <summary>A pre-deploy export of <c>prod/plain</c>, made once: the database written with <see cref="PlainSchema.Sql"/>.</summary>
     private async Task<string> PlainBackupAsync()
     {
         await BackupGate.WaitAsync();
@@ -46,7 +37,7 @@ public sealed class PlainSchemaVerifyTests(VerifyEnvironment env)
             if (_backup is null)
             {
                 await env.Cloud.RunAsync(HttpMethod.Post, env.Cloud.Api("instances/prod/databases"), """{"name":"plain"}""");
-                await Sql.ExecuteAsync(await env.Cloud.ConnectionStringAsync("prod", "plain"), Schema);
+                await Sql.ExecuteAsync(await env.Cloud.ConnectionStringAsync("prod", "plain"), PlainSchema.Sql);
                 _backup = await env.ExportAsync("verify-plain-schema", "plain");
             }
             return _backup;
