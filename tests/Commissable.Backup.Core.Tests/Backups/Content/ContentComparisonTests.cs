@@ -10,7 +10,7 @@ public sealed class ContentComparisonTests
     public async Task A_restore_dumped_back_identically_passes_every_check_in_report_order()
     {
         var backup = await ReadAsync(Sample("pg_dump-15.sql"));
-        var restored = await ReadAsync(Sample("pg_restore-15.sql"));
+        var restored = await ReadAsync(RestoredSample());
 
         var results = ContentComparison.Compare(backup, restored);
 

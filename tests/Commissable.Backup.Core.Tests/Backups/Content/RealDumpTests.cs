@@ -74,7 +74,7 @@ public sealed class RealDumpTests
     public async Task Plain_pg_dump_and_pg_restore_of_the_custom_archive_give_the_same_content()
     {
         var plain = await ReadAsync(Sample("pg_dump-15.sql"));
-        var restored = await ReadAsync(Sample("pg_restore-15.sql"));
+        var restored = await ReadAsync(RestoredSample());
 
         Assert.Equal(JsonSerializer.Serialize(plain), JsonSerializer.Serialize(restored));
     }
