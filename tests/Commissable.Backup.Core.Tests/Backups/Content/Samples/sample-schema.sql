@@ -1,5 +1,5 @@
 -- How Samples/pg_dump-15.sql was made (PostgreSQL 15.18): createdb sample; psql -d sample -f this file;
--- PGTZ=UTC pg_dump sample > pg_dump-15.sql; pg_dump -Fc sample > s.fc; pg_restore -f pg_restore-15.sql s.fc
+-- PGTZ=UTC pg_dump sample > pg_dump-15.sql (pg_restore -f - of a -Fc archive of it printed the same text but for the \restrict key: Dumps.RestoredSample)
 CREATE EXTENSION IF NOT EXISTS citext;
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
 CREATE TYPE "Status" AS ENUM ('open', 'won', 'lost');
