@@ -60,25 +60,9 @@ internal static class DumpExports
 
     public static string DatabaseOf(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).Database!;
 
-    /// <summary>A client program aimed at one database; the password travels in PGPASSWORD (test code only).</summary>
-    public static ExternalProcess Tool(TestPostgres postgres, string program, string connectionString, params string[] arguments)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        return new ExternalProcess
-        {
-            FileName = postgres.Binaries.Path(program),
-            Arguments = arguments,
-            Environment = new Dictionary<string, string>
-            {
-                ["PGHOST"] = builder.Host!,
-                ["PGPORT"] = builder.Port.ToString(CultureInfo.InvariantCulture),
-                ["PGUSER"] = builder.Username!,
-                ["PGDATABASE"] = builder.Database!,
-                ["PGPASSWORD"] = builder.Password!,
-                ["PGTZ"] = "UTC",
-            },
-        };
-    }
+    /// <summary>A client program aimed at one database, in UTC; the password travels in PGPASSWORD (test code only).</summary>
+    public static ExternalProcess Tool(TestPostgres postgres, string program, string connectionString, params string[] arguments) =>
+        VerificationRestores.ToolInZone(postgres, program, connectionString, "UTC", arguments);
 
     public static async Task ExecuteAsync(string connectionString, string sql)
     {
