@@ -38,7 +38,11 @@ internal sealed class BackupCompletionRecorder(
                 var reading = new DumpReadOptions { TenantColumn = settings.TenantColumn, TimeZone = await TimeZoneAsync(manifest.SourceInstance, cancellationToken).ConfigureAwait(false) };
                 manifest = manifest with { Content = await contents.ReadBackupAsync(name.Name, manifest.Format, reading, cancellationToken).ConfigureAwait(false) };
             }
-            catch (InvalidDataException unreadable)
+            // IOException is the port's "could not be read whole" (a cut-off gzip or archive, bytes
+            // of another format than the name says, an empty object): as much not a backup as text
+            // that is no dump (InvalidDataException). Letting it through answered 500, and Eventarc
+            // retried an object that will never read differently.
+            catch (Exception unreadable) when (unreadable is InvalidDataException or IOException)
             {
                 Failed(manifest.Uri, manifest.SourceInstance, manifest.Kind, manifest.StartTime, manifest.EndTime,
                     $"the object is not a whole, readable dump, so it is not recorded as a backup: {SecretRedactor.Redact(unreadable.Message)}");

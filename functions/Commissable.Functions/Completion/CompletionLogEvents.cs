@@ -6,7 +6,11 @@ internal static class CompletionLogEvents
     /// <summary>NOTICE (newly recorded) or INFO (already known): fields backupUri, instance, kind, startTime, endTime, outcome, newlyRecorded.</summary>
     public static readonly EventId Completed = new(40, "backup.completed");
 
-    /// <summary>ERROR: an export or backup run finished in error; same fields plus error. Nothing is recorded.</summary>
+    /// <summary>
+    /// ERROR: an export or backup run finished in error, or its object is not a whole, readable dump
+    /// (cut off, another format than its name says, not a dump at all); same fields plus error.
+    /// Nothing is recorded, and the event is acknowledged: the object will not read differently.
+    /// </summary>
     public static readonly EventId Failed = new(41, "backup.failed");
 
     /// <summary>

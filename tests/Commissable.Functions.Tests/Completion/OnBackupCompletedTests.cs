@@ -1,6 +1,6 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Core.Backups;
@@ -36,6 +36,7 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         Assert.Equal(stored.Crc32c, manifest.Crc32c);
         Assert.Equal(stored.Generation, manifest.Generation);
         Assert.Equal(stored.Updated, manifest.EndTime);
+        AssertHoldsTheSource(manifest);
 
         var line = Assert.Single(CompletedLines(manifest.Uri));
         Assert.Equal("NOTICE", line.GetProperty("severity").GetString());
@@ -79,6 +80,7 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         Assert.Equal("op-before", manifest.OperationName);
         Assert.Equal(["crm"], manifest.Databases);
         Assert.Equal(DateTimeOffset.Parse("2026-11-25T02:00:05Z", CultureInfo.InvariantCulture), manifest.StartTime);
+        AssertHoldsTheSource(manifest);
         Assert.Equal([true, false], CompletedLines(uri).Select(l => l.GetProperty("newlyRecorded").GetBoolean()));
     }
 
@@ -148,8 +150,10 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
     public async Task A_directory_format_export_is_recorded_as_the_directory_when_its_toc_arrives()
     {
         var name = NewName(extension: "");
-        var data = await WriteObjectAsync(name + "/3001.dat.gz", content: "rows");
-        var toc = await WriteObjectAsync(name + "/toc.dat", content: "table of contents");
+        var files = await WriteDirectoryAsync(name);
+        var data = files[0];
+        var toc = files[^1];
+        Assert.EndsWith("/toc.dat", toc.Name, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(data)));
         Assert.Equal(0, await CountManifestsAsync(name));
@@ -158,7 +162,8 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         var manifest = await ManifestAsync(name);
         Assert.Equal($"gs://{CompletionEnvironment.Bucket}/{name}", manifest.Uri);
         Assert.Equal("DIRECTORY", manifest.Format);
-        Assert.Equal(data.Size + toc.Size, manifest.SizeBytes);
+        Assert.Equal(files.Sum(f => f.Size), manifest.SizeBytes);
+        AssertHoldsTheSource(manifest);
     }
 
     [Fact]
@@ -284,7 +289,7 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
     public async Task An_event_with_a_wrong_size_and_checksums_delivered_first_records_what_the_bucket_holds()
     {
         var name = NewName();
-        var stored = await WriteObjectAsync(name, content: "-- the real dump, longer than the event says");
+        var stored = await WriteObjectAsync(name);
         var forged = JsonNode.Parse(ObjectData(stored))!.AsObject();
         forged["size"] = "3";
         forged["md5Hash"] = "AAAAAAAAAAAAAAAAAAAAAA==";
@@ -323,7 +328,9 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
     public async Task A_toc_event_for_a_directory_without_its_toc_records_nothing()
     {
         var name = NewName(extension: "");
-        await WriteObjectAsync(name + "/3001.dat.gz", content: "rows");
+        var (file, bytes) = env.DirectoryDump[0];
+        Assert.NotEqual("toc.dat", file);
+        await WriteObjectAsync($"{name}/{file}", bytes);
 
         Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(name + "/toc.dat")));
 
@@ -379,6 +386,148 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
             l => l.GetProperty("reason").GetString()!.Contains("with a valid project and instance ID", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(".sql", "SQL")]
+    [InlineData(".sql.gz", "SQL_GZIP")]
+    [InlineData(".dump", "CUSTOM")]
+    public async Task A_finalized_export_in_each_single_object_format_is_recorded_with_the_content_read_from_its_bytes(string extension, string format)
+    {
+        var name = NewName(label: "format-" + format.ToLowerInvariant().Replace('_', '-'), extension: extension);
+        var stored = await WriteObjectAsync(name);
+
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(stored)));
+
+        var manifest = await ManifestAsync(name);
+        Assert.Equal(format, manifest.Format);
+        Assert.Equal(stored.Size, manifest.SizeBytes);
+        AssertHoldsTheSource(manifest);
+    }
+
+    [Fact]
+    public async Task One_databases_content_is_recorded_the_same_from_a_plain_gzip_custom_and_directory_export()
+    {
+        var names = new[] { NewName(extension: ".sql"), NewName(extension: ".sql.gz"), NewName(extension: ".dump") };
+        foreach (var name in names)
+        {
+            Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(await WriteObjectAsync(name))));
+        }
+        var directory = NewName(extension: "");
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData((await WriteDirectoryAsync(directory))[^1])));
+
+        var contents = new List<BackupContent>();
+        foreach (var name in names.Append(directory))
+        {
+            contents.Add((await ManifestAsync(name)).Content ?? throw new Xunit.Sdk.XunitException($"{name} was recorded without content"));
+        }
+        var first = contents[0];
+        Assert.All(contents.Skip(1), other =>
+        {
+            Assert.Equal(first.Tables.Keys.Order(StringComparer.Ordinal), other.Tables.Keys.Order(StringComparer.Ordinal));
+            Assert.All(first.Tables, t =>
+            {
+                Assert.Equal((t.Key, t.Value.Rows, t.Value.Digest), (t.Key, other.Tables[t.Key].Rows, other.Tables[t.Key].Digest));
+                Assert.Equal(
+                    t.Value.Tenants?.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => (r.Key, r.Value.Rows, r.Value.Digest)),
+                    other.Tables[t.Key].Tenants?.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => (r.Key, r.Value.Rows, r.Value.Digest)));
+            });
+            Assert.Equal(first.SchemaFingerprint, other.SchemaFingerprint);
+            Assert.Equal(first.Sequences.OrderBy(q => q.Key, StringComparer.Ordinal), other.Sequences.OrderBy(q => q.Key, StringComparer.Ordinal));
+        });
+    }
+
+    [Fact]
+    public async Task A_gzip_export_cut_off_halfway_logs_backup_failed_at_error_naming_the_object_and_records_nothing()
+    {
+        var name = NewName();
+        var uri = $"gs://{CompletionEnvironment.Bucket}/{name}";
+        var stored = await WriteObjectAsync(name, env.GzipDump[..(env.GzipDump.Length / 2)]);
+
+        // Acknowledged: the object will not read differently on a retry.
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(stored)));
+
+        Assert.Equal(0, await CountManifestsAsync(name));
+        Assert.Empty(CompletedLines(uri));
+        var line = Assert.Single(env.Logs.WithEvent("backup.failed"), l => l.GetProperty("backupUri").GetString() == uri);
+        Assert.Equal("ERROR", line.GetProperty("severity").GetString());
+        Assert.Equal("failed", line.GetProperty("outcome").GetString());
+        Assert.Equal("prod", line.GetProperty("instance").GetString());
+        Assert.Equal("scheduled-export", line.GetProperty("kind").GetString());
+        Assert.False(line.GetProperty("newlyRecorded").GetBoolean());
+        Assert.Contains(uri, line.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var error = line.GetProperty("error").GetString();
+        Assert.Contains("not a whole, readable dump", error, StringComparison.Ordinal);
+        Assert.Contains(name, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(".sql", "text")]
+    [InlineData(".sql", "empty")]
+    [InlineData(".sql.gz", "text")]
+    [InlineData(".sql.gz", "gzip of text")]
+    [InlineData(".dump", "random")]
+    [InlineData(".dump", "gzip of text")]
+    public async Task An_object_that_is_no_dump_at_all_logs_backup_failed_at_error_and_records_nothing(string extension, string content)
+    {
+        var name = NewName(label: "not-a-dump", extension: extension);
+        var uri = $"gs://{CompletionEnvironment.Bucket}/{name}";
+        var text = "Quarterly notes: call every tenant back.\nNothing here is SQL.\n"u8.ToArray();
+        var bytes = content switch
+        {
+            "text" => text,
+            "empty" => [],
+            "gzip of text" => Gzip(text),
+            _ => RandomBytes(4096),
+        };
+        var stored = await WriteObjectAsync(name, bytes);
+
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(stored)));
+
+        Assert.Equal(0, await CountManifestsAsync(name));
+        Assert.Empty(CompletedLines(uri));
+        var line = Assert.Single(env.Logs.WithEvent("backup.failed"), l => l.GetProperty("backupUri").GetString() == uri);
+        Assert.Equal("ERROR", line.GetProperty("severity").GetString());
+        Assert.Contains("not a whole, readable dump", line.GetProperty("error").GetString(), StringComparison.Ordinal);
+        // Whatever the object holds stays out of the log.
+        Assert.DoesNotContain("Quarterly", line.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_event_for_a_backup_already_recorded_reads_nothing()
+    {
+        var name = NewName();
+        var uri = $"gs://{CompletionEnvironment.Bucket}/{name}";
+        var stored = await WriteObjectAsync(name);
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(stored)));
+        var recorded = await ManifestAsync(name);
+
+        // The object is replaced by bytes that are no dump: reading it again would fail loudly.
+        using (var garbage = new MemoryStream(RandomBytes(512)))
+        {
+            stored = await env.Store.WriteAsync(name, garbage, "application/octet-stream", ifGenerationMatch: stored.Generation);
+        }
+        Assert.Equal(HttpStatusCode.OK, await SendStorageAsync(ObjectData(stored)));
+
+        Assert.Equal(1, await CountManifestsAsync(name));
+        Assert.Equal(recorded.Generation, (await ManifestAsync(name)).Generation);
+        Assert.Equal([true, false], CompletedLines(uri).Select(l => l.GetProperty("newlyRecorded").GetBoolean()));
+        Assert.DoesNotContain(env.Logs.WithEvent("backup.failed"), l => l.GetProperty("backupUri").GetString() == uri);
+    }
+
+    [Fact]
+    public async Task An_audit_entry_of_a_finished_export_whose_object_is_cut_off_logs_backup_failed_and_records_nothing()
+    {
+        var name = NewName();
+        var uri = $"gs://{CompletionEnvironment.Bucket}/{name}";
+        await WriteObjectAsync(name, env.GzipDump[..(env.GzipDump.Length / 2)]);
+
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(ExportEntry(uri, "op-cut-off")));
+
+        Assert.Equal(0, await CountManifestsAsync(name));
+        var line = Assert.Single(env.Logs.WithEvent("backup.failed"), l => l.GetProperty("backupUri").GetString() == uri);
+        Assert.Equal("ERROR", line.GetProperty("severity").GetString());
+        Assert.Contains(name, line.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     private static string NewName(string label = "scheduled", string extension = ".sql.gz")
@@ -387,32 +536,74 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         return string.Create(CultureInfo.InvariantCulture, $"{Prefix}/prod/prod/backup_{time:yyyyMMdd_HHmm}_prod_{label}{extension}");
     }
 
-    private async Task<StoredObject> WriteObjectAsync(string name, string content = "-- a dump", bool ifAbsent = false)
+    /// <summary>
+    /// Writes <paramref name="content"/>, by default a real dump of the source database in the
+    /// format the name says (<c>.sql.gz</c> gzip, <c>.dump</c> custom, else plain SQL), create-only.
+    /// </summary>
+    private async Task<StoredObject> WriteObjectAsync(string name, byte[]? content = null, bool ifAbsent = false)
     {
         if (ifAbsent && await env.Store.GetAsync(name) is { } existing)
         {
             return existing;
         }
-        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(content));
+        content ??= name.EndsWith(".gz", StringComparison.Ordinal) ? env.GzipDump
+            : name.EndsWith(".dump", StringComparison.Ordinal) ? env.CustomDump
+            : env.PlainDump;
+        using var stream = new MemoryStream(content, writable: false);
         return await env.Store.WriteAsync(name, stream, "application/octet-stream", ifGenerationMatch: 0);
     }
 
-    private static string ObjectData(StoredObject stored) => new JsonObject
+    /// <summary>The source's parallel export under <paramref name="name"/>/, in pg_dump's order: the data files, then toc.dat.</summary>
+    private async Task<List<StoredObject>> WriteDirectoryAsync(string name)
     {
-        ["kind"] = "storage#object",
-        ["id"] = $"{stored.Bucket}/{stored.Name}/{stored.Generation}",
-        ["bucket"] = stored.Bucket,
-        ["name"] = stored.Name,
-        ["generation"] = stored.Generation.ToString(CultureInfo.InvariantCulture),
-        ["metageneration"] = "1",
-        ["size"] = stored.Size.ToString(CultureInfo.InvariantCulture),
-        ["md5Hash"] = stored.Md5Hash,
-        ["crc32c"] = stored.Crc32c,
-        ["contentType"] = stored.ContentType,
-        ["storageClass"] = "STANDARD",
-        ["timeCreated"] = stored.Updated.ToString("O", CultureInfo.InvariantCulture),
-        ["updated"] = stored.Updated.ToString("O", CultureInfo.InvariantCulture),
-    }.ToJsonString();
+        var written = new List<StoredObject>();
+        foreach (var (file, bytes) in env.DirectoryDump)
+        {
+            written.Add(await WriteObjectAsync($"{name}/{file}", bytes));
+        }
+        return written;
+    }
+
+    /// <summary>
+    /// The manifest's content section is the source database's: the same tables, each with the
+    /// source's row count, and per tenant the source's rows, read from the object's own bytes.
+    /// </summary>
+    private void AssertHoldsTheSource(BackupManifest manifest)
+    {
+        var content = manifest.Content;
+        Assert.NotNull(content);
+        Assert.Equal(CompletionEnvironment.TenantColumn, content.TenantColumn);
+        Assert.Equal("UTC", content.TimeZone);
+        Assert.Equal(env.SourceRows.OrderBy(t => t.Key, StringComparer.Ordinal), content.Tables.Select(t => KeyValuePair.Create(t.Key, t.Value.Rows)).OrderBy(t => t.Key, StringComparer.Ordinal));
+        Assert.Equal(env.SourceRows.Values.Sum(), content.TotalRows);
+        var tenants = content.Tables
+            .SelectMany(t => (t.Value.Tenants ?? new Dictionary<string, TenantContent>()).Select(r => KeyValuePair.Create((t.Key, r.Key), r.Value.Rows)))
+            .OrderBy(r => r.Key.Item1, StringComparer.Ordinal).ThenBy(r => r.Key.Item2, StringComparer.Ordinal);
+        Assert.Equal(env.SourceTenantRows.OrderBy(r => r.Key.Table, StringComparer.Ordinal).ThenBy(r => r.Key.Tenant, StringComparer.Ordinal)
+            .Select(r => KeyValuePair.Create((r.Key.Table, r.Key.Tenant), r.Value)), tenants);
+        Assert.NotEmpty(content.SchemaObjects);
+    }
+
+    private static string ObjectData(StoredObject stored) => StorageEvents.ObjectData(stored);
+
+    private static byte[] Gzip(byte[] bytes)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest))
+        {
+            gzip.Write(bytes);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Bytes that are no format at all (they start neither as gzip nor as a custom archive).</summary>
+    private static byte[] RandomBytes(int count)
+    {
+        var bytes = new byte[count];
+        new Random(count).NextBytes(bytes);
+        bytes[0] = (byte)'X';
+        return bytes;
+    }
 
     private static string ObjectData(string name, string bucket = CompletionEnvironment.Bucket) => CloudEventRequests.ObjectData(bucket, name);
 
@@ -459,18 +650,8 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         return entry;
     }
 
-    private async Task<HttpStatusCode> SendStorageAsync(string data, string type = CompletionNames.StorageFinalized)
-    {
-        var name = JsonNode.Parse(data)!["name"]!.GetValue<string>();
-        using var request = CloudEventRequests.Binary(data, "/on-backup-completed", type, headers: new Dictionary<string, string?>
-        {
-            ["ce-id"] = Guid.NewGuid().ToString(),
-            ["ce-source"] = $"//storage.googleapis.com/projects/_/buckets/{CompletionEnvironment.Bucket}",
-            ["ce-subject"] = "objects/" + name,
-        });
-        using var response = await env.Client.SendAsync(request);
-        return response.StatusCode;
-    }
+    private Task<HttpStatusCode> SendStorageAsync(string data, string type = CompletionNames.StorageFinalized) =>
+        StorageEvents.SendAsync(env.Client, data, CompletionEnvironment.Bucket, type);
 
     private Task<HttpStatusCode> SendAuditAsync(JsonObject entry) => AuditEntries.SendAsync(env.Client, entry);
 
