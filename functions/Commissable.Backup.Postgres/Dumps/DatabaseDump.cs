@@ -109,9 +109,9 @@ public static partial class DatabaseDump
         return "*:*:*:*:" + password.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal) + "\n";
     }
 
-    [GeneratedRegex(@"^[A-Za-z0-9_+\-/:.]{1,64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9_+\-/:.]{1,64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex TimeZoneName();
 
-    [GeneratedRegex(@"^[0-9A-Fa-f]{1,16}-[0-9A-Fa-f]{1,16}(-[0-9]{1,10})?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[0-9A-Fa-f]{1,16}-[0-9A-Fa-f]{1,16}(-[0-9]{1,10})?\z", RegexOptions.CultureInvariant)]
     private static partial Regex SnapshotId();
 }

@@ -203,7 +203,7 @@ internal sealed partial class DirectoryArchive
     [GeneratedRegex(@"^(?<id>[0-9]+); [0-9]+ [0-9]+ (?<kind>TABLE DATA|BLOBS) ", RegexOptions.CultureInvariant)]
     private static partial Regex DataEntry();
 
-    [GeneratedRegex(@"^[0-9]+ (?<file>blob_[0-9]+\.dat)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[0-9]+ (?<file>blob_[0-9]+\.dat)\z", RegexOptions.CultureInvariant)]
     private static partial Regex LargeObjectLine();
 
     /// <summary>A data file opened in the bucket, and the pipe pg_restore will read it from.</summary>

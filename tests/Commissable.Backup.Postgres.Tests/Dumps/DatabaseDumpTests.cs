@@ -137,6 +137,8 @@ public sealed class DatabaseDumpTests(TestPostgres postgres) : IDisposable
     [InlineData("UTC; DROP", null)]
     [InlineData("UTC", "--file=/tmp/x")]
     [InlineData("UTC", "00000003-0000001B-1 x")]
+    [InlineData("UTC\n", null)]
+    [InlineData("UTC", "00000003-0000001B-1\n")]
     public async Task A_time_zone_or_snapshot_that_is_not_one_is_refused_before_anything_runs(string timeZone, string? snapshot)
     {
         var exports = await DumpExports.GetAsync(postgres);
