@@ -1,0 +1,301 @@
+using System.Globalization;
+using Npgsql;
+using static Commissable.Backup.Postgres.Inspection.InspectionSession;
+
+namespace Commissable.Backup.Postgres.Tenants;
+
+/// <summary>Why a table belongs to a tenant's closure.</summary>
+public enum ClosureRole
+{
+    /// <summary>The table the tenant columns reference (for example <c>"Tenant"</c> keyed by <c>id</c>).</summary>
+    TenantTable,
+
+    /// <summary>A table with the tenant column.</summary>
+    TenantColumn,
+
+    /// <summary>A table without the tenant column whose rows reference the tenant's rows by foreign key.</summary>
+    Reachable,
+}
+
+/// <summary>A foreign key by which a <see cref="ClosureRole.Reachable"/> table's rows belong to the tenant.</summary>
+/// <param name="Columns">The referencing columns.</param>
+/// <param name="Parent">The referenced closure table.</param>
+/// <param name="ParentColumns">The referenced columns, in the same order.</param>
+public sealed record MembershipKey(IReadOnlyList<string> Columns, string Parent, IReadOnlyList<string> ParentColumns);
+
+/// <summary>One table of the closure, all names unquoted, in schema <c>public</c>.</summary>
+/// <param name="Name">The table (a partitioned table is one table: its partitions are not listed).</param>
+/// <param name="Role">Why it is in the closure.</param>
+/// <param name="Columns">The columns a restore writes: every column except generated ones, in column order.</param>
+/// <param name="PrimaryKey">The primary-key columns in key order; empty when the table has none.</param>
+/// <param name="HasAlwaysIdentity">A <c>GENERATED ALWAYS</c> identity column: inserts need <c>OVERRIDING SYSTEM VALUE</c>.</param>
+/// <param name="AlwaysIdentityColumns">Those columns (an UPDATE may not set them).</param>
+/// <param name="Membership">For <see cref="ClosureRole.Reachable"/>: the foreign keys to tables found before it.</param>
+/// <param name="HasRowSecurity">Row-level security is enabled on the table.</param>
+public sealed record ClosureTable(
+    string Name,
+    ClosureRole Role,
+    IReadOnlyList<string> Columns,
+    IReadOnlyList<string> PrimaryKey,
+    bool HasAlwaysIdentity,
+    IReadOnlyList<string> AlwaysIdentityColumns,
+    IReadOnlyList<MembershipKey> Membership,
+    bool HasRowSecurity);
+
+/// <summary>
+/// A tenant's closure as the catalog describes it: its tables in the order rows are written
+/// (referenced tables before the tables that reference them), and how to select one tenant's rows
+/// of each.
+/// </summary>
+/// <param name="TenantColumn">The tenant column (for example <c>tenantId</c>).</param>
+/// <param name="TenantTable">The table the tenant columns reference, or null when no foreign key says.</param>
+/// <param name="TenantKey">The referenced column of <paramref name="TenantTable"/> (for example <c>id</c>).</param>
+/// <param name="TenantKeyType">The SQL type of the tenant key, as <c>format_type</c> prints it.</param>
+/// <param name="Tables">The tables in write order.</param>
+/// <param name="Problems">What makes the closure unsafe to restore (a cycle through non-deferrable foreign keys, an ambiguous tenant table).</param>
+public sealed record TenantClosureShape(
+    string TenantColumn,
+    string? TenantTable,
+    string? TenantKey,
+    string TenantKeyType,
+    IReadOnlyList<ClosureTable> Tables,
+    IReadOnlyList<string> Problems)
+{
+    /// <summary>The name of the session setting the tenant id travels in, so it is never spliced into SQL (COPY takes no parameters).</summary>
+    internal const string TenantSetting = "commissable.tenant_id";
+
+    /// <summary>The table named <paramref name="name"/>.</summary>
+    public ClosureTable Get(string name) => Tables.First(t => t.Name == name);
+
+    /// <summary>
+    /// SQL condition on <paramref name="alias"/> (a row of <paramref name="table"/>): the row is the
+    /// tenant's. Computed on whichever database it runs in, from that database's rows.
+    /// </summary>
+    internal string Predicate(ClosureTable table, string alias, int depth = 0)
+    {
+        var tenant = $"CAST(current_setting('{TenantSetting}') AS {TenantKeyType})";
+        switch (table.Role)
+        {
+            case ClosureRole.TenantColumn:
+                return $"{alias}.{Quote(TenantColumn)} = {tenant}";
+            case ClosureRole.TenantTable:
+                return $"{alias}.{Quote(TenantKey!)} = {tenant}";
+            default:
+                var parentAlias = string.Create(CultureInfo.InvariantCulture, $"m{depth}");
+                var ors = table.Membership.Select(m =>
+                {
+                    var parent = Get(m.Parent);
+                    return $"({string.Join(", ", m.Columns.Select(c => $"{alias}.{Quote(c)}"))}) IN (SELECT {string.Join(", ", m.ParentColumns.Select(c => $"{parentAlias}.{Quote(c)}"))} FROM public.{Quote(parent.Name)} AS {parentAlias} WHERE {Predicate(parent, parentAlias, depth + 1)})";
+                });
+                return $"({string.Join(" OR ", ors)})";
+        }
+    }
+}
+
+/// <summary>
+/// Finds a tenant's closure in the catalog of schema <c>public</c>, not in configuration.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The closure is: every table with the tenant column; the tenant table (the one table those
+/// columns reference by foreign key); and, repeatedly, every table without the column that has a
+/// foreign key to a table already in the closure. A table reached only through a table it
+/// references (like a shared <c>"Permission"</c> table referenced by a tenant's rows) is not the
+/// tenant's and is left out.
+/// </para>
+/// <para>
+/// Order and cycles: tables are ordered so that a referenced table comes before the tables that
+/// reference it (ties by name). A self-reference (<c>"managerId"</c>) needs nothing: each table's
+/// rows are written by one statement, and PostgreSQL checks a non-deferred foreign key at the end
+/// of the statement, so a row may reference a row the same statement writes. The writes run with
+/// <c>SET CONSTRAINTS ALL DEFERRED</c>, so a cycle between tables is handled when every foreign key
+/// on it is <c>DEFERRABLE</c>; a cycle through a non-deferrable foreign key is reported as a
+/// problem (the two-phase write, NULL first then UPDATE, is not implemented).
+/// </para>
+/// </remarks>
+public static class TenantClosure
+{
+    /// <summary>Reads the closure of tenant column <paramref name="tenantColumn"/> from the catalog.</summary>
+    public static async Task<TenantClosureShape> DiscoverAsync(NpgsqlConnection connection, string tenantColumn, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentException.ThrowIfNullOrEmpty(tenantColumn);
+        var relations = await ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
+        var keys = await ReadForeignKeysAsync(connection, cancellationToken).ConfigureAwait(false);
+        var problems = new List<string>();
+
+        var withColumn = relations.Values.Where(r => r.Columns.Contains(tenantColumn)).Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+        var tenantKeys = keys.Where(k => withColumn.Contains(k.Child) && k.Columns.Count == 1 && k.Columns[0] == tenantColumn).ToList();
+        var tenantTables = tenantKeys.Select(k => (k.Parent, Key: k.ParentColumns[0])).Distinct().ToList();
+        string? tenantTable = null;
+        string? tenantKey = null;
+        if (tenantTables.Count == 1)
+        {
+            (tenantTable, tenantKey) = tenantTables[0];
+        }
+        else if (tenantTables.Count == 0)
+        {
+            problems.Add($"no foreign key from column \"{tenantColumn}\": the tenant table is unknown");
+        }
+        else
+        {
+            problems.Add($"the \"{tenantColumn}\" columns reference more than one table or column: {string.Join(", ", tenantTables.Select(t => $"{t.Parent}.{t.Key}"))}");
+        }
+        var keyType = tenantTable is not null && tenantKey is not null
+            ? relations[tenantTable].Types[tenantKey]
+            : withColumn.Select(t => relations[t].Types[tenantColumn]).FirstOrDefault() ?? "text";
+
+        var roles = new Dictionary<string, ClosureRole>(StringComparer.Ordinal);
+        var membership = new Dictionary<string, List<MembershipKey>>(StringComparer.Ordinal);
+        foreach (var name in withColumn)
+        {
+            roles[name] = ClosureRole.TenantColumn;
+        }
+        if (tenantTable is not null && !roles.ContainsKey(tenantTable))
+        {
+            roles[tenantTable] = ClosureRole.TenantTable;
+        }
+        // Breadth first: a reachable table's membership uses only tables found before it, so the
+        // predicate of a reachable table never refers back to itself.
+        while (true)
+        {
+            var found = keys
+                .Where(k => !roles.ContainsKey(k.Child) && roles.ContainsKey(k.Parent))
+                .GroupBy(k => k.Child, StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .ToList();
+            if (found.Count == 0)
+            {
+                break;
+            }
+            foreach (var group in found)
+            {
+                roles[group.Key] = ClosureRole.Reachable;
+                membership[group.Key] = [.. group.Select(k => new MembershipKey(k.Columns, k.Parent, k.ParentColumns))];
+            }
+        }
+
+        var order = Order(roles.Keys, keys, problems);
+        var tables = order.Select(name =>
+        {
+            var r = relations[name];
+            return new ClosureTable(
+                name,
+                roles[name],
+                r.Writable,
+                r.PrimaryKey,
+                r.AlwaysIdentity.Count > 0,
+                r.AlwaysIdentity,
+                membership.TryGetValue(name, out var m) ? m : [],
+                r.RowSecurity);
+        }).ToList();
+        return new TenantClosureShape(tenantColumn, tenantTable, tenantKey, keyType, tables, problems);
+    }
+
+    private static List<string> Order(IEnumerable<string> names, IReadOnlyList<ForeignKey> keys, List<string> problems)
+    {
+        var set = names.ToHashSet(StringComparer.Ordinal);
+        var edges = keys.Where(k => k.Child != k.Parent && set.Contains(k.Child) && set.Contains(k.Parent)).ToList();
+        var remaining = new SortedSet<string>(set, StringComparer.Ordinal);
+        var result = new List<string>();
+        while (remaining.Count > 0)
+        {
+            var ready = remaining.Where(t => !edges.Any(e => e.Child == t && remaining.Contains(e.Parent))).ToList();
+            if (ready.Count == 0)
+            {
+                var cycle = edges.Where(e => remaining.Contains(e.Child) && remaining.Contains(e.Parent)).ToList();
+                var fixedKeys = cycle.Where(e => !e.Deferrable).Select(e => e.Name).Order(StringComparer.Ordinal).ToList();
+                if (fixedKeys.Count > 0)
+                {
+                    problems.Add($"foreign keys form a cycle through non-deferrable constraints ({string.Join(", ", fixedKeys)}) between {string.Join(", ", remaining)}: a restore in two phases is not supported");
+                }
+                // Deferred constraints are checked at the end, so the order within the cycle does not matter.
+                result.AddRange(remaining);
+                break;
+            }
+            foreach (var table in ready)
+            {
+                result.Add(table);
+                remaining.Remove(table);
+            }
+        }
+        return result;
+    }
+
+    private sealed record Relation(
+        string Name,
+        List<string> Columns,
+        Dictionary<string, string> Types,
+        List<string> Writable,
+        List<string> PrimaryKey,
+        List<string> AlwaysIdentity,
+        bool RowSecurity);
+
+    private sealed record ForeignKey(string Name, string Child, IReadOnlyList<string> Columns, string Parent, IReadOnlyList<string> ParentColumns, bool Deferrable);
+
+    private static async Task<Dictionary<string, Relation>> ReadTablesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var relations = new Dictionary<string, Relation>(StringComparer.Ordinal);
+        var rows = await QueryAsync(connection, $"""
+            SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '', a.attidentity = 'a',
+                   COALESCE(array_position(pk.conkey, a.attnum), 0), c.relrowsecurity
+            FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            LEFT JOIN pg_constraint pk ON pk.conrelid = c.oid AND pk.contype = 'p'
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND {NotExtensionMember("c")}
+            ORDER BY c.relname, a.attnum
+            """, cancellationToken).ConfigureAwait(false);
+        var keyPositions = new Dictionary<string, SortedList<int, string>>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            var table = (string)row[0]!;
+            var column = (string)row[1]!;
+            if (!relations.TryGetValue(table, out var relation))
+            {
+                relation = new Relation(table, [], new Dictionary<string, string>(StringComparer.Ordinal), [], [], [], (bool)row[6]!);
+                relations[table] = relation;
+                keyPositions[table] = [];
+            }
+            relation.Columns.Add(column);
+            relation.Types[column] = (string)row[2]!;
+            if (!(bool)row[3]!)
+            {
+                relation.Writable.Add(column);
+            }
+            if ((bool)row[4]!)
+            {
+                relation.AlwaysIdentity.Add(column);
+            }
+            var position = Convert.ToInt32(row[5], CultureInfo.InvariantCulture);
+            if (position > 0)
+            {
+                keyPositions[table].Add(position, column);
+            }
+        }
+        foreach (var (table, positions) in keyPositions)
+        {
+            relations[table].PrimaryKey.AddRange(positions.Values);
+        }
+        return relations;
+    }
+
+    private static async Task<List<ForeignKey>> ReadForeignKeysAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        // conparentid = 0: the constraint as declared, not its copies on partitions.
+        var rows = await QueryAsync(connection, """
+            SELECT k.conname, c.relname, p.relname, k.condeferrable,
+                   ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i),
+                   ARRAY(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(n, i) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i)
+            FROM pg_constraint k
+            JOIN pg_class c ON c.oid = k.conrelid
+            JOIN pg_class p ON p.oid = k.confrelid
+            JOIN pg_namespace cn ON cn.oid = c.relnamespace
+            JOIN pg_namespace pn ON pn.oid = p.relnamespace
+            WHERE k.contype = 'f' AND k.conparentid = 0 AND cn.nspname = 'public' AND pn.nspname = 'public'
+              AND NOT c.relispartition AND NOT p.relispartition
+            ORDER BY c.relname, k.conname
+            """, cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => new ForeignKey((string)r[0]!, (string)r[1]!, (string[])r[4]!, (string)r[2]!, (string[])r[5]!, (bool)r[3]!))];
+    }
+}
