@@ -239,6 +239,58 @@ public sealed class TenantPlannerTests(TestPostgres postgres)
     }
 
     [Fact]
+    public async Task A_check_failure_is_reported_for_its_table_and_the_rows_that_depend_on_it_fail_on_their_foreign_key()
+    {
+        var production = await CreateAsync(Schema);
+        var staged = await CopyAsync(production);
+        // Production's rules changed after the restore point: the lost account (balance 10) breaks the new check.
+        await ExecuteAsync(production, """
+            DELETE FROM "Account" WHERE id = 't2-a1';
+            ALTER TABLE "Account" ADD CONSTRAINT "Account_small_check" CHECK (balance < 5) NOT VALID;
+            """);
+        await using var stagedSource = DataSource(staged);
+        await using var productionSource = DataSource(production);
+        var before = await TableHashes.ComputeAsync(productionSource);
+
+        var plan = await TenantPlanner.PlanAsync(stagedSource, productionSource, "t2", MissingOnly, CancellationToken.None);
+
+        Assert.Empty(before.Differences(await TableHashes.ComputeAsync(productionSource)));
+        Assert.False(plan.CanApply);
+        var problems = plan.Tables.Where(t => t.Problem is not null).ToDictionary(t => t.Table, t => t.Problem);
+        Assert.Equal(
+            new Dictionary<string, string?>
+            {
+                ["Account"] = "check failure on constraint \"Account_small_check\" (SQLSTATE 23514)",
+                ["Contact"] = "foreign-key failure on constraint \"Contact_accountId_fkey\" (SQLSTATE 23503)",
+                ["ContactTag"] = "foreign-key failure on constraint \"ContactTag_contactId_fkey\" (SQLSTATE 23503)",
+            },
+            problems);
+    }
+
+    [Fact]
+    public async Task A_cycle_through_non_deferrable_foreign_keys_is_a_problem_of_the_closure_and_a_deferrable_one_is_not()
+    {
+        const string Cycle = """
+            CREATE TABLE "Tenant" (id text PRIMARY KEY);
+            CREATE TABLE "A" (id int PRIMARY KEY, "tenantId" text NOT NULL REFERENCES "Tenant"(id), "bId" int);
+            CREATE TABLE "B" (id int PRIMARY KEY, "tenantId" text NOT NULL REFERENCES "Tenant"(id), "aId" int REFERENCES "A"(id) DEFERRABLE);
+            ALTER TABLE "A" ADD CONSTRAINT "A_bId_fkey" FOREIGN KEY ("bId") REFERENCES "B"(id) {0};
+            """;
+        foreach (var (deferrable, problems) in new[] { ("DEFERRABLE", 0), ("", 1) })
+        {
+            var database = await CreateAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Cycle, deferrable));
+            await using var connection = new NpgsqlConnection(database);
+            await connection.OpenAsync();
+
+            var shape = await TenantClosure.DiscoverAsync(connection, "tenantId", CancellationToken.None);
+
+            Assert.Equal(["Tenant", "A", "B"], shape.Tables.Select(t => t.Name));
+            Assert.Equal(problems, shape.Problems.Count);
+            Assert.All(shape.Problems, p => Assert.Contains("A_bId_fkey", p, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task A_table_whose_row_level_security_hides_rows_from_the_production_login_gets_a_problem()
     {
         var production = await CreateAsync(Schema);
