@@ -92,7 +92,10 @@ public static class TenantPlanner
                 {
                     continue;
                 }
-                await StageAsync(source, target, shape, state, cancellationToken).ConfigureAwait(false);
+                if (!await TryStageAsync(source, target, shape, state, cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
                 await CompareAsync(target, shape, state, options.ExampleKeys, cancellationToken).ConfigureAwait(false);
             }
             if (problems.Count == 0 && states.All(s => s.Problem is null))
@@ -176,6 +179,31 @@ public static class TenantPlanner
     {
         await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Copies the table's staged rows, each side in a savepoint: a staged copy whose table does not
+    /// read as production's (a column added or dropped since the restore point) is that table's
+    /// problem, and the other tables are still planned.
+    /// </summary>
+    private static async Task<bool> TryStageAsync(NpgsqlConnection source, NpgsqlConnection target, TenantClosureShape shape, TableState state, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(source, "SAVEPOINT tenant_read", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(target, "SAVEPOINT tenant_stage", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await StageAsync(source, target, shape, state, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(source, "RELEASE SAVEPOINT tenant_read", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(target, "RELEASE SAVEPOINT tenant_stage", cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (PostgresException failure)
+        {
+            state.Problem = $"the staged rows could not be copied into production's table shape: {Describe(failure)}";
+            await ExecuteAsync(source, "ROLLBACK TO SAVEPOINT tenant_read", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(target, "ROLLBACK TO SAVEPOINT tenant_stage", cancellationToken).ConfigureAwait(false);
+            return false;
+        }
     }
 
     private static async Task StageAsync(NpgsqlConnection source, NpgsqlConnection target, TenantClosureShape shape, TableState state, CancellationToken cancellationToken)
@@ -433,6 +461,8 @@ public static class TenantPlanner
             PostgresErrorCodes.ExclusionViolation => "exclusion conflict",
             PostgresErrorCodes.LockNotAvailable => "lock wait timed out",
             PostgresErrorCodes.InsufficientPrivilege => "permission denied",
+            PostgresErrorCodes.UndefinedColumn => $"a column is missing{(failure.TableName is null ? "" : $" in \"{failure.TableName}\"")}",
+            PostgresErrorCodes.UndefinedTable => "a table is missing",
             _ => "write failed",
         };
         var constraint = failure.ConstraintName is null ? "" : $" on constraint \"{failure.ConstraintName}\"";

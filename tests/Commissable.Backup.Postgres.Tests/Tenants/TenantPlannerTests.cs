@@ -268,6 +268,29 @@ public sealed class TenantPlannerTests(TestPostgres postgres)
     }
 
     [Fact]
+    public async Task A_table_that_changed_shape_since_the_restore_point_is_a_problem_of_that_table_and_the_others_are_still_planned()
+    {
+        var production = await CreateAsync(Schema);
+        var staged = await CopyAsync(production);
+        await ExecuteAsync(production, """
+            ALTER TABLE "Secret" ADD COLUMN rotated boolean NOT NULL DEFAULT false;
+            DELETE FROM "Account" WHERE id = 't2-a1';
+            """);
+        await using var stagedSource = DataSource(staged);
+        await using var productionSource = DataSource(production);
+
+        var plan = await TenantPlanner.PlanAsync(stagedSource, productionSource, "t2", MissingOnly, CancellationToken.None);
+
+        Assert.False(plan.CanApply);
+        Assert.Equal(
+            "the staged rows could not be copied into production's table shape: a column is missing (SQLSTATE 42703)",
+            plan.Tables.Single(t => t.Table == "Secret").Problem);
+        var missing = plan.Tables.ToDictionary(t => t.Table, t => t.Missing);
+        Assert.Equal((1L, 2L, 2L), (missing["Account"], missing["Contact"], missing["ContactTag"]));
+        Assert.All(plan.Tables.Where(t => t.Table != "Secret"), t => Assert.Null(t.Problem));
+    }
+
+    [Fact]
     public async Task A_cycle_through_non_deferrable_foreign_keys_is_a_problem_of_the_closure_and_a_deferrable_one_is_not()
     {
         const string Cycle = """
