@@ -2,7 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Postgres.Processes;
 using Npgsql;
 using static Commissable.Benchmarks.BenchTools;
@@ -93,6 +96,17 @@ internal sealed class BenchCloud : IAsyncDisposable
 
     /// <summary>The file that holds <paramref name="backupUri"/> (<c>gs://bucket/name</c>) in the local bucket directories.</summary>
     public string ObjectPath(string backupUri) => Path.Combine(State, "buckets", backupUri["gs://".Length..]);
+
+    /// <summary>The manifest the functions wrote beside <paramref name="backupUri"/>.</summary>
+    public async Task<BackupManifest> ReadManifestAsync(string backupUri)
+    {
+        await using var stream = File.OpenRead(ObjectPath(backupUri) + BackupObjectName.ManifestSuffix);
+        return (await JsonSerializer.DeserializeAsync<BackupManifest>(stream, CatalogJson.Options))!;
+    }
+
+    /// <summary>"create-db 0.2 s, import 21.0 s, ..." from the stages in a function's answer.</summary>
+    public static string Stages(JsonObject answer) =>
+        string.Join(", ", (answer["stages"]?.AsArray() ?? []).Select(s => Invariant($"{(string?)s!["stage"]} {((long?)s["durationMs"] ?? 0) / 1000.0:F1} s")));
 
     /// <summary>The root password in a 0600 file, as the host's <c>INSPECTOR_DB_PASSWORD_FILE</c>.</summary>
     public async Task<string> WritePasswordFileAsync()

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Core.Backups;
-using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Verification;
 using Npgsql;
@@ -19,8 +17,7 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
 {
     public async Task<int> RunAsync()
     {
-        Directory.CreateDirectory(work);
-        File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
+        CreateWorkDirectory(work);
         BenchCloud? cloud = null;
         Process? host = null;
         try
@@ -70,7 +67,7 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
 
             // Rounds in alternating order, best of each: on a fresh instance the first 1 GB import
             // also allocates the WAL segments that later imports recycle, which favours the second.
-            var manifest = await ReadManifestAsync(cloud, backupUri);
+            var manifest = await cloud.ReadManifestAsync(backupUri);
             var oursSeconds = double.MaxValue;
             var plainSeconds = double.MaxValue;
             var checks = 0;
@@ -88,7 +85,7 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
                             Say("FAILED: restore-verify did not pass: " + verified.ToJsonString());
                             return 1;
                         }
-                        Say(Invariant($"round {round + 1}: restore-verify {ours.Elapsed.TotalSeconds:F1} s, stages {Stages(verified)}"));
+                        Say(Invariant($"round {round + 1}: restore-verify {ours.Elapsed.TotalSeconds:F1} s, stages {BenchCloud.Stages(verified)}"));
                     }
                     else
                     {
@@ -117,16 +114,7 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
         {
             await StopProcessAsync(host);
             if (cloud is not null) await cloud.DisposeAsync();
-            if (!keep)
-            {
-                try
-                {
-                    Directory.Delete(work, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-            }
+            RemoveWorkDirectory(work, keep);
         }
     }
 
@@ -175,10 +163,6 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
         }
     }
 
-    /// <summary>"create-db 0.2 s, import 21.0 s, ..." from restore-verify's answer.</summary>
-    private static string Stages(JsonObject verified) =>
-        string.Join(", ", (verified["stages"]?.AsArray() ?? []).Select(s => Invariant($"{(string?)s!["stage"]} {((long?)s["durationMs"] ?? 0) / 1000.0:F1} s")));
-
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     private static string Describe(List<double> values) => Invariant($"median {Median(values):F0} ms of {values.Count} ({values.Min():F0}-{values.Max():F0})");
@@ -197,11 +181,5 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
         }
         await ShellAsync($"'{psql}' -h {address} -U postgres -d postgres -qc 'DROP DATABASE {database}'", BenchCloud.RootPassword);
         return RestoreChecks.All.Count;
-    }
-
-    private static async Task<BackupManifest> ReadManifestAsync(BenchCloud cloud, string backupUri)
-    {
-        await using var stream = File.OpenRead(cloud.ObjectPath(backupUri) + BackupObjectName.ManifestSuffix);
-        return (await JsonSerializer.DeserializeAsync<BackupManifest>(stream, CatalogJson.Options))!;
     }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.FileStore;
@@ -10,7 +9,6 @@ using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Dumps;
 using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Verification;
-using Npgsql;
 using static Commissable.Benchmarks.BenchTools;
 
 namespace Commissable.Benchmarks;
@@ -44,8 +42,7 @@ internal sealed class ProofBenchmark(DemoDatabaseOptions demo, IReadOnlyList<dou
 
     public async Task<int> RunAsync()
     {
-        Directory.CreateDirectory(work);
-        File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
+        CreateWorkDirectory(work);
         BenchCloud? cloud = null;
         Process? host = null;
         try
@@ -88,16 +85,7 @@ internal sealed class ProofBenchmark(DemoDatabaseOptions demo, IReadOnlyList<dou
         {
             await StopProcessAsync(host);
             if (cloud is not null) await cloud.DisposeAsync();
-            if (!keep)
-            {
-                try
-                {
-                    Directory.Delete(work, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-            }
+            RemoveWorkDirectory(work, keep);
         }
     }
 
@@ -142,11 +130,11 @@ internal sealed class ProofBenchmark(DemoDatabaseOptions demo, IReadOnlyList<dou
                     result.HostPeakGate = Math.Max(result.HostPeakGate, PeakResidentMegabytes(host.Id));
                     backupUri ??= (string)exported["backupUri"]!;
                     result.ExportBytes = (long?)exported["sizeBytes"] ?? 0;
-                    Say(Invariant($"(a) round {round + 1}: pre-deploy-export {seconds:F1} s, {result.ExportBytes / Megabyte:F0} MB; stages {Stages(exported)}"));
+                    Say(Invariant($"(a) round {round + 1}: pre-deploy-export {seconds:F1} s, {result.ExportBytes / Megabyte:F0} MB; stages {BenchCloud.Stages(exported)}"));
                     if (seconds < result.Gate.Ours)
                     {
                         result.Gate.Ours = seconds;
-                        result.GateStages = Stages(exported);
+                        result.GateStages = BenchCloud.Stages(exported);
                     }
                 }
                 else
@@ -167,7 +155,7 @@ internal sealed class ProofBenchmark(DemoDatabaseOptions demo, IReadOnlyList<dou
         // manifest of the same object must come out the same, or the read measured is not the one it does.
         var objectPath = cloud.ObjectPath(backupUri!);
         var objectName = backupUri!["gs://".Length..].Split('/', 2)[1];
-        var recorded = await ReadManifestAsync(objectPath + BackupObjectName.ManifestSuffix);
+        var recorded = await cloud.ReadManifestAsync(backupUri);
         var recordedContent = recorded.Content ?? throw new InvalidOperationException($"{backupUri}: the manifest has no content section");
         var reading = new DumpReadOptions { TenantColumn = recordedContent.TenantColumn, TimeZone = recordedContent.TimeZone };
         for (var round = 0; round < roundsHere; round++)
@@ -219,11 +207,11 @@ internal sealed class ProofBenchmark(DemoDatabaseOptions demo, IReadOnlyList<dou
                         throw new InvalidOperationException("restore-verify did not pass: " + verified.ToJsonString());
                     }
                     var checks = verified["checks"]?.AsArray().Count ?? 0;
-                    Say(Invariant($"(c) round {round + 1}: restore-verify {seconds:F1} s, passed {checks} checks; stages {Stages(verified)}"));
+                    Say(Invariant($"(c) round {round + 1}: restore-verify {seconds:F1} s, passed {checks} checks; stages {BenchCloud.Stages(verified)}"));
                     if (seconds < result.Verify.Ours)
                     {
                         result.Verify.Ours = seconds;
-                        result.VerifyStages = Stages(verified);
+                        result.VerifyStages = BenchCloud.Stages(verified);
                         result.VerifyChecks = checks;
                     }
                 }
@@ -287,16 +275,6 @@ internal sealed class ProofBenchmark(DemoDatabaseOptions demo, IReadOnlyList<dou
             ? demo with { Tenants = (int)Math.Round(tenants) }
             : demo with { RowsPerTenant = (int)Math.Round(demo.RowsPerTenant * scale) };
     }
-
-    private static async Task<BackupManifest> ReadManifestAsync(string path)
-    {
-        await using var stream = File.OpenRead(path);
-        return (await JsonSerializer.DeserializeAsync<BackupManifest>(stream, CatalogJson.Options))!;
-    }
-
-    /// <summary>"lease 0.0 s, export 9.1 s, ..." from a function's answer.</summary>
-    private static string Stages(JsonObject answer) =>
-        string.Join(", ", (answer["stages"]?.AsArray() ?? []).Select(s => Invariant($"{(string?)s!["stage"]} {((long?)s["durationMs"] ?? 0) / 1000.0:F1} s")));
 
     /// <summary>A field of <c>/proc/&lt;pid&gt;/status</c> given in kB (VmRSS, VmHWM), in MB.</summary>
     private static double ProcessMegabytes(int pid, string field)
