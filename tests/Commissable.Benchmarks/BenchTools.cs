@@ -50,6 +50,26 @@ internal static class BenchTools
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>The benchmark's work directory, 0755 so that clusters running as <c>postgres</c> reach their data directories in it.</summary>
+    internal static void CreateWorkDirectory(string work)
+    {
+        Directory.CreateDirectory(work);
+        File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
+    }
+
+    /// <summary>Removes the work directory unless asked to keep it; one left behind by a process still closing is left alone.</summary>
+    internal static void RemoveWorkDirectory(string work, bool keep)
+    {
+        if (keep) return;
+        try
+        {
+            Directory.Delete(work, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
     internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     internal static void Say(string line) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}");

@@ -30,8 +30,7 @@ internal sealed class DumpTextBenchmark(DemoDatabaseOptions demo, int rounds, st
 
     public async Task<int> RunAsync()
     {
-        Directory.CreateDirectory(work);
-        File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
+        CreateWorkDirectory(work);
         var cluster = new PostgresCluster(_server, new ClusterLayout
         {
             DataDirectory = Path.Combine(work, "data"),
@@ -118,16 +117,7 @@ internal sealed class DumpTextBenchmark(DemoDatabaseOptions demo, int rounds, st
         finally
         {
             await cluster.StopAsync();
-            if (!keep)
-            {
-                try
-                {
-                    Directory.Delete(work, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-            }
+            RemoveWorkDirectory(work, keep);
         }
     }
 

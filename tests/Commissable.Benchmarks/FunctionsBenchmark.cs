@@ -1,12 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Core.Backups;
-using Commissable.Backup.Core.Catalog;
-using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Verification;
 using Npgsql;
@@ -21,35 +15,24 @@ namespace Commissable.Benchmarks;
 /// </summary>
 internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, string work, bool keep)
 {
-    private const string Project = "bench-project";
-    private const string Bucket = "bench-backups";
-    private const string RootPassword = "bench-root-pw";
-    private readonly PostgresBinaries _binaries = PostgresBinaries.Locate();
-    private readonly string _state = Path.Combine(work, "state");
-
     public async Task<int> RunAsync()
     {
-        Directory.CreateDirectory(work);
-        File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
-        Process? cloud = null, host = null;
+        CreateWorkDirectory(work);
+        BenchCloud? cloud = null;
+        Process? host = null;
         try
         {
-            var cloudPort = FreePort();
-            cloud = await StartProcessAsync("Commissable.LocalCloud.dll", ["--port", cloudPort.ToString(CultureInfo.InvariantCulture), "--state", _state, "--address-prefix", "127.0.251"], new Dictionary<string, string>());
-            using var sql = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{cloudPort}/"), Timeout = TimeSpan.FromMinutes(30) };
-            sql.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(Path.Combine(_state, "token"))).Trim());
+            cloud = await BenchCloud.StartAsync(work, "127.0.251");
 
             Say("creating the instances and loading the demo database ...");
-            await OperationAsync(sql, Api("instances"), Instance("prod", pitr: true));
-            await OperationAsync(sql, Api("instances"), Instance("verify", pitr: false));
-            await OperationAsync(sql, Api("instances/prod/databases"), new JsonObject { ["name"] = "crm" });
-            var passwordFile = Path.Combine(work, "inspector-password");
-            await File.WriteAllTextAsync(passwordFile, RootPassword);
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await cloud.CreateInstanceAsync("prod", pitr: true);
+            await cloud.CreateInstanceAsync("verify", pitr: false);
+            await cloud.CreateDatabaseAsync("prod", "crm");
+            var passwordFile = await cloud.WritePasswordFileAsync();
 
             // Start-up on a quiet machine, before the database load keeps PostgreSQL busy: the
             // image's build (ReadyToRun, published as the Dockerfile does) and, for reference, the JIT build.
-            var published = await PublishHostAsync();
+            var published = await cloud.PublishHostAsync();
             var bare = await PublishBareAppAsync();
             var readyToRun = new List<double>();
             var floor = new List<double>();
@@ -57,34 +40,34 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
             // Interleaved, so that drift on the machine touches all three alike.
             for (var i = 0; i < 7; i++)
             {
-                readyToRun.Add(await StartupAsync(published, cloudPort, passwordFile));
-                floor.Add(await StartupAsync(bare, cloudPort, passwordFile));
-                jit.Add(await StartupAsync(Path.Combine(AppContext.BaseDirectory, "Commissable.Functions.dll"), cloudPort, passwordFile));
+                readyToRun.Add(await StartupAsync(cloud, published, passwordFile));
+                floor.Add(await StartupAsync(cloud, bare, passwordFile));
+                jit.Add(await StartupAsync(cloud, Path.Combine(AppContext.BaseDirectory, "Commissable.Functions.dll"), passwordFile));
             }
             Say(Invariant($"first response: host {Describe(readyToRun)} (ReadyToRun), bare ASP.NET Core {Describe(floor)}, host {Describe(jit)} (JIT)"));
 
-            var prod = await AddressAsync(sql, "prod");
-            var verify = await AddressAsync(sql, "verify");
-            await DemoDatabase.CreateAsync(Connection(prod, "crm"), demo, new Progress<string>(Say));
-            var size = await ScalarAsync<long>(Connection(prod, "crm"), "SELECT pg_database_size(current_database())");
-            await OperationAsync(sql, $"localcloud/v1/projects/{Project}/instances/prod/automatedBackup", null);
+            var prod = await cloud.AddressAsync("prod");
+            var verify = await cloud.AddressAsync("verify");
+            await DemoDatabase.CreateAsync(BenchCloud.Connection(prod, "crm"), demo, new Progress<string>(Say));
+            var size = await ScalarAsync<long>(BenchCloud.Connection(prod, "crm"), "SELECT pg_database_size(current_database())");
+            await cloud.AutomatedBackupAsync("prod");
 
             var port = FreePort();
             var started = Stopwatch.StartNew();
-            host = StartHost(published, port, cloudPort, passwordFile, Path.Combine(work, "functions.log"));
+            host = cloud.StartHost(published, port, passwordFile, Path.Combine(work, "functions.log"));
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromHours(1) };
-            var busyStart = await FirstResponseAsync(http, started);
+            var busyStart = await BenchCloud.FirstResponseAsync(http, started);
             Say(Invariant($"functions host: first response after {busyStart:F0} ms right after the database load"));
 
             var export = Stopwatch.StartNew();
-            var exported = await PostAsync(http, "pre-deploy-export", new JsonObject { ["instance"] = "prod", ["database"] = "crm", ["change"] = "bench" });
+            var (_, exported) = await BenchCloud.PostAsync(http, "pre-deploy-export", new JsonObject { ["instance"] = "prod", ["database"] = "crm", ["change"] = "bench" });
             var backupUri = (string)exported["backupUri"]!;
             Say(Invariant($"pre-deploy export of {size / 1048576.0:F0} MB: {export.Elapsed.TotalSeconds:F1} s, {((long?)exported["sizeBytes"] ?? 0) / 1048576.0:F0} MB"));
             var hostPeakAfterExport = PeakResidentMegabytes(host.Id);
 
             // Rounds in alternating order, best of each: on a fresh instance the first 1 GB import
             // also allocates the WAL segments that later imports recycle, which favours the second.
-            var manifest = await ReadManifestAsync(backupUri);
+            var manifest = await cloud.ReadManifestAsync(backupUri);
             var oursSeconds = double.MaxValue;
             var plainSeconds = double.MaxValue;
             var checks = 0;
@@ -95,19 +78,19 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
                     if ((round + turn) % 2 == 0)
                     {
                         var ours = Stopwatch.StartNew();
-                        var verified = await PostAsync(http, "restore-verify", new JsonObject { ["backup"] = backupUri, ["verificationInstance"] = "verify" });
+                        var (_, verified) = await BenchCloud.PostAsync(http, "restore-verify", new JsonObject { ["backup"] = backupUri, ["verificationInstance"] = "verify" });
                         oursSeconds = Math.Min(oursSeconds, ours.Elapsed.TotalSeconds);
                         if ((bool?)verified["passed"] != true)
                         {
                             Say("FAILED: restore-verify did not pass: " + verified.ToJsonString());
                             return 1;
                         }
-                        Say(Invariant($"round {round + 1}: restore-verify {ours.Elapsed.TotalSeconds:F1} s, stages {Stages(verified)}"));
+                        Say(Invariant($"round {round + 1}: restore-verify {ours.Elapsed.TotalSeconds:F1} s, stages {BenchCloud.Stages(verified)}"));
                     }
                     else
                     {
                         var plain = Stopwatch.StartNew();
-                        checks = await PlainRestoreAndChecksAsync(verify, backupUri, manifest);
+                        checks = await PlainRestoreAndChecksAsync(cloud, verify, backupUri, manifest);
                         plainSeconds = Math.Min(plainSeconds, plain.Elapsed.TotalSeconds);
                         Say(Invariant($"round {round + 1}: plain psql {plain.Elapsed.TotalSeconds:F1} s ({checks} checks passed)"));
                     }
@@ -130,31 +113,9 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
         finally
         {
             await StopProcessAsync(host);
-            await StopProcessAsync(cloud);
-            if (!keep)
-            {
-                try
-                {
-                    Directory.Delete(work, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-            }
+            if (cloud is not null) await cloud.DisposeAsync();
+            RemoveWorkDirectory(work, keep);
         }
-    }
-
-    /// <summary>
-    /// The host as the image ships it: <c>dotnet publish</c> with the Dockerfile's flags into the
-    /// work directory; returns the published <c>Commissable.Functions.dll</c>.
-    /// </summary>
-    private async Task<string> PublishHostAsync()
-    {
-        var output = Path.Combine(work, "host");
-        var project = Path.Combine(Repository(), "functions", "Commissable.Functions", "Commissable.Functions.csproj");
-        Say("publishing the functions host as the Dockerfile does (ReadyToRun) ...");
-        await Publish(project, output);
-        return Path.Combine(output, "Commissable.Functions.dll");
     }
 
     /// <summary>
@@ -180,28 +141,20 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
             """);
         var output = Path.Combine(work, "bare");
         Say("publishing a bare ASP.NET Core app the same way, for the start-up floor ...");
-        await Publish(Path.Combine(source, "bare.csproj"), output);
+        await BenchCloud.Publish(Path.Combine(source, "bare.csproj"), output);
         return Path.Combine(output, "bare.dll");
     }
 
-    /// <summary>dotnet publish with the Dockerfile's flags; its output (build errors come on stdout) goes to stderr, so a failure says why.</summary>
-    private static async Task Publish(string project, string output) => await new ExternalProcess
-    {
-        FileName = "bash",
-        Arguments = ["-c", "dotnet publish \"$1\" -c Release -o \"$2\" -r linux-x64 --self-contained false -p:PublishReadyToRun=true -p:UseAppHost=false --nologo -v quiet 1>&2", "publish", project, output],
-        Environment = new Dictionary<string, string>(),
-    }.RunAsync();
-
     /// <summary>Starts and stops a program once; from process start to its first answer, in ms.</summary>
-    private async Task<double> StartupAsync(string dll, int cloudPort, string passwordFile)
+    private async Task<double> StartupAsync(BenchCloud cloud, string dll, string passwordFile)
     {
         var port = FreePort();
         var started = Stopwatch.StartNew();
-        var process = StartHost(dll, port, cloudPort, passwordFile, Path.Combine(work, "startup.log"));
+        var process = cloud.StartHost(dll, port, passwordFile, Path.Combine(work, "startup.log"));
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-            return await FirstResponseAsync(http, started);
+            return await BenchCloud.FirstResponseAsync(http, started);
         }
         finally
         {
@@ -210,138 +163,23 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
         }
     }
 
-    /// <summary>"create-db 0.2 s, import 21.0 s, ..." from restore-verify's answer.</summary>
-    private static string Stages(JsonObject verified) =>
-        string.Join(", ", (verified["stages"]?.AsArray() ?? []).Select(s => Invariant($"{(string?)s!["stage"]} {((long?)s["durationMs"] ?? 0) / 1000.0:F1} s")));
-
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     private static string Describe(List<double> values) => Invariant($"median {Median(values):F0} ms of {values.Count} ({values.Min():F0}-{values.Max():F0})");
 
-    private static string Repository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Commissable.Functions.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException($"Commissable.Functions.sln not found above {AppContext.BaseDirectory}: run the benchmark from the repository");
-    }
-
-    private Process StartHost(string dll, int port, int cloudPort, string passwordFile, string log)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        info.ArgumentList.Add(dll);
-        foreach (var (key, value) in new Dictionary<string, string>
-        {
-            ["LOCAL_MODE"] = "true",
-            ["PORT"] = port.ToString(CultureInfo.InvariantCulture),
-            ["GOOGLE_CLOUD_PROJECT"] = Project,
-            ["BACKUP_BUCKET"] = Bucket,
-            ["ENVIRONMENT_NAME"] = "prod",
-            ["PRODUCTION_INSTANCES"] = "prod",
-            ["CLOUDSQL_API_ENDPOINT"] = $"http://127.0.0.1:{cloudPort}/",
-            ["CLOUDSQL_TOKEN_FILE"] = Path.Combine(_state, "token"),
-            ["LOCAL_STATE_DIR"] = _state,
-            ["INSPECTOR_DB_USER"] = "postgres",
-            ["INSPECTOR_DB_PASSWORD_FILE"] = passwordFile,
-        })
-        {
-            info.Environment[key] = value;
-        }
-        var process = Process.Start(info)!;
-        _ = Task.Run(async () =>
-        {
-            while (await process.StandardOutput.ReadLineAsync() is { } line) await File.AppendAllTextAsync(log, line + "\n");
-        });
-        return process;
-    }
-
-    private static async Task<double> FirstResponseAsync(HttpClient http, Stopwatch started)
-    {
-        while (started.Elapsed < TimeSpan.FromMinutes(1))
-        {
-            try
-            {
-                using var response = await http.GetAsync("catalog");
-                if (response.IsSuccessStatusCode) return started.Elapsed.TotalMilliseconds;
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            await Task.Delay(5);
-        }
-        throw new TimeoutException("the functions host did not answer within a minute");
-    }
-
     /// <summary>What an operator does by hand: a fresh database, the dump through gunzip and psql, the same checks, then drop it.</summary>
-    private async Task<int> PlainRestoreAndChecksAsync(string address, string backupUri, BackupManifest manifest)
+    private static async Task<int> PlainRestoreAndChecksAsync(BenchCloud cloud, string address, string backupUri, BackupManifest manifest)
     {
         var database = "plain_" + Guid.NewGuid().ToString("N")[..8];
-        var file = Path.Combine(_state, "buckets", backupUri["gs://".Length..]);
-        var psql = _binaries.Path("psql");
-        await ShellAsync($"'{psql}' -h {address} -U postgres -d postgres -qc 'CREATE DATABASE {database}' && gunzip -c '{file}' | '{psql}' -X -q -v ON_ERROR_STOP=1 -h {address} -U postgres -d {database} >/dev/null", RootPassword);
-        await using (var dataSource = NpgsqlDataSource.Create(Connection(address, database)))
+        var file = cloud.ObjectPath(backupUri);
+        var psql = cloud.Binaries.Path("psql");
+        await ShellAsync($"'{psql}' -h {address} -U postgres -d postgres -qc 'CREATE DATABASE {database}' && gunzip -c '{file}' | '{psql}' -X -q -v ON_ERROR_STOP=1 -h {address} -U postgres -d {database} >/dev/null", BenchCloud.RootPassword);
+        await using (var dataSource = NpgsqlDataSource.Create(BenchCloud.Connection(address, database)))
         {
             var results = await RestoreChecks.RunAsync(dataSource);
             if (results.Any(r => !r.Passed)) throw new InvalidOperationException("the plain restore failed its checks: " + string.Join("; ", results.Where(r => !r.Passed).Select(r => r.Detail)));
         }
-        await ShellAsync($"'{psql}' -h {address} -U postgres -d postgres -qc 'DROP DATABASE {database}'", RootPassword);
+        await ShellAsync($"'{psql}' -h {address} -U postgres -d postgres -qc 'DROP DATABASE {database}'", BenchCloud.RootPassword);
         return RestoreChecks.All.Count;
-    }
-
-    private async Task<BackupManifest> ReadManifestAsync(string backupUri)
-    {
-        await using var stream = File.OpenRead(Path.Combine(_state, "buckets", backupUri["gs://".Length..] + BackupObjectName.ManifestSuffix));
-        return (await JsonSerializer.DeserializeAsync<BackupManifest>(stream, CatalogJson.Options))!;
-    }
-
-    private JsonObject Instance(string name, bool pitr) => new()
-    {
-        ["name"] = name,
-        ["databaseVersion"] = _binaries.DatabaseVersion,
-        ["rootPassword"] = RootPassword,
-        ["settings"] = new JsonObject
-        {
-            ["tier"] = "db-custom-2-8192",
-            ["backupConfiguration"] = new JsonObject { ["enabled"] = pitr, ["pointInTimeRecoveryEnabled"] = pitr, ["startTime"] = "02:00" },
-        },
-    };
-
-    private static string Connection(string address, string database) =>
-        new NpgsqlConnectionStringBuilder { Host = address, Username = "postgres", Password = RootPassword, Database = database, Pooling = false, CommandTimeout = 0 }.ConnectionString;
-
-    private static async Task<string> AddressAsync(HttpClient sql, string instance)
-    {
-        var body = JsonNode.Parse(await sql.GetStringAsync(Api($"instances/{instance}")))!;
-        return (string)body["ipAddresses"]![0]!["ipAddress"]!;
-    }
-
-    private static string Api(string path) => $"sql/v1beta4/projects/{Project}/{path}";
-
-    /// <summary>Starts an operation at <paramref name="path"/> (relative to the local cloud's root) and waits for it.</summary>
-    private static async Task OperationAsync(HttpClient sql, string path, JsonObject? body)
-    {
-        using var response = await sql.PostAsync(path,
-            new StringContent(body?.ToJsonString() ?? "{}", Encoding.UTF8, "application/json"));
-        var operation = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path}: {operation.ToJsonString()}");
-        while (true)
-        {
-            var current = JsonNode.Parse(await sql.GetStringAsync(Api($"operations/{(string)operation["name"]!}")))!;
-            if ((string?)current["status"] == "DONE")
-            {
-                if (current["error"] is not null) throw new InvalidOperationException($"{path}: {current["error"]!.ToJsonString()}");
-                return;
-            }
-            await Task.Delay(100);
-        }
-    }
-
-    private static async Task<JsonObject> PostAsync(HttpClient http, string function, JsonObject body)
-    {
-        using var response = await http.PostAsync(function, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
-        return response.IsSuccessStatusCode ? JsonNode.Parse(text)!.AsObject() : throw new InvalidOperationException($"{function} answered {(int)response.StatusCode}: {text}");
     }
 }

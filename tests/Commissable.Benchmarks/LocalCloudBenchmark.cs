@@ -31,8 +31,7 @@ internal sealed class LocalCloudBenchmark(DemoDatabaseOptions demo, int rounds, 
 
     public async Task<int> RunAsync()
     {
-        Directory.CreateDirectory(work);
-        File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
+        CreateWorkDirectory(work);
         try
         {
             var port = FreePort();
@@ -124,16 +123,7 @@ internal sealed class LocalCloudBenchmark(DemoDatabaseOptions demo, int rounds, 
         finally
         {
             await StopCloudAsync();
-            if (!keep)
-            {
-                try
-                {
-                    Directory.Delete(work, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-            }
+            RemoveWorkDirectory(work, keep);
         }
     }
 

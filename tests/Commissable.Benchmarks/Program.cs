@@ -2,15 +2,18 @@ using System.Globalization;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Benchmarks;
 
-// dotnet run -c Release --project tests/Commissable.Benchmarks -- local-cloud|functions|dump-text [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]
+const string Usage = "usage: Commissable.Benchmarks local-cloud|functions|dump-text|proof [--tenants N] [--rows-per-tenant M] [--rounds R] [--scales S1,S2,...] [--work DIR] [--keep]";
+// dotnet run -c Release --project tests/Commissable.Benchmarks -- <benchmark> [options]
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
-    Console.WriteLine("usage: Commissable.Benchmarks local-cloud|functions|dump-text [--tenants N] [--rows-per-tenant M] [--rounds R] [--work DIR] [--keep]");
+    Console.WriteLine(Usage);
+    Console.WriteLine("  proof: --scales multiplies the demo database (default 1); --rounds defaults to 2 at scales up to 1 and 1 above.");
     return args.Length == 0 ? 2 : 0;
 }
 // 28 tenants x 20,000 rows is about 1 GB (measured: 979 MiB).
 var demo = new DemoDatabaseOptions { Tenants = 28, RowsPerTenant = 20_000 };
-var rounds = 2;
+int? rounds = null;
+IReadOnlyList<double> scales = [1];
 var work = Path.Combine(Path.GetTempPath(), $"cbench-{Guid.NewGuid():N}"[..14]);
 var keep = false;
 for (var i = 1; i < args.Length; i++)
@@ -21,19 +24,24 @@ for (var i = 1; i < args.Length; i++)
         case "--tenants": demo = demo with { Tenants = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
         case "--rows-per-tenant": demo = demo with { RowsPerTenant = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
         case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--scales":
+            scales = [.. Next().Split(',').Select(s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture))];
+            if (scales.Count == 0 || scales.Any(s => !(s > 0))) return Fail("--scales takes positive numbers separated by commas, e.g. 0.25,1,4");
+            break;
         case "--work": work = Path.GetFullPath(Next()); break;
         case "--keep": keep = true; break;
         default:
-            Console.Error.WriteLine($"unknown option {args[i]}");
-            return 2;
+            return Fail($"unknown option {args[i]}\n{Usage}");
     }
 }
+if (rounds is < 1) return Fail("--rounds must be at least 1");
 return args[0] switch
 {
-    "local-cloud" => await new LocalCloudBenchmark(demo, rounds, work, keep).RunAsync(),
-    "functions" => await new FunctionsBenchmark(demo, rounds, work, keep).RunAsync(),
-    "dump-text" => await new DumpTextBenchmark(demo, rounds, work, keep).RunAsync(),
-    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions"),
+    "local-cloud" => await new LocalCloudBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
+    "functions" => await new FunctionsBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
+    "dump-text" => await new DumpTextBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
+    "proof" => await new ProofBenchmark(demo, scales, rounds, work, keep).RunAsync(),
+    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof"),
 };
 
 static int Fail(string message)
