@@ -4,7 +4,7 @@ namespace Commissable.Backup.Postgres.Dumps;
 /// A read-only stream whose first bytes were read ahead (to tell the format by its magic bytes):
 /// they are given back first, then the rest of the source. Disposing it disposes the source.
 /// </summary>
-internal sealed class PeekedStream : Stream
+internal sealed class PeekedStream : ReadOnlyStream
 {
     private readonly Stream _source;
     private readonly byte[] _head;
@@ -38,12 +38,6 @@ internal sealed class PeekedStream : Stream
 
     public bool StartsWith(ReadOnlySpan<byte> magic) => Head.StartsWith(magic);
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
@@ -74,14 +68,6 @@ internal sealed class PeekedStream : Stream
         _headOffset += count;
         return count;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -18,7 +18,7 @@ namespace Commissable.Backup.Postgres.Dumps;
 /// scratch directory goes once the program and its feeder are done with it. The program runs as
 /// <see cref="ExternalProcess.Start"/> starts it: in its own group, dying with this process.
 /// </remarks>
-internal sealed class ToolOutputStream : Stream
+internal sealed class ToolOutputStream : ReadOnlyStream
 {
     private readonly Process _process;
     private readonly string _program;
@@ -79,12 +79,6 @@ internal sealed class ToolOutputStream : Stream
 
     /// <summary>The program's process id (the id of its process group too).</summary>
     public int ProcessId => _process.Id;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -247,14 +241,6 @@ internal sealed class ToolOutputStream : Stream
         _process.Dispose();
         _stopInput.Dispose();
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
