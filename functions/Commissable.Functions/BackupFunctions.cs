@@ -29,7 +29,7 @@ namespace Commissable.Functions;
 /// </summary>
 public static class BackupFunctions
 {
-    /// <summary>The database role the functions read source databases with (a member of pg_read_all_data).</summary>
+    /// <summary>The database role the functions read databases with: restored copies, staging, and production for the recovery evidence (a member of pg_read_all_data).</summary>
     public const string InspectorUser = "INSPECTOR_DB_USER";
     /// <summary>File holding that role's password (a mounted Secret Manager secret on Cloud Run).</summary>
     public const string InspectorPasswordFile = "INSPECTOR_DB_PASSWORD_FILE";
