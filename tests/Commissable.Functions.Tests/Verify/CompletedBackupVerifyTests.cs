@@ -77,18 +77,7 @@ public sealed class CompletedBackupVerifyTests(VerifyEnvironment env)
         Assert.NotNull(manifest.Content);
 
         // A writer then changes one byte in the bucket's file and puts its modification time back.
-        var file = env.LocalPath(uri);
-        var modified = File.GetLastWriteTimeUtc(file);
-        var size = new FileInfo(file).Length;
-        using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite))
-        {
-            stream.Position = size / 2;
-            var original = stream.ReadByte();
-            stream.Position = size / 2;
-            stream.WriteByte((byte)(original ^ 0x5A));
-        }
-        File.SetLastWriteTimeUtc(file, modified);
-        Assert.Equal((size, modified), (new FileInfo(file).Length, File.GetLastWriteTimeUtc(file)));
+        env.TamperKeepingSizeAndTime(uri);
 
         var (status, body) = await VerifyAsync(uri);
 

@@ -170,18 +170,7 @@ public sealed class RestoreVerifyTests(VerifyEnvironment env)
         // The export read the object's checksums for the manifest; a writer then changes one byte in
         // place and sets the modification time back, so size and time say nothing changed.
         var uri = await env.ExportAsync("corrupt-same-size");
-        var file = env.LocalPath(uri);
-        var modified = File.GetLastWriteTimeUtc(file);
-        var size = new FileInfo(file).Length;
-        using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite))
-        {
-            stream.Position = size / 2;
-            var original = stream.ReadByte();
-            stream.Position = size / 2;
-            stream.WriteByte((byte)(original ^ 0x5A));
-        }
-        File.SetLastWriteTimeUtc(file, modified);
-        Assert.Equal((size, modified), (new FileInfo(file).Length, File.GetLastWriteTimeUtc(file)));
+        env.TamperKeepingSizeAndTime(uri);
 
         var (status, body) = await VerifyAsync(Request(uri));
 

@@ -81,6 +81,26 @@ public sealed class VerifyEnvironment : LocalFunctionsEnvironment
     /// <summary>The local file behind a <c>gs://</c> URI.</summary>
     public string LocalPath(string uri) => Path.Combine(Cloud.StateDirectory, "buckets", uri["gs://".Length..]);
 
+    /// <summary>
+    /// What a careless or hostile writer does to a backup in the bucket: one byte in the middle
+    /// changed in place, its modification time put back, so size and time say nothing changed.
+    /// </summary>
+    public void TamperKeepingSizeAndTime(string uri)
+    {
+        var file = LocalPath(uri);
+        var modified = File.GetLastWriteTimeUtc(file);
+        var size = new FileInfo(file).Length;
+        using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Position = size / 2;
+            var original = stream.ReadByte();
+            stream.Position = size / 2;
+            stream.WriteByte((byte)(original ^ 0x5A));
+        }
+        File.SetLastWriteTimeUtc(file, modified);
+        Assert.Equal((size, modified), (new FileInfo(file).Length, File.GetLastWriteTimeUtc(file)));
+    }
+
     /// <summary>The databases of an instance, as the Cloud SQL API lists them.</summary>
     public async Task<IReadOnlyList<string>> DatabasesAsync(string instance)
     {
