@@ -35,7 +35,7 @@ internal sealed class BackupCompletionRecorder(
             }
             try
             {
-                var reading = new DumpReadOptions { TenantColumn = settings.TenantColumn, TimeZone = await TimeZoneAsync(manifest.SourceInstance, cancellationToken).ConfigureAwait(false) };
+                var reading = await ExportReading.OptionsAsync(sql, manifest.SourceInstance, settings.TenantColumn, cancellationToken).ConfigureAwait(false);
                 manifest = manifest with { Content = await contents.ReadBackupAsync(name.Name, manifest.Format, reading, cancellationToken).ConfigureAwait(false) };
             }
             // IOException is the port's "could not be read whole" (a cut-off gzip or archive, bytes
@@ -66,19 +66,6 @@ internal sealed class BackupCompletionRecorder(
         {
             logger.LogInformation(CompletionLogEvents.Completed, Template,
                 recorded.Uri, recorded.SourceInstance, recorded.Kind, "succeeded", recorded.StartTime, recorded.EndTime, false, manifestUri);
-        }
-    }
-
-    /// <summary>The source instance's TimeZone flag (how its exports print a timestamptz); UTC when the instance is gone.</summary>
-    private async Task<string> TimeZoneAsync(string instance, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await sql.GetInstanceAsync(instance, cancellationToken).ConfigureAwait(false)).Settings?.TimeZone ?? "UTC";
-        }
-        catch (CloudSqlApiException error) when (error.HttpStatus == 404)
-        {
-            return "UTC";
         }
     }
 

@@ -176,7 +176,7 @@ internal sealed partial class RestoreVerifier(
         var stage = Stopwatch.StartNew();
         try
         {
-            var reading = new DumpReadOptions { TenantColumn = settings.TenantColumn, TimeZone = await SourceTimeZoneAsync(manifest.SourceInstance, cancellationToken).ConfigureAwait(false) };
+            var reading = await ExportReading.OptionsAsync(sql, manifest.SourceInstance, settings.TenantColumn, cancellationToken).ConfigureAwait(false);
             var content = await contents.ReadBackupAsync(name.Name, manifest.Format, reading, cancellationToken).ConfigureAwait(false);
             stages.Add(new("content", stage.ElapsedMilliseconds, true));
             checks.Add(new CheckResult(ContentRead, true, string.Create(CultureInfo.InvariantCulture,
@@ -189,19 +189,6 @@ internal sealed partial class RestoreVerifier(
             checks.Add(new CheckResult(ContentRead, false,
                 $"nothing to compare a restore with: the manifest has no content manifest, and gs://{catalog.Bucket}/{name.Name} could not be read as a dump: {Shorten(error.Message)}"));
             return null;
-        }
-    }
-
-    /// <summary>The source instance's TimeZone flag (how its exports print a timestamptz); UTC when it is gone.</summary>
-    private async Task<string> SourceTimeZoneAsync(string instance, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await sql.GetInstanceAsync(instance, cancellationToken).ConfigureAwait(false)).Settings?.TimeZone ?? "UTC";
-        }
-        catch (CloudSqlApiException error) when (error.HttpStatus == 404)
-        {
-            return "UTC";
         }
     }
 
