@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using Commissable.Backup.Core.Tenants;
 using static Commissable.Backup.Postgres.Inspection.InspectionSession;
 
 namespace Commissable.Backup.Postgres.Tenants;

@@ -1,5 +1,6 @@
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Inspection;
+using Commissable.Backup.Core.Tenants;
 using Commissable.Backup.Postgres.Tenants;
 using Npgsql;
 using static Commissable.Backup.Postgres.Tests.VerificationRestores;

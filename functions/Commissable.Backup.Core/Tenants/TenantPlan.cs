@@ -1,4 +1,4 @@
-namespace Commissable.Backup.Postgres.Tenants;
+namespace Commissable.Backup.Core.Tenants;
 
 /// <summary>What a per-tenant restore writes.</summary>
 public enum TenantRestoreMode
