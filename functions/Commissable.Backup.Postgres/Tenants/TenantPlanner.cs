@@ -252,12 +252,23 @@ public static class TenantPlanner
         var table = state.Table;
         var qualified = $"public.{Quote(table.Name)}";
         await ExecuteAsync(target, $"CREATE TEMP TABLE {Quote(state.Staging)} ON COMMIT DROP AS SELECT {Columns(table.Columns)} FROM {qualified} WITH NO DATA", cancellationToken).ConfigureAwait(false);
-        var reader = await source.BeginTextExportAsync(
-            $"COPY (SELECT {Columns(table.Columns, "t")} FROM {qualified} AS t WHERE {shape.Predicate(table, "t")}) TO STDOUT",
+        await CopyAsync(
+            source, $"SELECT {Columns(table.Columns, "t")} FROM {qualified} AS t WHERE {shape.Predicate(table, "t")}",
+            target, $"{Quote(state.Staging)} ({Columns(table.Columns)})",
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Streams what <paramref name="query"/> returns on <paramref name="source"/> into
+    /// <paramref name="into"/> (a table and its column list) on <paramref name="target"/>, in COPY's
+    /// text format, without holding the rows in memory.
+    /// </summary>
+    internal static async Task CopyAsync(NpgsqlConnection source, string query, NpgsqlConnection target, string into, CancellationToken cancellationToken)
+    {
+        var reader = await source.BeginTextExportAsync($"COPY ({query}) TO STDOUT", cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            var writer = await target.BeginTextImportAsync($"COPY {Quote(state.Staging)} ({Columns(table.Columns)}) FROM STDIN", cancellationToken).ConfigureAwait(false);
+            var writer = await target.BeginTextImportAsync($"COPY {into} FROM STDIN", cancellationToken).ConfigureAwait(false);
             await using (writer.ConfigureAwait(false))
             {
                 var buffer = new char[64 * 1024];
