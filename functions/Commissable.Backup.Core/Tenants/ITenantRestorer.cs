@@ -73,6 +73,13 @@ public sealed record TenantApplyResult(
     IReadOnlyList<TableProof> Proof,
     IReadOnlyList<string> SequencesMoved)
 {
+    /// <summary>
+    /// After a commit, each populated materialized view that reads a written table, as
+    /// <c>name: refreshed</c> (concurrently, readers not blocked) or <c>name: stale: ...</c> saying
+    /// why it was left for the operator to refresh.
+    /// </summary>
+    public IReadOnlyList<string> MaterializedViews { get; init; } = [];
+
     /// <summary>Applied, and every table's proof holds.</summary>
     public bool Proven => Outcome == TenantApplyOutcome.Applied && Proof.All(p => p.Equal);
 }

@@ -117,6 +117,7 @@ public static class TenantApplier
         }
 
         var writes = run.States.Select(s => new TableWrite(s.Table.Name, s.Inserted, s.Updated, s.Deleted)).ToList();
+        var views = await RefreshViewsAsync(target, run, options, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<TableProof> proof;
         try
         {
@@ -125,11 +126,83 @@ public static class TenantApplier
         catch (Exception failure) when (failure is NpgsqlException or IOException or TimeoutException)
         {
             // The writes are committed: the result must say so, with a proof that does not hold.
-            var reason = failure is PostgresException pg ? $"SQLSTATE {pg.SqlState}" : failure.Message;
-            proof = [.. run.Shape.Tables.Select(t => new TableProof(t.Name, 0, "", $"not read: {reason}"))];
+            proof = [.. run.Shape.Tables.Select(t => new TableProof(t.Name, 0, "", $"not read: {Reason(failure)}"))];
         }
-        return new TenantApplyResult(TenantApplyOutcome.Applied, run.Plan, writes, proof, moved);
+        return new TenantApplyResult(TenantApplyOutcome.Applied, run.Plan, writes, proof, moved) { MaterializedViews = views };
     }
+
+    /// <summary>
+    /// After the commit: every populated materialized view of schema public whose query reads a
+    /// written table directly is refreshed CONCURRENTLY when it has a unique index on plain columns
+    /// without a predicate (readers are not blocked; it waits at most the lock timeout). One without
+    /// such an index is left stale and named: a plain REFRESH would block every reader of the view
+    /// while it runs, which the operator decides. A failure to refresh is reported, never thrown:
+    /// the tenant's rows are committed whatever happens to a view.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> RefreshViewsAsync(NpgsqlConnection target, TenantRun run, TenantPlanOptions options, CancellationToken cancellationToken)
+    {
+        var written = run.States.Where(s => s.Inserted + s.Updated + s.Deleted > 0).Select(s => s.Table.Name).ToArray();
+        if (written.Length == 0)
+        {
+            return [];
+        }
+        var views = new List<(string Name, bool Concurrent)>();
+        try
+        {
+            await using (var command = new NpgsqlCommand("""
+                SELECT DISTINCT mv.relname,
+                       EXISTS (SELECT 1 FROM pg_index i
+                               WHERE i.indrelid = mv.oid AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND NOT (0 = ANY (i.indkey::int2[])))
+                FROM pg_class mv
+                JOIN pg_namespace n ON n.oid = mv.relnamespace
+                JOIN pg_rewrite r ON r.ev_class = mv.oid
+                JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
+                JOIN pg_class t ON t.oid = d.refobjid
+                JOIN pg_namespace tn ON tn.oid = t.relnamespace
+                WHERE mv.relkind = 'm' AND mv.relispopulated AND n.nspname = 'public' AND tn.nspname = 'public' AND t.relname = ANY($1)
+                ORDER BY 1
+                """, target))
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = written });
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    views.Add((reader.GetString(0), reader.GetBoolean(1)));
+                }
+            }
+            await ExecuteAsync(target, string.Create(CultureInfo.InvariantCulture, $"SET lock_timeout = '{(long)options.LockTimeout.TotalMilliseconds}ms'"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception failure) when (failure is NpgsqlException or IOException or TimeoutException)
+        {
+            return [$"materialized views not looked up: {Reason(failure)}; refresh the ones that read the restored tables"];
+        }
+        var outcome = new List<string>();
+        foreach (var (name, concurrent) in views)
+        {
+            if (!concurrent)
+            {
+                outcome.Add($"{name}: stale: it has no unique index, so only a plain REFRESH MATERIALIZED VIEW would do, and that blocks the view's readers while it runs; run it when that is acceptable");
+                continue;
+            }
+            try
+            {
+                await ExecuteAsync(target, $"REFRESH MATERIALIZED VIEW CONCURRENTLY public.{Quote(name)}", cancellationToken).ConfigureAwait(false);
+                outcome.Add($"{name}: refreshed");
+            }
+            catch (Exception failure) when (failure is NpgsqlException or IOException or TimeoutException)
+            {
+                outcome.Add($"{name}: stale: the concurrent refresh failed ({Reason(failure)}); refresh it by hand");
+                if (failure is not PostgresException)
+                {
+                    break;
+                }
+            }
+        }
+        return outcome;
+    }
+
+    /// <summary>A failure as its SQLSTATE (PostgreSQL's messages can quote row values) or, for a lost connection, its message.</summary>
+    private static string Reason(Exception failure) => failure is PostgresException pg ? $"SQLSTATE {pg.SqlState}" : failure.Message;
 
     /// <summary>
     /// Moves each sequence feeding a closure table's integer column past the largest staged value

@@ -167,6 +167,9 @@ internal sealed record StoredApplied(
 {
     public DateTimeOffset? AppliedAt { get; init; }
 
+    /// <summary>The materialized views reading the written tables: refreshed, or stale and why.</summary>
+    public IReadOnlyList<string> MaterializedViews { get; init; } = [];
+
     public static StoredApplied Comparable(StoredApplied applied) => applied with { AppliedAt = null };
 }
 

@@ -78,7 +78,7 @@ internal sealed partial class TenantRestoreRunner
         var appliedUri = result.Outcome == TenantApplyOutcome.Applied ? await StoreAppliedAsync(request, planUri, approvalUri, result).ConfigureAwait(false) : null;
         var answer = new ApplyAnswer(TenantRestoreText.Outcome(result.Outcome), result.Proven,
             PlanAnswer.Of(runId, planUri, result.Plan, request.SourceInstance!, request.ProductionDatabase),
-            result.Writes, result.Proof, result.SequencesMoved, appliedUri, TenantRestoreText.Proof(result));
+            result.Writes, result.Proof, result.SequencesMoved, result.MaterializedViews, appliedUri, TenantRestoreText.Proof(result));
         LogApplied(request, result, answer);
         return answer;
     }
@@ -141,7 +141,7 @@ internal sealed partial class TenantRestoreRunner
     private async Task<string> StoreAppliedAsync(TenantRestoreRequest request, string planUri, string approvalUri, TenantApplyResult result)
     {
         var applied = new StoredApplied(request.RunId!, request.Digest!, planUri, approvalUri, result.Proven, result.Writes, result.Proof, result.SequencesMoved)
-        { AppliedAt = clock.GetUtcNow() };
+        { AppliedAt = clock.GetUtcNow(), MaterializedViews = result.MaterializedViews };
         var name = _objects.AppliedName(request.RunId!, request.Digest!);
         var existing = await _objects.CreateOrSameAsync(name, applied, StoredApplied.Comparable, CancellationToken.None).ConfigureAwait(false);
         if (existing is not null)
@@ -189,5 +189,6 @@ internal sealed record ApplyAnswer(
     IReadOnlyList<TableWrite> Writes,
     IReadOnlyList<TableProof> Proof,
     IReadOnlyList<string> SequencesMoved,
+    IReadOnlyList<string> MaterializedViews,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? AppliedUri,
     string Text);

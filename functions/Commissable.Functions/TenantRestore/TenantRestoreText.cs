@@ -84,6 +84,10 @@ internal static class TenantRestoreText
             Count(result.Proof.Sum(p => p.Rows)), "", "", ""]);
         Table(text, rows, NumberColumns);
         text.Append("Sequences moved: ").Append(result.SequencesMoved.Count == 0 ? "none" : string.Join(", ", result.SequencesMoved.Select(Safe))).Append('\n');
+        foreach (var view in result.MaterializedViews)
+        {
+            text.Append("Materialized view ").Append(Safe(view)).Append('\n');
+        }
         return text.ToString();
     }
 

@@ -506,6 +506,28 @@ public sealed class TenantRestorerTests(TestPostgres postgres)
     }
 
     [Fact]
+    public async Task A_materialized_view_with_a_unique_index_is_refreshed_concurrently_after_the_commit_and_one_without_is_named_stale()
+    {
+        var (production, staged) = await StagedAsync();
+        await ExecuteAsync(production, """
+            DELETE FROM "Event" WHERE "tenantId" = 't2';
+            CREATE MATERIALIZED VIEW "EventCounts" AS SELECT "tenantId", count(*) AS n FROM "Event" GROUP BY 1;
+            CREATE UNIQUE INDEX ON "EventCounts" ("tenantId");
+            CREATE MATERIALIZED VIEW "EventTenants" AS SELECT "tenantId" FROM "Event";
+            CREATE MATERIALIZED VIEW "Unpopulated" AS SELECT "tenantId" FROM "Event" WITH NO DATA;
+            """);
+
+        var result = await PlanAndApplyAsync(staged, production, "t2", MissingOnly);
+
+        Assert.True(result.Proven);
+        Assert.Equal(2, result.MaterializedViews.Count);
+        Assert.Equal("EventCounts: refreshed", result.MaterializedViews[0]);
+        Assert.StartsWith("EventTenants: stale: it has no unique index", result.MaterializedViews[1], StringComparison.Ordinal);
+        Assert.Equal(4L, await ScalarAsync<long>(production, """SELECT n FROM "EventCounts" WHERE "tenantId" = 't2'"""));
+        Assert.Equal(0L, await ScalarAsync<long>(production, """SELECT count(*) FROM "EventTenants" WHERE "tenantId" = 't2'"""));
+    }
+
+    [Fact]
     public async Task A_table_without_a_primary_key_gets_back_the_missing_copy_of_a_duplicate_row_and_exact_removes_a_row_created_after()
     {
         var (production, staged) = await StagedAsync();

@@ -221,7 +221,7 @@ public sealed class TenantRestoreFunctionTests : IDisposable
         Assert.EndsWith("before_tenant-restore-t-42.sql.gz", (string?)approvalWhenApplying["safetyBackup"], StringComparison.Ordinal);
         Assert.Equal(["plan t-42", $"apply t-42 {plan.Digest}"], _restorer.Calls);
 
-        Assert.Equal(["outcome", "proven", "plan", "writes", "proof", "sequencesMoved", "appliedUri", "text"], body.Select(p => p.Key));
+        Assert.Equal(["outcome", "proven", "plan", "writes", "proof", "sequencesMoved", "materializedViews", "appliedUri", "text"], body.Select(p => p.Key));
         Assert.Equal("applied", (string?)body["outcome"]);
         Assert.True((bool)body["proven"]!);
         Assert.Equal(TenantRestoreEnvironment.RunObject(runId, $"plan-{plan.Digest}.json"), (string?)body["plan"]!["planUri"]);
