@@ -20,7 +20,7 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
     /// 13 backups of prod/prod: pre-deploy exports 2, 5, 10, 40, 50 days old (the last five),
     /// 60 days (the newest that passed a restore test), 70 days (failed its test), 80 days (held),
     /// 90 days; scheduled exports 10, 45 and 100 days old; a dump without manifest 20 days old.
-    /// Plus an object under the prefix that is not a backup, and one outside the prefix.
+    /// Plus an object under the prefix that is not a backup (a tenant restore's record), and one outside the prefix.
     /// </summary>
     private static async Task<Scenario> BuildCatalogAsync(SweeperHost host)
     {
@@ -52,7 +52,8 @@ public sealed class RetentionSweeperTests(SweeperEnvironment env) : IClassFixtur
         await host.WritePreDeployAsync(orphan, withManifest: false);
 
         var old = host.StoreAt(DateTimeOffset.UtcNow - 200 * Day);
-        const string unknown = "backups/notes/readme.txt";
+        // A tenant restore's audit record: under the prefix, not a backup, never swept.
+        const string unknown = "backups/tenant-restores/tr-1/record.json";
         const string outside = "other/backup_20200101_0000_prod_before_x.sql.gz";
         await SweeperHost.WriteObjectAsync(old, unknown, "not a backup");
         await SweeperHost.WriteObjectAsync(old, outside, "outside the prefix");
