@@ -4,6 +4,7 @@ using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Databases;
 using Commissable.Backup.Core.Export;
 using Commissable.Backup.Core.Storage;
+using Commissable.Backup.Core.Tenants;
 using Commissable.Backup.FileStore;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
@@ -11,6 +12,7 @@ using Commissable.Backup.Google.Storage;
 using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Dumps;
 using Commissable.Backup.Postgres.Processes;
+using Commissable.Backup.Postgres.Tenants;
 using Commissable.Backup.Postgres.Verification;
 using Commissable.Functions.Catalog;
 using Commissable.Functions.Export;
@@ -18,6 +20,7 @@ using Commissable.Functions.Grants;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Retention;
+using Commissable.Functions.TenantRestore;
 using Commissable.Functions.Verify;
 using Google.Cloud.Storage.V1;
 
@@ -44,6 +47,15 @@ public static class BackupFunctions
     /// read with (the image sets it); unset asks <c>pg_config --bindir</c>, then the PATH.
     /// </summary>
     public const string PostgresBinDirectory = "PG_BIN_DIR";
+    /// <summary>
+    /// The database role tenant-restore reads the staged copy and writes production with: one that
+    /// row-level security does not hide rows from (the owner of the app's tables when RLS is not
+    /// FORCEd, or a role with BYPASSRLS), with write privileges on production. Unset (with
+    /// <see cref="TenantRestorePasswordFile"/>): tenant-restore answers every request 503.
+    /// </summary>
+    public const string TenantRestoreUser = "TENANT_RESTORE_DB_USER";
+    /// <summary>File holding <see cref="TenantRestoreUser"/>'s password (a mounted Secret Manager secret on Cloud Run).</summary>
+    public const string TenantRestorePasswordFile = "TENANT_RESTORE_DB_PASSWORD_FILE";
     /// <summary>Minutes the whole export may take before it ends failed and releases its lease (default 120).</summary>
     public const string ExportDeadlineMinutes = "EXPORT_DEADLINE_MINUTES";
 
@@ -104,7 +116,41 @@ public static class BackupFunctions
         services.AddHttpFunction<RestoreVerifyFunction>(FunctionNames.RestoreVerify);
         services.AddSingleton<AppUserGranter>();
         services.AddHttpFunction<GrantAppUserFunction>(FunctionNames.GrantAppUser);
+        if (TenantRestoreLogin(environment) is { } tenantLogin)
+        {
+            services.AddSingleton<ITenantRestorer>(new PostgresTenantRestorer(tenantLogin));
+        }
+        // Registered either way: without the login its runner has no ITenantRestorer and answers 503.
+        services.AddSingleton<TenantRestoreRunner>();
+        services.AddHttpFunction<TenantRestoreFunction>(FunctionNames.TenantRestore);
         return services;
+    }
+
+    /// <summary>
+    /// tenant-restore's own login, or null when neither variable is set. Only one of them set is a
+    /// start-up error naming the other: a half-configured login would otherwise pass unnoticed
+    /// until the first restore, during an incident.
+    /// </summary>
+    internal static DatabaseLoginOptions? TenantRestoreLogin(IFunctionEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var (user, passwordFile) = (environment.GetVariable(TenantRestoreUser), environment.GetVariable(TenantRestorePasswordFile));
+        if (string.IsNullOrWhiteSpace(user) && string.IsNullOrWhiteSpace(passwordFile))
+        {
+            return null;
+        }
+        var missing = new[] { (TenantRestoreUser, user), (TenantRestorePasswordFile, passwordFile) }.Where(v => string.IsNullOrWhiteSpace(v.Item2)).Select(v => v.Item1).ToList();
+        if (missing.Count > 0)
+        {
+            throw new FunctionStartupException(
+                $"{missing[0]} must be set too: tenant-restore needs both {TenantRestoreUser} and {TenantRestorePasswordFile} (or neither, and it answers 503).", missing);
+        }
+        return new DatabaseLoginOptions
+        {
+            User = user!,
+            PasswordFile = passwordFile!,
+            SocketRoot = environment.GetVariable(SocketRoot) is { Length: > 0 } root ? root : null,
+        };
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ namespace Commissable.Backup.Postgres.Tenants;
 /// <summary>
 /// Plans a per-tenant restore: compares one tenant's rows in a staged copy (a scratch restore) with
 /// production, table by table, then tries the writes in one transaction on production and rolls it
-/// back, so conflicts are found before anything is written.
+/// back, so conflicts are found before anything is written. <see cref="TenantApplier"/> runs the
+/// same steps and commits the writes instead, when the plan they make is the approved one.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -40,7 +41,7 @@ namespace Commissable.Backup.Postgres.Tenants;
 /// </remarks>
 public static class TenantPlanner
 {
-    private const string PinnedOutput = """
+    internal const string PinnedOutput = """
         SET LOCAL search_path = public;
         SET LOCAL DateStyle = 'ISO, YMD';
         SET LOCAL IntervalStyle = 'postgres';
@@ -70,44 +71,61 @@ public static class TenantPlanner
 
         await using var source = await staged.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var sourceTransaction = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-        await PrepareAsync(source, "SET TRANSACTION READ ONLY;\n" + PinnedOutput, tenantId, cancellationToken).ConfigureAwait(false);
-
         await using var target = await production.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var trial = await target.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
-        var lockTimeout = string.Create(CultureInfo.InvariantCulture, $"SET LOCAL lock_timeout = '{(long)options.LockTimeout.TotalMilliseconds}ms';\n");
-        await PrepareAsync(target, lockTimeout + PinnedOutput, tenantId, cancellationToken).ConfigureAwait(false);
-
-        var shape = await TenantClosure.DiscoverAsync(target, options.TenantColumn, cancellationToken).ConfigureAwait(false);
-        var problems = new List<string>(shape.Problems);
-        var states = new List<TableState>();
         try
         {
-            for (var i = 0; i < shape.Tables.Count; i++)
-            {
-                var table = shape.Tables[i];
-                var state = new TableState(table, string.Create(CultureInfo.InvariantCulture, $"tenant_staged_{i}"), string.Create(CultureInfo.InvariantCulture, $"tenant_extra_{i}"));
-                states.Add(state);
-                state.Problem = await HiddenRowsAsync(source, table, "staged", cancellationToken).ConfigureAwait(false)
-                    ?? await HiddenRowsAsync(target, table, "production", cancellationToken).ConfigureAwait(false);
-                if (state.Problem is not null)
-                {
-                    continue;
-                }
-                if (!await TryStageAsync(source, target, shape, state, cancellationToken).ConfigureAwait(false))
-                {
-                    continue;
-                }
-                await CompareAsync(target, shape, state, options.ExampleKeys, cancellationToken).ConfigureAwait(false);
-            }
-            if (problems.Count == 0 && states.All(s => s.Problem is null))
-            {
-                await TryWritesAsync(target, shape, states, options.Mode, problems, cancellationToken).ConfigureAwait(false);
-            }
+            return (await RunAsync(source, target, tenantId, options, cancellationToken).ConfigureAwait(false)).Plan;
         }
         finally
         {
             await trial.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
             await sourceTransaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The core a plan and an apply share, in transactions the caller opened (REPEATABLE READ on
+    /// <paramref name="source"/>, READ COMMITTED on <paramref name="target"/>): pins the output
+    /// settings and the lock timeout, discovers the closure, stages and compares each table, and
+    /// makes the mode's writes when nothing stands in the way. The caller decides what becomes of
+    /// the writes: a plan rolls them back, an apply commits them when the plan still holds.
+    /// </summary>
+    internal static async Task<TenantRun> RunAsync(
+        NpgsqlConnection source,
+        NpgsqlConnection target,
+        string tenantId,
+        TenantPlanOptions options,
+        CancellationToken cancellationToken)
+    {
+        await PrepareAsync(source, "SET TRANSACTION READ ONLY;\n" + PinnedOutput, tenantId, cancellationToken).ConfigureAwait(false);
+        await PrepareAsync(target, LockTimeout(options) + PinnedOutput, tenantId, cancellationToken).ConfigureAwait(false);
+
+        var shape = await TenantClosure.DiscoverAsync(target, options.TenantColumn, cancellationToken).ConfigureAwait(false);
+        var problems = new List<string>(shape.Problems);
+        var states = new List<TableState>();
+        for (var i = 0; i < shape.Tables.Count; i++)
+        {
+            var table = shape.Tables[i];
+            var state = new TableState(table, i);
+            states.Add(state);
+            state.Problem = await HiddenRowsAsync(source, table, "staged", cancellationToken).ConfigureAwait(false)
+                ?? await HiddenRowsAsync(target, table, "production", cancellationToken).ConfigureAwait(false);
+            if (state.Problem is not null)
+            {
+                continue;
+            }
+            if (!await TryStageAsync(source, target, shape, state, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+            await CompareAsync(target, shape, state, options.ExampleKeys, cancellationToken).ConfigureAwait(false);
+        }
+        var wrote = false;
+        if (problems.Count == 0 && states.All(s => s.Problem is null))
+        {
+            await WriteAsync(target, shape, states, options.Mode, problems, cancellationToken).ConfigureAwait(false);
+            wrote = true;
         }
 
         var tables = states.Select(s => new TablePlan(
@@ -124,23 +142,45 @@ public static class TenantPlanner
             s.Examples,
             s.KeyDigest,
             s.Problem)).ToList();
-        return new TenantPlan(tenantId, options.Mode, tables, problems, Digest(tenantId, options.Mode, tables, problems));
+        return new TenantRun(new TenantPlan(tenantId, options.Mode, tables, problems, Digest(tenantId, options.Mode, tables, problems)), shape, states, wrote);
     }
 
-    private sealed class TableState(ClosureTable table, string staging, string extras)
+    /// <summary>What <see cref="RunAsync"/> found and did, for the apply that goes on in the same transaction.</summary>
+    /// <param name="Plan">The plan.</param>
+    /// <param name="Shape">The closure it was made on.</param>
+    /// <param name="States">Per table, in write order: its temporary tables and the rows each write touched.</param>
+    /// <param name="Wrote">The writes ran (no problem was found before them); they may still have failed.</param>
+    internal sealed record TenantRun(TenantPlan Plan, TenantClosureShape Shape, IReadOnlyList<TableState> States, bool Wrote);
+
+    internal static string LockTimeout(TenantPlanOptions options) =>
+        string.Create(CultureInfo.InvariantCulture, $"SET LOCAL lock_timeout = '{Math.Max(1, (long)options.LockTimeout.TotalMilliseconds)}ms';\n");
+
+    /// <summary>One table's part of a run: its temporary tables in the production session, its counts and its writes.</summary>
+    internal sealed class TableState(ClosureTable table, int index)
     {
         public ClosureTable Table { get; } = table;
-        public string Staging { get; } = staging;
-        public string Extras { get; } = extras;
+
+        /// <summary>The tenant's staged rows, copied into the production session.</summary>
+        public string Staging { get; } = string.Create(CultureInfo.InvariantCulture, $"tenant_staged_{index}");
+
+        /// <summary>Production's rows of the tenant the staged copy does not have (keys, or <c>tableoid</c> and <c>ctid</c> without a primary key).</summary>
+        public string Extras { get; } = string.Create(CultureInfo.InvariantCulture, $"tenant_extra_{index}");
+
+        /// <summary>The keys of the rows on both sides whose contents differ (primary-key tables only).</summary>
+        public string ChangedKeys { get; } = string.Create(CultureInfo.InvariantCulture, $"tenant_changed_{index}");
+
         public long Missing { get; set; }
         public long Changed { get; set; }
         public long Extra { get; set; }
+        public long Inserted { get; set; }
+        public long Updated { get; set; }
+        public long Deleted { get; set; }
         public List<string> Examples { get; } = [];
         public string KeyDigest { get; set; } = "";
         public string? Problem { get; set; }
     }
 
-    private static async Task PrepareAsync(NpgsqlConnection connection, string settings, string tenantId, CancellationToken cancellationToken)
+    internal static async Task PrepareAsync(NpgsqlConnection connection, string settings, string tenantId, CancellationToken cancellationToken)
     {
         await using (var pin = new NpgsqlCommand(settings, connection))
         {
@@ -168,15 +208,15 @@ public static class TenantPlanner
             : null;
     }
 
-    private static string Columns(IEnumerable<string> columns, string? alias = null) =>
+    internal static string Columns(IEnumerable<string> columns, string? alias = null) =>
         string.Join(", ", columns.Select(c => alias is null ? Quote(c) : $"{alias}.{Quote(c)}"));
 
-    private static string RowText(ClosureTable table, string alias) => $"ROW({Columns(table.Columns, alias)})::text";
+    internal static string RowText(ClosureTable table, string alias) => $"ROW({Columns(table.Columns, alias)})::text";
 
-    private static string KeyMatch(ClosureTable table, string left, string right) =>
+    internal static string KeyMatch(ClosureTable table, string left, string right) =>
         string.Join(" AND ", table.PrimaryKey.Select(c => $"{left}.{Quote(c)} = {right}.{Quote(c)}"));
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    internal static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -198,7 +238,7 @@ public static class TenantPlanner
             await ExecuteAsync(target, "RELEASE SAVEPOINT tenant_stage", cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (PostgresException failure)
+        catch (PostgresException failure) when (!IsSessionFailure(failure))
         {
             state.Problem = $"the staged rows could not be copied into production's table shape: {Describe(failure)}";
             await ExecuteAsync(source, "ROLLBACK TO SAVEPOINT tenant_read", cancellationToken).ConfigureAwait(false);
@@ -212,12 +252,23 @@ public static class TenantPlanner
         var table = state.Table;
         var qualified = $"public.{Quote(table.Name)}";
         await ExecuteAsync(target, $"CREATE TEMP TABLE {Quote(state.Staging)} ON COMMIT DROP AS SELECT {Columns(table.Columns)} FROM {qualified} WITH NO DATA", cancellationToken).ConfigureAwait(false);
-        var reader = await source.BeginTextExportAsync(
-            $"COPY (SELECT {Columns(table.Columns, "t")} FROM {qualified} AS t WHERE {shape.Predicate(table, "t")}) TO STDOUT",
+        await CopyAsync(
+            source, $"SELECT {Columns(table.Columns, "t")} FROM {qualified} AS t WHERE {shape.Predicate(table, "t")}",
+            target, $"{Quote(state.Staging)} ({Columns(table.Columns)})",
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Streams what <paramref name="query"/> returns on <paramref name="source"/> into
+    /// <paramref name="into"/> (a table and its column list) on <paramref name="target"/>, in COPY's
+    /// text format, without holding the rows in memory.
+    /// </summary>
+    internal static async Task CopyAsync(NpgsqlConnection source, string query, NpgsqlConnection target, string into, CancellationToken cancellationToken)
+    {
+        var reader = await source.BeginTextExportAsync($"COPY ({query}) TO STDOUT", cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            var writer = await target.BeginTextImportAsync($"COPY {Quote(state.Staging)} ({Columns(table.Columns)}) FROM STDIN", cancellationToken).ConfigureAwait(false);
+            var writer = await target.BeginTextImportAsync($"COPY {into} FROM STDIN", cancellationToken).ConfigureAwait(false);
             await using (writer.ConfigureAwait(false))
             {
                 var buffer = new char[64 * 1024];
@@ -242,18 +293,21 @@ public static class TenantPlanner
         {
             var keyText = (string alias) => $"ROW({Columns(table.PrimaryKey, alias)})::text";
             var inProduction = $"SELECT 1 FROM {qualified} AS p WHERE {KeyMatch(table, "p", "s")} AND {mine}";
-            // Extras are remembered before any trial write, so the deletes act on exactly these rows.
+            // Extras and changed keys are remembered before any write, so the deletes and updates act
+            // on exactly these rows, and an apply knows which rows it left alone.
             await ExecuteAsync(target, $"""
                 CREATE TEMP TABLE {Quote(state.Extras)} ON COMMIT DROP AS
                 SELECT {Columns(table.PrimaryKey, "p")} FROM {qualified} AS p
-                WHERE {mine} AND NOT EXISTS (SELECT 1 FROM {staged} AS s WHERE {KeyMatch(table, "p", "s")})
+                WHERE {mine} AND NOT EXISTS (SELECT 1 FROM {staged} AS s WHERE {KeyMatch(table, "p", "s")});
+                CREATE TEMP TABLE {Quote(state.ChangedKeys)} ON COMMIT DROP AS
+                SELECT {Columns(table.PrimaryKey, "s")} FROM {staged} AS s JOIN {qualified} AS p ON {KeyMatch(table, "p", "s")} AND {mine}
+                WHERE {RowText(table, "s")} IS DISTINCT FROM {RowText(table, "p")};
                 """, cancellationToken).ConfigureAwait(false);
             sql = $"""
                 WITH k AS (
                     SELECT 'missing' AS kind, {keyText("s")} AS key FROM {staged} AS s WHERE NOT EXISTS ({inProduction})
                     UNION ALL
-                    SELECT 'changed', {keyText("s")} FROM {staged} AS s JOIN {qualified} AS p ON {KeyMatch(table, "p", "s")} AND {mine}
-                    WHERE {RowText(table, "s")} IS DISTINCT FROM {RowText(table, "p")}
+                    SELECT 'changed', {keyText("c")} FROM {Quote(state.ChangedKeys)} AS c
                     UNION ALL
                     SELECT 'extra', {keyText("x")} FROM {Quote(state.Extras)} AS x
                 )
@@ -356,7 +410,12 @@ public static class TenantPlanner
         return string.Join(", ", columns.Select((c, i) => $"{c}={(i < values.Count ? values[i] : "")}"));
     }
 
-    private static async Task TryWritesAsync(NpgsqlConnection target, TenantClosureShape shape, List<TableState> states, TenantRestoreMode mode, List<string> problems, CancellationToken cancellationToken)
+    /// <summary>
+    /// The mode's writes, each in a savepoint: in exact mode the extra rows deleted (reverse write
+    /// order) and the changed rows updated, then the missing rows inserted in write order; then the
+    /// deferred constraints checked. Each failure becomes its table's problem.
+    /// </summary>
+    private static async Task WriteAsync(NpgsqlConnection target, TenantClosureShape shape, List<TableState> states, TenantRestoreMode mode, List<string> problems, CancellationToken cancellationToken)
     {
         await ExecuteAsync(target, "SET CONSTRAINTS ALL DEFERRED", cancellationToken).ConfigureAwait(false);
         if (mode == TenantRestoreMode.Exact)
@@ -367,7 +426,7 @@ public static class TenantPlanner
                 var sql = table.PrimaryKey.Count > 0
                     ? $"DELETE FROM public.{Quote(table.Name)} AS p USING {Quote(state.Extras)} AS x WHERE {KeyMatch(table, "p", "x")}"
                     : $"DELETE FROM public.{Quote(table.Name)} AS p WHERE (p.tableoid, p.ctid) IN (SELECT t, c FROM {Quote(state.Extras)})";
-                await TryAsync(target, state, "deleted", state.Extra, sql, cancellationToken).ConfigureAwait(false);
+                state.Deleted = await TryAsync(target, state, "deleted", state.Extra, sql, cancellationToken).ConfigureAwait(false);
             }
             foreach (var state in states.Where(s => s.Changed > 0 && s.Problem is null))
             {
@@ -377,9 +436,9 @@ public static class TenantPlanner
                 {
                     continue;
                 }
-                await TryAsync(target, state, "updated", state.Changed, $"""
+                state.Updated = await TryAsync(target, state, "updated", state.Changed, $"""
                     UPDATE public.{Quote(table.Name)} AS p SET {string.Join(", ", settable.Select(c => $"{Quote(c)} = s.{Quote(c)}"))}
-                    FROM {Quote(state.Staging)} AS s
+                    FROM {Quote(state.Staging)} AS s JOIN {Quote(state.ChangedKeys)} AS c ON {KeyMatch(table, "c", "s")}
                     WHERE {KeyMatch(table, "p", "s")} AND {shape.Predicate(table, "p")} AND {RowText(table, "s")} IS DISTINCT FROM {RowText(table, "p")}
                     """, cancellationToken).ConfigureAwait(false);
             }
@@ -402,14 +461,14 @@ public static class TenantPlanner
                         SELECT s.*, {RowText(table, "s")} AS r__, row_number() OVER (PARTITION BY {RowText(table, "s")}) AS n__ FROM {staged} AS s) AS x
                     WHERE x.n__ > (SELECT count(*) FROM {qualified} AS p WHERE {shape.Predicate(table, "p")} AND {RowText(table, "p")} = x.r__)
                     """;
-            await TryAsync(target, state, "inserted", state.Missing, sql, cancellationToken).ConfigureAwait(false);
+            state.Inserted = await TryAsync(target, state, "inserted", state.Missing, sql, cancellationToken).ConfigureAwait(false);
         }
         // Deferred constraints are checked here, as a commit would check them.
         try
         {
             await ExecuteAsync(target, "SAVEPOINT tenant_check; SET CONSTRAINTS ALL IMMEDIATE", cancellationToken).ConfigureAwait(false);
         }
-        catch (PostgresException failure)
+        catch (PostgresException failure) when (!IsSessionFailure(failure))
         {
             var state = states.FirstOrDefault(s => s.Table.Name == failure.TableName && s.Problem is null);
             if (state is not null)
@@ -424,10 +483,11 @@ public static class TenantPlanner
     }
 
     /// <summary>
-    /// Runs one trial write in a savepoint. A write that succeeds but touches another number of rows
-    /// than the comparison counted is a problem too: the plan would not describe what an apply does.
+    /// Runs one write in a savepoint and returns the rows it touched (0 when it failed). A write
+    /// that succeeds but touches another number of rows than the comparison counted is a problem
+    /// too: the plan would not describe what an apply does, and an apply with it is refused.
     /// </summary>
-    private static async Task TryAsync(NpgsqlConnection target, TableState state, string verb, long expected, string sql, CancellationToken cancellationToken)
+    private static async Task<long> TryAsync(NpgsqlConnection target, TableState state, string verb, long expected, string sql, CancellationToken cancellationToken)
     {
         await ExecuteAsync(target, "SAVEPOINT tenant_write", cancellationToken).ConfigureAwait(false);
         try
@@ -442,16 +502,25 @@ public static class TenantPlanner
             {
                 state.Problem ??= string.Create(CultureInfo.InvariantCulture, $"the trial {verb} {written} rows where the comparison counted {expected}");
             }
+            return written;
         }
-        catch (PostgresException failure)
+        catch (PostgresException failure) when (!IsSessionFailure(failure))
         {
             state.Problem ??= Describe(failure);
             await ExecuteAsync(target, "ROLLBACK TO SAVEPOINT tenant_write", cancellationToken).ConfigureAwait(false);
+            return 0;
         }
     }
 
+    /// <summary>
+    /// The session itself failed (terminated, cancelled, out of resources, connection or internal
+    /// error): not a row's problem, so it is not reported in a plan but thrown.
+    /// </summary>
+    internal static bool IsSessionFailure(PostgresException failure) =>
+        failure.SqlState.Length == 5 && failure.SqlState[..2] is "08" or "53" or "57" or "58" or "XX";
+
     /// <summary>The failure without PostgreSQL's message or detail, which can quote row values.</summary>
-    private static string Describe(PostgresException failure)
+    internal static string Describe(PostgresException failure)
     {
         var what = failure.SqlState switch
         {
@@ -470,7 +539,7 @@ public static class TenantPlanner
         return $"{what}{constraint} (SQLSTATE {failure.SqlState})";
     }
 
-    private static string Digest(string tenantId, TenantRestoreMode mode, IReadOnlyList<TablePlan> tables, IReadOnlyList<string> problems)
+    internal static string Digest(string tenantId, TenantRestoreMode mode, IReadOnlyList<TablePlan> tables, IReadOnlyList<string> problems)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))

@@ -25,6 +25,9 @@ public static class FunctionNames
     /// <summary>HTTP: grants an existing login the privileges the CRM application needs on a (never production) database.</summary>
     public const string GrantAppUser = "grant-app-user";
 
+    /// <summary>HTTP: restores one tenant's rows from a staged scratch restore into production: plan, apply (approved), record.</summary>
+    public const string TenantRestore = "tenant-restore";
+
     /// <summary>HTTP: applies the retention policy to exports and on-demand backups.</summary>
     public const string RetentionSweeper = "retention-sweeper";
 
@@ -32,5 +35,5 @@ public static class FunctionNames
     public const string Catalog = "catalog";
 
     /// <summary>Every name above.</summary>
-    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, OnBackupAudited, RestoreVerify, GrantAppUser, RetentionSweeper, Catalog];
+    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, OnBackupAudited, RestoreVerify, GrantAppUser, RetentionSweeper, Catalog, TenantRestore];
 }

@@ -15,7 +15,7 @@ namespace Commissable.Functions.Tests.Completion;
 /// and the data files are pg_dump's own) and by <c>pg_dump --format=custom</c>. Its row counts are
 /// read from the database itself, for the recorded content manifests to be compared with.
 /// </summary>
-public sealed class CompletionEnvironment : LocalFunctionsEnvironment
+public sealed class CompletionEnvironment : LocalFunctionsEnvironment, IAsyncLifetime
 {
     public const string SourceDatabase = "crm";
     public const string TenantColumn = "tenantId";
@@ -60,8 +60,24 @@ public sealed class CompletionEnvironment : LocalFunctionsEnvironment
     /// <summary>Rows per table and tenant, for the tables with <see cref="TenantColumn"/>.</summary>
     public IReadOnlyDictionary<(string Table, string Tenant), long> SourceTenantRows { get; private set; } = new Dictionary<(string, string), long>();
 
+    private string? _tenantRestorePasswordFile;
+
+    /// <summary>tenant-restore configured (the instances' postgres login): without it every request is a 503, and the bad-input table checks its 4xx.</summary>
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["TENANT_RESTORE_DB_USER"] = "postgres",
+        ["TENANT_RESTORE_DB_PASSWORD_FILE"] = _tenantRestorePasswordFile,
+    };
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        if (_tenantRestorePasswordFile is not null) File.Delete(_tenantRestorePasswordFile);
+    }
+
     protected override async Task PrepareAsync()
     {
+        _tenantRestorePasswordFile = await LocalFunctions.WritePasswordFileAsync();
         await Cloud.CreateInstanceAsync("prod");
         await Cloud.RunAsync(HttpMethod.Post, Cloud.Api("instances/prod/databases"), $$"""{"name":"{{SourceDatabase}}"}""");
         var connection = await Cloud.ConnectionStringAsync("prod", SourceDatabase);

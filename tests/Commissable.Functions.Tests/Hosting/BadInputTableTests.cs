@@ -189,6 +189,30 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         Add(Grant, "a form", () => Post(Grant, "user=postgres", "application/x-www-form-urlencoded"), 415, "is a form");
         Add(Grant, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + Grant), 405, "POST a JSON request");
 
+        // ---- tenant-restore -----------------------------------------------------------------------
+        const string Tenant = FunctionNames.TenantRestore;
+        void TenantCase(string what, string body, string expected, int status = 400) => Add(Tenant, what, () => Post(Tenant, body), status, expected);
+        const string Plan = "\"action\":\"plan\",\"runId\":\"run-1\",\"sourceInstance\":\"prod\",\"stagedInstance\":\"prod-tr\",\"stagedDatabase\":\"crm\",\"tenantId\":\"t-1\",\"requestedBy\":\"a\",\"restorePoint\":\"p\"";
+        TenantCase("empty body", "", "The request body is empty");
+        TenantCase("JSON null", "null", "The request body is null");
+        TenantCase("missing fields", "{}", "'action' is required");
+        TenantCase("extra field", "{" + Plan + ""","superuser":true}""", "'superuser' could not be mapped");
+        TenantCase("action twice", """{"action":"record","action":"apply"}""", "Duplicate property 'action'");
+        TenantCase("runId with traversal", """{"action":"plan","runId":"../prod"}""", "'runId' must be 1 to 63 lowercase letters");
+        TenantCase("tenantId as a number", """{"action":"plan","tenantId":42}""", "$.tenantId");
+        TenantCase("tenantId with a newline", """{"action":"plan","tenantId":"t-1\nforged log line"}""", "'tenantId' must be the tenant's key");
+        TenantCase("stagedInstance with traversal", """{"action":"plan","stagedInstance":"../prod"}""", "'stagedInstance' must be a Cloud SQL instance ID");
+        TenantCase("stagedDatabase shaped as SQL", """{"action":"plan","stagedDatabase":"crm\"; DROP TABLE \"Tenant"}""", "'stagedDatabase' must be a database name");
+        TenantCase("unknown mode", """{"action":"plan","mode":"everything"}""", "'mode' must be \"missing-only\"");
+        TenantCase("apply in report mode", "{" + Plan.Replace("\"plan\"", "\"apply\"", StringComparison.Ordinal) + ""","mode":"report"}""", "'mode' \"report\" only plans");
+        TenantCase("safetyBackup with traversal", """{"action":"apply","safetyBackup":"gs://crm-backups/a/../../b"}""", "'safetyBackup' must be");
+        TenantCase("digest in capitals", """{"action":"apply","digest":"ABCDEF"}""", "'digest' must be the plan's digest");
+        TenantCase("negative timing", """{"action":"record","outcome":"failed","timings":{"stage":-1}}""", "'timings' must map");
+        TenantCase("unknown outcome", """{"action":"record","outcome":"ok","timings":{}}""", "'outcome' is required: one of");
+        TenantCase("oversized body", Oversized, "larger than 1024 KiB", 413);
+        Add(Tenant, "a form", () => Post(Tenant, "action=apply", "application/x-www-form-urlencoded"), 415, "is a form");
+        Add(Tenant, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + Tenant), 405, "POST a JSON request");
+
         // ---- on-backup-completed ----------------------------------------------------------------
         const string Completed = FunctionNames.OnBackupCompleted;
         void Storage(string what, Func<HttpRequestMessage> request, string expected, int status = 400) => Add(Completed, what, request, status, expected);
