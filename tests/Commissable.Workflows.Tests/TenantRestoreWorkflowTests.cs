@@ -455,6 +455,7 @@ public sealed class TenantRestoreWorkflowTests
         { """{"sourceInstance":"prod","database":"crm db","tenantId":"t","pointInTime":"2026-12-06T11:00:00Z"}""", "database 'crm db' is not a PostgreSQL database name" },
         { """{"sourceInstance":"prod","pointInTime":"2026-12-06T11:00:00Z"}""", "tenantId is required: the tenant's id as it is stored in the tenant column, 1 to 200 characters" },
         { """{"sourceInstance":"prod","tenantId":"","pointInTime":"2026-12-06T11:00:00Z"}""", "tenantId is required" },
+        { """{"sourceInstance":"prod","tenantId":"  ","pointInTime":"2026-12-06T11:00:00Z"}""", "tenantId must not be only spaces" },
         { """{"sourceInstance":"prod","tenantId":["a"],"pointInTime":"2026-12-06T11:00:00Z"}""", "tenantId is required" },
         { """{"sourceInstance":"prod","tenantId":"LONG","pointInTime":"2026-12-06T11:00:00Z"}""", "tenantId is 201 characters long: at most 200 are accepted" },
         { """{"sourceInstance":"prod","tenantId":"a\nb","pointInTime":"2026-12-06T11:00:00Z"}""", "tenantId must not contain control characters" },

@@ -120,6 +120,7 @@ public sealed class TenantRestoreStartTests : CliHarness
         { "empty tenant", With(Minimal, "--tenant", ""), "--tenant must be the tenant's id as it is stored in the tenant column: 1 to 200 characters (got 0)" },
         { "tenant too long", With(Minimal, "--tenant", new string('t', 201)), "--tenant must be the tenant's id as it is stored in the tenant column: 1 to 200 characters (got 201)" },
         { "tenant with a newline", With(Minimal, "--tenant", "acme\n"), "--tenant 'acme?' must not contain control characters" },
+        { "tenant of spaces", With(Minimal, "--tenant", "   "), "--tenant must be the tenant's id as it is stored in the tenant column, not only spaces" },
         { "no restore point", Without(Minimal, "--point-in-time"), "give exactly one of --point-in-time (RFC 3339 with an offset), --backup-run (a backup run ID) and --backup (the gs:// URI of a backup)" },
         { "two restore points", [.. Minimal, "--backup-run", "42"], "give exactly one of --point-in-time" },
         { "three restore points", [.. Minimal, "--backup-run", "42", "--backup", "gs://b-1/x.sql.gz"], "give exactly one of --point-in-time" },

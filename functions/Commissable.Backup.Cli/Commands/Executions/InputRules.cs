@@ -135,9 +135,12 @@ internal static partial class InputRules
             throw new UsageException($"{option} must be {what}: 1 to 200 characters (got {value.Length}).");
         }
 
-        return value.Any(char.IsControl)
-            ? throw new UsageException($"{option} '{Printable(value)}' must not contain control characters (line breaks, tabs, ...).")
-            : value;
+        if (value.Any(char.IsControl))
+        {
+            throw new UsageException($"{option} '{Printable(value)}' must not contain control characters (line breaks, tabs, ...).");
+        }
+
+        return string.IsNullOrWhiteSpace(value) ? throw new UsageException($"{option} must be {what}, not only spaces.") : value;
     }
 
     /// <summary>One of <paramref name="accepted"/>, each with what it means.</summary>
