@@ -71,78 +71,64 @@ public sealed partial class TenantRestoreRehearsalTests
     [Fact]
     public async Task Report_mode_writes_nothing_and_drops_its_scratch_instance()
     {
-        var prod = await ProductionAsync();
-        var tenant = (await TenantsAsync(prod))[2];
-        var pointInTime = await ServerTimeAsync(prod);
-        // Rows the tenant gained after the restore point: "extra", which only exact mode would remove.
-        await AddActivityAsync(prod, tenant, "tr-report-");
-        try
-        {
-            var production = await SnapshotAsync(prod, tenant, others: false);
-            var others = await SnapshotAsync(prod, tenant, others: true);
-            var instances = await stack.InstanceNamesAsync();
+        var (_, run) = await RunChangingNothingAsync("tr-report-", new JsonObject { ["mode"] = "report" });
 
-            var run = await stack.RunAsync("tenant-restore.yaml", new JsonObject
-            {
-                ["sourceInstance"] = "prod",
-                ["tenantId"] = tenant,
-                ["pointInTime"] = pointInTime,
-                ["mode"] = "report",
-            }, approve: false);
-
-            Assert.True(run.Exit == 0, run.Output);
-            Assert.Equal("reported", (string?)run.Result!["outcome"]);
-            Assert.Equal(3L, (long)run.Result!["plan"]!["tables"]!.AsArray().Single(t => (string)t!["table"]! is "Activity" or "public.Activity")!["extra"]!);
-            Assert.DoesNotContain("APPROVAL NEEDED", run.Output, StringComparison.Ordinal);
-            Assert.Null(run.Result!["safetyBackup"]);
-            Assert.True(File.Exists(stack.LocalPath((string)run.Result!["recordUri"]!)));
-            Assert.Equal(production, await SnapshotAsync(prod, tenant, others: false));
-            Assert.Equal(others, await SnapshotAsync(prod, tenant, others: true));
-            Assert.Equal(instances, await stack.InstanceNamesAsync());
-        }
-        finally
-        {
-            await ExecuteAsync(prod, """DELETE FROM "Activity" WHERE "subject" LIKE 'tr-report-%'""");
-        }
+        Assert.True(run.Exit == 0, run.Output);
+        Assert.Equal("reported", (string?)run.Result!["outcome"]);
+        Assert.Equal(3L, (long)run.Result!["plan"]!["tables"]!.AsArray().Single(t => (string)t!["table"]! is "Activity" or "public.Activity")!["extra"]!);
+        Assert.DoesNotContain("APPROVAL NEEDED", run.Output, StringComparison.Ordinal);
+        Assert.Null(run.Result!["safetyBackup"]);
+        Assert.True(File.Exists(stack.LocalPath((string)run.Result!["recordUri"]!)));
     }
 
     [Fact]
     public async Task Without_an_approval_an_exact_restore_writes_nothing_records_why_and_drops_its_scratch_instance()
     {
+        // Exact mode would remove the rows created after the restore point, were it approved.
+        var (tenant, run) = await RunChangingNothingAsync("tr-unapproved-", new JsonObject { ["mode"] = "exact", ["approvalTimeoutSeconds"] = 600 });
+
+        Assert.Equal(1, run.Exit);
+        Assert.Contains($"tenant '{tenant}' was not restored: no approval of plan ", run.Output, StringComparison.Ordinal);
+        Assert.Contains("APPROVAL NEEDED", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("step  main/restore_tenant/rounds/safety_backup", run.Output, StringComparison.Ordinal);
+        var record = run.Output[(run.Output.IndexOf("record gs://", StringComparison.Ordinal) + "record ".Length)..];
+        var stored = JsonNode.Parse(await File.ReadAllTextAsync(stack.LocalPath(record[..record.IndexOf(';', StringComparison.Ordinal)])))!;
+        Assert.Equal("not-approved", (string?)stored["outcome"]);
+    }
+
+    /// <summary>
+    /// Runs the workflow, unapproved, to a point in time after which the third tenant gained three
+    /// "Activity" rows (subjects starting with <paramref name="marker"/>: "extra" rows, which only
+    /// an approved exact restore would remove); asserts that production (that tenant, the others)
+    /// and the instances are as before the run, and removes those rows again.
+    /// </summary>
+    private async Task<(string Tenant, RehearsalStack.Run Run)> RunChangingNothingAsync(string marker, JsonObject options)
+    {
         var prod = await ProductionAsync();
         var tenant = (await TenantsAsync(prod))[2];
         var pointInTime = await ServerTimeAsync(prod);
-        // Exact mode would remove these rows created after the restore point, were it approved.
-        await AddActivityAsync(prod, tenant, "tr-unapproved-");
+        await AddActivityAsync(prod, tenant, marker);
         try
         {
             var production = await SnapshotAsync(prod, tenant, others: false);
             var others = await SnapshotAsync(prod, tenant, others: true);
             var instances = await stack.InstanceNamesAsync();
-
-            var run = await stack.RunAsync("tenant-restore.yaml", new JsonObject
+            var arguments = new JsonObject { ["sourceInstance"] = "prod", ["tenantId"] = tenant, ["pointInTime"] = pointInTime };
+            foreach (var (name, value) in options)
             {
-                ["sourceInstance"] = "prod",
-                ["tenantId"] = tenant,
-                ["pointInTime"] = pointInTime,
-                ["mode"] = "exact",
-                ["approvalTimeoutSeconds"] = 600,
-            }, approve: false);
+                arguments[name] = value?.DeepClone();
+            }
 
-            Assert.Equal(1, run.Exit);
-            Assert.Contains($"tenant '{tenant}' was not restored: no approval of plan ", run.Output, StringComparison.Ordinal);
-            Assert.Contains("APPROVAL NEEDED", run.Output, StringComparison.Ordinal);
-            Assert.DoesNotContain("step  main/restore_tenant/rounds/safety_backup", run.Output, StringComparison.Ordinal);
+            var run = await stack.RunAsync("tenant-restore.yaml", arguments, approve: false);
+
             Assert.Equal(production, await SnapshotAsync(prod, tenant, others: false));
             Assert.Equal(others, await SnapshotAsync(prod, tenant, others: true));
             Assert.Equal(instances, await stack.InstanceNamesAsync());
-            var record = run.Output[(run.Output.IndexOf("record gs://", StringComparison.Ordinal) + "record ".Length)..];
-            var stored = JsonNode.Parse(await File.ReadAllTextAsync(stack.LocalPath(record[..record.IndexOf(';', StringComparison.Ordinal)])))!;
-            Assert.Equal("not-approved", (string?)stored["outcome"]);
+            return (tenant, run);
         }
         finally
         {
-            await ExecuteAsync(prod, """DELETE FROM "Activity" WHERE "subject" LIKE 'tr-unapproved-%'""");
+            await ExecuteAsync(prod, $"""DELETE FROM "Activity" WHERE "subject" LIKE '{marker}%'""");
         }
     }
 
