@@ -17,6 +17,14 @@ public class StandardLibraryTests
     [InlineData("text.to_upper(\"crm\")", "\"CRM\"")]
     [InlineData("text.match_regex(\"before-deploy-42\", \"^[a-z0-9][a-z0-9-]{0,62}$\")", "true")]
     [InlineData("text.match_regex(\"Bad Name\", \"^[a-z0-9-]+$\")", "false")]
+    [InlineData("text.replace_all_regex(\"one two\", \"one|two\", \"three\")", "\"three three\"")]
+    [InlineData("text.replace_all_regex(\"Tenant 42/ÉTÉ\", \"[^a-z0-9]+\", \"-\")", "\"-enant-42-\"")]
+    [InlineData("text.replace_all_regex(\"--a-b--\", \"^-+|-+$\", \"\")", "\"a-b\"")]
+    [InlineData("text.replace_all_regex(\"ab\", \"(a)\", \"[$1\\\\1]\")", "\"[$1\\\\1]b\"")]
+    [InlineData("text.replace_all_regex(\"ab\", \"\", \"-\")", "\"-a-b-\"")]
+    [InlineData("text.replace_all_regex(\"a\U0001F600b\", \"\", \"-\")", "\"-a-\\uD83D\\uDE00-b-\"")]
+    [InlineData("text.replace_all_regex(\"aaa\", \"a*\", \"x\")", "\"x\"")]
+    [InlineData("text.replace_all_regex(\"baaac\", \"a*\", \"x\")", "\"xbxcx\"")]
     [InlineData("text.decode(text.encode(\"héllo\"))", "\"h\\u00E9llo\"")]
     [InlineData("base64.encode(text.encode(\"hi!\"))", "\"aGkh\"")]
     [InlineData("base64.encode(text.encode(\"hi\"), false)", "\"aGk\"")]
@@ -55,6 +63,8 @@ public class StandardLibraryTests
     [InlineData("keys([1])", "TypeError")]
     [InlineData("time.parse(\"yesterday\")", "ValueError")]
     [InlineData("text.encode(\"x\")", "TypeError")]
+    [InlineData("text.replace_all_regex(\"x\", \"(\", \"y\")", "ValueError")]
+    [InlineData("text.replace_all_regex(\"x\", \"x\", 1)", "TypeError")]
     public async Task Bad_arguments_raise_tagged_errors(string expression, string tag)
     {
         var failure = await _harness.FailAsync($"- r:\n    return: '${{{expression}}}'\n");

@@ -12,11 +12,12 @@ public class WorkflowFilesTests
     public static TheoryData<string> Files() => new(RepositoryPaths.WorkflowFiles().Select(Path.GetFileName)!);
 
     [Fact]
-    public void Both_workflows_exist()
+    public void The_three_workflows_exist()
     {
         var names = RepositoryPaths.WorkflowFiles().Select(Path.GetFileName).ToList();
         Assert.Contains("disaster-recovery.yaml", names);
         Assert.Contains("clone-prod-to-staging.yaml", names);
+        Assert.Contains("tenant-restore.yaml", names);
     }
 
     [Theory]

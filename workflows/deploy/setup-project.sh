@@ -34,6 +34,8 @@
 #     STAGING_APP_PASSWORD_SECRET the secret holding the staging app user's password (clone workflow)
 #     INSPECTOR_PASSWORD_SECRET   the secret holding the inspector role's password (mounted into the functions)
 #   optional
+#     TENANT_RESTORE_PASSWORD_SECRET  the secret holding the password of the tenant-restore function's login
+#                                 (cloudbuild.yaml's _TENANT_RESTORE_DB_USER; default: tenant-restore-db-password)
 #     PRODUCTION_INSTANCES        comma-separated production instance ids (default: PROD_INSTANCE)
 #     BACKUP_PREFIX               folder of the backups in the bucket (default: backups)
 #     BUCKET_LOCATION             the bucket's location (default: REGION); the storage trigger lives there too
@@ -79,6 +81,7 @@ if ((${#missing[@]} > 0)); then
 fi
 
 PRODUCTION_INSTANCES="${PRODUCTION_INSTANCES:-$PROD_INSTANCE}"
+TENANT_RESTORE_PASSWORD_SECRET="${TENANT_RESTORE_PASSWORD_SECRET:-tenant-restore-db-password}"
 BACKUP_PREFIX="${BACKUP_PREFIX:-backups}"
 BUCKET_LOCATION="${BUCKET_LOCATION:-$REGION}"
 RETENTION_DAYS="${RETENTION_DAYS:-30}"
@@ -157,7 +160,7 @@ member() { printf 'serviceAccount:%s' "$(sa_email "$1")"; }
 custom_role() { printf 'projects/%s/roles/%s' "$PROJECT_ID" "$1"; }
 
 # The Cloud Run services cloudbuild.yaml deploys, one per function, and their service accounts.
-FUNCTIONS=(pre-deploy-export on-backup-completed on-backup-audited restore-verify retention-sweeper grant-app-user catalog)
+FUNCTIONS=(pre-deploy-export on-backup-completed on-backup-audited restore-verify retention-sweeper grant-app-user catalog tenant-restore)
 declare -A FUNCTION_SA=(
   [pre-deploy-export]=bk-pre-deploy-export
   [on-backup-completed]=bk-on-backup-completed
@@ -166,9 +169,11 @@ declare -A FUNCTION_SA=(
   [retention-sweeper]=bk-retention-sweeper
   [grant-app-user]=bk-grant-app-user
   [catalog]=bk-catalog
+  [tenant-restore]=bk-tenant-restore
 )
 DR_SA=wf-disaster-recovery
 CLONE_SA=wf-clone-to-staging
+TENANT_SA=wf-tenant-restore
 SCHEDULER_SA=bk-scheduler
 EVENTARC_SA=bk-eventarc
 
@@ -198,6 +203,7 @@ ensure_sa() {
 for fn in "${FUNCTIONS[@]}"; do ensure_sa "${FUNCTION_SA[$fn]}" "Cloud Run function $fn"; done
 ensure_sa "$DR_SA" "Workflow disaster-recovery"
 ensure_sa "$CLONE_SA" "Workflow clone-prod-to-staging"
+ensure_sa "$TENANT_SA" "Workflow tenant-restore"
 ensure_sa "$SCHEDULER_SA" "Cloud Scheduler caller of restore-verify and retention-sweeper"
 ensure_sa "$EVENTARC_SA" "Eventarc triggers of on-backup-completed and on-backup-audited"
 
@@ -235,7 +241,7 @@ ensure_role commissableSqlExportWriter "Commissable: Cloud SQL writes exports to
 # ---- secrets -----------------------------------------------------------------------------------
 # Only the containers: versions (the values) are added by people or by the DR workflow, never here.
 step "Secrets (created empty when missing; add versions with gcloud secrets versions add)"
-for secret in "$DATABASE_URL_SECRET" "$DIRECT_URL_SECRET" "$STAGING_APP_PASSWORD_SECRET" "$INSPECTOR_PASSWORD_SECRET"; do
+for secret in "$DATABASE_URL_SECRET" "$DIRECT_URL_SECRET" "$STAGING_APP_PASSWORD_SECRET" "$INSPECTOR_PASSWORD_SECRET" "$TENANT_RESTORE_PASSWORD_SECRET"; do
   if ! exists gcloud secrets describe "$secret" "${P[@]}"; then
     run gcloud secrets create "$secret" "${P[@]}" --replication-policy=automatic
   fi
@@ -293,6 +299,12 @@ bucket_grant "$(member bk-retention-sweeper)" roles/storage.objectUser
 bucket_grant "$(member bk-catalog)" roles/storage.objectViewer
 # clone-prod-to-staging reads the manifest of the backup it loads.
 bucket_grant "$(member "$CLONE_SA")" roles/storage.objectViewer
+# tenant-restore (function): reads its run's plan objects, creates plans, approvals, applies and
+# the record (create-only) under <prefix>/tenant-restores/.
+bucket_grant "$(member bk-tenant-restore)" roles/storage.objectViewer
+bucket_grant "$(member bk-tenant-restore)" roles/storage.objectCreator
+# tenant-restore (workflow) checks that the backup it is given exists.
+bucket_grant "$(member "$TENANT_SA")" roles/storage.objectViewer
 
 # The Cloud SQL instances' own service agents move the data: production instances write exports,
 # the verification and staging instances read the dumps they import.
@@ -350,6 +362,10 @@ project_grant "$(member bk-retention-sweeper)" "$(custom_role commissableBackupR
 # grant-app-user: connects to the staging database to grant the app user its privileges.
 project_grant "$(member bk-grant-app-user)" roles/cloudsql.viewer
 project_grant "$(member bk-grant-app-user)" roles/cloudsql.client
+# tenant-restore (function): reads instances (labels: the staged copy is never production) and
+# connects to production and to the scratch copy with its own login.
+project_grant "$(member bk-tenant-restore)" roles/cloudsql.viewer
+project_grant "$(member bk-tenant-restore)" roles/cloudsql.client
 # disaster-recovery: creates NEW instances (clone with a point in time, insert + restoreBackup),
 # reads backup runs, databases and users: only cloudsql.admin can create instances. It never
 # deletes one (the old instance is kept for forensics), but no narrower predefined role exists.
@@ -358,9 +374,16 @@ project_grant "$(member "$DR_SA")" roles/cloudsql.admin
 # app user on STAGING_INSTANCE only.
 project_grant "$(member "$CLONE_SA")" roles/cloudsql.viewer
 project_grant_on_instance "$(member "$CLONE_SA")" "$(custom_role commissableStagingLoader)" "$STAGING_INSTANCE"
-# Both workflows write sys.log entries to Cloud Logging.
+# tenant-restore (workflow): creates a scratch instance (clone with a point in time, or insert +
+# restoreBackup) and deletes it again, or a scratch database on VERIFY_INSTANCE with an import;
+# creating and deleting instances needs cloudsql.admin, no narrower predefined role has it. It
+# deletes only the instance it created (<source>-tr-<execution>) and never writes to production
+# itself: the function does, after the approval.
+project_grant "$(member "$TENANT_SA")" roles/cloudsql.admin
+# The workflows write sys.log entries to Cloud Logging.
 project_grant "$(member "$DR_SA")" roles/logging.logWriter
 project_grant "$(member "$CLONE_SA")" roles/logging.logWriter
+project_grant "$(member "$TENANT_SA")" roles/logging.logWriter
 # Eventarc's trigger identity must be allowed to receive events.
 project_grant "$(member "$EVENTARC_SA")" roles/eventarc.eventReceiver
 
@@ -386,6 +409,8 @@ for secret in "$DATABASE_URL_SECRET" "$DIRECT_URL_SECRET"; do
 done
 # clone-prod-to-staging reads the staging app user's password to create that user.
 secret_grant "$STAGING_APP_PASSWORD_SECRET" "$(member "$CLONE_SA")" roles/secretmanager.secretAccessor
+# tenant-restore (function) logs in to production and the scratch copy with its own login (mounted as a file).
+secret_grant "$TENANT_RESTORE_PASSWORD_SECRET" "$(member bk-tenant-restore)" roles/secretmanager.secretAccessor
 
 # ---- the app service (disaster recovery's swap) ------------------------------------------------
 step "CRM app service $APP_SERVICE"
@@ -413,7 +438,7 @@ if [[ -n "$BUILD_SERVICE_ACCOUNT" ]]; then
   run gcloud artifacts repositories add-iam-policy-binding "$ARTIFACT_REPOSITORY" "${P[@]}" --location="$REGION" \
     --member="$build_member" --role=roles/artifactregistry.writer --quiet >/dev/null
   # Deploying a service or workflow that runs as an account needs actAs on that account.
-  for id in "${FUNCTION_SA[@]}" "$DR_SA" "$CLONE_SA"; do
+  for id in "${FUNCTION_SA[@]}" "$DR_SA" "$CLONE_SA" "$TENANT_SA"; do
     run gcloud iam service-accounts add-iam-policy-binding "$(sa_email "$id")" "${P[@]}" \
       --member="$build_member" --role=roles/iam.serviceAccountUser --quiet >/dev/null
   done
@@ -500,6 +525,11 @@ invoker restore-verify "$(member "$DR_SA")"
 invoker pre-deploy-export "$(member "$CLONE_SA")"
 invoker restore-verify "$(member "$CLONE_SA")"
 invoker grant-app-user "$(member "$CLONE_SA")"
+# tenant-restore plans, applies and records through its function, takes the safety export, and
+# checks a backup's scratch copy against its manifest.
+invoker tenant-restore "$(member "$TENANT_SA")"
+invoker pre-deploy-export "$(member "$TENANT_SA")"
+invoker restore-verify "$(member "$TENANT_SA")"
 # The deploy pipeline's pre-deploy-backup step asks pre-deploy-export for a backup.
 [[ -z "$BUILD_SERVICE_ACCOUNT" ]] || invoker pre-deploy-export "serviceAccount:$BUILD_SERVICE_ACCOUNT"
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands.Executions;
-using Commissable.Backup.Core.Executions;
 
 namespace Commissable.Backup.Cli.Commands;
 
@@ -28,25 +27,16 @@ internal static class CloneStagingStartCommand
     public static Command Create(CommandContext context)
     {
         var options = new CloneStagingStartOptions();
-        var command = new CliCommand("start", "Starts the clone-prod-to-staging workflow on Google Cloud.", Usage);
-        options.AddTo(command);
-        CommandTree.SetAction(command, context, result =>
-        {
-            var (workflow, argument) = Build(result, options);
-            var api = options.Api.Read(result);
-            return ExecutionFollower.StartAsync(context, "clone-staging start", api, workflow, argument, result.GetValue(options.Watch));
-        });
-        return command;
+        return WorkflowStart.Create(context, "clone-staging start", "Starts the clone-prod-to-staging workflow on Google Cloud.", Usage,
+            options.Common, options.Own, (result, project) => Argument(result, options, project));
     }
 
-    /// <summary>The workflow to run and its argument, exactly as workflows/clone-prod-to-staging.yaml reads it.</summary>
-    internal static (WorkflowName Workflow, JsonObject Argument) Build(ParseResult result, CloneStagingStartOptions options)
+    /// <summary>The argument, exactly as workflows/clone-prod-to-staging.yaml reads it.</summary>
+    internal static JsonObject Argument(ParseResult result, CloneStagingStartOptions options, string project)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(options);
         string Value(Option<string> option) => result.GetValue(option)!;
-        var project = InputRules.ProjectId("--project", Value(options.Project));
-        var location = InputRules.Location("--location", Value(options.Location));
         var source = InputRules.Instance("--source", Value(options.Source), project);
         var staging = InputRules.Instance("--staging-instance", Value(options.StagingInstance), project);
         InputRules.Different("--staging-instance", staging, "--source", source,
@@ -55,7 +45,6 @@ internal static class CloneStagingStartCommand
         var appUser = InputRules.AppUser("--app-user", Value(options.AppUser));
         var secret = InputRules.SecretId("--app-password-secret", Value(options.AppPasswordSecret));
         var sourceDatabase = InputRules.Database("--source-database", Value(options.SourceDatabase));
-        var workflowId = InputRules.WorkflowId("--workflow", Value(options.Workflow));
 
         var argument = new JsonObject
         {
@@ -72,16 +61,14 @@ internal static class CloneStagingStartCommand
         argument["appUser"] = appUser;
         argument["appPasswordSecret"] = secret;
         InputRules.CriticalTables("--critical-table", result.GetValue(options.CriticalTables), argument);
-
-        return (new WorkflowName(project, location, workflowId), argument);
+        return argument;
     }
 }
 
 /// <summary>The options of <c>clone-staging start</c>.</summary>
 internal sealed class CloneStagingStartOptions
 {
-    public Option<string> Project { get; } = CliOptions.Valued("--project", "P", "the Google Cloud project of the instances and the workflow", required: true);
-    public Option<string> Location { get; } = CliOptions.Valued("--location", "L", "the region the workflow is deployed in, such as europe-west1", required: true);
+    public WorkflowStartOptionSet Common { get; } = new("clone-prod-to-staging", "the instances");
     public Option<string> Source { get; } = CliOptions.Valued("--source", "I", "the production Cloud SQL instance to copy", required: true);
     public Option<string> Backup { get; } = CliOptions.Valued("--backup", "gs://BUCKET/OBJECT", "the backup to copy; without it, a fresh pre-deploy export of the source");
     public Option<string> StagingInstance { get; } = CliOptions.Valued("--staging-instance", "I", "the staging Cloud SQL instance to copy into", required: true);
@@ -90,18 +77,7 @@ internal sealed class CloneStagingStartOptions
     public Option<string> AppPasswordSecret { get; } = CliOptions.Valued("--app-password-secret", "S", "the Secret Manager secret ID that holds the app user's password", required: true);
     public Option<string> SourceDatabase { get; } = CliOptions.Valued("--source-database", "D", "the production database to copy", "crm");
     public Option<string[]> CriticalTables { get; } = CliOptions.Repeatable("--critical-table", "T", "a table whose rows the verification compares");
-    public Option<string> Workflow { get; } = CliOptions.Valued("--workflow", "NAME", "the deployed workflow's ID", "clone-prod-to-staging");
-    public Option<bool> Watch { get; } = CliOptions.Flag("--watch", "follow the execution to its end");
-    public ApiOptionSet Api { get; } = new();
 
-    public void AddTo(Command command)
-    {
-        ArgumentNullException.ThrowIfNull(command);
-        foreach (var option in new Option[] { Project, Location, Source, Backup, StagingInstance, StagingDatabase, AppUser, AppPasswordSecret, SourceDatabase, CriticalTables, Workflow, Watch })
-        {
-            command.Options.Add(option);
-        }
-
-        Api.AddTo(command);
-    }
+    /// <summary>This command's own options, in help order.</summary>
+    public IEnumerable<Option> Own => [Source, Backup, StagingInstance, StagingDatabase, AppUser, AppPasswordSecret, SourceDatabase, CriticalTables];
 }

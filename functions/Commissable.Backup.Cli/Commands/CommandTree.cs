@@ -31,6 +31,7 @@ internal static class CommandTree
             Group("secrets", "The local secret store the local workflow runner reads.", SecretsPutCommand.Create(context)),
             Group("dr", "The disaster-recovery workflow on Google Cloud.", DrStartCommand.Create(context)),
             Group("clone-staging", "The clone-prod-to-staging workflow on Google Cloud.", CloneStagingStartCommand.Create(context)),
+            Group("tenant-restore", "The tenant-restore workflow on Google Cloud.", TenantRestoreStartCommand.Create(context)),
             Group("executions", "Workflow executions on Google Cloud.", ExecutionsWatchCommand.Create(context)),
         };
         foreach (var help in root.Options.OfType<HelpOption>())

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands.Executions;
-using Commissable.Backup.Core.Executions;
 
 namespace Commissable.Backup.Cli.Commands;
 
@@ -28,32 +27,17 @@ internal static class DrStartCommand
     public static Command Create(CommandContext context)
     {
         var options = new DrStartOptions();
-        var command = new CliCommand("start", "Starts the disaster-recovery workflow on Google Cloud.", Usage);
-        options.AddTo(command);
-        CommandTree.SetAction(command, context, result =>
-        {
-            var (workflow, argument) = Build(result, options, context.Time.GetUtcNow());
-            var api = options.Api.Read(result);
-            return ExecutionFollower.StartAsync(context, "dr start", api, workflow, argument, result.GetValue(options.Watch));
-        });
-        return command;
+        return WorkflowStart.Create(context, "dr start", "Starts the disaster-recovery workflow on Google Cloud.", Usage,
+            options.Common, options.Own, (result, project) => Argument(result, options, project, context.Time.GetUtcNow()));
     }
 
-    /// <summary>The workflow to run and its argument, exactly as workflows/disaster-recovery.yaml reads it.</summary>
-    internal static (WorkflowName Workflow, JsonObject Argument) Build(ParseResult result, DrStartOptions options, DateTimeOffset now)
+    /// <summary>The argument, exactly as workflows/disaster-recovery.yaml reads it.</summary>
+    internal static JsonObject Argument(ParseResult result, DrStartOptions options, string project, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(options);
         string Value(Option<string> option) => result.GetValue(option)!;
-        var project = InputRules.ProjectId("--project", Value(options.Project));
-        var location = InputRules.Location("--location", Value(options.Location));
-        var pointInTime = result.GetValue(options.PointInTime);
-        var backupRun = result.GetValue(options.BackupRun);
-        if ((pointInTime is null) == (backupRun is null))
-        {
-            throw new UsageException("give exactly one of --point-in-time (RFC 3339 with an offset) and --backup-run (a backup run ID)");
-        }
-
+        options.RestorePoint.RequireOne(result);
         var source = InputRules.Instance("--source", Value(options.Source), project);
         var newInstance = InputRules.Instance("--new-instance", Value(options.NewInstance), project);
         InputRules.Different("--new-instance", newInstance, "--source", source,
@@ -61,19 +45,9 @@ internal static class DrStartCommand
         var databaseUrlSecret = InputRules.SecretId("--database-url-secret", Value(options.DatabaseUrlSecret));
         var directUrlSecret = InputRules.SecretId("--direct-url-secret", Value(options.DirectUrlSecret));
         var database = InputRules.Database("--database", Value(options.Database));
-        var workflowId = InputRules.WorkflowId("--workflow", Value(options.Workflow));
 
         var argument = new JsonObject { ["sourceInstance"] = source };
-        if (pointInTime is not null)
-        {
-            argument["pointInTime"] = InputRules.PointInTime("--point-in-time", pointInTime, now);
-        }
-        else
-        {
-            // An int64 in Google's APIs, so a string, as restoreBackupContext.backupRunId expects it.
-            argument["backupRunId"] = InputRules.BackupRunId("--backup-run", backupRun!);
-        }
-
+        options.RestorePoint.WriteTo(argument, result, now);
         argument["newInstance"] = newInstance;
         argument["database"] = database;
         argument["databaseUrlSecret"] = databaseUrlSecret;
@@ -84,18 +58,15 @@ internal static class DrStartCommand
         }
 
         InputRules.CriticalTables("--critical-table", result.GetValue(options.CriticalTables), argument);
-
-        return (new WorkflowName(project, location, workflowId), argument);
+        return argument;
     }
 }
 
 /// <summary>The options of <c>dr start</c>.</summary>
 internal sealed class DrStartOptions
 {
-    public Option<string> Project { get; } = CliOptions.Valued("--project", "P", "the Google Cloud project of the instance and the workflow", required: true);
-    public Option<string> Location { get; } = CliOptions.Valued("--location", "L", "the region the workflow is deployed in, such as europe-west1", required: true);
-    public Option<string> PointInTime { get; } = CliOptions.Valued("--point-in-time", "T", "the time to recover to, RFC 3339 with an offset (or --backup-run)");
-    public Option<string> BackupRun { get; } = CliOptions.Valued("--backup-run", "ID", "the backup run to restore, as 'gcloud sql backups list' shows it (or --point-in-time)");
+    public WorkflowStartOptionSet Common { get; } = new("disaster-recovery", "the instance");
+    public RestorePointOptionSet RestorePoint { get; } = new(withBackup: false);
     public Option<string> Source { get; } = CliOptions.Valued("--source", "I", "the Cloud SQL instance to recover", required: true);
     public Option<string> NewInstance { get; } = CliOptions.Valued("--new-instance", "N", "the name of the NEW instance to restore into", required: true);
     public Option<string> DatabaseUrlSecret { get; } = CliOptions.Valued("--database-url-secret", "S", "the Secret Manager secret ID that holds the app's DATABASE_URL", required: true);
@@ -103,18 +74,7 @@ internal sealed class DrStartOptions
     public Option<string> Database { get; } = CliOptions.Valued("--database", "D", "the app's database", "crm");
     public Option<string[]> CriticalTables { get; } = CliOptions.Repeatable("--critical-table", "T", "a table whose rows the smoke test compares");
     public Option<string> ApprovalTimeout { get; } = CliOptions.Valued("--approval-timeout", "SECONDS", "how long the workflow waits for the approval (60 to 2592000)");
-    public Option<string> Workflow { get; } = CliOptions.Valued("--workflow", "NAME", "the deployed workflow's ID", "disaster-recovery");
-    public Option<bool> Watch { get; } = CliOptions.Flag("--watch", "follow the execution to its end");
-    public ApiOptionSet Api { get; } = new();
 
-    public void AddTo(Command command)
-    {
-        ArgumentNullException.ThrowIfNull(command);
-        foreach (var option in new Option[] { Project, Location, PointInTime, BackupRun, Source, NewInstance, DatabaseUrlSecret, DirectUrlSecret, Database, CriticalTables, ApprovalTimeout, Workflow, Watch })
-        {
-            command.Options.Add(option);
-        }
-
-        Api.AddTo(command);
-    }
+    /// <summary>This command's own options, in help order.</summary>
+    public IEnumerable<Option> Own => [.. RestorePoint.Options, Source, NewInstance, DatabaseUrlSecret, DirectUrlSecret, Database, CriticalTables, ApprovalTimeout];
 }

@@ -204,8 +204,9 @@ internal static class WorkflowsRunCommand
             var approver = request.Approve ? new PreApproved(request.Approver)
                 : inputIsTerminal ? new TerminalApprover(input, context.Out, request.Approver)
                 : (IApprover)new NoApprover();
+            // What the operator types to approve: the name of what the approval is about.
             var confirmation = request.Arguments is JsonObject map
-                ? (string?)map["newInstance"] ?? (string?)map["stagingInstance"] ?? "approve"
+                ? Text(map, "newInstance") ?? Text(map, "stagingInstance") ?? Text(map, "tenantId") ?? "approve"
                 : "approve";
             return new WorkflowRunOptions
             {
@@ -225,6 +226,9 @@ internal static class WorkflowsRunCommand
                 Delay = context.Delay,
             };
         }
+
+        private static string? Text(JsonObject map, string key) =>
+            map[key] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0 && !text.Any(char.IsControl) ? text : null;
 
         /// <summary>Starts (or reuses) the local cloud, hosts the functions, makes sure the app service exists; returns the workflow's environment.</summary>
         public async Task<IReadOnlyDictionary<string, string>> StartAsync()
@@ -250,6 +254,8 @@ internal static class WorkflowsRunCommand
                 ["PRE_DEPLOY_EXPORT_URL"] = functions + "pre-deploy-export",
                 ["RESTORE_VERIFY_URL"] = functions + "restore-verify",
                 ["GRANT_APP_USER_URL"] = functions + "grant-app-user",
+                ["TENANT_RESTORE_URL"] = functions + "tenant-restore",
+                ["VERIFY_INSTANCE"] = LocalStack.VerifyInstance,
                 ["APP_SERVICE"] = AppService,
                 ["BACKUP_BUCKET"] = LocalStack.Bucket,
             };

@@ -130,6 +130,9 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
             ["LOCAL_STATE_DIR"] = State,
             ["INSPECTOR_DB_USER"] = "postgres",
             ["INSPECTOR_DB_PASSWORD_FILE"] = passwordFile,
+            // tenant-restore writes the tenant's rows to production: locally as postgres, the owner of the demo's tables.
+            ["TENANT_RESTORE_DB_USER"] = "postgres",
+            ["TENANT_RESTORE_DB_PASSWORD_FILE"] = passwordFile,
         });
         var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = new FileLogSink(Path.Combine(DrillDirectory, "functions.log")) });
         builder.Services.AddBackupFunctions(FunctionSettings.Load(environment), environment);

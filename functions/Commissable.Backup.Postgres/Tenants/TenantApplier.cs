@@ -42,8 +42,12 @@ namespace Commissable.Backup.Postgres.Tenants;
 /// </remarks>
 public static class TenantApplier
 {
-    /// <summary>How long the apply's transaction may sit idle holding its locks.</summary>
-    private const string IdleLimit = "SET LOCAL idle_in_transaction_session_timeout = '60s';\n";
+    /// <summary>
+    /// How long the apply's transaction may sit idle holding its locks (5 minutes: the production
+    /// session is idle while the staged side starts a table's COPY, which a large reachable table's
+    /// membership join can make slow; a client that stops answering is cut off after it).
+    /// </summary>
+    private const string IdleLimit = "SET LOCAL idle_in_transaction_session_timeout = '300s';\n";
 
     /// <summary>Applies the plan if it is still <paramref name="approvedDigest"/>, then proves it.</summary>
     /// <param name="staged">The scratch restore holding the tenant's rows as they should be.</param>

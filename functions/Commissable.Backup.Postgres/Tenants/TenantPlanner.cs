@@ -500,7 +500,7 @@ public static class TenantPlanner
             await ExecuteAsync(target, "RELEASE SAVEPOINT tenant_write", cancellationToken).ConfigureAwait(false);
             if (written != expected)
             {
-                state.Problem ??= string.Create(CultureInfo.InvariantCulture, $"the trial {verb} {written} rows where the comparison counted {expected}");
+                state.Problem ??= string.Create(CultureInfo.InvariantCulture, $"the write {verb} {written} rows where the comparison counted {expected}");
             }
             return written;
         }

@@ -130,6 +130,32 @@ internal static class StandardLibrary
                 throw WorkflowErrors.ValueError($"text.match_regex: invalid regular expression: {e.Message}");
             }
         });
+        // Google: every match replaced by repl taken literally (no backreferences); an empty match
+        // counts at the start and after each code point (never between a surrogate pair's halves),
+        // but not right where the previous match ended, as RE2's global replace does ("aaa", "a*": one
+        // replacement). Known difference: .NET picks the first alternative that matches where Google
+        // documents the longest ("one|oneself" on "oneself").
+        yield return Sync("text.replace_all_regex", ["source", "regexp", "repl"], 3, a =>
+        {
+            var source = Str(a[0], "text.replace_all_regex", "source");
+            var pattern = Str(a[1], "text.replace_all_regex", "regexp");
+            var repl = Str(a[2], "text.replace_all_regex", "repl");
+            try
+            {
+                var previousEnd = -1;
+                return new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)).Replace(source, match =>
+                {
+                    var skip = match.Length == 0 && (match.Index == previousEnd
+                        || (match.Index > 0 && match.Index < source.Length && char.IsSurrogatePair(source[match.Index - 1], source[match.Index])));
+                    previousEnd = match.Index + match.Length;
+                    return skip ? string.Empty : repl;
+                });
+            }
+            catch (ArgumentException e)
+            {
+                throw WorkflowErrors.ValueError($"text.replace_all_regex: invalid regular expression: {e.Message}");
+            }
+        });
         yield return Sync("text.encode", ["text", "charset"], 1, a => Charset(a[1], "text.encode").GetBytes(Str(a[0], "text.encode", "text")));
         yield return Sync("text.decode", ["data", "charset"], 1, a =>
         {

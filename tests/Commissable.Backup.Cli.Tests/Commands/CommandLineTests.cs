@@ -63,7 +63,7 @@ public sealed class CommandLineTests : IDisposable
     public async Task Without_a_command_the_overview_is_printed_with_every_command()
     {
         Assert.Equal(0, await RunAsync());
-        foreach (var command in new[] { "drill [", "local up [", "workflows run <", "secrets put <", "dr start --", "clone-staging start --", "executions watch " })
+        foreach (var command in new[] { "drill [", "local up [", "workflows run <", "secrets put <", "dr start --", "clone-staging start --", "tenant-restore start --", "executions watch " })
         {
             Assert.Contains("  " + command, _out.ToString(), StringComparison.Ordinal);
         }

@@ -303,13 +303,15 @@ public sealed class RehearsalStack : IAsyncLifetime
         Assert.StartsWith(_prefix + ".", (string?)(await InstanceAsync(LocalStack.ProdInstance))["ipAddresses"]![0]!["ipAddress"], StringComparison.Ordinal);
     }
 
-    public async Task<Run> RunAsync(string workflow, JsonObject arguments, bool approve)
+    /// <param name="typed">What an operator types at the terminal approval prompt (as sre-on-call); null: no terminal.</param>
+    public async Task<Run> RunAsync(string workflow, JsonObject arguments, bool approve, string? typed = null)
     {
         using var output = new StringWriter();
         var context = new CommandContext(output, output, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);
         List<string> args = [Path.Combine(Repository(), "workflows", workflow), "--args", arguments.ToJsonString(), "--state", _state, "--port", _port.ToString(CultureInfo.InvariantCulture)];
         if (approve) args.AddRange(["--approve", "--approver", "ci-approver"]);
-        var exit = await WorkflowsRunCommand.RunAsync([.. args], context, TextReader.Null, inputIsTerminal: false);
+        if (typed is not null) args.AddRange(["--approver", "sre-on-call"]);
+        var exit = await WorkflowsRunCommand.RunAsync([.. args], context, typed is null ? TextReader.Null : new StringReader(typed), inputIsTerminal: typed is not null);
         var text = output.ToString();
         _outputs.Enqueue(text);
         var marker = text.LastIndexOf("result:\n", StringComparison.Ordinal);
@@ -372,6 +374,14 @@ public sealed class RehearsalStack : IAsyncLifetime
             operation = (await _stack.Sql.GetFromJsonAsync<JsonObject>($"sql/v1beta4/projects/{LocalStack.DefaultProject}/operations/{operation["name"]}"))!;
         }
         Assert.True((string?)operation["status"] == "DONE" && operation["error"] is null, operation.ToJsonString());
+    }
+
+    /// <summary>The <c>gs://</c> URIs of the backups of prod whose object names end with <paramref name="suffix"/> (each with a manifest), oldest first.</summary>
+    public IReadOnlyList<string> BackupsOfProd(string suffix)
+    {
+        var folder = Path.Combine(_state, "buckets", LocalStack.Bucket, "backups", "prod", LocalStack.ProdInstance);
+        return [.. Directory.GetFiles(folder, "*" + suffix).Where(f => File.Exists(f + ".manifest.json")).Order(StringComparer.Ordinal)
+            .Select(f => $"gs://{LocalStack.Bucket}/backups/prod/{LocalStack.ProdInstance}/{Path.GetFileName(f)}")];
     }
 
     /// <summary>The local file behind a <c>gs://</c> URI of the local cloud's buckets.</summary>

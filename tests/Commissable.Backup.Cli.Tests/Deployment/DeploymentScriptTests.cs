@@ -63,6 +63,12 @@ public sealed class DeploymentScriptTests(ITestOutputHelper output)
             "gcloud iam service-accounts create bk-catalog",
             "gcloud iam service-accounts create wf-disaster-recovery",
             "gcloud iam service-accounts create wf-clone-to-staging",
+            "gcloud iam service-accounts create bk-tenant-restore",
+            "gcloud iam service-accounts create wf-tenant-restore",
+            "gcloud secrets create tenant-restore-db-password --project=commissable-prod",
+            "gcloud run services add-iam-policy-binding tenant-restore --project=commissable-prod --region=us-central1 --member=serviceAccount:wf-tenant-restore@commissable-prod.iam.gserviceaccount.com --role=roles/run.invoker",
+            "gcloud run services add-iam-policy-binding pre-deploy-export --project=commissable-prod --region=us-central1 --member=serviceAccount:wf-tenant-restore@commissable-prod.iam.gserviceaccount.com --role=roles/run.invoker",
+            "gcloud secrets add-iam-policy-binding tenant-restore-db-password --project=commissable-prod --member=serviceAccount:bk-tenant-restore@commissable-prod.iam.gserviceaccount.com --role=roles/secretmanager.secretAccessor",
             "gcloud iam service-accounts create bk-scheduler",
             "gcloud iam service-accounts create bk-eventarc",
             "gcloud iam roles create commissableSqlExporter --project=commissable-prod --title=",
@@ -177,10 +183,25 @@ public sealed class DeploymentScriptTests(ITestOutputHelper output)
 
         var deploys = invocations.Where(i => gcloud.CommandPath(i) is ["run", "deploy"]).ToList();
         Assert.Contains("--no-allow-unauthenticated", deploys.Single().Words);
-        Assert.Equal(2, invocations.Count(i => gcloud.CommandPath(i) is ["workflows", "deploy"] && i.Words.Any(w => w.StartsWith("--service-account=", StringComparison.Ordinal))));
+        Assert.Equal(3, invocations.Count(i => gcloud.CommandPath(i) is ["workflows", "deploy"] && i.Words.Any(w => w.StartsWith("--service-account=", StringComparison.Ordinal))));
 
         var problems = await gcloud.CheckAsync(invocations);
         Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    [Fact]
+    public async Task Cloudbuild_deploys_the_tenant_restore_function_with_its_own_login_and_the_workflow_with_its_url()
+    {
+        var text = await File.ReadAllTextAsync(Path.Combine(Root, "cloudbuild.yaml"));
+
+        Assert.Contains("deploy tenant-restore ", text, StringComparison.Ordinal);
+        Assert.Contains("@TENANT_RESTORE_DB_USER=${_TENANT_RESTORE_DB_USER}@TENANT_RESTORE_DB_PASSWORD_FILE=/secrets/tenant-restore/password", text, StringComparison.Ordinal);
+        Assert.Contains("--set-secrets=\"/secrets/tenant-restore/password=${_TENANT_RESTORE_PASSWORD_SECRET}:latest\"", text, StringComparison.Ordinal);
+        Assert.Contains("TENANT_RESTORE_URL=$$(url tenant-restore),VERIFY_INSTANCE=${_VERIFY_INSTANCE}", text, StringComparison.Ordinal);
+        var workflow = Assert.Single(ShellText.FindGcloud(text, "cloudbuild.yaml"), i => i.Words.Contains("--source=workflows/tenant-restore.yaml"));
+        Assert.Contains("--service-account=wf-tenant-restore@$PROJECT_ID.iam.gserviceaccount.com", workflow.Words);
+        // The setting is added after every other function is deployed: only tenant-restore gets the login.
+        Assert.True(text.IndexOf("deploy catalog ", StringComparison.Ordinal) < text.IndexOf("@TENANT_RESTORE_DB_USER=", StringComparison.Ordinal));
     }
 
     [Fact]

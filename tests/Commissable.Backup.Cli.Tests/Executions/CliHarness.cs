@@ -39,6 +39,21 @@ public abstract class CliHarness : IDisposable
         return JsonNode.Parse((string)JsonNode.Parse(create.Body!)!["argument"]!)!.AsObject();
     }
 
+    /// <summary>A command line without <paramref name="option"/> and its value.</summary>
+    internal static string[] Without(string[] args, string option)
+    {
+        var i = Array.IndexOf(args, option);
+        return [.. args[..i], .. args[(i + 2)..]];
+    }
+
+    /// <summary>A command line with <paramref name="option"/>'s value replaced.</summary>
+    internal static string[] With(string[] args, string option, string value)
+    {
+        var copy = (string[])args.Clone();
+        copy[Array.IndexOf(copy, option) + 1] = value;
+        return copy;
+    }
+
     internal void AssertNoSecretsPrinted()
     {
         Assert.DoesNotContain(FakeExecutionsApi.Token, Out.ToString(), StringComparison.Ordinal);

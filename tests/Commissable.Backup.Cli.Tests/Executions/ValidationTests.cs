@@ -103,17 +103,4 @@ public sealed class ValidationTests : CliHarness
         Assert.Equal(0, await CloneStagingStartCommand.RunAsync([.. Clone, .. Connection], Context()));
         Assert.Equal(2, Api.Requests.Count);
     }
-
-    private static string[] Without(string[] args, string option)
-    {
-        var i = Array.IndexOf(args, option);
-        return [.. args[..i], .. args[(i + 2)..]];
-    }
-
-    private static string[] With(string[] args, string option, string value)
-    {
-        var copy = (string[])args.Clone();
-        copy[Array.IndexOf(copy, option) + 1] = value;
-        return copy;
-    }
 }

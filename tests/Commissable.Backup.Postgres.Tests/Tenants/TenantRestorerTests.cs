@@ -393,6 +393,35 @@ public sealed class TenantRestorerTests(TestPostgres postgres)
     }
 
     [Fact]
+    public async Task A_write_that_touches_another_number_of_rows_than_the_plan_counted_refuses_the_apply_and_writes_nothing()
+    {
+        var (production, staged) = await StagedAsync();
+        await ExecuteAsync(production, Damage);
+        var restorer = Restorer();
+        var options = Exact with { LockTimeout = TimeSpan.FromMinutes(2) };
+        var plan = await restorer.PlanAsync(Databases(staged, production), "t2", options, CancellationToken.None);
+        Assert.True(plan.CanApply, Problems(plan));
+        // The changed account is locked, so the apply's update of it waits; meanwhile it is put back
+        // as it was, and the update then finds no row that differs where the comparison counted one.
+        await using var barrier = new NpgsqlConnection(Unpooled(production));
+        await barrier.OpenAsync();
+        await using var hold = await barrier.BeginTransactionAsync();
+        await ExecuteOnAsync(barrier, """SELECT 1 FROM "Account" WHERE id = 't2-a2' FOR UPDATE""");
+
+        var apply = restorer.ApplyAsync(Databases(staged, production), "t2", plan.Digest, options, CancellationToken.None);
+        await WaitUntilWaitingAsync(production, apply);
+        await ExecuteOnAsync(barrier, """UPDATE "Account" SET name = 'Account 2' WHERE id = 't2-a2'""");
+        await hold.CommitAsync();
+        var before = await HashesAsync(production);
+        var result = await apply;
+
+        Assert.Equal(TenantApplyOutcome.Refused, result.Outcome);
+        Assert.Equal("the write updated 0 rows where the comparison counted 1", result.Plan.Tables.Single(t => t.Table == "Account").Problem);
+        Assert.Empty(result.Writes);
+        Assert.Empty(before.Differences(await HashesAsync(production)));
+    }
+
+    [Fact]
     public async Task An_apply_whose_session_is_terminated_mid_transaction_is_unreachable_and_production_is_as_before()
     {
         var (production, staged) = await StagedAsync();

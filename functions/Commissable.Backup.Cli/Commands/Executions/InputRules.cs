@@ -123,6 +123,34 @@ internal static partial class InputRules
         => Core.Naming.GcsUri.TryParse(value, out _, out var problem) ? value
             : throw new UsageException($"{option} is not a Cloud Storage object URI such as gs://BUCKET/backups/...: {problem}.");
 
+    /// <summary>
+    /// Free text a workflow records (a tenant id, who asked): 1 to 200 characters without control
+    /// characters, as the tenant-restore function accepts it; <paramref name="what"/> says what it is.
+    /// </summary>
+    public static string Text(string option, string value, string what)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Length is 0 or > 200)
+        {
+            throw new UsageException($"{option} must be {what}: 1 to 200 characters (got {value.Length}).");
+        }
+
+        if (value.Any(char.IsControl))
+        {
+            throw new UsageException($"{option} '{Printable(value)}' must not contain control characters (line breaks, tabs, ...).");
+        }
+
+        return string.IsNullOrWhiteSpace(value) ? throw new UsageException($"{option} must be {what}, not only spaces.") : value;
+    }
+
+    /// <summary>One of <paramref name="accepted"/>, each with what it means.</summary>
+    public static string OneOf(string option, string value, IReadOnlyList<(string Value, string Meaning)> accepted)
+    {
+        ArgumentNullException.ThrowIfNull(accepted);
+        return accepted.Any(a => a.Value == value) ? value
+            : throw new UsageException($"{option} '{Printable(value)}' is not one of {string.Join(", ", accepted.Select(a => $"{a.Value} ({a.Meaning})"))}.");
+    }
+
     public static int Seconds(string option, string value, int min, int max)
         => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds >= min && seconds <= max ? seconds
             : throw new UsageException($"{option} '{Printable(value)}' must be a whole number of seconds from {min} to {max}.");
