@@ -235,6 +235,7 @@ internal sealed class TenantRestoreGoogle : IWorkflowCallHandler
         ["writes"] = new JsonArray(new JsonObject { ["table"] = "Account", ["inserted"] = 2, ["updated"] = 0, ["deleted"] = 0 }),
         ["proof"] = new JsonArray(new JsonObject { ["table"] = "Account", ["rows"] = 2, ["stagedDigest"] = "aa", ["productionDigest"] = proven ? "aa" : "ab", ["equal"] = proven }),
         ["sequencesMoved"] = new JsonArray("public.\"Account_id_seq\""),
+        ["materializedViews"] = new JsonArray("AccountCounts: refreshed"),
         ["appliedUri"] = $"gs://{Bucket}/backups/tenant-restores/{RunId}/applied-{Digest}.json",
         ["text"] = "table    rows  equal\nAccount     2  " + (proven ? "yes" : "NO"),
     };

@@ -116,6 +116,7 @@ public sealed class TenantRestoreWorkflowTests
         Assert.True((bool)result["proven"]!);
         Assert.Equal(2, (int)result["writes"]![0]!["inserted"]!);
         Assert.True((bool)result["proof"]![0]!["equal"]!);
+        Assert.Equal("AccountCounts: refreshed", (string)result["materializedViews"]![0]!);
         Assert.EndsWith("/record.json", (string?)result["recordUri"], StringComparison.Ordinal);
         Assert.True((bool)result["scratch"]!["dropped"]!);
         Assert.Equal(
