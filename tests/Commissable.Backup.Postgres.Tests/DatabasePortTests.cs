@@ -49,6 +49,23 @@ public sealed class DatabasePortTests : IDisposable
     }
 
     [Fact]
+    public void An_instance_without_a_socket_of_the_service_is_reached_at_its_private_address_and_one_without_either_is_refused_naming_both()
+    {
+        var scratch = new DatabaseInstance
+        {
+            Name = "prod-tr-1a2b3c4d",
+            ConnectionName = "p:r:prod-tr-1a2b3c4d",
+            IpAddresses = [new IpMapping { IpAddress = "34.1.2.3", Type = "PRIMARY" }, new IpMapping { IpAddress = "10.8.0.7", Type = "PRIVATE" }],
+        };
+
+        Assert.Equal(Path.Combine(_directory, "sockets", "p:r:nobody-home"), _login.Host(NobodyHome));
+        Assert.Equal("10.8.0.7", _login.Host(scratch));
+        var error = Assert.Throws<ArgumentException>(() => _login.Host(scratch with { IpAddresses = [new IpMapping { IpAddress = "34.1.2.3", Type = "PRIMARY" }] }));
+        Assert.Contains("has no socket under", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no private IP address", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Grants_on_a_database_no_server_answers_for_are_unreachable()
     {
         var grants = new PostgresAppUserGrants(_login);

@@ -21,14 +21,27 @@ public sealed record DatabaseLoginOptions
 
     /// <summary>
     /// Where an instance is reached: its socket directory under <see cref="SocketRoot"/> (named by
-    /// its connection name), else its first IP address.
+    /// its connection name) when the service has one for it; an instance it has none for (one
+    /// created during a run, such as a tenant restore's or a disaster recovery's new instance, which
+    /// no deployment can list) by its private IP address, through the service's VPC egress; without
+    /// a socket root, its first IP address.
     /// </summary>
+    /// <exception cref="ArgumentException">The instance cannot be reached that way; the message says why.</exception>
     public string Host(DatabaseInstance instance)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        return SocketRoot is { } root
-            ? Path.Combine(root, instance.ConnectionName ?? throw new ArgumentException($"Instance '{instance.Name}' has no connection name.", nameof(instance)))
-            : (instance.IpAddresses is [var first, ..] ? first.IpAddress : null) ?? throw new ArgumentException($"Instance '{instance.Name}' has no IP address.", nameof(instance));
+        if (SocketRoot is not { } root)
+        {
+            return (instance.IpAddresses is [var first, ..] ? first.IpAddress : null) ?? throw new ArgumentException($"Instance '{instance.Name}' has no IP address.", nameof(instance));
+        }
+        var socket = Path.Combine(root, instance.ConnectionName ?? throw new ArgumentException($"Instance '{instance.Name}' has no connection name.", nameof(instance)));
+        if (Directory.Exists(socket))
+        {
+            return socket;
+        }
+        return instance.IpAddresses?.FirstOrDefault(a => string.Equals(a.Type, "PRIVATE", StringComparison.Ordinal))?.IpAddress
+            ?? throw new ArgumentException(
+                $"Instance '{instance.Name}' has no socket under {root} (the service is not deployed with it) and no private IP address to reach it through VPC egress.", nameof(instance));
     }
 
     /// <summary>The password, read from <see cref="PasswordFile"/> now (a rotated secret takes effect at the next use); never log it.</summary>
