@@ -265,7 +265,7 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
         if (!holds) throw new InvalidOperationException($"{what}: {summary.ToJsonString()}");
     }
 
-    /// <summary>Whether the target is met (on the best round's ratio); prints the figures.</summary>
+    /// <summary>Whether the target is met (best plan + apply over best stage); prints the figures.</summary>
     private bool Print(List<Round> results, Census census, long size)
     {
         Console.WriteLine();
@@ -277,14 +277,17 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
         {
             Console.WriteLine(Invariant($"| {r.Number} | {r.Stage:F1} s | {r.Plan:F1} s | {r.Apply:F1} s | {r.Plan + r.Apply:F1} s | {r.Ratio:F3} | {r.SafetyBackup:F1} s | {r.Cleanup:F1} s | {r.Total - r.ApprovalWait:F1} s | {r.CloneAlone:F1} s | {(r.Total - r.ApprovalWait) / r.CloneAlone:F2} | {r.Written} | {r.LoadAtRestore:F1} / {r.LoadAtClone:F1} |"));
         }
-        var best = results.MinBy(r => r.Ratio)!;
+        // Best of each side over the rounds, as the other benchmarks: a slow stage in one round cannot flatter the ratio.
+        var planApply = results.Min(r => r.Plan + r.Apply);
+        var stage = results.Min(r => r.Stage);
+        var ratio = planApply / stage;
         var bestTotal = results.Min(r => r.Total - r.ApprovalWait);
         var bestClone = results.Min(r => r.CloneAlone);
         Console.WriteLine();
-        Console.WriteLine(Invariant($"Plan + apply + prove over the staging restore, best round ({best.Number}): {best.Plan + best.Apply:F1} / {best.Stage:F1} s = {best.Ratio:F3} (target <= {Target}): {(best.Ratio <= Target ? "met" : "MISSED")}."));
+        Console.WriteLine(Invariant($"Plan + apply + prove over the staging restore (point-in-time clone), best of {results.Count} each: {planApply:F1} / {stage:F1} s = {ratio:F3} (target <= {Target}): {(ratio <= Target ? "met" : "MISSED")}."));
         Console.WriteLine(Invariant($"Whole tenant restore without the approval wait against a point-in-time clone alone, best of each: {bestTotal:F1} / {bestClone:F1} s = {bestTotal / bestClone:F2}."));
-        Console.WriteLine(Invariant($"Rows written {best.Written} of {census.TotalRows} ({100.0 * best.Written / census.TotalRows:F2} %); every round applied, proven, the tenant equal to T table by table, every other row unchanged, no instance left."));
-        return best.Ratio <= Target;
+        Console.WriteLine(Invariant($"Rows written per round {results[0].Written} of {census.TotalRows} ({100.0 * results[0].Written / census.TotalRows:F2} %); every round applied, proven, the tenant equal to T table by table, every other row unchanged, no instance left."));
+        return ratio <= Target;
     }
 
     /// <summary>
