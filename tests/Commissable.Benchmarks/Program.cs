@@ -43,7 +43,7 @@ return args[0] switch
     "dump-text" => await new DumpTextBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
     "proof" => await new ProofBenchmark(demo, scales, rounds, work, keep).RunAsync(),
     "tenant-restore" => await new TenantRestoreBenchmark(TenantRestoreBenchmark.Defaults(demo, args), rounds ?? 2, work, keep).RunAsync(),
-    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof"),
+    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof, tenant-restore"),
 };
 
 static int Fail(string message)
