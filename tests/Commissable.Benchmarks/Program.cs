@@ -2,12 +2,13 @@ using System.Globalization;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Benchmarks;
 
-const string Usage = "usage: Commissable.Benchmarks local-cloud|functions|dump-text|proof [--tenants N] [--rows-per-tenant M] [--rounds R] [--scales S1,S2,...] [--work DIR] [--keep]";
+const string Usage = "usage: Commissable.Benchmarks local-cloud|functions|dump-text|proof|tenant-restore [--tenants N] [--rows-per-tenant M] [--rounds R] [--scales S1,S2,...] [--work DIR] [--keep]";
 // dotnet run -c Release --project tests/Commissable.Benchmarks -- <benchmark> [options]
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
     Console.WriteLine(Usage);
     Console.WriteLine("  proof: --scales multiplies the demo database (default 1); --rounds defaults to 2 at scales up to 1 and 1 above.");
+    Console.WriteLine("  tenant-restore: the demo defaults to --tenants 100 --rows-per-tenant 5600 (~1 GB, a tenant ~1 % of the rows); --rounds 2.");
     return args.Length == 0 ? 2 : 0;
 }
 // 28 tenants x 20,000 rows is about 1 GB (measured: 979 MiB).
@@ -41,7 +42,8 @@ return args[0] switch
     "functions" => await new FunctionsBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
     "dump-text" => await new DumpTextBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
     "proof" => await new ProofBenchmark(demo, scales, rounds, work, keep).RunAsync(),
-    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof"),
+    "tenant-restore" => await new TenantRestoreBenchmark(TenantRestoreBenchmark.Defaults(demo, args), rounds ?? 2, work, keep).RunAsync(),
+    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof, tenant-restore"),
 };
 
 static int Fail(string message)
