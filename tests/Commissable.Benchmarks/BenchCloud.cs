@@ -104,6 +104,19 @@ internal sealed class BenchCloud : IAsyncDisposable
         return (await JsonSerializer.DeserializeAsync<BackupManifest>(stream, CatalogJson.Options))!;
     }
 
+    /// <summary>
+    /// How long the newest operation of <paramref name="type"/> on <paramref name="instance"/> ran
+    /// in the local cloud (its start to its end): what a stage that waits for it spends beyond that
+    /// is polling and the function's own work.
+    /// </summary>
+    public async Task<double> LastOperationSecondsAsync(string instance, string type)
+    {
+        var list = JsonNode.Parse(await Sql.GetStringAsync(Api($"operations?instance={instance}")))!;
+        var operation = (list["items"]?.AsArray() ?? []).First(o => (string?)o!["operationType"] == type)!;
+        return (DateTimeOffset.Parse((string)operation["endTime"]!, CultureInfo.InvariantCulture)
+            - DateTimeOffset.Parse((string)operation["startTime"]!, CultureInfo.InvariantCulture)).TotalSeconds;
+    }
+
     /// <summary>"create-db 0.2 s, import 21.0 s, ..." from the stages in a function's answer.</summary>
     public static string Stages(JsonObject answer) =>
         string.Join(", ", (answer["stages"]?.AsArray() ?? []).Select(s => Invariant($"{(string?)s!["stage"]} {((long?)s["durationMs"] ?? 0) / 1000.0:F1} s")));
@@ -172,7 +185,8 @@ internal sealed class BenchCloud : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="dll"/> (the host, or a bare app) on <paramref name="port"/> against this local cloud; its JSON logs go to <paramref name="log"/>.</summary>
-    public Process StartHost(string dll, int port, string passwordFile, string log)
+    /// <param name="extra">More environment variables (runtime settings being tried: <c>--host-env</c>).</param>
+    public Process StartHost(string dll, int port, string passwordFile, string log, IReadOnlyDictionary<string, string>? extra = null)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
         info.ArgumentList.Add(dll);
@@ -190,6 +204,10 @@ internal sealed class BenchCloud : IAsyncDisposable
             ["INSPECTOR_DB_USER"] = "postgres",
             ["INSPECTOR_DB_PASSWORD_FILE"] = passwordFile,
         })
+        {
+            info.Environment[key] = value;
+        }
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;
         }

@@ -2,7 +2,7 @@ using System.Globalization;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Benchmarks;
 
-const string Usage = "usage: Commissable.Benchmarks local-cloud|functions|dump-text|proof|tenant-restore [--tenants N] [--rows-per-tenant M] [--rounds R] [--scales S1,S2,...] [--work DIR] [--keep]";
+const string Usage = "usage: Commissable.Benchmarks local-cloud|functions|dump-text|proof|read-back|tenant-restore [--tenants N] [--rows-per-tenant M] [--rounds R] [--scales S1,S2,...] [--work DIR] [--keep] [--host-env NAME=VALUE (proof)]";
 // dotnet run -c Release --project tests/Commissable.Benchmarks -- <benchmark> [options]
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
@@ -17,6 +17,7 @@ int? rounds = null;
 IReadOnlyList<double> scales = [1];
 var work = Path.Combine(Path.GetTempPath(), $"cbench-{Guid.NewGuid():N}"[..14]);
 var keep = false;
+var hostEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
 for (var i = 1; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -31,6 +32,12 @@ for (var i = 1; i < args.Length; i++)
             break;
         case "--work": work = Path.GetFullPath(Next()); break;
         case "--keep": keep = true; break;
+        case "--host-env":
+            // proof: a runtime setting to try on the functions host, e.g. --host-env DOTNET_TieredPGO=0 (repeatable).
+            var setting = Next().Split('=', 2);
+            if (setting.Length != 2 || setting[0].Length == 0) return Fail("--host-env takes NAME=VALUE");
+            hostEnvironment[setting[0]] = setting[1];
+            break;
         default:
             return Fail($"unknown option {args[i]}\n{Usage}");
     }
@@ -41,9 +48,10 @@ return args[0] switch
     "local-cloud" => await new LocalCloudBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
     "functions" => await new FunctionsBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
     "dump-text" => await new DumpTextBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
-    "proof" => await new ProofBenchmark(demo, scales, rounds, work, keep).RunAsync(),
+    "proof" => await new ProofBenchmark(demo, scales, rounds, work, keep, hostEnvironment).RunAsync(),
+    "read-back" => await new ReadBackBenchmark(demo, rounds ?? 3, work, keep).RunAsync(),
     "tenant-restore" => await new TenantRestoreBenchmark(TenantRestoreBenchmark.Defaults(demo, args), rounds ?? 2, work, keep).RunAsync(),
-    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof, tenant-restore"),
+    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof, read-back, tenant-restore"),
 };
 
 static int Fail(string message)

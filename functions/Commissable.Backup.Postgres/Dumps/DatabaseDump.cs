@@ -21,6 +21,24 @@ public sealed record DatabaseDumpOptions
     /// has started), so pg_dump reads exactly what that session sees; null for pg_dump's own.
     /// </summary>
     public string? Snapshot { get; init; }
+
+    /// <summary>
+    /// Tables whose rows pg_dump leaves out (<c>--exclude-table-data</c>; their definitions stay),
+    /// each as the exact pattern <see cref="ExactTablePattern"/> makes: <see cref="DatabaseText"/>
+    /// reads those rows itself.
+    /// </summary>
+    public IReadOnlyList<string> ExcludeTableData { get; init; } = [];
+
+    /// <summary>
+    /// A pg_dump table pattern that matches exactly one table: both names in double quotes (inside
+    /// which pg_dump takes every character literally, <c>""</c> being one quote).
+    /// </summary>
+    public static string ExactTablePattern(string schema, string table)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(schema);
+        ArgumentException.ThrowIfNullOrEmpty(table);
+        return $"\"{schema.Replace("\"", "\"\"", StringComparison.Ordinal)}\".\"{table.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+    }
 }
 
 /// <summary>
@@ -69,6 +87,14 @@ public static partial class DatabaseDump
             throw new ArgumentException($"'{snapshot}' is not a snapshot id as pg_export_snapshot() returns them (for example 00000003-0000001B-1).", nameof(options));
         }
 
+        foreach (var pattern in options.ExcludeTableData)
+        {
+            if (!ExactPattern().IsMatch(pattern))
+            {
+                throw new ArgumentException("A table whose rows are left out must be named by an exact pattern (DatabaseDumpOptions.ExactTablePattern).", nameof(options));
+            }
+        }
+
         var passwordFile = Path.Combine(privateDirectory, "pgpass");
         using (var file = PrivateDirectory.CreatePrivateFile(passwordFile))
         {
@@ -82,6 +108,10 @@ public static partial class DatabaseDump
         if (options.Snapshot is not null)
         {
             arguments.Add("--snapshot=" + options.Snapshot);
+        }
+        foreach (var pattern in options.ExcludeTableData)
+        {
+            arguments.Add("--exclude-table-data=" + pattern);
         }
         return new ExternalProcess
         {
@@ -110,8 +140,11 @@ public static partial class DatabaseDump
     }
 
     [GeneratedRegex(@"\A[A-Za-z0-9_+\-/:.]{1,64}\z", RegexOptions.CultureInvariant)]
-    private static partial Regex TimeZoneName();
+    internal static partial Regex TimeZoneName();
 
     [GeneratedRegex(@"\A[0-9A-Fa-f]{1,16}-[0-9A-Fa-f]{1,16}(-[0-9]{1,10})?\z", RegexOptions.CultureInvariant)]
-    private static partial Regex SnapshotId();
+    internal static partial Regex SnapshotId();
+
+    [GeneratedRegex(@"\A""(?:[^""\0]|"""")+""\.""(?:[^""\0]|"""")+""\z", RegexOptions.CultureInvariant)]
+    private static partial Regex ExactPattern();
 }

@@ -9,7 +9,8 @@ namespace Commissable.Backup.Postgres.Dumps;
 
 /// <summary>
 /// <see cref="IBackupContentReader"/> with PostgreSQL's client programs: a backup object's text
-/// from <see cref="BackupObjectText"/>, a database's from <see cref="DatabaseDump"/>, both read by
+/// from <see cref="BackupObjectText"/>, a database's from <see cref="DatabaseText"/> (pg_dump, with
+/// the largest tables' rows read beside it over COPY in the same snapshot), both read by
 /// <see cref="DumpContentReader"/>. Each read streams once through a program and this process, so
 /// memory stays flat in the backup's size.
 /// </summary>
@@ -32,7 +33,7 @@ public sealed class PostgresBackupContentReader(DatabaseLoginOptions login, IBac
     public async Task<BackupContent> ReadDatabaseAsync(DatabaseInstance instance, string database, DumpReadOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var text = await DatabaseDump.OpenAsync(_login, instance, database, new DatabaseDumpOptions { TimeZone = options.TimeZone }, _tools, cancellationToken).ConfigureAwait(false);
+        var text = await DatabaseText.OpenAsync(_login, instance, database, new DatabaseDumpOptions { TimeZone = options.TimeZone }, _tools, DatabaseTextOptions.Default, cancellationToken).ConfigureAwait(false);
         return await ReadAsync(text, options, cancellationToken).ConfigureAwait(false);
     }
 

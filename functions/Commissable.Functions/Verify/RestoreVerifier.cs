@@ -18,8 +18,8 @@ namespace Commissable.Functions.Verify;
 /// instance and its safety rail), <c>content</c> (only for a manifest written before content
 /// manifests: what the backup holds, read from its bytes), <c>create-db</c> (a scratch database
 /// with a unique name), <c>import</c> (the backup through the Cloud SQL API), <c>checks</c> (the
-/// restored database read back with pg_dump and compared with the backup's content manifest,
-/// exactly, then <see cref="IRestoredDatabaseChecks"/>), <c>cleanup</c> (the scratch database is
+/// restored database read back in the text pg_dump prints, its largest tables over COPY in
+/// pg_dump's snapshot, and compared with the backup's content manifest, exactly, then <see cref="IRestoredDatabaseChecks"/>), <c>cleanup</c> (the scratch database is
 /// always dropped). The outcome is recorded as an immutable <see cref="VerificationRecord"/>
 /// beside the manifest.
 /// </summary>
@@ -138,7 +138,7 @@ internal sealed partial class RestoreVerifier(
 
     /// <summary>
     /// The checks of one database of <paramref name="target"/>, read-only: its contents read back
-    /// with pg_dump (as the backup's were written) and compared with <paramref name="content"/>,
+    /// in pg_dump's text (as the backup's were written) and compared with <paramref name="content"/>,
     /// exactly; then the checks of the database on its own terms (<see cref="IRestoredDatabaseChecks"/>:
     /// migrations finished, sequences past their columns, critical tables). The same in both modes.
     /// </summary>
