@@ -20,6 +20,28 @@ internal static class BenchTools
         }.RunAsync();
     }
 
+    /// <summary>
+    /// Waits (a bounded poll) until the archiver has archived every WAL segment before the current
+    /// one, so that copying the load's WAL does not land in whichever measure runs first.
+    /// </summary>
+    internal static async Task WaitForArchiverAsync(string connectionString)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(15))
+        {
+            if (await ScalarAsync<bool>(connectionString,
+                "SELECT coalesce(last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 16777216), false) FROM pg_stat_archiver"))
+            {
+                return;
+            }
+            await Task.Delay(500);
+        }
+        throw new TimeoutException("the WAL archiver of prod did not catch up within 15 minutes");
+    }
+
+    /// <summary>The machine's one-minute load average (two cores here: above 2, something else competes for them).</summary>
+    internal static double LoadAverage() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+
     internal static async Task ExecuteAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);

@@ -255,23 +255,6 @@ internal sealed class ProofBenchmark(DemoDatabaseOptions demo, IReadOnlyList<dou
         return (string?)body["status"] == "succeeded" ? body : throw new InvalidOperationException("pre-deploy-export did not succeed: " + body.ToJsonString());
     }
 
-    /// <summary>
-    /// Waits (a bounded poll) until the archiver has archived every WAL segment before the current
-    /// one, so that copying the load's WAL does not land in whichever measure runs first.
-    /// </summary>
-    private static async Task WaitForArchiverAsync(string connectionString)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromMinutes(15))
-        {
-            var caughtUp = await ScalarAsync<bool>(connectionString,
-                "SELECT coalesce(last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 16777216), false) FROM pg_stat_archiver");
-            if (caughtUp) return;
-            await Task.Delay(500);
-        }
-        throw new TimeoutException("the WAL archiver of prod did not catch up within 15 minutes");
-    }
-
     /// <summary>The demo scaled by <paramref name="scale"/>: the number of tenants when that stays whole, else the rows per tenant.</summary>
     internal static DemoDatabaseOptions Scaled(DemoDatabaseOptions demo, double scale)
     {
@@ -287,9 +270,6 @@ internal sealed class ProofBenchmark(DemoDatabaseOptions demo, IReadOnlyList<dou
         var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
-
-    /// <summary>The machine's one-minute load average (two cores here: above 2, something else competes for them).</summary>
-    private static double LoadAverage() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
 
     /// <summary>Resets a process's VmHWM to its current resident size (Linux: 5 to clear_refs).</summary>
     private static void ResetPeakMemory(int pid) => File.WriteAllText($"/proc/{pid}/clear_refs", "5");

@@ -143,5 +143,4 @@ internal sealed class ReadBackBenchmark(DemoDatabaseOptions demo, int rounds, st
 
     private static string Json(BackupContent content) => JsonSerializer.Serialize(content, CatalogJson.Options);
 
-    private static double LoadAverage() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -499,25 +499,6 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Waits (a bounded poll) until the archiver has archived every WAL segment before the current one.</summary>
-    private static async Task WaitForArchiverAsync(string connectionString)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromMinutes(15))
-        {
-            if (await ScalarAsync<bool>(connectionString,
-                "SELECT coalesce(last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 16777216), false) FROM pg_stat_archiver"))
-            {
-                return;
-            }
-            await Task.Delay(500);
-        }
-        throw new TimeoutException("the WAL archiver of prod did not catch up within 15 minutes");
-    }
-
-    /// <summary>The machine's one-minute load average (two cores here: above 2, something else competes for them).</summary>
-    private static double LoadAverage() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
-
     private sealed record Census(string Tenant, long TenantRows, long TotalRows, int Tables);
 
     private sealed class Round
