@@ -12,7 +12,7 @@ using static Commissable.Benchmarks.BenchTools;
 namespace Commissable.Benchmarks;
 
 /// <summary>
-/// The per-tenant restore against the point-in-time clone it stages from (issue 11's benchmark).
+/// The per-tenant restore against the point-in-time clone it stages from.
 /// On the local cloud (<c>prod</c> with backups and PITR on, <c>verify</c>): the demo database
 /// with one tenant of about 1 % of the rows, vacuumed, a base backup, the WAL archiver caught up
 /// (none of it timed). Each round notes the time T, deletes that tenant's rows across all tables,

@@ -7,8 +7,7 @@ namespace Commissable.Backup.Postgres.Tests.Dumps;
 
 /// <summary>
 /// The content manifest of one database is the same whether read from its plain, gzip, custom or
-/// directory export, from the database itself, or from a restore of it (issue 10's acceptance:
-/// "identical whether the backup is plain, gzip, directory or custom format").
+/// directory export, from the database itself, or from a restore of it.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class BackupContentReaderTests(TestPostgres postgres) : IDisposable
