@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Commissable.Backup.Postgres.Clusters;
+using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Processes;
 using Npgsql;
 
@@ -41,6 +43,38 @@ internal static class BenchTools
 
     /// <summary>The machine's one-minute load average (two cores here: above 2, something else competes for them).</summary>
     internal static double LoadAverage() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A throw-away cluster for the benchmarks that need no local cloud, holding the demo database:
+    /// made (not started) here, so the caller's <c>finally</c> can stop it whatever
+    /// <see cref="LoadDemoAsync"/> did.
+    /// </summary>
+    internal static PostgresCluster DemoCluster(PostgresBinaries server, string work, string address, int port) => new(server, new ClusterLayout
+    {
+        DataDirectory = Path.Combine(work, "data"),
+        LogFile = Path.Combine(work, "postgres.log"),
+        ListenAddress = address,
+        Port = port,
+        RunAs = PostgresCluster.DefaultRunAs(),
+    });
+
+    /// <summary>Starts <paramref name="cluster"/> (fsync off), loads the demo into <paramref name="database"/> and returns its size in bytes.</summary>
+    internal static async Task<long> LoadDemoAsync(PostgresCluster cluster, string user, string password, string database, DemoDatabaseOptions demo, bool vacuum)
+    {
+        await cluster.InitAsync(user, password);
+        await cluster.WriteRuntimeConfigAsync(new Dictionary<string, string> { ["fsync"] = "off", ["shared_buffers"] = "256MB" });
+        await cluster.StartAsync();
+        await ExecuteAsync(cluster.ConnectionString(user, password), $"CREATE DATABASE {database}");
+        var load = Stopwatch.StartNew();
+        await DemoDatabase.CreateAsync(cluster.ConnectionString(user, password, database), demo, new Progress<string>(Say));
+        if (vacuum)
+        {
+            await ExecuteAsync(cluster.ConnectionString(user, password, database), "VACUUM");
+        }
+        var size = await ScalarAsync<long>(cluster.ConnectionString(user, password, database), "SELECT pg_database_size(current_database())");
+        Say(Invariant($"demo database: {size / 1048576.0:F0} MB ({demo.Tenants} tenants x {demo.RowsPerTenant} rows per tenant), loaded in {load.Elapsed.TotalSeconds:F0} s"));
+        return size;
+    }
 
     internal static async Task ExecuteAsync(string connectionString, string sql)
     {

@@ -31,24 +31,10 @@ internal sealed class DumpTextBenchmark(DemoDatabaseOptions demo, int rounds, st
     public async Task<int> RunAsync()
     {
         CreateWorkDirectory(work);
-        var cluster = new PostgresCluster(_server, new ClusterLayout
-        {
-            DataDirectory = Path.Combine(work, "data"),
-            LogFile = Path.Combine(work, "postgres.log"),
-            ListenAddress = "127.0.0.1",
-            Port = FreePort(),
-            RunAs = PostgresCluster.DefaultRunAs(),
-        });
+        var cluster = DemoCluster(_server, work, "127.0.0.1", FreePort());
         try
         {
-            await cluster.InitAsync(SuperUser, Password);
-            await cluster.WriteRuntimeConfigAsync(new Dictionary<string, string> { ["fsync"] = "off", ["shared_buffers"] = "256MB" });
-            await cluster.StartAsync();
-            await ExecuteAsync(cluster.ConnectionString(SuperUser, Password), $"CREATE DATABASE {Database}");
-            var load = Stopwatch.StartNew();
-            await DemoDatabase.CreateAsync(cluster.ConnectionString(SuperUser, Password, Database), demo, new Progress<string>(Say));
-            var size = await ScalarAsync<long>(cluster.ConnectionString(SuperUser, Password, Database), "SELECT pg_database_size(current_database())");
-            Say(Invariant($"demo database: {size / 1048576.0:F0} MB ({demo.Tenants} tenants x {demo.RowsPerTenant} rows per tenant), loaded in {load.Elapsed.TotalSeconds:F0} s"));
+            var size = await LoadDemoAsync(cluster, SuperUser, Password, Database, demo, vacuum: false);
 
             var state = Path.Combine(work, "state");
             var paths = new BucketPaths(state);

@@ -34,25 +34,11 @@ internal sealed class ReadBackBenchmark(DemoDatabaseOptions demo, int rounds, st
     public async Task<int> RunAsync()
     {
         CreateWorkDirectory(work);
-        var cluster = new PostgresCluster(_server, new ClusterLayout
-        {
-            DataDirectory = Path.Combine(work, "data"),
-            LogFile = Path.Combine(work, "postgres.log"),
-            // The functions reach every instance on 5432 (DatabaseLoginOptions.Port): an address of its own.
-            ListenAddress = Address,
-            Port = DatabaseLoginOptions.Port,
-            RunAs = PostgresCluster.DefaultRunAs(),
-        });
+        // The functions reach every instance on 5432 (DatabaseLoginOptions.Port): an address of its own.
+        var cluster = DemoCluster(_server, work, Address, DatabaseLoginOptions.Port);
         try
         {
-            await cluster.InitAsync(SuperUser, Password);
-            await cluster.WriteRuntimeConfigAsync(new Dictionary<string, string> { ["fsync"] = "off", ["shared_buffers"] = "256MB" });
-            await cluster.StartAsync();
-            await ExecuteAsync(cluster.ConnectionString(SuperUser, Password), $"CREATE DATABASE {Database}");
-            await DemoDatabase.CreateAsync(cluster.ConnectionString(SuperUser, Password, Database), demo, new Progress<string>(Say));
-            await ExecuteAsync(cluster.ConnectionString(SuperUser, Password, Database), "VACUUM");
-            var size = await ScalarAsync<long>(cluster.ConnectionString(SuperUser, Password, Database), "SELECT pg_database_size(current_database())");
-            Say(Invariant($"demo database: {size / 1048576.0:F0} MB ({demo.Tenants} tenants x {demo.RowsPerTenant} rows per tenant)"));
+            var size = await LoadDemoAsync(cluster, SuperUser, Password, Database, demo, vacuum: true);
 
             var passwordFile = Path.Combine(work, "password");
             await File.WriteAllTextAsync(passwordFile, Password);
