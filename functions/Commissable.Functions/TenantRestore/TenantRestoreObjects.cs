@@ -41,10 +41,9 @@ internal sealed class TenantRestoreObjects(IBackupStore store, string prefix)
     /// <summary>Writes <paramref name="value"/> create-only; false (nothing written) when the object already exists.</summary>
     public async Task<bool> TryCreateAsync<T>(string objectName, T value, CancellationToken cancellationToken)
     {
-        using var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(value, Json), writable: false);
         try
         {
-            await store.WriteAsync(objectName, content, "application/json", ifGenerationMatch: 0, cancellationToken).ConfigureAwait(false);
+            await store.WriteJsonAsync(objectName, value, ifGenerationMatch: 0, Json, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (StorePreconditionFailedException)
