@@ -74,7 +74,21 @@ public static partial class CloudNames
     /// so a hostile value cannot forge log lines or flood an answer.
     /// </summary>
     public static string Printable(string value) =>
-        new(value.Take(100).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        new(value.Take(100).Select(Visible).ToArray());
+
+    /// <summary>
+    /// A name or id as shown in a table: control characters as '?', so a value with a newline cannot
+    /// forge a line; cut at <paramref name="width"/> characters, the last one '…'.
+    /// </summary>
+    public static string Printable(string value, int width)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        var clean = new string([.. value.Select(Visible)]);
+        return clean.Length <= width ? clean : clean[..(width - 1)] + "…";
+    }
+
+    private static char Visible(char c) => char.IsControl(c) ? '?' : c;
 
     private static string Got(string? value) => value switch
     {

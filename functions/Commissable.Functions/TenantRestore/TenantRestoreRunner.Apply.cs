@@ -105,7 +105,7 @@ internal sealed partial class TenantRestoreRunner
     }
 
     private static string PlanProblems(TenantPlan plan) =>
-        string.Join("; ", plan.Problems.Concat(plan.Tables.Where(t => t.Problem is not null).Select(t => $"{t.Table}: {t.Problem}")).Select(CloudNames.Printable));
+        string.Join("; ", plan.Problems.Concat(plan.Tables.Where(t => t.Problem is not null).Select(t => $"{t.Table}: {t.Problem}")).Select(p => CloudNames.Printable(p)));
 
     /// <summary>
     /// Stores who approved which plan, before anything is written. A retried apply that repeats

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Databases;
+using Commissable.Backup.Core.Naming;
 
 namespace Commissable.Functions.Verify;
 
@@ -297,11 +298,7 @@ internal static class RecoveryEvidenceComparison
     /// A name or id as shown: control characters as '?', so a table or tenant named with a newline
     /// cannot forge a line of the approval message; cut at <paramref name="width"/> with '…'.
     /// </summary>
-    internal static string Shown(string value, int width)
-    {
-        var clean = new string([.. value.Select(c => char.IsControl(c) ? '?' : c)]);
-        return clean.Length <= width ? clean : clean[..(width - 1)] + "…";
-    }
+    internal static string Shown(string value, int width) => CloudNames.Printable(value, width);
 
     /// <summary>By table, the whole-table line first, then its tenants.</summary>
     private sealed class DisplayOrder : IComparer<RowDifference>
