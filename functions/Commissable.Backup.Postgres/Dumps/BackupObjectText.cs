@@ -66,6 +66,40 @@ public static class BackupObjectText
             return await OpenDirectoryAsync(store, objectName, tools, description, cancellationToken).ConfigureAwait(false);
         }
 
+        return await OpenStreamAsync(source, stated, description, tools, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Opens a dump file on this machine as SQL text, as <see cref="OpenAsync"/> opens an object: a
+    /// plain, gzip or custom-format file told from its bytes, or a directory-format dump's directory.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No such file or directory.</exception>
+    public static async Task<Stream> OpenFileAsync(string path, PostgresBinaries tools, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tools);
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            if (!File.Exists(Path.Combine(full, DirectoryArchive.TableOfContents)))
+            {
+                throw new DumpStreamException($"Reading {full} failed: it is a directory without a {DirectoryArchive.TableOfContents}, so not a directory-format dump.");
+            }
+            return ToolOutputStream.Start(
+                new ExternalProcess { FileName = tools.Path("pg_restore"), Arguments = ["--file=-", "--format=directory", "--", full], InheritPostgresVariables = false },
+                $"{full} ({DumpFormats.Name(DumpFormat.Directory)})", input: null, scratch: null, cancellationToken);
+        }
+        if (!File.Exists(full))
+        {
+            throw new FileNotFoundException($"There is no dump file {full}.", full);
+        }
+        var source = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return await OpenStreamAsync(source, null, full, tools, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The text of <paramref name="source"/> (owned: disposed with the returned stream), its format told from its first bytes.</summary>
+    private static async Task<Stream> OpenStreamAsync(Stream source, DumpFormat? stated, string description, PostgresBinaries tools, CancellationToken cancellationToken)
+    {
         PeekedStream peeked;
         try
         {
@@ -79,7 +113,7 @@ public static class BackupObjectText
         try
         {
             var found = peeked.Head.IsEmpty
-                ? throw new DumpStreamException($"Reading {description} failed: the object is empty, and a dump never is.")
+                ? throw new DumpStreamException($"Reading {description} failed: it is empty, and a dump never is.")
                 : peeked.StartsWith(GzipMagic) ? DumpFormat.SqlGzip
                 : peeked.StartsWith(CustomMagic) ? DumpFormat.Custom
                 : DumpFormat.Sql;

@@ -1,6 +1,6 @@
-using System.Text;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Verification;
 
@@ -57,11 +57,19 @@ public static partial class DatabaseDump
 {
     public static Task<Stream> OpenAsync(DatabaseLoginOptions login, DatabaseInstance instance, string database, DatabaseDumpOptions options, PostgresBinaries tools, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(login);
+        ArgumentNullException.ThrowIfNull(instance);
+        return OpenAsync(login.Endpoint(instance), database, $"database '{database}' of instance '{instance.Name}'", options, tools, cancellationToken);
+    }
+
+    /// <summary>The same for a database of any server, <paramref name="description"/> naming it in messages (never with a password).</summary>
+    public static Task<Stream> OpenAsync(DatabaseEndpoint endpoint, string database, string description, DatabaseDumpOptions options, PostgresBinaries tools, CancellationToken cancellationToken = default)
+    {
         var scratch = PrivateDirectory.Create("commissable-pgdump-");
         try
         {
-            var command = Command(login, instance, database, options, tools, scratch.Path);
-            return Task.FromResult<Stream>(ToolOutputStream.Start(command, $"database '{database}' of instance '{instance.Name}' (pg_dump)", input: null, scratch, cancellationToken));
+            var command = Command(endpoint, database, options, tools, scratch.Path);
+            return Task.FromResult<Stream>(ToolOutputStream.Start(command, $"{description} (pg_dump)", input: null, scratch, cancellationToken));
         }
         catch
         {
@@ -75,6 +83,13 @@ public static partial class DatabaseDump
     {
         ArgumentNullException.ThrowIfNull(login);
         ArgumentNullException.ThrowIfNull(instance);
+        return Command(login.Endpoint(instance), database, options, tools, privateDirectory);
+    }
+
+    /// <summary>The pg_dump command for a database of <paramref name="endpoint"/>, its password file written into <paramref name="privateDirectory"/>.</summary>
+    internal static ExternalProcess Command(DatabaseEndpoint endpoint, string database, DatabaseDumpOptions options, PostgresBinaries tools, string privateDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentException.ThrowIfNullOrEmpty(database);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tools);
@@ -96,14 +111,11 @@ public static partial class DatabaseDump
         }
 
         var passwordFile = Path.Combine(privateDirectory, "pgpass");
-        using (var file = PrivateDirectory.CreatePrivateFile(passwordFile))
-        {
-            file.Write(Encoding.UTF8.GetBytes(PasswordFileLine(login.ReadPassword())));
-        }
+        endpoint.WritePasswordFile(passwordFile);
         var arguments = new List<string>
         {
             "--no-password",
-            "--dbname=" + LibpqConnection.Build(login.Host(instance), DatabaseLoginOptions.Port, login.User, database),
+            "--dbname=" + endpoint.Conninfo(database),
         };
         if (options.Snapshot is not null)
         {
@@ -118,25 +130,12 @@ public static partial class DatabaseDump
             FileName = tools.Path("pg_dump"),
             Arguments = arguments,
             InheritPostgresVariables = false,
-            Environment = new Dictionary<string, string>
+            Environment = new Dictionary<string, string>(DatabaseEndpoint.ToolEnvironment(passwordFile, "commissable-content-read"))
             {
-                ["PGPASSFILE"] = passwordFile,
                 // Sent in the start-up packet: the session's TimeZone from its first statement on.
                 ["PGTZ"] = options.TimeZone,
-                ["PGCONNECT_TIMEOUT"] = "30",
-                ["PGAPPNAME"] = "commissable-content-read",
             },
         };
-    }
-
-    /// <summary>A password file line matching every connection: <c>*:*:*:*:password</c>, with <c>\</c> and <c>:</c> escaped.</summary>
-    private static string PasswordFileLine(string password)
-    {
-        if (password.Contains('\n', StringComparison.Ordinal) || password.Contains('\r', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("The database password holds a line break, which a password file cannot carry.");
-        }
-        return "*:*:*:*:" + password.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal) + "\n";
     }
 
     [GeneratedRegex(@"\A[A-Za-z0-9_+\-/:.]{1,64}\z", RegexOptions.CultureInvariant)]

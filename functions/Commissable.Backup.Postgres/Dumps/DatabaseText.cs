@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Verification;
 using Npgsql;
@@ -130,11 +131,20 @@ internal sealed class DatabaseText : ReadOnlyStream
     }
 
     /// <summary>The database's text; disposing it before its end stops pg_dump and the sessions.</summary>
-    public static async Task<Stream> OpenAsync(DatabaseLoginOptions login, DatabaseInstance instance, string database, DatabaseDumpOptions options,
+    public static Task<Stream> OpenAsync(DatabaseLoginOptions login, DatabaseInstance instance, string database, DatabaseDumpOptions options,
         PostgresBinaries tools, DatabaseTextOptions? reading = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(login);
         ArgumentNullException.ThrowIfNull(instance);
+        return OpenAsync(login.Endpoint(instance), database, $"database '{database}' of instance '{instance.Name}'", options, tools, reading, cancellationToken);
+    }
+
+    /// <summary>The text of a database of any server, <paramref name="description"/> naming it in messages (never with a password).</summary>
+    public static async Task<Stream> OpenAsync(DatabaseEndpoint endpoint, string database, string description, DatabaseDumpOptions options,
+        PostgresBinaries tools, DatabaseTextOptions? reading = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentException.ThrowIfNullOrEmpty(description);
         ArgumentException.ThrowIfNullOrEmpty(database);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tools);
@@ -148,21 +158,11 @@ internal sealed class DatabaseText : ReadOnlyStream
             throw new ArgumentException("DatabaseText chooses the snapshot and the tables pg_dump leaves out itself.", nameof(options));
         }
 
-        var connectionString = new NpgsqlConnectionStringBuilder
+        var connectionString = new NpgsqlConnectionStringBuilder(endpoint.ConnectionString(database, "commissable-content-read"))
         {
-            Host = login.Host(instance),
-            Port = DatabaseLoginOptions.Port,
-            Username = login.User,
-            Password = login.ReadPassword(),
-            Database = database,
-            Pooling = false,
-            Timeout = 30,
-            CommandTimeout = 0,
-            ApplicationName = "commissable-content-read",
             // COPY rows arrive in many small messages: fewer, larger socket reads.
             ReadBufferSize = 64 * 1024,
         }.ConnectionString;
-        var description = $"database '{database}' of instance '{instance.Name}'";
 
         var holder = new NpgsqlConnection(connectionString);
         var opened = new List<NpgsqlConnection>();
@@ -193,7 +193,7 @@ internal sealed class DatabaseText : ReadOnlyStream
             var tables = utf8 && reading.Sessions > 0 && reading.MaxTables > 0
                 ? await TablesAsync(holder, reading, cancellationToken).ConfigureAwait(false)
                 : [];
-            dump = await DatabaseDump.OpenAsync(login, instance, database, options with
+            dump = await DatabaseDump.OpenAsync(endpoint, database, description, options with
             {
                 Snapshot = snapshot,
                 ExcludeTableData = [.. tables.Select(t => t.Pattern)],

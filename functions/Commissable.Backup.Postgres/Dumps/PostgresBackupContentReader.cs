@@ -2,6 +2,7 @@ using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Storage;
+using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Verification;
 
@@ -34,6 +35,24 @@ public sealed class PostgresBackupContentReader(DatabaseLoginOptions login, IBac
     {
         ArgumentNullException.ThrowIfNull(options);
         var text = await DatabaseText.OpenAsync(_login, instance, database, new DatabaseDumpOptions { TimeZone = options.TimeZone }, _tools, DatabaseTextOptions.Default, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(text, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The content manifest of a dump file on this machine (<see cref="BackupObjectText.OpenFileAsync"/>).</summary>
+    public static async Task<BackupContent> ReadFileAsync(string path, DumpReadOptions options, PostgresBinaries tools, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var text = await BackupObjectText.OpenFileAsync(path, tools, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(text, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The content manifest of a database of any server as it is now, read as <see cref="ReadDatabaseAsync"/> reads one.</summary>
+    /// <param name="description">Names the database in messages (never with a password).</param>
+    public static async Task<BackupContent> ReadDatabaseAsync(DatabaseEndpoint endpoint, string database, string description, DumpReadOptions options, PostgresBinaries tools,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var text = await DatabaseText.OpenAsync(endpoint, database, description, new DatabaseDumpOptions { TimeZone = options.TimeZone }, tools, DatabaseTextOptions.Default, cancellationToken).ConfigureAwait(false);
         return await ReadAsync(text, options, cancellationToken).ConfigureAwait(false);
     }
 

@@ -1,4 +1,5 @@
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Postgres.Access;
 using Npgsql;
 
 namespace Commissable.Backup.Postgres.Verification;
@@ -46,6 +47,9 @@ public sealed record DatabaseLoginOptions
 
     /// <summary>The password, read from <see cref="PasswordFile"/> now (a rotated secret takes effect at the next use); never log it.</summary>
     public string ReadPassword() => File.ReadAllText(PasswordFile).Trim();
+
+    /// <summary>Where <paramref name="instance"/> is reached (<see cref="Host"/>) with this login, the password read now.</summary>
+    public DatabaseEndpoint Endpoint(DatabaseInstance instance) => new(Host(instance), Port, User, ReadPassword());
 }
 
 /// <summary>How the functions reach a database of an instance with their login (<see cref="DatabaseLoginOptions"/>).</summary>

@@ -21,6 +21,9 @@ internal sealed record CommandContext(
     /// <summary>Whether <see cref="Out"/> is a terminal, where progress is a live line rather than one line per change.</summary>
     public bool OutputIsTerminal { get; init; }
 
+    /// <summary>Reads an environment variable (null when unset); tests pass their own.</summary>
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
     /// <summary>
     /// Runs <paramref name="command"/> on the real console. The first Ctrl-C or SIGTERM cancels
     /// <see cref="Interrupted"/> so the command can stop what it started; a second one ends the process.
