@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json.Nodes;
 using Commissable.Backup.FileStore;
+using Commissable.Backup.Postgres.Dumps;
 using Commissable.Backup.Postgres.Processes;
 using Commissable.LocalCloud.Api;
 using Commissable.LocalCloud.Instances;
@@ -139,33 +140,17 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         var connection = new List<string> { "-d", instances.Cluster(instance).ToolConnection(login.Role, database), "--no-password" };
         try
         {
-            if (Directory.Exists(source))
-            {
-                await Restore(connection, environment, source, threads, clean, ifExists, scope).RunAsync(cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            var compressed = await IsGzipAsync(source, cancellationToken).ConfigureAwait(false);
-            if (!compressed && await IsCustomFormatAsync(source, cancellationToken).ConfigureAwait(false))
-            {
-                await Restore(connection, environment, source, threads, clean, ifExists, scope).RunAsync(cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            await PipeIntoPsqlAsync(connection, environment, source, compressed, scope, cancellationToken).ConfigureAwait(false);
+            await DumpRestore.RestoreAsync(connection, environment, source,
+                new DumpRestoreOptions { Jobs = threads, Clean = clean, IfExists = ifExists, Observer = scope }, instances.Binaries, cancellationToken).ConfigureAwait(false);
         }
         catch (ExternalProcessException error)
         {
             throw new OperationFailedException("ERROR_RDBMS", $"The import failed: {error.ErrorOutput.Trim()}");
         }
-    }
-
-    private ExternalProcess Restore(List<string> connection, Dictionary<string, string> environment, string source, int threads, bool clean, bool ifExists, OperationScope scope)
-    {
-        var arguments = new List<string>(connection) { "--no-owner", "--no-privileges", "--exit-on-error", "-j", threads.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        if (clean) arguments.Add("--clean");
-        if (ifExists) arguments.Add("--if-exists");
-        arguments.Add("--");
-        arguments.Add(source);
-        return Tool("pg_restore", arguments, environment, scope);
+        catch (InvalidDataException error)
+        {
+            throw new OperationFailedException("ERROR_RDBMS", $"The import failed: {error.Message}");
+        }
     }
 
     private async Task DumpToFileAsync(List<string> arguments, Dictionary<string, string> environment, string path, bool gzip, OperationScope scope, CancellationToken cancellationToken)
@@ -210,67 +195,6 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         }
     }
 
-    /// <summary>
-    /// Runs the SQL file through psql in a shell pipeline, so the dump flows to psql without passing
-    /// through this process; a compressed file goes through <c>gzip -dc</c> (not .NET's GZipStream,
-    /// which ends quietly at a cut-off stream), which reports a truncated or corrupt file, and
-    /// <c>pipefail</c> makes that fail the import, as on Cloud SQL. What psql applied before the
-    /// damage stays (statements commit one by one). <see cref="RestrictFilter"/> puts psql in its
-    /// restricted mode with a key the file cannot know. Each stage dies with the shell.
-    /// </summary>
-    private Task<string> PipeIntoPsqlAsync(List<string> connection, Dictionary<string, string> environment, string source, bool compressed, OperationScope scope, CancellationToken cancellationToken)
-    {
-        // psql enters its restricted mode before it reads the first line of the file (-c runs before
-        // -f in the same session), so the file's own line numbers are psql's. The key is a nonce, not
-        // a credential: it only has to be unknown to the file, which cannot read psql's arguments. It
-        // is not put in a psql variable, which the file could interpolate into \unrestrict.
-        var key = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-        var psql = new List<string>(connection) { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-c", "\\restrict " + key, "-f", "-" };
-        // Arguments travel as positional parameters, never spliced into the script text.
-        return new ExternalProcess
-        {
-            FileName = "bash",
-            Arguments = ["-o", "pipefail", "-c",
-                // Each stage is the shell's own child (exec, no function or subshell in between), so
-                // its parent-death signal fires when the shell dies.
-                """
-                if [ "$1" = gzip ]; then exec setpriv --pdeathsig=KILL -- gzip -dc -- "$2"; else exec setpriv --pdeathsig=KILL -- cat -- "$2"; fi \
-                  | LC_ALL=C setpriv --pdeathsig=KILL -- awk -- "$3" | setpriv --pdeathsig=KILL -- "$4" "${@:5}"
-                """,
-                "import", compressed ? "gzip" : "plain", source, RestrictFilter, instances.Binaries.Path("psql"), .. psql],
-            Environment = environment,
-            Observer = scope,
-        }.RunAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// An awk program between the file and psql, which is already restricted with a key the file
-    /// cannot know, so psql refuses every backslash command of the file (a shell with <c>\!</c>,
-    /// files with <c>\o</c> or <c>\copy</c>, another server with <c>\connect</c>). Only pg_dump's
-    /// own <c>\restrict KEY</c> in the header of its output (psql refuses a second <c>\restrict</c>)
-    /// becomes an empty line, so every later line keeps its number in psql's messages, and the
-    /// matching <c>\unrestrict KEY</c> at its end is dropped. The line it drops is built once, not
-    /// for each of the dump's millions of lines (a quarter of the filter's CPU time).
-    /// </summary>
-    internal const string RestrictFilter =
-        """
-        BEGIN { header = 1; target = ""; held = 0 }
-        {
-            if (header) {
-                if ($0 ~ /^\\restrict [A-Za-z0-9]+$/) { target = "\\unrestrict " substr($0, 11); header = 0; print ""; next }
-                if ($0 !~ /^(--.*)?$/) header = 0
-                print; next
-            }
-            if (held) {
-                if ($0 ~ /^(--.*)?$/) { buffer = buffer $0 "\n"; next }
-                printf "%s%s", pending, buffer; held = 0; buffer = ""
-            }
-            if (target != "" && $0 == target) { held = 1; pending = $0 "\n"; buffer = ""; next }
-            print
-        }
-        END { if (held) printf "%s", buffer }
-        """;
-
     private async Task EnsureDatabaseExistsAsync(InstanceRecord instance, string database, CancellationToken cancellationToken)
     {
         await using var connection = await instances.OpenAdminAsync(instance, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -301,26 +225,6 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         Environment = environment,
         Observer = scope,
     };
-
-    private static async Task<bool> IsGzipAsync(string path, CancellationToken cancellationToken)
-    {
-        var head = await ReadHeadAsync(path, 2, cancellationToken).ConfigureAwait(false);
-        return head.Length == 2 && head[0] == 0x1f && head[1] == 0x8b;
-    }
-
-    private static async Task<bool> IsCustomFormatAsync(string path, CancellationToken cancellationToken)
-    {
-        var head = await ReadHeadAsync(path, 5, cancellationToken).ConfigureAwait(false);
-        return head.AsSpan().SequenceEqual("PGDMP"u8);
-    }
-
-    private static async Task<byte[]> ReadHeadAsync(string path, int count, CancellationToken cancellationToken)
-    {
-        await using var file = File.OpenRead(path);
-        var buffer = new byte[count];
-        var read = await file.ReadAtLeastAsync(buffer, count, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        return buffer[..read];
-    }
 
     /// <summary>A pg_dump -t pattern matching exactly one table, case kept: <c>"Account"</c> or <c>"sales"."Account"</c>.</summary>
     private static string TablePattern(string table) =>
