@@ -44,6 +44,34 @@ public sealed record BackupManifest
     /// (restore verification then reads it from the object first).
     /// </summary>
     public BackupContent? Content { get; init; }
+
+    /// <summary>
+    /// For a masked copy made by <c>commissable-backup sanitize</c>: what it was made from and how
+    /// it was masked. Null for every other backup.
+    /// </summary>
+    public SanitizedCopy? Sanitized { get; init; }
+}
+
+/// <summary>How a masked copy for developers was made. Never holds the key or a value of the source.</summary>
+public sealed record SanitizedCopy
+{
+    /// <summary>The backup it was made from, as the operator named it: a <c>gs://</c> URI or a file's full path.</summary>
+    public required string Source { get; init; }
+
+    /// <summary>Every masking rule applied, by column (<c>table.column</c>, or <c>schema.table.column</c> outside public), as its kind: <c>keep</c>, <c>null</c>, <c>fixed</c>, <c>email</c>, <c>name</c>, <c>phone</c>, <c>text</c>, <c>number</c>.</summary>
+    public IReadOnlyDictionary<string, string> Rules { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>How pseudonyms were made: <c>hmac-sha256</c> under a key only the operator holds.</summary>
+    public string Pseudonyms { get; init; } = "hmac-sha256";
+
+    /// <summary>The tenants kept (their closure), when the copy was limited to some; null when every tenant was kept.</summary>
+    public IReadOnlyList<string>? Tenants { get; init; }
+
+    /// <summary>The tenant column the tenants were selected by, with <see cref="Tenants"/>.</summary>
+    public string? TenantColumn { get; init; }
+
+    /// <summary>Large objects of the source left out (their bytes cannot be masked).</summary>
+    public long LargeObjectsLeftOut { get; init; }
 }
 
 /// <summary>Who and what asked for the backup. No secret ever goes here.</summary>

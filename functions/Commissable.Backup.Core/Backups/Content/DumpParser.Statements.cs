@@ -55,7 +55,7 @@ internal sealed partial class DumpParser
         }
 
         var tokens = SqlText.Tokenize(statement);
-        if (tokens.Count > 0 && tokens[0].Is(statement, "ALTER") && (IsOwnership(statement, tokens) || IsCleanPhase(statement, tokens)))
+        if (tokens.Count > 0 && tokens[0].Is(statement, "ALTER") && (SqlText.IsOwnership(statement, tokens) || IsCleanPhase(statement, tokens)))
         {
             return;
         }
@@ -168,14 +168,6 @@ internal sealed partial class DumpParser
         _parentOf[child] = parent;
         Table(parent).DeclaredPartitioned = true;
         Table(child);
-    }
-
-    /// <summary><c>ALTER … OWNER TO role;</c>.</summary>
-    private static bool IsOwnership(string statement, List<SqlToken> tokens)
-    {
-        var n = tokens.Count;
-        if (n > 0 && tokens[n - 1].IsSymbol(statement, ';')) n--;
-        return n >= 4 && tokens[n - 3].Is(statement, "OWNER") && tokens[n - 2].Is(statement, "TO") && tokens[n - 1].IsIdentifier;
     }
 
     /// <summary>

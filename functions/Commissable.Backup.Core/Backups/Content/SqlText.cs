@@ -168,6 +168,14 @@ internal static class SqlText
         return inner.Replace("''", "'", StringComparison.Ordinal);
     }
 
+    /// <summary><c>ALTER … OWNER TO role;</c>: a statement that only says who owns an object.</summary>
+    public static bool IsOwnership(string statement, List<SqlToken> tokens)
+    {
+        var n = tokens.Count;
+        if (n > 0 && tokens[n - 1].IsSymbol(statement, ';')) n--;
+        return n >= 4 && tokens[n - 3].Is(statement, "OWNER") && tokens[n - 2].Is(statement, "TO") && tokens[n - 1].IsIdentifier;
+    }
+
     /// <summary>The length of the dollar-quote tag starting at <paramref name="i"/> (<c>$$</c>, <c>$_$</c>), 0 when none (<c>$1</c>).</summary>
     public static int DollarTagLength(string text, int i)
     {
