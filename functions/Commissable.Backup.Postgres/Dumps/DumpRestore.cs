@@ -103,6 +103,84 @@ public static class DumpRestore
         await PipeIntoPsqlAsync(connection, environment, source, compressed, options, tools, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs the plain SQL that <paramref name="writeSql"/> writes (into the stream it is given, which
+    /// it must not dispose) in <paramref name="database"/> of <paramref name="endpoint"/>, through
+    /// psql in the same restricted mode as a plain file: for text made on the fly, such as a masked
+    /// copy's, that never lands on disk. Returns once psql has run all of it; a failed statement,
+    /// or a failure of <paramref name="writeSql"/> (then psql is killed before it reads further),
+    /// throws. What ran before a failure stays.
+    /// </summary>
+    public static async Task RestoreSqlAsync(DatabaseEndpoint endpoint, string database, Func<Stream, CancellationToken, Task> writeSql, DumpRestoreOptions options,
+        PostgresBinaries tools, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentException.ThrowIfNullOrEmpty(database);
+        ArgumentNullException.ThrowIfNull(writeSql);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(tools);
+        using var scratch = PrivateDirectory.Create("commissable-restore-");
+        var passwordFile = Path.Combine(scratch.Path, "pgpass");
+        endpoint.WritePasswordFile(passwordFile);
+        var command = PsqlPipeline(["--dbname=" + endpoint.Conninfo(database), "--no-password"], DatabaseEndpoint.ToolEnvironment(passwordFile, "commissable-restore"),
+            "stdin", "-", options, tools);
+        using var process = command.Start(redirectStdout: true, redirectStdin: true);
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = ExternalProcess.ReadTailAsync(process.StandardError, CancellationToken.None);
+        var stdin = process.StandardInput.BaseStream;
+        PipeCapacity.Widen(stdin);
+        IOException? stoppedReading = null;
+        try
+        {
+            try
+            {
+                await writeSql(stdin, cancellationToken).ConfigureAwait(false);
+                await stdin.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                try
+                {
+                    await stdin.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    // psql already left; its exit status tells.
+                }
+            }
+        }
+        catch (IOException error) when (error is not FileNotFoundException && !cancellationToken.IsCancellationRequested)
+        {
+            // Writing failed because psql stopped reading (it failed, and said why): its exit status tells.
+            stoppedReading = error;
+        }
+        catch
+        {
+            ChildProcesses.KillGroup(process.Id);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            ChildProcesses.KillGroup(process.Id);
+            throw;
+        }
+        _ = await stdout.ConfigureAwait(false);
+        var errors = await stderr.ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new ExternalProcessException("psql", process.ExitCode, errors);
+        }
+        if (stoppedReading is not null)
+        {
+            throw new IOException("psql stopped reading the SQL before its end, yet exited 0.", stoppedReading);
+        }
+    }
+
     private static ExternalProcess PgRestore(IReadOnlyList<string> connection, IReadOnlyDictionary<string, string> environment, string source, DumpRestoreOptions options, PostgresBinaries tools)
     {
         var arguments = new List<string>(connection) { "--no-owner", "--no-privileges", "--exit-on-error", "--jobs=" + options.Jobs.ToString(CultureInfo.InvariantCulture) };
@@ -134,7 +212,15 @@ public static class DumpRestore
     /// restricted mode with a key the file cannot know. Each stage dies with the shell.
     /// </summary>
     private static Task<string> PipeIntoPsqlAsync(IReadOnlyList<string> connection, IReadOnlyDictionary<string, string> environment, string source, bool compressed,
-        DumpRestoreOptions options, PostgresBinaries tools, CancellationToken cancellationToken)
+        DumpRestoreOptions options, PostgresBinaries tools, CancellationToken cancellationToken) =>
+        PsqlPipeline(connection, environment, compressed ? "gzip" : "plain", source, options, tools).RunAsync(cancellationToken);
+
+    /// <summary>
+    /// The shell pipeline into restricted psql: <paramref name="mode"/> <c>gzip</c> or <c>plain</c>
+    /// reads <paramref name="source"/>, <c>stdin</c> the shell's own standard input.
+    /// </summary>
+    private static ExternalProcess PsqlPipeline(IReadOnlyList<string> connection, IReadOnlyDictionary<string, string> environment, string mode, string source,
+        DumpRestoreOptions options, PostgresBinaries tools)
     {
         // psql enters its restricted mode before it reads the first line of the file (-c runs before
         // -f in the same session), so the file's own line numbers are psql's. The key is a nonce, not
@@ -148,16 +234,18 @@ public static class DumpRestore
             FileName = "bash",
             Arguments = ["-o", "pipefail", "-c",
                 // Each stage is the shell's own child (exec, no function or subshell in between), so
-                // its parent-death signal fires when the shell dies.
+                // its parent-death signal fires when the shell dies. From stdin, awk reads the shell's
+                // own standard input.
                 """
+                if [ "$1" = stdin ]; then LC_ALL=C exec setpriv --pdeathsig=KILL -- awk -- "$3" | setpriv --pdeathsig=KILL -- "$4" "${@:5}"; exit; fi
                 if [ "$1" = gzip ]; then exec setpriv --pdeathsig=KILL -- gzip -dc -- "$2"; else exec setpriv --pdeathsig=KILL -- cat -- "$2"; fi \
                   | LC_ALL=C setpriv --pdeathsig=KILL -- awk -- "$3" | setpriv --pdeathsig=KILL -- "$4" "${@:5}"
                 """,
-                "restore", compressed ? "gzip" : "plain", source, RestrictFilter, tools.Path("psql"), .. psql],
+                "restore", mode, source, RestrictFilter, tools.Path("psql"), .. psql],
             Environment = environment,
             InheritPostgresVariables = false,
             Observer = options.Observer,
-        }.RunAsync(cancellationToken);
+        };
     }
 
     private static async Task<byte[]> ReadHeadAsync(string path, int count, CancellationToken cancellationToken)

@@ -64,6 +64,12 @@ public sealed record TenantClosureShape(
     /// <summary>The name of the session setting the tenant id travels in, so it is never spliced into SQL (COPY takes no parameters).</summary>
     internal const string TenantSetting = "commissable.tenant_id";
 
+    /// <summary>
+    /// The name of the session setting a set of tenant ids travels in, as a JSON array of strings
+    /// (<see cref="KeptPredicate"/>), for the same reason.
+    /// </summary>
+    internal const string TenantSetSetting = "commissable.tenant_ids";
+
     /// <summary>The table named <paramref name="name"/>.</summary>
     public ClosureTable Get(string name) => Tables.First(t => t.Name == name);
 
@@ -71,21 +77,30 @@ public sealed record TenantClosureShape(
     /// SQL condition on <paramref name="alias"/> (a row of <paramref name="table"/>): the row is the
     /// tenant's. Computed on whichever database it runs in, from that database's rows.
     /// </summary>
-    internal string Predicate(ClosureTable table, string alias, int depth = 0)
+    internal string Predicate(ClosureTable table, string alias, int depth = 0) =>
+        Predicate(table, alias, key => $"{key} = CAST(current_setting('{TenantSetting}') AS {TenantKeyType})", depth);
+
+    /// <summary>
+    /// SQL condition on <paramref name="alias"/>: the row belongs to one of the tenants listed in
+    /// <see cref="TenantSetSetting"/> (NULL, not false, for a row whose key is NULL: test with <c>IS TRUE</c>).
+    /// </summary>
+    internal string KeptPredicate(ClosureTable table, string alias) =>
+        Predicate(table, alias, key => $"{key} IN (SELECT CAST(kept.id AS {TenantKeyType}) FROM jsonb_array_elements_text(CAST(current_setting('{TenantSetSetting}') AS jsonb)) AS kept(id))", 0);
+
+    private string Predicate(ClosureTable table, string alias, Func<string, string> isTenant, int depth)
     {
-        var tenant = $"CAST(current_setting('{TenantSetting}') AS {TenantKeyType})";
         switch (table.Role)
         {
             case ClosureRole.TenantColumn:
-                return $"{alias}.{Quote(TenantColumn)} = {tenant}";
+                return isTenant($"{alias}.{Quote(TenantColumn)}");
             case ClosureRole.TenantTable:
-                return $"{alias}.{Quote(TenantKey!)} = {tenant}";
+                return isTenant($"{alias}.{Quote(TenantKey!)}");
             default:
                 var parentAlias = string.Create(CultureInfo.InvariantCulture, $"m{depth}");
                 var ors = table.Membership.Select(m =>
                 {
                     var parent = Get(m.Parent);
-                    return $"({string.Join(", ", m.Columns.Select(c => $"{alias}.{Quote(c)}"))}) IN (SELECT {string.Join(", ", m.ParentColumns.Select(c => $"{parentAlias}.{Quote(c)}"))} FROM public.{Quote(parent.Name)} AS {parentAlias} WHERE {Predicate(parent, parentAlias, depth + 1)})";
+                    return $"({string.Join(", ", m.Columns.Select(c => $"{alias}.{Quote(c)}"))}) IN (SELECT {string.Join(", ", m.ParentColumns.Select(c => $"{parentAlias}.{Quote(c)}"))} FROM public.{Quote(parent.Name)} AS {parentAlias} WHERE {Predicate(parent, parentAlias, isTenant, depth + 1)})";
                 });
                 return $"({string.Join(" OR ", ors)})";
         }
