@@ -426,8 +426,6 @@ public sealed class DumpMasker
             _flagged.Add(field.Column);
             Problems.Add(new MaskingProblem(field.Column, string.Create(CultureInfo.InvariantCulture,
                 $"has no rule, and its values look personal: it holds {what} (first at line {number} of the dump's text)")));
-            // Nothing more is written: what was buffered goes, what follows stays out.
-            _length = 0;
         }
 
         protected override void Statement(ReadOnlySpan<byte> text)
