@@ -129,13 +129,14 @@ public static class DumpRestore
         var stderr = ExternalProcess.ReadTailAsync(process.StandardError, CancellationToken.None);
         var stdin = process.StandardInput.BaseStream;
         PipeCapacity.Widen(stdin);
-        IOException? stoppedReading = null;
+        ProgramStoppedReadingException? stoppedReading = null;
         try
         {
             try
             {
-                await writeSql(stdin, cancellationToken).ConfigureAwait(false);
-                await stdin.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await using var input = new PsqlInput(stdin);
+                await writeSql(input, cancellationToken).ConfigureAwait(false);
+                await input.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -149,7 +150,7 @@ public static class DumpRestore
                 }
             }
         }
-        catch (IOException error) when (error is not FileNotFoundException && !cancellationToken.IsCancellationRequested)
+        catch (ProgramStoppedReadingException error)
         {
             // Writing failed because psql stopped reading (it failed, and said why): its exit status tells.
             stoppedReading = error;
@@ -179,6 +180,77 @@ public static class DumpRestore
         {
             throw new IOException("psql stopped reading the SQL before its end, yet exited 0.", stoppedReading);
         }
+    }
+
+    /// <summary>
+    /// psql's standard input as the writer sees it: a failed write (psql stopped reading) becomes
+    /// <see cref="ProgramStoppedReadingException"/>, told apart from the writer's own failures
+    /// (its source failing to read is an <see cref="IOException"/> too). Disposing leaves the pipe open.
+    /// </summary>
+    private sealed class PsqlInput(Stream pipe) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            try
+            {
+                pipe.Write(buffer);
+            }
+            catch (IOException error)
+            {
+                throw new ProgramStoppedReadingException(error);
+            }
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await pipe.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException error)
+            {
+                throw new ProgramStoppedReadingException(error);
+            }
+        }
+
+        public override void Flush()
+        {
+            try
+            {
+                pipe.Flush();
+            }
+            catch (IOException error)
+            {
+                throw new ProgramStoppedReadingException(error);
+            }
+        }
+
+        public override async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await pipe.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException error)
+            {
+                throw new ProgramStoppedReadingException(error);
+            }
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     private static ExternalProcess PgRestore(IReadOnlyList<string> connection, IReadOnlyDictionary<string, string> environment, string source, DumpRestoreOptions options, PostgresBinaries tools)

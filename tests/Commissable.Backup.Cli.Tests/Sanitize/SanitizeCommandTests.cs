@@ -209,6 +209,20 @@ public sealed class SanitizeCommandTests(SanitizeFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_damaged_backup_fails_after_its_schema_and_leaves_no_file_and_no_scratch_database()
+    {
+        var bytes = await File.ReadAllBytesAsync(fixture.DemoDump);
+        var cut = Path.Combine(fixture.Work, $"cut-{Guid.NewGuid():N}.dump");
+        await File.WriteAllBytesAsync(cut, bytes[..(bytes.Length * 2 / 3)]);
+        var output = NewOutput();
+        var (exit, _, stderr) = await RunAsync([cut, "--rules", ExampleRules, "--key-env", "SANITIZE_KEY", "--scratch-env", "SCRATCH_URL", "--out", output]);
+        Assert.Equal(ExitCodes.Failed, exit);
+        Assert.Contains("sanitize: failed, nothing written: Reading", stderr, StringComparison.Ordinal);
+        Assert.Contains("pg_restore exited with code 1", stderr, StringComparison.Ordinal);
+        await AssertNothingLeftAsync(output);
+    }
+
+    [Fact]
     public async Task An_existing_output_is_never_replaced()
     {
         var output = NewOutput();
