@@ -74,12 +74,24 @@ internal static class RestoreCommand
         try
         {
             var exists = false;
+            // One connection to the maintenance database looks, then creates (and drops): a database cannot drop itself.
+            NpgsqlConnection? opened = null;
             await Progress.StepAsync(context, $"connect to {server}", async () =>
             {
-                await using var maintenance = await OpenAsync(server, request.MaintenanceDatabase, cancel);
-                exists = await TargetDatabase.ExistsAsync(maintenance, request.Database, cancel);
-                return $"PostgreSQL {maintenance.PostgreSqlVersion}; {(exists ? $"the database '{request.Database}' exists" : $"no database '{request.Database}' yet")}";
+                var connection = await OpenAsync(server, request.MaintenanceDatabase, cancel);
+                try
+                {
+                    exists = await TargetDatabase.ExistsAsync(connection, request.Database, cancel);
+                }
+                catch
+                {
+                    await connection.DisposeAsync();
+                    throw;
+                }
+                opened = connection;
+                return $"PostgreSQL {connection.PostgreSqlVersion}; {(exists ? $"the database '{request.Database}' exists" : $"no database '{request.Database}' yet")}";
             });
+            await using var maintenance = opened!;
             if (exists && !request.Recreate)
             {
                 throw new UsageException($"--database {request.Database}: the database already exists on {server}; nothing was changed (--recreate drops it and restores again)");
@@ -90,7 +102,6 @@ internal static class RestoreCommand
             step = "database";
             await Progress.StepAsync(context, $"{(exists ? "recreate" : "create")} the database {shown}", async () =>
             {
-                await using var maintenance = await OpenAsync(server, request.MaintenanceDatabase, cancel);
                 var dropped = "";
                 if (exists)
                 {
