@@ -260,3 +260,21 @@ public sealed class RestoreCommandTests(RestoreEnvironment env) : IClassFixture<
         Assert.DoesNotContain("--password", help.Out, StringComparison.Ordinal);
     }
 }
+
+/// <summary>The .env.local template for the server an admin URL names: the app's login, the password left out.</summary>
+public sealed class RestoreTemplateTests
+{
+    [Theory]
+    [InlineData("postgresql://postgres:pw-123456@10.1.2.3:5432/postgres", "crm_app", "crm_staging", "postgresql://crm_app:<PASSWORD>@10.1.2.3:5432/crm_staging?schema=public")]
+    [InlineData("postgresql://postgres:pw-123456@[::1]:6543/?sslmode=require", "crm_app", "crm_staging", "postgresql://crm_app:<PASSWORD>@[::1]:6543/crm_staging?schema=public&sslmode=require")]
+    [InlineData("postgresql://postgres:pw-123456@localhost/postgres?host=%2Fcloudsql%2Fp%3Ar%3Astaging", "crm-app$1", "crm_staging", "postgresql://crm-app%241:<PASSWORD>@localhost:5432/crm_staging?host=%2Fcloudsql%2Fp%3Ar%3Astaging&schema=public")]
+    public void The_template_names_the_server_the_user_and_the_database_and_never_the_password(string adminUrl, string user, string database, string expected)
+    {
+        var server = Commissable.Backup.Postgres.Access.DatabaseEndpoint.FromUrl(adminUrl, out _);
+
+        var url = Commissable.Backup.Cli.Commands.Operator.RestoreCommand.TemplateUrl(server, user, database);
+
+        Assert.Equal(expected, url);
+        Assert.DoesNotContain("pw-123456", url, StringComparison.Ordinal);
+    }
+}
