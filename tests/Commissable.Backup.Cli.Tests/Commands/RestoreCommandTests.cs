@@ -47,8 +47,13 @@ public sealed class RestoreCommandTests(RestoreEnvironment env) : IClassFixture<
         string[] secrets = [RestoreEnvironment.StagingPassword, RestoreEnvironment.SourcePassword, AppPassword];
         // A URL is allowed only as the .env.local template, with the <PASSWORD> placeholder.
         var lines = run.Output.Split('\n').Where(l => !l.Contains(":<PASSWORD>@", StringComparison.Ordinal)).Select(l => ("output", l));
-        var children = run.Children.SelectMany(c => new[] { ("child command line", c.CommandLine), ("child environment", c.Environment) });
-        SecretScan.AssertClean(lines.Concat(children), secrets, ["Password=", "PGPASSWORD=", "postgres://", "postgresql://"]);
+        var commandLines = run.Children.Select(c => ("child command line", c.CommandLine));
+        SecretScan.AssertClean(lines.Concat(commandLines), secrets, ["Password=", "PGPASSWORD=", "postgres://", "postgresql://"]);
+        // The environment a child gets is this test process's own plus what the launcher adds: only the known secrets are looked for.
+        if (run.Children.Count > 0)
+        {
+            SecretScan.AssertClean(run.Children.Select(c => ("child environment", c.Environment)), secrets, []);
+        }
     }
 
     [Fact]

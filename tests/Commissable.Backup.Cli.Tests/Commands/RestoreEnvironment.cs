@@ -119,22 +119,20 @@ internal sealed record RestoreRun(int Exit, string Out, string Error, IReadOnlyL
     public string Output => Out + Error;
 }
 
-/// <summary>Reads each started program's command line and environment from /proc the moment it runs (it is still there: its output has not been read).</summary>
+/// <summary>Keeps each started program's command line and environment exactly as they were handed to it.</summary>
 internal sealed class ChildProcessRecorder : IChildProcessObserver
 {
     public ConcurrentQueue<(string CommandLine, string Environment)> Seen { get; } = new();
 
     public void Started(ChildProcess child)
     {
-        ArgumentNullException.ThrowIfNull(child);
-        try
-        {
-            Seen.Enqueue((File.ReadAllText($"/proc/{child.ProcessId}/cmdline").Replace('\0', ' '), File.ReadAllText($"/proc/{child.ProcessId}/environ").Replace('\0', '\n')));
-        }
-        catch (IOException)
-        {
-            Seen.Enqueue(("(ended before it could be read)", ""));
-        }
+    }
+
+    public void Starting(System.Diagnostics.ProcessStartInfo program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        Seen.Enqueue((string.Join(' ', program.ArgumentList.Prepend(program.FileName)),
+            string.Join('\n', program.Environment.Select(e => $"{e.Key}={e.Value}"))));
     }
 
     /// <summary>Runs <c>restore</c> with these arguments and environment variables (the admin URL among them).</summary>
