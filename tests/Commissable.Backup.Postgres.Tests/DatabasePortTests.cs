@@ -70,7 +70,7 @@ public sealed class DatabasePortTests : IDisposable
     {
         var grants = new PostgresAppUserGrants(_login);
 
-        await Assert.ThrowsAsync<DatabaseUnreachableException>(() => grants.GrantAsync(NobodyHome, "crm", "crm_app", ["postgres"]));
+        await Assert.ThrowsAsync<DatabaseUnreachableException>(() => grants.GrantAsync(NobodyHome, "crm", "crm_app", ["postgres"], appUserOwns: false));
         Assert.Equal("inspector", grants.GrantingUser);
     }
 

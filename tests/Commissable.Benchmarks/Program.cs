@@ -2,7 +2,7 @@ using System.Globalization;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Benchmarks;
 
-const string Usage = "usage: Commissable.Benchmarks local-cloud|functions|dump-text|proof|read-back|tenant-restore [--tenants N] [--rows-per-tenant M] [--rounds R] [--scales S1,S2,...] [--work DIR] [--keep] [--host-env NAME=VALUE (proof)]";
+const string Usage = "usage: Commissable.Benchmarks local-cloud|functions|dump-text|proof|read-back|tenant-restore|restore [--tenants N] [--rows-per-tenant M] [--rounds R] [--scales S1,S2,...] [--work DIR] [--keep] [--host-env NAME=VALUE (proof)]";
 // dotnet run -c Release --project tests/Commissable.Benchmarks -- <benchmark> [options]
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
@@ -51,8 +51,9 @@ return args[0] switch
     "proof" => await new ProofBenchmark(demo, scales, rounds, work, keep, hostEnvironment).RunAsync(),
     "read-back" => await new ReadBackBenchmark(demo, rounds ?? 3, work, keep).RunAsync(),
     "tenant-restore" => await new TenantRestoreBenchmark(TenantRestoreBenchmark.Defaults(demo, args), rounds ?? 2, work, keep).RunAsync(),
+    "restore" => await new RestoreBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
     "sanitize" => await new SanitizeBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
-    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof, read-back, tenant-restore"),
+    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof, read-back, tenant-restore, restore, sanitize"),
 };
 
 static int Fail(string message)

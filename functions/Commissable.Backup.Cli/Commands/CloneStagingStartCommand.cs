@@ -13,12 +13,13 @@ internal static class CloneStagingStartCommand
     public const string Usage = """
           clone-staging start --project P --location L --source I [--backup gs://BUCKET/OBJECT]
                    --staging-instance I --staging-database D --app-user U --app-password-secret S
-                   [--source-database D] [--critical-table T]... [--workflow NAME] [--watch]
-                   [--access-token-file F] [--endpoint URL]
+                   [--source-database D] [--critical-table T]... [--owner app-user]
+                   [--workflow NAME] [--watch] [--access-token-file F] [--endpoint URL]
               Starts the clone-prod-to-staging workflow: recreates database D on the staging
               instance from the given backup (else from a fresh pre-deploy export of the source),
-              makes U the app user with the password in secret S, and verifies the copy. Prints
-              the execution name; --watch follows it.
+              makes U the app user with the password in secret S (with --owner app-user, also
+              the owner of the imported objects, so migrations run on staging as in production),
+              and verifies the copy. Prints the execution name; --watch follows it.
               Defaults: --source-database crm, --workflow clone-prod-to-staging.
         """;
 
@@ -61,6 +62,16 @@ internal static class CloneStagingStartCommand
         argument["appUser"] = appUser;
         argument["appPasswordSecret"] = secret;
         InputRules.CriticalTables("--critical-table", result.GetValue(options.CriticalTables), argument);
+        switch (result.GetValue(options.Owner))
+        {
+            case null:
+                break;
+            case Operator.RestoreCommand.OwnerAppUser:
+                argument["appUserOwns"] = true;
+                break;
+            case var other:
+                throw new UsageException($"--owner '{Operator.OperatorRules.Printable(other)}' is not an owner this command knows: {Operator.RestoreCommand.OwnerAppUser} (without --owner the import's login keeps owning the objects)");
+        }
         return argument;
     }
 }
@@ -77,7 +88,8 @@ internal sealed class CloneStagingStartOptions
     public Option<string> AppPasswordSecret { get; } = CliOptions.Valued("--app-password-secret", "S", "the Secret Manager secret ID that holds the app user's password", required: true);
     public Option<string> SourceDatabase { get; } = CliOptions.Valued("--source-database", "D", "the production database to copy", "crm");
     public Option<string[]> CriticalTables { get; } = CliOptions.Repeatable("--critical-table", "T", "a table whose rows the verification compares");
+    public Option<string> Owner { get; } = CliOptions.Valued("--owner", "app-user", "app-user: the app user owns the imported objects, so migrations run on staging as in production (argument appUserOwns: true)");
 
     /// <summary>This command's own options, in help order.</summary>
-    public IEnumerable<Option> Own => [Source, Backup, StagingInstance, StagingDatabase, AppUser, AppPasswordSecret, SourceDatabase, CriticalTables];
+    public IEnumerable<Option> Own => [Source, Backup, StagingInstance, StagingDatabase, AppUser, AppPasswordSecret, SourceDatabase, CriticalTables, Owner];
 }

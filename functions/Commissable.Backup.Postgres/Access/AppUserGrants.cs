@@ -51,6 +51,22 @@ public static partial class AppUserGrants
         string user,
         IReadOnlyList<string> defaultPrivilegeOwners,
         CancellationToken cancellationToken = default)
+        => (await ApplyAsync(dataSource, database, user, defaultPrivilegeOwners, transferOwnership: false, cancellationToken).ConfigureAwait(false)).Privileges;
+
+    /// <summary>
+    /// As <see cref="ApplyAsync(NpgsqlDataSource, string, string, IReadOnlyList{string}, CancellationToken)"/>, and with
+    /// <paramref name="transferOwnership"/> also makes <paramref name="user"/> the owner of every
+    /// object of the database's own schemas (<see cref="ObjectOwnership"/>) in the same
+    /// transaction: the privileges and the ownership, or nothing.
+    /// </summary>
+    /// <exception cref="AppUserGrantException">The user does not exist, or the login may not grant or give the objects away; nothing changed.</exception>
+    public static async Task<AppUserAccess> ApplyAsync(
+        NpgsqlDataSource dataSource,
+        string database,
+        string user,
+        IReadOnlyList<string> defaultPrivilegeOwners,
+        bool transferOwnership,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(defaultPrivilegeOwners);
@@ -98,8 +114,11 @@ public static partial class AppUserGrants
             throw new AppUserGrantException(AppUserGrantFailure.NotPermitted, string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"After granting, '{user}' still lacks {missing.Count} privilege(s) (the granting login does not own those objects): {string.Join("; ", missing.Take(10))}{(missing.Count > 10 ? "; ..." : "")}"));
         }
+        var ownership = transferOwnership
+            ? await ObjectOwnership.TransferWithinAsync(connection, transaction, user, cancellationToken).ConfigureAwait(false)
+            : null;
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return statements;
+        return new AppUserAccess(statements, ownership);
     }
 
     /// <summary>The statements <see cref="ApplyAsync"/> runs, every identifier quoted.</summary>

@@ -16,13 +16,14 @@ public sealed class PostgresAppUserGrants(DatabaseLoginOptions login) : IAppUser
 
     public string GrantingUser => login.User;
 
-    public async Task<IReadOnlyList<string>> GrantAsync(
-        DatabaseInstance instance, string database, string user, IReadOnlyList<string> defaultPrivilegeOwners, CancellationToken cancellationToken = default)
+    public async Task<AppUserAccess> GrantAsync(
+        DatabaseInstance instance, string database, string user, IReadOnlyList<string> defaultPrivilegeOwners, bool appUserOwns,
+        CancellationToken cancellationToken = default)
     {
         try
         {
             await using var dataSource = NpgsqlDataSource.Create(_connections.ConnectionString(instance, database));
-            return await AppUserGrants.ApplyAsync(dataSource, database, user, defaultPrivilegeOwners, cancellationToken).ConfigureAwait(false);
+            return await AppUserGrants.ApplyAsync(dataSource, database, user, defaultPrivilegeOwners, appUserOwns, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception error) when (IsUnreachable(error) && !cancellationToken.IsCancellationRequested)
         {

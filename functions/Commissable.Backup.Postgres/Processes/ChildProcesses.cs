@@ -17,6 +17,14 @@ public interface IChildProcessObserver
 {
     /// <summary>Called as soon as the program runs, before any of its output is read.</summary>
     void Started(ChildProcess child);
+
+    /// <summary>
+    /// Called just before the program starts, with exactly what it is given (its command line and
+    /// environment), which a program that ends at once no longer shows in /proc; nothing by default.
+    /// </summary>
+    void Starting(ProcessStartInfo program)
+    {
+    }
 }
 
 /// <summary>What a later process needs to make sure no program of a dead one still runs (Linux /proc).</summary>

@@ -42,7 +42,9 @@ public sealed class ExternalProcess
     /// </summary>
     public Process Start(bool redirectStdout = false, bool redirectStdin = false)
     {
-        var process = ChildLauncher.Start(StartInfo(redirectStdout, redirectStdin));
+        var info = StartInfo(redirectStdout, redirectStdin);
+        Observer?.Starting(info);
+        var process = ChildLauncher.Start(info);
         if (Observer is not null && ChildProcesses.StartTime(process.Id) is { } startTime)
         {
             Observer.Started(new ChildProcess(process.Id, startTime));

@@ -28,14 +28,18 @@ internal sealed class AppUserGranter(
     private static readonly EventId Applied = new(60, "database.grants.applied");
     private static readonly EventId Refused = new(61, "database.grants.refused");
     private static readonly EventId Failed = new(62, "database.grants.failed");
+    private static readonly EventId Owned = new(63, "database.ownership.transferred");
 
     /// <summary>The login the grants are made with.</summary>
     public string GrantingUser => grants.GrantingUser;
 
-    /// <summary>Applies the grants; returns the statements applied.</summary>
+    /// <summary>
+    /// Applies the grants and, with <paramref name="appUserOwns"/>, makes <paramref name="user"/>
+    /// the owner of the database's objects in the same transaction; returns what was applied.
+    /// </summary>
     /// <exception cref="VerificationRefusedException">The instance is production.</exception>
     /// <exception cref="FunctionException">404 unknown instance, database or user; 412 not permitted; 503 unreachable.</exception>
-    public async Task<IReadOnlyList<string>> GrantAsync(string instanceName, string database, string user, CancellationToken cancellationToken)
+    public async Task<AppUserAccess> GrantAsync(string instanceName, string database, string user, bool appUserOwns, CancellationToken cancellationToken)
     {
         Refuse(VerificationTargetGuard.ProductionNameFailures(instanceName, settings.ProductionInstances), instanceName, database, user);
         var instance = await CloudSqlAsync(() => sql.GetInstanceAsync(instanceName, cancellationToken),
@@ -49,10 +53,10 @@ internal sealed class AppUserGranter(
             throw FunctionException.NotFound($"The user '{user}' does not exist on instance '{instanceName}': create it with the Cloud SQL users API (users.insert) first.");
         }
 
-        IReadOnlyList<string> statements;
+        AppUserAccess access;
         try
         {
-            statements = await grants.GrantAsync(instance, database, user, [RestoreVerifier.ImportUser, grants.GrantingUser], cancellationToken).ConfigureAwait(false);
+            access = await grants.GrantAsync(instance, database, user, [RestoreVerifier.ImportUser, grants.GrantingUser], appUserOwns, cancellationToken).ConfigureAwait(false);
         }
         catch (AppUserGrantException error) when (error.Failure == AppUserGrantFailure.UserNotFound)
         {
@@ -71,8 +75,13 @@ internal sealed class AppUserGranter(
         }
 
         logger.LogNotice(Applied, "database.grants.applied {Instance} {Database} {User} {PrivilegeCount} {Privileges}",
-            instanceName, database, user, statements.Count, string.Join("; ", statements));
-        return statements;
+            instanceName, database, user, access.Privileges.Count, string.Join("; ", access.Privileges));
+        if (access.Ownership is { } ownership)
+        {
+            logger.LogNotice(Owned, "database.ownership.transferred {Instance} {Database} {User} {ObjectCount} {Objects} {MembershipGranted}",
+                instanceName, database, user, ownership.Total, ownership.Summary(), ownership.MembershipGranted);
+        }
+        return access;
     }
 
     private void Refuse(IReadOnlyList<Backup.Core.Backups.CheckResult> refusals, string instance, string database, string user)

@@ -1,3 +1,4 @@
+using Commissable.Backup.Core.Databases;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Verify;
 
@@ -9,8 +10,11 @@ namespace Commissable.Functions.Grants;
 /// the privileges the CRM needs, which only SQL can grant (see <see cref="AppUserGranter"/>).
 /// </summary>
 /// <remarks>
-/// 200 <c>{instance, database, user, privileges}</c> (the statements applied; calling again
-/// changes nothing). 400 for a bad request; 404 for an unknown instance, database or user; 412
+/// 200 <c>{instance, database, user, privileges, ownership}</c> (the statements applied; calling
+/// again changes nothing). With <c>"appUserOwns": true</c> the user also becomes the owner of the
+/// database's objects, in the same transaction (<c>ownership</c>: owner, objects per kind, total,
+/// whether the granting login made itself a member of the user's role, the statements); without
+/// it there is no <c>ownership</c>. 400 for a bad request; 404 for an unknown instance, database or user; 412
 /// <c>VERIFICATION_TARGET_REFUSED</c> for a production instance (listed or labelled; the same
 /// rail as restore-verify), 412 <c>GRANT_NOT_PERMITTED</c> when the function's login may not
 /// grant; 503 when Cloud SQL or the database cannot be reached.
@@ -30,10 +34,10 @@ internal sealed class GrantAppUserFunction(AppUserGranter granter) : IHttpFuncti
             throw FunctionException.BadRequest(string.Join(" ", problems));
         }
 
-        IReadOnlyList<string> privileges;
+        AppUserAccess access;
         try
         {
-            privileges = await granter.GrantAsync(request.Instance!, request.Database!, request.User!, context.RequestAborted).ConfigureAwait(false);
+            access = await granter.GrantAsync(request.Instance!, request.Database!, request.User!, request.AppUserOwns == true, context.RequestAborted).ConfigureAwait(false);
         }
         catch (VerificationRefusedException refused)
         {
@@ -46,7 +50,10 @@ internal sealed class GrantAppUserFunction(AppUserGranter granter) : IHttpFuncti
             instance = request.Instance,
             database = request.Database,
             user = request.User,
-            privileges,
+            privileges = access.Privileges,
+            ownership = access.Ownership is { } ownership
+                ? new { owner = ownership.Owner, objects = ownership.Objects, total = ownership.Total, membershipGranted = ownership.MembershipGranted, statements = ownership.Statements }
+                : null,
         }).ConfigureAwait(false);
     }
 }

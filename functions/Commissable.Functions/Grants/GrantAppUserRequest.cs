@@ -14,6 +14,13 @@ internal sealed record GrantAppUserRequest
     /// <summary>The application's login, created beforehand through the Cloud SQL users API.</summary>
     public string? User { get; init; }
 
+    /// <summary>
+    /// Also make <see cref="User"/> the owner of every object of the database's own schemas, so
+    /// migrations (<c>ALTER TABLE</c>, <c>CREATE INDEX</c>, <c>REFRESH MATERIALIZED VIEW</c>) run
+    /// as the app user as they do in production. Absent or false: the objects keep their owner.
+    /// </summary>
+    public bool? AppUserOwns { get; init; }
+
     /// <summary>Every problem with the request, each saying what is accepted; empty when valid.</summary>
     /// <param name="granter">The login the function grants with; it cannot grant to itself.</param>
     public IReadOnlyList<string> Problems(string granter)

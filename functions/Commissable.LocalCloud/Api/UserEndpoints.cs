@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Commissable.Backup.Postgres.Access;
 using Commissable.LocalCloud.Instances;
 using static Commissable.LocalCloud.Api.ApiResults;
 using static Commissable.LocalCloud.Api.RequestValidation;

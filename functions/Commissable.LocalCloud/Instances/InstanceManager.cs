@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Clusters;
 using Commissable.Backup.Postgres.Processes;
 using Commissable.LocalCloud.Api;

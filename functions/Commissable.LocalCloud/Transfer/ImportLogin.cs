@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Commissable.Backup.Postgres.Access;
 using Commissable.LocalCloud.Instances;
 using Commissable.LocalCloud.Operations;
 using Npgsql;

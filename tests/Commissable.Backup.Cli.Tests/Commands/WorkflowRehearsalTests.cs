@@ -201,11 +201,15 @@ public sealed partial class WorkflowRehearsalTests(RehearsalStack stack, ITestOu
             ["appUser"] = "crm_app",
             ["appPasswordSecret"] = "staging-app-password",
             ["criticalTables"] = new JsonArray("Tenant"),
+            ["appUserOwns"] = true,
         }, approve: false);
 
         Assert.True(run.Exit == 0, run.Output);
         var result = run.Result!;
         Assert.True((bool)result["exported"]!);
+        // The app user was made the owner before the live verification, which still passed (below) reading as the granting login.
+        Assert.Equal("crm_app", (string?)result["ownership"]!["owner"]);
+        Assert.True((int)result["ownership"]!["total"]! > 10, result["ownership"]!.ToJsonString());
         Assert.Contains("_before_clone-to-staging.sql.gz", (string?)result["backupUri"], StringComparison.Ordinal);
         Assert.All(result["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
         var template = (string)result["envLocal"]!["DATABASE_URL"]!;
@@ -219,6 +223,10 @@ public sealed partial class WorkflowRehearsalTests(RehearsalStack stack, ITestOu
         await Execute(staging, """INSERT INTO "Activity" ("tenantId", "type", "subject", "userId", "occurredAt") SELECT "tenantId", "type", 'staging-write', "userId", now() FROM "Activity" LIMIT 1""");
         await Execute(staging, """UPDATE "Activity" SET "subject" = 'staging-updated' WHERE "subject" = 'staging-write'""");
         Assert.Equal(1L, await Count(staging, """SELECT count(*) FROM "Activity" WHERE "subject" = 'staging-updated'"""));
+
+        // It owns what was imported, so a migration runs on staging as the app user, as in production.
+        await Execute(staging, """ALTER TABLE "Activity" ADD COLUMN "stagingNote" text""");
+        await Execute(staging, """CREATE INDEX "Activity_stagingNote_idx" ON "Activity" ("stagingNote")""");
     }
 
     [Theory]

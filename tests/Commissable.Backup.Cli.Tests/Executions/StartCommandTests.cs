@@ -114,6 +114,25 @@ public sealed class StartCommandTests : CliHarness
     }
 
     [Fact]
+    public async Task Clone_staging_start_with_owner_app_user_asks_the_workflow_to_make_the_app_user_the_owner()
+    {
+        var code = await CloneStagingStartCommand.RunAsync(
+        [
+            "--project", "commissable-prod", "--location", "europe-west1", "--source", "prod",
+            "--staging-instance", "staging", "--staging-database", "crm_staging", "--app-user", "crm_app",
+            "--app-password-secret", "pw", "--owner", "app-user", .. Connection,
+        ], Context());
+
+        Assert.Equal(0, code);
+        var sent = SentArgument();
+        Assert.Equal(
+            ["sourceInstance", "sourceDatabase", "stagingInstance", "stagingDatabase", "appUser", "appPasswordSecret", "appUserOwns"],
+            sent.Select(p => p.Key));
+        Assert.True((bool)sent["appUserOwns"]!);
+        Assert.Empty(Api.Violations);
+    }
+
+    [Fact]
     public async Task Start_with_watch_follows_the_execution_to_its_result()
     {
         Api.Script.Add(new JsonObject { ["state"] = "SUCCEEDED", ["result"] = """{"newInstance":"prod-r1","swapped":true}""", ["duration"] = "754.2s" });

@@ -69,6 +69,7 @@ public sealed class ValidationTests : CliHarness
         { "dot segments", [.. Clone, "--backup", "gs://b-1/../x.sql.gz"], "has an empty, '.' or '..' segment" },
         { "bad source database", [.. Clone, "--source-database", "9crm"], "--source-database '9crm' is not a database name" },
         { "dr option on clone", [.. Clone, "--point-in-time", "2025-03-01T09:30:00Z"], "unknown option --point-in-time" },
+        { "unknown owner", [.. Clone, "--owner", "postgres"], "--owner 'postgres' is not an owner this command knows: app-user" },
     };
 
     [Theory]

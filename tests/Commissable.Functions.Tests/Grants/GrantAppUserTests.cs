@@ -106,6 +106,56 @@ public sealed class GrantAppUserTests(VerifyEnvironment env)
     }
 
     [Fact]
+    public async Task With_appUserOwns_the_user_also_owns_the_objects_so_it_alters_indexes_refreshes_and_migrates()
+    {
+        await PrepareAsync("grant_owned", "crm_owner");
+        var admin = await env.Cloud.ConnectionStringAsync(VerifyEnvironment.Target, "grant_owned");
+        await Sql.ExecuteAsync(admin, "CREATE MATERIALIZED VIEW \"PermissionsPerCategory\" AS SELECT category, count(*) AS n FROM \"Permission\" GROUP BY category");
+
+        // Grants alone: the user reads and writes, but a migration's ALTER TABLE needs the owner.
+        var (plain, plainBody) = await GrantAsync(Request("grant_owned", "crm_owner"));
+        Assert.True(plain == HttpStatusCode.OK, plainBody.ToJsonString());
+        Assert.Null(plainBody["ownership"]);
+        await using (var app = await ConnectAsAsync("crm_owner", "grant_owned"))
+        {
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(app, "ALTER TABLE \"Permission\" ADD COLUMN \"note\" text"));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        }
+
+        var (status, body) = await GrantAsync($$"""{"instance":"{{VerifyEnvironment.Target}}","database":"grant_owned","user":"crm_owner","appUserOwns":true}""");
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        var ownership = body["ownership"]!;
+        Assert.Equal("crm_owner", (string?)ownership["owner"]);
+        Assert.True((bool)ownership["membershipGranted"]!);
+        Assert.True((int)ownership["objects"]!["table"]! > 10);
+        Assert.Equal(1, (int)ownership["objects"]!["materialized view"]!);
+        Assert.Equal((int)ownership["total"]!, ownership["objects"]!.AsObject().Sum(o => (int)o.Value!));
+        Assert.Contains(ownership["statements"]!.AsArray(), s => (string?)s == "GRANT crm_owner TO postgres");
+        await using (var app = await ConnectAsAsync("crm_owner", "grant_owned"))
+        {
+            await ScalarAsync(app, "ALTER TABLE \"Permission\" ADD COLUMN \"note\" text");
+            await ScalarAsync(app, "CREATE INDEX \"Permission_note_idx\" ON \"Permission\" (\"note\")");
+            await ScalarAsync(app, "REFRESH MATERIALIZED VIEW \"PermissionsPerCategory\"");
+            await ScalarAsync(app, """
+                BEGIN;
+                ALTER TABLE "Permission" ADD COLUMN "scope" text;
+                INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
+                VALUES (gen_random_uuid()::text, 'c0ffee', '20260301000000_permission_scope', now(), now(), 1);
+                COMMIT;
+                """);
+        }
+        // The granting login kept the membership it gave itself: it still reads what the user owns (live verification does).
+        Assert.True(await Sql.ScalarAsync<long>(admin, "SELECT count(*) FROM \"Permission\"") > 0);
+        Assert.Contains(env.Logs.WithEvent("database.ownership.transferred"), e => e.ToString().Contains("grant_owned", StringComparison.Ordinal));
+
+        var (again, second) = await GrantAsync($$"""{"instance":"{{VerifyEnvironment.Target}}","database":"grant_owned","user":"crm_owner","appUserOwns":true}""");
+        Assert.True(again == HttpStatusCode.OK, second.ToJsonString());
+        Assert.Equal(0, (int)second["ownership"]!["total"]!);
+        Assert.False((bool)second["ownership"]!["membershipGranted"]!);
+    }
+
+    [Fact]
     public async Task A_granting_login_that_does_not_own_the_tables_is_refused_and_nothing_changes()
     {
         // GRANT ... ON ALL TABLES by a non-owner only warns; the proof afterwards is what catches it.
@@ -182,6 +232,7 @@ public sealed class GrantAppUserTests(VerifyEnvironment env)
     [InlineData("""{"instance":"verify-target","database":"crm","user":"cloudsqlsuperuser"}""", "reserved role")]
     [InlineData("""{"instance":"verify-target","database":"crm","user":"pg_write_all_data"}""", "reserved role")]
     [InlineData("""{"instance":"verify-target","database":"crm","user":["crm_app"]}""", "user")]
+    [InlineData("""{"instance":"verify-target","database":"crm","user":"crm_app","appUserOwns":"yes"}""", "appUserOwns")]
     public async Task A_bad_name_is_400_naming_the_problem(string json, string message)
     {
         var (status, body) = await GrantAsync(json);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Commissable.Backup.Postgres.Processes;
 
 namespace Commissable.Backup.Cli.Commands.Executions;
 
@@ -20,6 +21,9 @@ internal sealed record CommandContext(
 
     /// <summary>Whether <see cref="Out"/> is a terminal, where progress is a live line rather than one line per change.</summary>
     public bool OutputIsTerminal { get; init; }
+
+    /// <summary>Told about each PostgreSQL program a command starts, as soon as it runs (tests read their argument lists); none by default.</summary>
+    public IChildProcessObserver? ChildProcesses { get; init; }
 
     /// <summary>Reads an environment variable (null when unset); tests pass their own.</summary>
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;

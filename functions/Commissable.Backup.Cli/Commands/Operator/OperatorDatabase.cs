@@ -132,10 +132,14 @@ internal sealed record ProductionTargets(IReadOnlySet<string> Instances, IReadOn
 /// <summary>The checks the operator's commands add to <see cref="InputRules"/>.</summary>
 internal static partial class OperatorRules
 {
-    /// <summary>An environment variable's name: letters, digits and '_', not starting with a digit.</summary>
+    /// <summary>
+    /// An environment variable's name: letters, digits and '_', not starting with a digit. A value
+    /// that is not one is never repeated: an operator who got it wrong may have typed the URL or
+    /// the password itself.
+    /// </summary>
     public static string VariableName(string option, string value)
         => VariablePattern().IsMatch(value) ? value
-            : throw new UsageException($"{option} '{Printable(value)}' is not an environment variable's name (letters, digits and '_', not starting with a digit); give the variable's name, never a URL or a password");
+            : throw new UsageException($"{option}: the value given is not an environment variable's name (letters, digits and '_', not starting with a digit; it is not shown, in case it is a secret); give the variable's name, never a URL or a password");
 
     public static string Printable(string value)
         => new(value.Take(120).Select(c => char.IsControl(c) ? '?' : c).ToArray());
