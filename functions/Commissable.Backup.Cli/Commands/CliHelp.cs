@@ -79,6 +79,7 @@ internal sealed class CliHelp : SynchronousCommandLineAction
         ("Workflows on the local cloud (the same YAML as on Google Cloud):", ["workflows run", "secrets put"]),
         ("Workflow executions on Google Cloud (Application Default Credentials unless\n--access-token-file; --endpoint overrides https://workflowexecutions.googleapis.com/):",
             ["dr start", "clone-staging start", "tenant-restore start", "executions watch"]),
+        ("On an operator's machine (database URLs from environment variables, never printed):", ["dump", "verify"]),
     ];
 
     private static CliCommand? Leaf(Command root, string path)

@@ -135,7 +135,13 @@ internal static partial class OperatorRules
     /// <summary>An environment variable's name: letters, digits and '_', not starting with a digit.</summary>
     public static string VariableName(string option, string value)
         => VariablePattern().IsMatch(value) ? value
-            : throw new UsageException($"{option} '{Printable(value)}' is not an environment variable's name (letters, digits and '_', not starting with a digit); give the variable's name, never a URL or a password");
+            : throw new UsageException($"{option} {Shown(value)} is not an environment variable's name (letters, digits and '_', not starting with a digit); give the variable's name, never a URL or a password");
+
+    /// <summary>A value given where a variable's name belongs; not repeated when it may be the URL or password itself.</summary>
+    private static string Shown(string value) =>
+        value.Contains("://", StringComparison.Ordinal) || value.Contains('@', StringComparison.Ordinal) || value.Contains(':', StringComparison.Ordinal)
+            ? "(a URL, not shown)"
+            : $"'{Printable(value)}'";
 
     public static string Printable(string value)
         => new(value.Take(120).Select(c => char.IsControl(c) ? '?' : c).ToArray());
