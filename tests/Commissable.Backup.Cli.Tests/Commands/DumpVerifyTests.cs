@@ -269,6 +269,32 @@ public sealed class DumpVerifyTests(OperatorStack stack, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task A_manifest_name_taken_while_the_dump_ran_is_left_alone_and_the_dump_discarded()
+    {
+        var outDirectory = OutDirectory("raced");
+        var manifest = Path.Combine(outDirectory, FileName + ".manifest.json");
+        await using var holder = new NpgsqlConnection(stack.Prod.ConnectionString("crm"));
+        await holder.OpenAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("""LOCK TABLE "Tenant" IN ACCESS EXCLUSIVE MODE""", holder, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        var dump = RunAsync(Environment(), "dump", "--from-env", "PROD_URL", "--change", "add-deposit-index", "--out", outDirectory);
+        await stack.WaitForDumpWaitingOnLockAsync();
+        // Another run's manifest appears under the name while pg_dump runs.
+        await File.WriteAllTextAsync(manifest, "another run's manifest");
+        await transaction.RollbackAsync();
+        var result = await dump;
+
+        Assert.Equal(1, result.Exit);
+        Assert.Contains($"dump: FAILED: {manifest} appeared while the dump ran; it is left as it is and this dump is discarded", result.Error, StringComparison.Ordinal);
+        Assert.Equal([FileName + ".manifest.json"], Directory.GetFileSystemEntries(outDirectory).Select(Path.GetFileName));
+        Assert.Equal("another run's manifest", await File.ReadAllTextAsync(manifest));
+    }
+
+    [Fact]
     public async Task Ctrl_C_while_verify_restores_stops_the_restore_and_still_drops_the_scratch_database()
     {
         var environment = Environment();

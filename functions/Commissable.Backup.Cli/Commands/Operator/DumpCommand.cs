@@ -281,41 +281,52 @@ internal static partial class DumpCommand
             Content = dumped.Content,
         };
 
-        /// <summary>The dump under its final name, then the manifest beside it, each create-only (link(2)); <see cref="PlacementException"/> says why not.</summary>
+        /// <summary>
+        /// The dump under its final name, then the manifest beside it, each create-only (link(2));
+        /// <see cref="PlacementException"/> says why not, and then nothing is left under either name:
+        /// a dump without its manifest is not a backup.
+        /// </summary>
         private async Task<string> PlaceAsync(string temporary, BackupManifest manifest)
         {
-            if (HardLink.TryCreate(temporary, plan.FilePath) is var linked and not 0)
-            {
-                return linked == HardLink.TargetExists
-                    ? throw new PlacementException($"{plan.FilePath} appeared while the dump ran; it is left as it is and this dump is discarded")
-                    : throw new PlacementException($"could not name the dump {plan.FilePath} (errno {linked})");
-            }
             var manifestTemporary = temporary + ".manifest";
-            await using (var file = new FileStream(manifestTemporary, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            }))
-            {
-                await JsonSerializer.SerializeAsync(file, manifest, CatalogJson.Options, context.Interrupted);
-                file.Flush(flushToDisk: true);
-            }
             try
             {
+                try
+                {
+                    await using var file = new FileStream(manifestTemporary, new FileStreamOptions
+                    {
+                        Mode = FileMode.CreateNew,
+                        Access = FileAccess.Write,
+                        Share = FileShare.None,
+                        UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                    });
+                    await JsonSerializer.SerializeAsync(file, manifest, CatalogJson.Options, context.Interrupted);
+                    file.Flush(flushToDisk: true);
+                }
+                catch (IOException error)
+                {
+                    throw new PlacementException($"could not write the manifest beside {plan.FilePath}: {error.Message}; nothing was left under the final name");
+                }
+                if (HardLink.TryCreate(temporary, plan.FilePath) is var linked and not 0)
+                {
+                    throw new PlacementException(linked == HardLink.TargetExists
+                        ? $"{plan.FilePath} appeared while the dump ran; it is left as it is and this dump is discarded"
+                        : $"could not name the dump {plan.FilePath} (errno {linked}); it is discarded");
+                }
                 if (HardLink.TryCreate(manifestTemporary, plan.ManifestPath) is var written and not 0)
                 {
+                    // The dump under its final name is this run's own link: without its manifest it goes.
+                    File.Delete(plan.FilePath);
                     throw new PlacementException(written == HardLink.TargetExists
-                        ? $"{plan.ManifestPath} appeared while the dump ran; the dump {plan.FilePath} is complete but has no manifest of its own"
-                        : $"could not write the manifest {plan.ManifestPath} (errno {written})");
+                        ? $"{plan.ManifestPath} appeared while the dump ran; it is left as it is and this dump is discarded"
+                        : $"could not write the manifest {plan.ManifestPath} (errno {written}); this dump is discarded");
                 }
+                return "0600, manifest beside it";
             }
             finally
             {
                 File.Delete(manifestTemporary);
             }
-            return "0600, manifest beside it";
         }
 
         /// <summary>The dump, then (its object checked) its manifest, create-only; null when done, else why not.</summary>
@@ -335,7 +346,9 @@ internal static partial class DumpCommand
                     }
                     if (Differences(stored, dumped) is { Count: > 0 } differences)
                     {
-                        throw new PlacementException($"{uri} is not the dump that was written ({string.Join("; ", differences)}); no manifest was recorded for it");
+                        // This run's own object (its generation): never left behind as a backup without manifest.
+                        await store.DeleteAsync(name.Name, stored.Generation, CancellationToken.None);
+                        throw new PlacementException($"{uri} was not the dump that was written ({string.Join("; ", differences)}); it was deleted and no manifest recorded");
                     }
                     var catalog = new BackupCatalog(store, target.Prefix, context.Time);
                     var (_, created) = await catalog.RecordAsync(name, local with { Uri = uri, Generation = stored.Generation }, context.Interrupted);
