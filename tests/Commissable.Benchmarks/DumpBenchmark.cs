@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Backups.Content;
@@ -36,7 +37,11 @@ internal sealed class DumpBenchmark(DemoDatabaseOptions demo, int rounds, string
     private readonly PostgresBinaries _server = PostgresBinaries.Locate();
     private readonly PostgresBinaries _tools = PostgresBinaries.LocateClient();
 
-    private sealed record Round(int Number, double Command, double Raw, double InProcess, double SecondRead, long CommandBytes, long RawBytes, double Load);
+    private sealed record Round(int Number, double Command, double Raw, double InProcess, double SecondRead, long CommandBytes, long RawBytes, double Load)
+    {
+        /// <summary>CPU seconds on the client's side (this process and the programs it waited for; the server's are the same for all) of (a) to (d).</summary>
+        public (double Command, double Raw, double InProcess, double SecondRead) Cpu { get; init; }
+    }
 
     public async Task<int> RunAsync()
     {
@@ -56,18 +61,22 @@ internal sealed class DumpBenchmark(DemoDatabaseOptions demo, int rounds, string
             string? commandFile = null;
             for (var number = 1; number <= rounds; number++)
             {
-                double command = 0, rawSeconds = 0;
+                double command = 0, rawSeconds = 0, commandCpu = 0, rawCpu = 0;
                 var load = LoadAverage();
                 async Task Command()
                 {
+                    var cpu = CpuSeconds();
                     (command, commandFile) = await CommandAsync(url, Path.Combine(files, Invariant($"r{number}")), Invariant($"bench-r{number}"));
+                    commandCpu = CpuSeconds() - cpu;
                 }
                 async Task Raw()
                 {
                     File.Delete(raw);
+                    var cpu = CpuSeconds();
                     var clock = Stopwatch.StartNew();
                     await ShellAsync($"'{_tools.Path("pg_dump")}' -h 127.0.0.1 -p {port} -U {SuperUser} -d {Database} -Fc --no-owner --no-privileges -f '{raw}'", Password);
                     rawSeconds = clock.Elapsed.TotalSeconds;
+                    rawCpu = CpuSeconds() - cpu;
                 }
                 if (number % 2 == 1)
                 {
@@ -81,19 +90,26 @@ internal sealed class DumpBenchmark(DemoDatabaseOptions demo, int rounds, string
                 }
 
                 var inProcessFile = Path.Combine(files, Invariant($"in-process-{number}.dump"));
+                var before = CpuSeconds();
                 var clock = Stopwatch.StartNew();
                 var inProcess = await CustomFormatDump.WriteAsync(endpoint, Database, inProcessFile, new CustomFormatDumpOptions(), _tools);
                 var inProcessSeconds = clock.Elapsed.TotalSeconds;
+                var inProcessCpu = CpuSeconds() - before;
                 File.Delete(inProcessFile);
 
+                before = CpuSeconds();
                 clock.Restart();
                 var secondRead = await PostgresBackupContentReader.ReadFileAsync(raw, new DumpReadOptions { TimeZone = CustomFormatDump.TimeZone }, _tools);
                 var secondReadSeconds = clock.Elapsed.TotalSeconds;
+                var secondReadCpu = CpuSeconds() - before;
 
                 Check(commandFile!, secondRead, inProcess.Content);
-                var round = new Round(number, command, rawSeconds, inProcessSeconds, secondReadSeconds, new FileInfo(commandFile!).Length, new FileInfo(raw).Length, load);
+                var round = new Round(number, command, rawSeconds, inProcessSeconds, secondReadSeconds, new FileInfo(commandFile!).Length, new FileInfo(raw).Length, load)
+                {
+                    Cpu = (commandCpu, rawCpu, inProcessCpu, secondReadCpu),
+                };
                 results.Add(round);
-                Say(Invariant($"round {number}: dump command {command:F2} s, pg_dump -Fc {rawSeconds:F2} s, in process {inProcessSeconds:F2} s, manifest as a second read {secondReadSeconds:F2} s; load {load:F1}"));
+                Say(Invariant($"round {number}: dump command {command:F2} s (CPU {commandCpu:F2} s), pg_dump -Fc {rawSeconds:F2} s (CPU {rawCpu:F2} s), in process {inProcessSeconds:F2} s (CPU {inProcessCpu:F2} s), manifest as a second read {secondReadSeconds:F2} s (CPU {secondReadCpu:F2} s); load {load:F1}"));
             }
 
             Say("restoring each file with pg_restore --jobs 2 (not in the ratio) ...");
@@ -107,6 +123,23 @@ internal sealed class DumpBenchmark(DemoDatabaseOptions demo, int rounds, string
             RemoveWorkDirectory(work, keep);
         }
     }
+
+    /// <summary>User and system CPU seconds of this process and of every program it has waited for (getrusage).</summary>
+    private static double CpuSeconds()
+    {
+        static double Of(int who)
+        {
+            // struct rusage begins with ru_utime and ru_stime, two struct timeval (seconds, microseconds) on 64-bit Linux.
+            var usage = new long[18];
+            if (GetResourceUsage(who, usage) != 0) throw new InvalidOperationException("getrusage failed");
+            return usage[0] + usage[1] / 1e6 + usage[2] + usage[3] / 1e6;
+        }
+        return Of(0) + Of(-1);
+    }
+
+    [DllImport("libc", EntryPoint = "getrusage", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int GetResourceUsage(int who, [Out] long[] usage);
 
     /// <summary>The command as an operator runs it, in its own process; returns its time and the file it wrote.</summary>
     private static async Task<(double Seconds, string File)> CommandAsync(string url, string output, string change)
@@ -168,11 +201,11 @@ internal sealed class DumpBenchmark(DemoDatabaseOptions demo, int rounds, string
         Console.WriteLine();
         Console.WriteLine(Invariant($"Demo {demo.Tenants} tenants x {demo.RowsPerTenant} rows per tenant, database {size / Megabyte:F0} MB; custom-format dump {results[0].CommandBytes / Megabyte:F1} MB (command) / {results[0].RawBytes / Megabyte:F1} MB (pg_dump -Fc); {results.Count} round(s), best of each."));
         Console.WriteLine();
-        Console.WriteLine("| round | (a) dump command | (b) pg_dump -Fc | (a)/(b) | (c) dump in process | (d) manifest as a second read of (b) | ((b)+(d))/(b) | load |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| round | (a) dump command | (b) pg_dump -Fc | (a)/(b) | (c) dump in process | (d) manifest as a second read of (b) | ((b)+(d))/(b) | client CPU (a) / (b) / (c) / (d) | load |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
-            Console.WriteLine(Invariant($"| {r.Number} | {r.Command:F2} s | {r.Raw:F2} s | {r.Command / r.Raw:F3} | {r.InProcess:F2} s | {r.SecondRead:F2} s | {(r.Raw + r.SecondRead) / r.Raw:F3} | {r.Load:F1} |"));
+            Console.WriteLine(Invariant($"| {r.Number} | {r.Command:F2} s | {r.Raw:F2} s | {r.Command / r.Raw:F3} | {r.InProcess:F2} s | {r.SecondRead:F2} s | {(r.Raw + r.SecondRead) / r.Raw:F3} | {r.Cpu.Command:F2} / {r.Cpu.Raw:F2} / {r.Cpu.InProcess:F2} / {r.Cpu.SecondRead:F2} s | {r.Load:F1} |"));
         }
         Console.WriteLine();
         Console.WriteLine(Invariant($"(a) dump command, manifest and checksums included, over (b) pg_dump -Fc: {command:F2} / {raw:F2} s = {ratio:F3} (target <= {Target}): {(ratio <= Target ? "met" : "MISSED")}."));

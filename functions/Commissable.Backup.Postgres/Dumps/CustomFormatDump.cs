@@ -61,6 +61,7 @@ public static class CustomFormatDump
     public const string ApplicationName = "commissable-dump";
 
     private const int BufferSize = 1 << 20;
+    private const int ChunkSize = 256 << 10;
     private const long ProgressStep = 8 << 20;
 
     /// <summary>
@@ -195,9 +196,24 @@ public static class CustomFormatDump
             {
                 long reported = 0;
                 var reading = true;
-                int read;
-                while ((read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
+                var filled = 0;
+                while (true)
                 {
+                    // pg_dump writes in stdio's few-KB pieces: each block is gathered to at least
+                    // ChunkSize before it goes on, so the file, the hashes and pg_restore are called
+                    // per chunk, not per piece.
+                    var got = await source.ReadAsync(buffer.AsMemory(filled, BufferSize - filled), cancellationToken).ConfigureAwait(false);
+                    filled += got;
+                    if (got > 0 && filled < ChunkSize)
+                    {
+                        continue;
+                    }
+                    if (filled == 0)
+                    {
+                        break;
+                    }
+                    var read = filled;
+                    filled = 0;
                     // The file first: what pg_restore reads is what is on disk.
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                     _md5.AppendData(buffer, 0, read);
@@ -219,6 +235,10 @@ public static class CustomFormatDump
                             // pg_restore left (its exit status says whether it had all it needed); the file still gets the rest.
                             reading = false;
                         }
+                    }
+                    if (got == 0)
+                    {
+                        break;
                     }
                 }
                 // The output ended; only pg_dump's exit status says whether it was whole.
