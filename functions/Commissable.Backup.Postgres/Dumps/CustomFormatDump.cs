@@ -155,19 +155,48 @@ public static class CustomFormatDump
         Observer = observer,
     };
 
-    /// <summary>Runs <paramref name="restore"/> fed by <paramref name="feed"/> and reads its text to the very end (only that proves it whole).</summary>
+    /// <summary>
+    /// Runs <paramref name="restore"/> fed by <paramref name="feed"/> and reads its text to the very
+    /// end (only that proves it whole), on a thread of its own with blocking reads.
+    /// </summary>
+    /// <remarks>
+    /// pg_restore writes its text in stdio's 4 KB pieces as the archive arrives, slower than the
+    /// reader takes it, so nearly every read finds one piece: as asynchronous reads of the pipe that
+    /// cost about as much CPU as the parse itself (measured: 7.1 to 8.6 s of client CPU for a 46 MB
+    /// dump against 5.2 to 5.7 s with blocking reads, pg_dump alone 4.1 to 4.4 s).
+    /// </remarks>
     private static async Task<BackupContent> ReadContentAsync(ExternalProcess restore, string description, string tenantColumn,
         Func<Stream, CancellationToken, Task> feed, CancellationToken cancellationToken)
     {
         var text = ToolOutputStream.Start(restore, description, feed, scratch: null, cancellationToken);
         await using (text.ConfigureAwait(false))
         {
-            var content = await DumpContentReader.ReadAsync(text, new DumpReadOptions { TenantColumn = tenantColumn, TimeZone = TimeZone }, cancellationToken).ConfigureAwait(false);
-            if (await text.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) != 0)
+            var reading = new DumpReadOptions { TenantColumn = tenantColumn, TimeZone = TimeZone };
+            return await Task.Factory.StartNew(() =>
             {
-                throw new InvalidDataException("The dump's text went on after the reader had finished with it.");
-            }
-            return content;
+                var blocking = new BlockingReads(text);
+                // Every read completes before it returns, so the reader runs to its end on this thread.
+                var content = DumpContentReader.ReadAsync(blocking, reading, cancellationToken).GetAwaiter().GetResult();
+                return blocking.Read(new byte[1], 0, 1) == 0 ? content
+                    : throw new InvalidDataException("The dump's text went on after the reader had finished with it.");
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A program's output read with blocking reads, also where an asynchronous read is asked for.</summary>
+    private sealed class BlockingReads(Stream inner) : ReadOnlyStream
+    {
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return ValueTask.FromResult(inner.Read(buffer.Span));
         }
     }
 
@@ -189,58 +218,17 @@ public static class CustomFormatDump
 
         public async Task FeedAsync(Process pgDump, Task<string> dumpErrors, string description, Stream stdin, CancellationToken cancellationToken)
         {
-            var source = pgDump.StandardOutput.BaseStream;
-            PipeCapacity.Widen(source);
-            var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             try
             {
-                long reported = 0;
-                var reading = true;
-                var filled = 0;
-                while (true)
+                // Blocking reads and writes on a thread of their own: pg_dump's output arrives in
+                // stdio's few-KB pieces, and each asynchronous read of a pipe costs far more than a
+                // blocking one. Ctrl-C kills pg_dump, which ends the copy.
+                using (cancellationToken.Register(() => ExternalProcess.TryKill(pgDump)))
                 {
-                    // pg_dump writes in stdio's few-KB pieces: each block is gathered to at least
-                    // ChunkSize before it goes on, so the file, the hashes and pg_restore are called
-                    // per chunk, not per piece.
-                    var got = await source.ReadAsync(buffer.AsMemory(filled, BufferSize - filled), cancellationToken).ConfigureAwait(false);
-                    filled += got;
-                    if (got > 0 && filled < ChunkSize)
-                    {
-                        continue;
-                    }
-                    if (filled == 0)
-                    {
-                        break;
-                    }
-                    var read = filled;
-                    filled = 0;
-                    // The file first: what pg_restore reads is what is on disk.
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    _md5.AppendData(buffer, 0, read);
-                    _crc.Append(buffer.AsSpan(0, read));
-                    Size += read;
-                    if (progress is not null && Size - reported >= ProgressStep)
-                    {
-                        progress.Report(Size);
-                        reported = Size;
-                    }
-                    if (reading)
-                    {
-                        try
-                        {
-                            await stdin.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                        }
-                        catch (IOException)
-                        {
-                            // pg_restore left (its exit status says whether it had all it needed); the file still gets the rest.
-                            reading = false;
-                        }
-                    }
-                    if (got == 0)
-                    {
-                        break;
-                    }
+                    await Task.Factory.StartNew(() => Copy(pgDump.StandardOutput.BaseStream, stdin), CancellationToken.None,
+                        TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
                 }
+                cancellationToken.ThrowIfCancellationRequested();
                 // The output ended; only pg_dump's exit status says whether it was whole.
                 await pgDump.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
                 if (pgDump.ExitCode != 0)
@@ -256,7 +244,6 @@ public static class CustomFormatDump
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
                 _md5.Dispose();
                 try
                 {
@@ -266,6 +253,64 @@ public static class CustomFormatDump
                 {
                     // pg_restore already left; its exit status tells.
                 }
+            }
+        }
+
+        /// <summary>Copies pg_dump's output to its end: each chunk to the file, the hashes, then pg_restore.</summary>
+        private void Copy(Stream source, Stream stdin)
+        {
+            PipeCapacity.Widen(source);
+            var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+            try
+            {
+                long reported = 0;
+                var reading = true;
+                var filled = 0;
+                while (true)
+                {
+                    // Pieces are gathered to at least ChunkSize, so the file, the hashes and
+                    // pg_restore are called per chunk, not per piece.
+                    var got = source.Read(buffer, filled, BufferSize - filled);
+                    filled += got;
+                    if (got > 0 && filled < ChunkSize)
+                    {
+                        continue;
+                    }
+                    if (filled > 0)
+                    {
+                        // The file first: what pg_restore reads is what is on disk.
+                        file.Write(buffer, 0, filled);
+                        _md5.AppendData(buffer, 0, filled);
+                        _crc.Append(buffer.AsSpan(0, filled));
+                        Size += filled;
+                        if (progress is not null && Size - reported >= ProgressStep)
+                        {
+                            progress.Report(Size);
+                            reported = Size;
+                        }
+                        if (reading)
+                        {
+                            try
+                            {
+                                stdin.Write(buffer, 0, filled);
+                            }
+                            catch (IOException)
+                            {
+                                // pg_restore left (its exit status says whether it had all it needed); the file still gets the rest.
+                                reading = false;
+                            }
+                        }
+                        filled = 0;
+                    }
+                    if (got == 0)
+                    {
+                        return;
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
     }
