@@ -10,6 +10,7 @@ public sealed class BackupObjectNameTests
         var name = BackupObjectName.PreDeploy("backups", "prod", "crm-prod", new DateTimeOffset(2026, 11, 25, 3, 30, 42, TimeSpan.Zero), "add-deposit-index");
         Assert.Equal("backups/prod/crm-prod/backup_20261125_0330_prod_before_add-deposit-index.sql.gz", name.Name);
         Assert.Equal(name.Name + ".manifest.json", name.ManifestName);
+        Assert.Equal("backup_20261125_0330_prod_before_add-deposit-index.sql.gz", name.FileName);
         Assert.True(BackupObjectName.TryParse(name.Name, "backups", out var parsed));
         Assert.Equal(name, parsed);
         Assert.Equal("add-deposit-index", parsed!.Change);

@@ -51,9 +51,10 @@ return args[0] switch
     "proof" => await new ProofBenchmark(demo, scales, rounds, work, keep, hostEnvironment).RunAsync(),
     "read-back" => await new ReadBackBenchmark(demo, rounds ?? 3, work, keep).RunAsync(),
     "tenant-restore" => await new TenantRestoreBenchmark(TenantRestoreBenchmark.Defaults(demo, args), rounds ?? 2, work, keep).RunAsync(),
+    "dump" => await new DumpBenchmark(demo, rounds ?? 3, work, keep).RunAsync(),
     "restore" => await new RestoreBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
     "sanitize" => await new SanitizeBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
-    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof, read-back, tenant-restore, restore, sanitize"),
+    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof, read-back, tenant-restore, dump, restore, sanitize"),
 };
 
 static int Fail(string message)

@@ -79,7 +79,7 @@ internal sealed class CliHelp : SynchronousCommandLineAction
         ("Workflows on the local cloud (the same YAML as on Google Cloud):", ["workflows run", "secrets put"]),
         ("Workflow executions on Google Cloud (Application Default Credentials unless\n--access-token-file; --endpoint overrides https://workflowexecutions.googleapis.com/):",
             ["dr start", "clone-staging start", "tenant-restore start", "executions watch"]),
-        ("Dumps on an operator's machine (server URLs in environment variables, never printed; never writing to production):", ["restore", "sanitize"]),
+        ("On an operator's machine (database URLs from environment variables, never printed; never writing to production):", ["dump", "verify", "restore", "sanitize"]),
     ];
 
     private static CliCommand? Leaf(Command root, string path)

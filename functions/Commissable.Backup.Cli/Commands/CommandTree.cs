@@ -33,6 +33,8 @@ internal static class CommandTree
             Group("clone-staging", "The clone-prod-to-staging workflow on Google Cloud.", CloneStagingStartCommand.Create(context)),
             Group("tenant-restore", "The tenant-restore workflow on Google Cloud.", TenantRestoreStartCommand.Create(context)),
             Group("executions", "Workflow executions on Google Cloud.", ExecutionsWatchCommand.Create(context)),
+            Operator.DumpCommand.Create(context),
+            Operator.VerifyCommand.Create(context),
             Operator.RestoreCommand.Create(context),
             Operator.SanitizeCommand.Create(context),
         };

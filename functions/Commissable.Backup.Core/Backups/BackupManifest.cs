@@ -9,9 +9,9 @@ public sealed record BackupManifest
     public const int CurrentVersion = 1;
 
     public int Version { get; init; } = CurrentVersion;
-    /// <summary><c>gs://bucket/name</c> of the dump.</summary>
+    /// <summary><c>gs://bucket/name</c> of the dump; for a dump kept on an operator's machine, its <c>file://</c> URI.</summary>
     public required string Uri { get; init; }
-    /// <summary>pre-deploy-export, scheduled-export, automated-backup-run or on-demand-backup-run.</summary>
+    /// <summary>pre-deploy-export, scheduled-export, automated-backup-run, on-demand-backup-run, or operator-dump (<c>commissable-backup dump</c>).</summary>
     public required string Kind { get; init; }
     public required string Environment { get; init; }
     public required string SourceInstance { get; init; }

@@ -33,8 +33,14 @@ public sealed partial record BackupObjectName
     }
 
     /// <summary>The object name (no bucket).</summary>
-    public string Name => string.Create(CultureInfo.InvariantCulture,
-        $"{Prefix.TrimEnd('/')}/{Environment}/{Instance}/backup_{Time.UtcDateTime:yyyyMMdd_HHmm}_{Environment}_{Label}{Extension}");
+    public string Name => $"{Prefix.TrimEnd('/')}/{Environment}/{Instance}/{FileName}";
+
+    /// <summary>
+    /// The last segment of <see cref="Name"/>, <c>backup_YYYYMMDD_HHmm_&lt;env&gt;_&lt;label&gt;&lt;extension&gt;</c>:
+    /// also the name of a dump kept on an operator's machine (strategy 5.2).
+    /// </summary>
+    public string FileName => string.Create(CultureInfo.InvariantCulture,
+        $"backup_{Time.UtcDateTime:yyyyMMdd_HHmm}_{Environment}_{Label}{Extension}");
 
     public string ManifestName => Name + ManifestSuffix;
     public string VerificationsPrefix => Name + VerificationsSuffix;

@@ -5,7 +5,7 @@ public enum BackupKind
 {
     /// <summary>Not known: no manifest says (an orphaned dump, an object that is not a backup) or a kind this version does not know. Never deleted as a backup.</summary>
     Unknown,
-    /// <summary>A logical export taken before a risky change (<c>..._before_&lt;change&gt;</c>).</summary>
+    /// <summary>A logical export taken before a risky change (<c>..._before_&lt;change&gt;</c>), by the pre-deploy function or an operator's <c>dump</c>.</summary>
     PreDeployExport,
     /// <summary>A logical export taken on a schedule.</summary>
     ScheduledExport,
@@ -23,10 +23,16 @@ public static class BackupKinds
     public const string OnDemandBackupRun = "on-demand-backup-run";
     public const string AutomatedBackupRun = "automated-backup-run";
 
+    /// <summary>
+    /// A custom-format dump an operator took before a change (<c>commissable-backup dump --change</c>,
+    /// strategy 5.2) and uploaded: named <c>..._before_&lt;change&gt;.dump</c>, kept as a pre-deploy export is.
+    /// </summary>
+    public const string OperatorDump = "operator-dump";
+
     /// <summary>The kind for a manifest's kind string; <see cref="BackupKind.Unknown"/> for null or anything else.</summary>
     public static BackupKind Parse(string? manifestKind) => manifestKind switch
     {
-        PreDeployExport => BackupKind.PreDeployExport,
+        PreDeployExport or OperatorDump => BackupKind.PreDeployExport,
         ScheduledExport => BackupKind.ScheduledExport,
         OnDemandBackupRun => BackupKind.OnDemandBackupRun,
         AutomatedBackupRun => BackupKind.AutomatedBackupRun,

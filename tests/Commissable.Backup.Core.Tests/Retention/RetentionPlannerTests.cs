@@ -385,6 +385,7 @@ public sealed class RetentionPlannerTests
 
     [Theory]
     [InlineData("pre-deploy-export", BackupKind.PreDeployExport)]
+    [InlineData("operator-dump", BackupKind.PreDeployExport)]
     [InlineData("scheduled-export", BackupKind.ScheduledExport)]
     [InlineData("on-demand-backup-run", BackupKind.OnDemandBackupRun)]
     [InlineData("automated-backup-run", BackupKind.AutomatedBackupRun)]

@@ -1,7 +1,7 @@
 using System.Text;
-using Commissable.Backup.FileStore;
+using Commissable.Backup.Core.Storage;
 
-namespace Commissable.Backup.FileStore.Tests;
+namespace Commissable.Backup.Core.Tests.Storage;
 
 public sealed class Crc32CTests
 {

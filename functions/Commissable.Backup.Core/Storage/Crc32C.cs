@@ -3,14 +3,16 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
-namespace Commissable.Backup.FileStore;
+namespace Commissable.Backup.Core.Storage;
 
 /// <summary>
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum Cloud Storage reports.
 /// <c>System.IO.Hashing.Crc32</c> is CRC-32/ISO-HDLC, a different polynomial, so it cannot stand in.
 /// Uses the CPU's CRC32C instruction (SSE4.2, ARMv8) when present, a lookup table otherwise.
+/// The one home of the checksum: the local store computes it for its objects, a dump written on
+/// an operator's machine for its manifest, so both match what Cloud Storage reports.
 /// </summary>
-internal struct Crc32C
+public struct Crc32C
 {
     private static readonly uint[] Table = BuildTable();
 
@@ -77,8 +79,8 @@ internal struct Crc32C
         return UpdateWithTable(register, data);
     }
 
-    /// <summary>The portable path; tests compare it with the hardware path.</summary>
-    internal static uint UpdateWithTable(uint register, ReadOnlySpan<byte> data)
+    /// <summary>The portable path (the register, not its complement); tests compare it with the hardware path.</summary>
+    public static uint UpdateWithTable(uint register, ReadOnlySpan<byte> data)
     {
         var table = Table;
         foreach (var b in data)
