@@ -4,7 +4,7 @@ using System.Text;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Core.Backups.Masking;
 using Commissable.Backup.Postgres.Dumps;
-using Commissable.Backup.Postgres.OperatorTasks;
+using Commissable.Backup.Postgres.Sanitizing;
 using Commissable.Backup.Postgres.Processes;
 using Npgsql;
 

@@ -4,7 +4,7 @@ using Commissable.Backup.Postgres.Tenants;
 using Npgsql;
 using static Commissable.Backup.Postgres.Inspection.InspectionSession;
 
-namespace Commissable.Backup.Postgres.OperatorTasks;
+namespace Commissable.Backup.Postgres.Sanitizing;
 
 /// <summary>
 /// Limits a database to some tenants: every row outside their closure (<see cref="TenantClosure"/>)

@@ -11,7 +11,7 @@ using Commissable.Backup.Postgres.Dumps;
 using Commissable.Backup.Postgres.Processes;
 using Npgsql;
 
-namespace Commissable.Backup.Postgres.OperatorTasks;
+namespace Commissable.Backup.Postgres.Sanitizing;
 
 /// <summary>What <see cref="DumpSanitizer"/> makes and how.</summary>
 public sealed record SanitizeOptions
