@@ -118,6 +118,45 @@ public sealed class DumpVerifyTests(OperatorStack stack, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task A_dump_restored_into_a_new_database_on_another_instance_holds_the_sources_schema_rows_and_sequences()
+    {
+        var file = await DumpAsync("to-restore");
+        var environment = Environment();
+        environment["APP_PASSWORD"] = "crm-app-pw-dump-restore-71c2";
+        environment["PRODUCTION_HOSTS"] = stack.Prod.Host;
+
+        var restored = await RunAsync(environment, "restore", file, "--to-env", "SCRATCH_URL", "--database", "crm_from_dump",
+            "--app-user", "crm_app_dump", "--app-password-env", "APP_PASSWORD");
+
+        Assert.True(restored.Exit == 0, restored.ToString());
+        try
+        {
+            // Read independently of both commands: the source and the copy, compared exactly.
+            var tools = PostgresBinaries.LocateClient();
+            var reading = new DumpReadOptions { TimeZone = "UTC" };
+            var source = await PostgresBackupContentReader.ReadDatabaseAsync(stack.Prod, "crm", "prod's crm", reading, tools);
+            var copy = await PostgresBackupContentReader.ReadDatabaseAsync(stack.Scratch, "crm_from_dump", "verify's crm_from_dump", reading, tools);
+            var comparison = ContentComparison.Compare(source, copy);
+            Assert.All(comparison, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+            Assert.Contains(comparison, c => c.Name == "schema.fingerprint");
+            Assert.Contains(comparison, c => c.Name == "sequences.recorded");
+            Assert.True(source.TotalRows > 0 && source.Sequences.Count > 0, "the source has rows and sequences to compare");
+            Assert.Equal(source.Sequences, copy.Sequences);
+            Assert.Equal(source.SchemaFingerprint, copy.SchemaFingerprint);
+        }
+        finally
+        {
+            await using var connection = new NpgsqlConnection(stack.Scratch.ConnectionString("postgres"));
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand("DROP DATABASE IF EXISTS crm_from_dump WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+        // The .env.local templates are URLs with <PASSWORD> in them, so the scan is for the secrets themselves.
+        Assert.Contains("<PASSWORD>@", restored.Out, StringComparison.Ordinal);
+        SecretScan.AssertClean(_said.Where(s => s.Length > 0).Select(s => ("command output", s)), [stack.Password, environment["APP_PASSWORD"], stack.ProdUrl, stack.ScratchUrl], []);
+    }
+
+    [Fact]
     public async Task A_truncated_copy_fails_the_file_check_before_anything_is_restored()
     {
         var file = await DumpAsync("truncated");
