@@ -142,6 +142,31 @@ internal static class SqlText
     }
 
     /// <summary>An identifier as PostgreSQL sees it: quotes removed (<c>""</c> is one quote), anything else as printed.</summary>
+    /// <summary>
+    /// The rest of pg_dump's <c>COPY &lt;table&gt; (&lt;columns&gt;) FROM stdin;</c> after the table's
+    /// name (which ends before token <paramref name="next"/>): the columns as printed (quoted as pg_dump
+    /// quotes them); null when the line does not go on that way.
+    /// </summary>
+    public static List<string>? CopyColumns(string line, List<SqlToken> tokens, int next)
+    {
+        var columns = new List<string>();
+        if (next < tokens.Count && tokens[next].IsSymbol(line, '('))
+        {
+            next++;
+            while (next < tokens.Count && tokens[next].IsIdentifier)
+            {
+                columns.Add(line[tokens[next].Start..tokens[next].End]);
+                next++;
+                if (next < tokens.Count && tokens[next].IsSymbol(line, ',')) next++;
+            }
+            if (next >= tokens.Count || !tokens[next].IsSymbol(line, ')')) return null;
+            next++;
+        }
+        return next + 3 == tokens.Count && tokens[next].Is(line, "FROM") && tokens[next + 1].Is(line, "stdin") && tokens[next + 2].IsSymbol(line, ';')
+            ? columns
+            : null;
+    }
+
     public static string Unquote(string identifier) =>
         identifier.Length >= 2 && identifier[0] == '"' && identifier[^1] == '"'
             ? identifier[1..^1].Replace("\"\"", "\"", StringComparison.Ordinal)

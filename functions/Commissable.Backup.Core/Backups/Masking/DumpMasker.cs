@@ -464,25 +464,12 @@ public sealed class DumpMasker
         {
             var tokens = SqlText.Tokenize(line);
             var table = DumpSchema.Name(line, tokens, 1, out var next);
-            var columns = new List<string>();
-            if (table is not null && next < tokens.Count && tokens[next].IsSymbol(line, '('))
-            {
-                next++;
-                while (next < tokens.Count && tokens[next].IsIdentifier)
-                {
-                    columns.Add(SqlText.Unquote(line[tokens[next].Start..tokens[next].End]));
-                    next++;
-                    if (next < tokens.Count && tokens[next].IsSymbol(line, ',')) next++;
-                }
-                next = next < tokens.Count && tokens[next].IsSymbol(line, ')') ? next + 1 : -1;
-            }
-            if (table is null || next < 0 || next + 3 != tokens.Count
-                || !tokens[next].Is(line, "FROM") || !tokens[next + 1].Is(line, "stdin") || !tokens[next + 2].IsSymbol(line, ';'))
+            if (table is null || SqlText.CopyColumns(line, tokens, next) is not { } columns)
             {
                 throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
                     $"Line {number} starts a COPY that is not pg_dump's `COPY <table> (<columns>) FROM stdin;`."));
             }
-            return (table, columns);
+            return (table, columns.ConvertAll(SqlText.Unquote));
         }
 
         private static InvalidDataException ShortRow(long number) =>
