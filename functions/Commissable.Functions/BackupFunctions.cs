@@ -15,6 +15,7 @@ using Commissable.Backup.Postgres.Processes;
 using Commissable.Backup.Postgres.Tenants;
 using Commissable.Backup.Postgres.Verification;
 using Commissable.Functions.Catalog;
+using Commissable.Functions.DataManagement;
 using Commissable.Functions.Export;
 using Commissable.Functions.Grants;
 using Commissable.Functions.Hosting;
@@ -123,6 +124,14 @@ public static class BackupFunctions
         // Registered either way: without the login its runner has no ITenantRestorer and answers 503.
         services.AddSingleton<TenantRestoreRunner>();
         services.AddHttpFunction<TenantRestoreFunction>(FunctionNames.TenantRestore);
+        // Unset DATA_MANAGEMENT_* (all three): registered anyway and answers 503, as tenant-restore
+        // without its login, so the other functions' hosts and local mode start without them; a
+        // host whose FUNCTION_TARGET is data-management refuses to start instead (Read throws).
+        var dataManagement = DataManagementOptions.Read(environment);
+        services.AddSingleton(sp => new DataManagementAccess(
+            dataManagement is null ? null : new ActingUserTokens(dataManagement, sp.GetRequiredService<IBackupStore>(), settings.BackupPrefix, sp.GetRequiredService<TimeProvider>()),
+            new DataManagementAudit(sp.GetRequiredService<IBackupStore>(), settings.BackupPrefix, sp.GetRequiredService<ILogger<DataManagementAudit>>())));
+        services.AddHttpFunction<DataManagementFunction>(FunctionNames.DataManagement);
         return services;
     }
 

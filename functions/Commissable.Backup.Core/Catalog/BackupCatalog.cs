@@ -86,15 +86,21 @@ public sealed class BackupCatalog
     /// <summary>
     /// Every object under the prefix, grouped per backup name: manifests, verification records,
     /// holds, and the dump objects themselves (a directory-format export is several objects).
-    /// Objects named as nothing the catalog knows are returned as <see cref="CatalogListing.Unknown"/>.
+    /// Objects named as nothing the catalog knows are returned as <see cref="CatalogListing.Unknown"/>;
+    /// objects under <c>PREFIX/.</c> (the product's own records) are skipped.
     /// </summary>
     public async Task<CatalogListing> ScanAsync(string? environment = null, string? instance = null, CancellationToken cancellationToken = default)
     {
         var scope = Prefix + "/" + (environment is null ? "" : environment + "/" + (instance is null ? "" : instance + "/"));
         var groups = new SortedDictionary<string, CatalogGroupBuilder>(StringComparer.Ordinal);
         var unknown = new List<StoredObject>();
+        var reserved = Prefix + "/.";
         await foreach (var item in _store.ListAsync(scope, cancellationToken).ConfigureAwait(false))
         {
+            // The product's own records (the data-management audit trail, its token ids) live under
+            // "PREFIX/.": no environment name starts with a dot, so none is a backup, and none is
+            // an unknown object for the retention sweeper to report or ever delete.
+            if (item.Name.StartsWith(reserved, StringComparison.Ordinal)) continue;
             var (backupName, role) = Classify(item.Name);
             if (backupName is null)
             {

@@ -34,6 +34,9 @@ public static class FunctionNames
     /// <summary>HTTP GET: lists the backup catalog.</summary>
     public const string Catalog = "catalog";
 
+    /// <summary>HTTP: the CRM backend's requests on behalf of a signed-in user (acting-user token), each audited.</summary>
+    public const string DataManagement = "data-management";
+
     /// <summary>Every name above.</summary>
-    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, OnBackupAudited, RestoreVerify, GrantAppUser, RetentionSweeper, Catalog, TenantRestore];
+    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, OnBackupAudited, RestoreVerify, GrantAppUser, RetentionSweeper, Catalog, TenantRestore, DataManagement];
 }

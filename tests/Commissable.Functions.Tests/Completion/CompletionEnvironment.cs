@@ -67,6 +67,9 @@ public sealed class CompletionEnvironment : LocalFunctionsEnvironment, IAsyncLif
     {
         ["TENANT_RESTORE_DB_USER"] = "postgres",
         ["TENANT_RESTORE_DB_PASSWORD_FILE"] = _tenantRestorePasswordFile,
+        ["DATA_MANAGEMENT_ISSUER"] = DataManagement.TestTokens.Issuer,
+        ["DATA_MANAGEMENT_AUDIENCE"] = DataManagement.TestTokens.Audience,
+        ["DATA_MANAGEMENT_JWKS_FILE"] = DataManagement.TestTokens.Shared.JwksFile,
     };
 
     async Task IAsyncLifetime.DisposeAsync()

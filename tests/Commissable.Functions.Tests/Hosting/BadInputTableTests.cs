@@ -147,6 +147,41 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         Add(Sweep, "a form", () => Post(Sweep, "apply=true", "application/x-www-form-urlencoded"), 415, "is a form");
         Add(Sweep, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + Sweep), 405, "POST to run the sweeper");
 
+        // ---- data-management ----------------------------------------------------------------------
+        const string Dm = FunctionNames.DataManagement;
+        static JsonObject Claims(params string[] permissions) => DataManagement.TestTokens.Claims(DateTimeOffset.UtcNow, permissions);
+        static JsonObject With(JsonObject claims, string name, JsonNode? value) { claims[name] = value; return claims; }
+        static string Mint(JsonObject claims, string kid = "key-1", string alg = "ES256") => DataManagement.TestTokens.Shared.Mint(claims, kid, alg);
+        static HttpRequestMessage DmRequest(string? token, string path = "backups", HttpMethod? method = null, params string[] more)
+        {
+            var request = new HttpRequestMessage(method ?? HttpMethod.Get, $"/{Dm}/{path}");
+            if (token is not null) request.Headers.Add("X-Acting-User-Token", [token, .. more]);
+            return request;
+        }
+        void DmCase(string what, Func<HttpRequestMessage> request, int status, string expected) => Add(Dm, what, request, status, expected);
+        DmCase("no token", () => DmRequest(null), 401, "No acting-user token was sent");
+        DmCase("token not a JWS", () => DmRequest("not-a-token"), 401, "is not a compact JWS");
+        DmCase("token of garbage parts", () => DmRequest("eyJhbGciOiJFUzI1NiJ9.%%%.###"), 401, "acting-user token");
+        DmCase("oversized token", () => DmRequest(new string('a', 9000) + ".b.c"), 401, "is longer than 8192 characters");
+        DmCase("two token headers", () => DmRequest(Mint(Claims("admin.backup")), "backups", null, Mint(Claims("admin.backup"))), 401, "Send one X-Acting-User-Token header");
+        DmCase("alg none", () => DmRequest(Mint(Claims("admin.backup"), alg: "none")), 401, "not signed with ES256");
+        DmCase("alg HS256", () => DmRequest(Mint(Claims("admin.backup"), alg: "HS256")), 401, "not signed with ES256");
+        DmCase("expired", () => DmRequest(Mint(With(With(Claims("admin.backup"), "iat", DateTimeOffset.UtcNow.AddMinutes(-4).ToUnixTimeSeconds()), "exp", DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds()))), 401, "has expired");
+        DmCase("exp too far ahead", () => DmRequest(Mint(With(Claims("admin.backup"), "exp", DateTimeOffset.UtcNow.AddMinutes(30).ToUnixTimeSeconds()))), 401, "more than 5 minutes after its iat");
+        DmCase("wrong audience", () => DmRequest(Mint(With(Claims("admin.backup"), "aud", "https://other.example.com"))), 401, "another audience");
+        DmCase("wrong issuer", () => DmRequest(Mint(With(Claims("admin.backup"), "iss", "https://evil.example.com"))), 401, "another issuer");
+        DmCase("unknown kid", () => DmRequest(DataManagement.TestTokens.Shared.Mint(Claims("admin.backup"), "key-404", "ES256", "key-1")), 401, "kid");
+        DmCase("permissions a string", () => DmRequest(Mint(With(Claims(), "permissions", "admin.backup"))), 401, "permissions claim must be an array");
+        DmCase("iat as text", () => DmRequest(Mint(With(Claims("admin.backup"), "iat", "yesterday"))), 401, "(exp, iat, nbf) is not a NumericDate");
+        DmCase("without the permission", () => DmRequest(Mint(Claims("contacts.read"))), 403, "needs the permission admin.backup or admin.restore");
+        DmCase("unknown action", () => DmRequest(Mint(Claims("admin.backup")), "restores/tenant", HttpMethod.Post), 404, "has no action at '/restores/tenant'");
+        DmCase("encoded traversal", () => DmRequest(Mint(Claims("admin.backup")), "backups%2F..%2Faudit"), 404, "has no action at");
+        DmCase("POST /backups", () => DmRequest(Mint(Claims("admin.backup")), "backups", HttpMethod.Post), 405, "GET /backups lists the backups");
+        DmCase("DELETE /backups", () => DmRequest(Mint(Claims("admin.backup")), "backups", HttpMethod.Delete), 405, "GET /backups lists the backups");
+        DmCase("limit 0", () => DmRequest(Mint(Claims("admin.backup")), "backups?limit=0"), 400, "?limit= must be given once, as a whole number from 1 to 1000");
+        DmCase("limit twice", () => DmRequest(Mint(Claims("admin.restore")), "backups?limit=1&limit=2"), 400, "?limit= must be given once");
+        DmCase("unknown query parameter", () => DmRequest(Mint(Claims("admin.backup")), "backups?url=gs%3A%2F%2Fx"), 400, "Unknown query parameter 'url'");
+
         // ---- catalog ----------------------------------------------------------------------------
         const string Catalog = FunctionNames.Catalog;
         void CatalogCase(string what, string query, string expected) => Add(Catalog, what, () => new HttpRequestMessage(HttpMethod.Get, $"/{Catalog}?{query}"), 400, expected);
