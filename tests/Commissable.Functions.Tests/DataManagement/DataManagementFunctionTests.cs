@@ -322,6 +322,32 @@ public sealed class DataManagementFunctionTests(SweeperEnvironment env) : IClass
         Assert.DoesNotContain("\"d\":\"", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("catalog", "false")]
+    [InlineData("pre-deploy-export", "false")]
+    [InlineData("data-management", "true")]
+    public void Without_any_of_the_variables_other_hosts_and_local_mode_start(string target, string localMode)
+    {
+        var environment = new DictionaryEnvironment(new Dictionary<string, string?> { ["FUNCTION_TARGET"] = target, ["LOCAL_MODE"] = localMode });
+
+        Assert.Null(Commissable.Functions.DataManagement.DataManagementOptions.Read(environment));
+    }
+
+    [Fact]
+    public async Task A_bad_query_from_a_permitted_user_is_a_400_audited_once_with_the_user()
+    {
+        await using var host = await StartAsync();
+        var (status, text, requestId) = await host.SendAsync(host.Mint(TestTokens.Claims(Now, "admin.restore")), "/data-management/backups?limit=0");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("?limit=", text, StringComparison.Ordinal);
+        var (_, record, _) = Assert.Single(await host.AuditAsync());
+        Assert.Equal(requestId, (string?)record["requestId"]);
+        Assert.Equal(400, (int)record["outcome"]!["status"]!);
+        Assert.Equal("INVALID_ARGUMENT", (string?)record["outcome"]!["code"]);
+        Assert.Equal("user-42", (string?)record["user"]!["id"]);
+    }
+
     private static JsonObject With(JsonObject claims, string name, JsonNode? value)
     {
         var copy = claims.DeepClone().AsObject();
