@@ -7,6 +7,7 @@ using Commissable.Backup.Core.Executions;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.Workflows;
 using Commissable.Workflows;
+using Commissable.Testing;
 using Commissable.Workflows.Runtime;
 
 namespace Commissable.Backup.Cli.Tests.Local;
@@ -280,6 +281,68 @@ public sealed class LocalWorkflowExecutionsTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, badArgument.StatusCode);
         using var notString = await Send(HttpMethod.Post, new Uri(_server.BaseUri, "v1/projects/drill-project/locations/local/workflows/adds/executions").AbsoluteUri, "{\"argument\":{\"a\":1}}", ct);
         Assert.Equal(HttpStatusCode.BadRequest, notString.StatusCode);
+    }
+
+    [GcloudFact]
+    public async Task Gcloud_with_the_endpoint_override_runs_and_describes_executions()
+    {
+        var ct = _deadline.Token;
+        var run = await Gcloud(ct, "workflows", "run", "adds", "--location=local", "--data={\"a\": 20, \"b\": 22}", "--format=json");
+        var ran = JsonNode.Parse(run)!;
+        Assert.Equal(ExecutionStates.Succeeded, (string?)ran["state"]);
+        Assert.Equal(42, (int)JsonNode.Parse((string)ran["result"]!)!["total"]!);
+
+        var created = await _client.CreateExecutionAsync(Workflow("raises"), null, cancellationToken: ct);
+        await _server.WhenStoppedAsync(created.Name!);
+        var described = JsonNode.Parse(await Gcloud(ct, "workflows", "executions", "describe", created.Name!, "--format=json"))!;
+        Assert.Equal(created.Name, (string?)described["name"]);
+        Assert.Equal(ExecutionStates.Failed, (string?)described["state"]);
+        Assert.Contains("the source instance is not RUNNABLE", (string?)described["error"]!["payload"], StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs gcloud with a private config, the workflowexecutions endpoint overridden to the server and the token from its file.</summary>
+    private async Task<string> Gcloud(CancellationToken ct, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(GcloudFactAttribute.Executable ?? throw new InvalidOperationException("gcloud is not on PATH"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments.Concat(["--quiet", $"--access-token-file={TokenFile}", "--project=drill-project"]))
+        {
+            start.ArgumentList.Add(argument);
+        }
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("CLOUDSDK_", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+        start.Environment["CLOUDSDK_CONFIG"] = Path.Combine(_directory, "gcloud");
+        start.Environment["CLOUDSDK_API_ENDPOINT_OVERRIDES_WORKFLOWEXECUTIONS"] = _server.BaseUri.AbsoluteUri;
+        start.Environment["CLOUDSDK_CORE_CHECK_GCE_METADATA"] = "false";
+        start.Environment["CLOUDSDK_METRICS_ENVIRONMENT"] = "localcloud-tests";
+        start.Environment["CLOUDSDK_CORE_DISABLE_USAGE_REPORTING"] = "true";
+        start.Environment["CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK"] = "true";
+        start.Environment["CLOUDSDK_SURVEY_DISABLE_PROMPTS"] = "true";
+        start.Environment["NO_PROXY"] = start.Environment["no_proxy"] = "127.0.0.1,localhost";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        try
+        {
+            await process.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        Assert.True(process.ExitCode == 0, $"gcloud {string.Join(' ', arguments)} exited {process.ExitCode}:\n{await stderr}\n{await stdout}");
+        var printed = await stdout + await stderr;
+        Assert.DoesNotContain(Token, printed, StringComparison.Ordinal);
+        return await stdout;
     }
 
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
