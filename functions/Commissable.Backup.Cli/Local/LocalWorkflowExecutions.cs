@@ -106,6 +106,10 @@ internal sealed partial class LocalWorkflowExecutions : IAsyncDisposable
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_runs.Values.Select(r => r.Task)).ConfigureAwait(false);
+        foreach (var run in _runs.Values)
+        {
+            run.Cancel.Dispose();
+        }
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
