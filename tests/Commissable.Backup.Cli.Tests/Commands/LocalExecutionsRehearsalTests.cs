@@ -39,15 +39,7 @@ public sealed partial class LocalExecutionsRehearsalTests : IDisposable
         await Task.Delay(1100);
         var pointInTime = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-        var upContext = new CommandContext(_upOut, _upErr, TimeProvider.System, (d, t) => Task.Delay(d, t), _interrupt.Token);
-        var up = LocalUpCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", Commissable.Testing.LocalCloudFixture.NextAddressPrefix(),
-            "--workflows", Path.Combine(Repository(), "workflows"), "--executions-port", "0"], upContext);
-        var ready = _upOut.WhenMatches(ReadyPattern());
-        if (await Task.WhenAny(ready, up).WaitAsync(TimeSpan.FromMinutes(3)) != ready)
-        {
-            Assert.Fail($"local up ended before it was ready: exit {await up}\n{_upOut}\n{_upErr}");
-        }
-        var endpoint = (await ready).Groups["url"].Value;
+        var (up, endpoint) = await LocalUpAsync();
         var tokenFile = Path.Combine(_state, "token");
 
         var start = DrStartCommand.RunAsync(["--project", "drill-project", "--location", "us-central1", "--point-in-time", pointInTime,
@@ -88,6 +80,68 @@ public sealed partial class LocalExecutionsRehearsalTests : IDisposable
         await _interrupt.CancelAsync();
         Assert.Equal(0, await up.WaitAsync(TimeSpan.FromMinutes(2)));
     }
+
+    [Fact]
+    public async Task Clone_staging_start_through_the_local_executions_api_loads_staging_and_ends_succeeded()
+    {
+        var prefix = Commissable.Testing.LocalCloudFixture.NextAddressPrefix();
+        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", prefix]));
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        var context = new CommandContext(output, errors, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);
+        const string Password = "staging-app-pw-51c9";
+        Assert.Equal(0, await SecretsPutCommand.RunAsync(["staging-app-password", "--state", _state], context, new MemoryStream(Encoding.UTF8.GetBytes(Password)), null));
+        var (up, endpoint) = await LocalUpAsync(prefix);
+
+        // A staging instance (not production-labelled) on the local cloud local up serves.
+        var cloudPort = new Uri(CloudPattern().Match(_upOut.ToString()).Groups["url"].Value).Port;
+        await using (var stack = new Commissable.Backup.Cli.Local.LocalStack(_state, cloudPort, prefix))
+        {
+            await stack.StartCloudAsync();
+            using var sql = stack.CloudSql();
+            var created = await sql.InsertInstanceAsync(new Commissable.Backup.Core.CloudSql.DatabaseInstance
+            {
+                Name = "staging",
+                DatabaseVersion = "POSTGRES_15",
+                RootPassword = stack.RootPassword(),
+                Settings = new Commissable.Backup.Core.CloudSql.Settings { Tier = "db-custom-1-3840", UserLabels = new Dictionary<string, string> { ["env"] = "staging" } },
+            });
+            var done = await sql.WaitForOperationAsync(created, TimeSpan.FromMinutes(3));
+            Assert.Null(done.Error);
+        }
+
+        var exit = await CloneStagingStartCommand.RunAsync(["--project", "drill-project", "--location", "us-central1", "--source", "prod",
+            "--staging-instance", "staging", "--staging-database", "crm_staging", "--app-user", "crm_app", "--app-password-secret", "staging-app-password",
+            "--critical-table", "Tenant", "--watch", "--endpoint", endpoint, "--access-token-file", Path.Combine(_state, "token")], context);
+
+        Assert.True(exit == 0, $"{output}\n{errors}\n{_upOut}");
+        Assert.Contains("SUCCEEDED", errors.ToString(), StringComparison.Ordinal);
+        var result = JsonNode.Parse(output.ToString()[output.ToString().IndexOf('{', StringComparison.Ordinal)..])!;
+        Assert.True((bool)result["exported"]!, result.ToJsonString());
+        Assert.NotEmpty(result["checks"]!.AsArray());
+        Assert.All(result["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
+        Assert.DoesNotContain(Password, output.ToString() + errors + _upOut, StringComparison.Ordinal);
+
+        await _interrupt.CancelAsync();
+        Assert.Equal(0, await up.WaitAsync(TimeSpan.FromMinutes(2)));
+    }
+
+    /// <summary>Starts <c>local up</c> on this state with the repository's workflows; returns it and the executions endpoint it printed.</summary>
+    private async Task<(Task<int> Up, string Endpoint)> LocalUpAsync(string? prefix = null)
+    {
+        var upContext = new CommandContext(_upOut, _upErr, TimeProvider.System, (d, t) => Task.Delay(d, t), _interrupt.Token);
+        var up = LocalUpCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", prefix ?? Commissable.Testing.LocalCloudFixture.NextAddressPrefix(),
+            "--workflows", Path.Combine(Repository(), "workflows"), "--executions-port", "0"], upContext);
+        var ready = _upOut.WhenMatches(ReadyPattern());
+        if (await Task.WhenAny(ready, up).WaitAsync(TimeSpan.FromMinutes(3)) != ready)
+        {
+            Assert.Fail($"local up ended before it was ready: exit {await up}\n{_upOut}\n{_upErr}");
+        }
+        return (up, (await ready).Groups["url"].Value);
+    }
+
+    [GeneratedRegex(@"^local cloud: (?<url>http://127\.0\.0\.1:\d+/)", RegexOptions.Multiline)]
+    private static partial Regex CloudPattern();
 
     [GeneratedRegex(@"^workflow executions: (?<url>http://127\.0\.0\.1:\d+/) ", RegexOptions.Multiline)]
     private static partial Regex ReadyPattern();
