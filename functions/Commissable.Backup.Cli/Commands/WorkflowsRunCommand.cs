@@ -197,8 +197,6 @@ internal static class WorkflowsRunCommand
         private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
         private readonly string _execution = Guid.NewGuid().ToString();
 
-        private string AppService => $"projects/{request.Project}/locations/local/services/crm-app";
-
         public WorkflowRunOptions Options(IReadOnlyDictionary<string, string> environment)
         {
             var approver = request.Approve ? new PreApproved(request.Approver)
@@ -212,12 +210,7 @@ internal static class WorkflowsRunCommand
             {
                 Handlers =
                 [
-                    // Clients are made on the first call, when the local cloud listens (a port of 0 is picked then).
-                    new CloudSqlConnector(project => _stack.CloudSql(project, context.Time)),
-                    new SecretManagerConnector(new LocalSecretStore(Path.Combine(request.State, "secrets")), request.Project),
-                    new CloudRunConnector(new LocalRunServices(Path.Combine(request.State, "run", "services"), context.Time)),
-                    new StorageConnector(bucket => new LocalBackupStore(new BucketPaths(request.State), bucket)),
-                    new HttpCalls(_http),
+                    .. LocalWorkflowServices.Handlers(_stack, request.Project, context.Time, _http),
                     new CallbackEvents(new CallbackContext(request.Project, request.File, Path.Combine(request.State, "approvals"), confirmation, _execution), approver, context.Time),
                 ],
                 Environment = environment,
@@ -236,29 +229,8 @@ internal static class WorkflowsRunCommand
             await Progress.StepAsync(context, "local cloud", _stack.StartCloudAsync);
             await Progress.StepAsync(context, "functions", async () =>
                 $"{await _stack.StartFunctionsAsync(request.Project)} (logs in {Path.Combine(_stack.DrillDirectory, "functions.log")})");
-            // The CRM app is a stand-in service: created on first use so a DR rehearsal can roll it.
-            new LocalRunServices(Path.Combine(request.State, "run", "services"), context.Time).Ensure(AppService, new JsonObject
-            {
-                ["labels"] = new JsonObject(),
-                ["containers"] = new JsonArray(new JsonObject { ["name"] = "crm-app", ["image"] = "local/crm-app:latest" }),
-            });
-            var functions = _stack.FunctionsUrl.ToString();
-            var workflow = Path.GetFileNameWithoutExtension(request.File);
-            return new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["GOOGLE_CLOUD_PROJECT_ID"] = request.Project,
-                ["GOOGLE_CLOUD_LOCATION"] = "local",
-                ["GOOGLE_CLOUD_WORKFLOW_ID"] = workflow,
-                ["GOOGLE_CLOUD_WORKFLOW_REVISION_ID"] = "000001-loc",
-                ["GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID"] = _execution,
-                ["PRE_DEPLOY_EXPORT_URL"] = functions + "pre-deploy-export",
-                ["RESTORE_VERIFY_URL"] = functions + "restore-verify",
-                ["GRANT_APP_USER_URL"] = functions + "grant-app-user",
-                ["TENANT_RESTORE_URL"] = functions + "tenant-restore",
-                ["VERIFY_INSTANCE"] = LocalStack.VerifyInstance,
-                ["APP_SERVICE"] = AppService,
-                ["BACKUP_BUCKET"] = LocalStack.Bucket,
-            };
+            LocalWorkflowServices.EnsureAppService(_stack, request.Project, context.Time);
+            return LocalWorkflowServices.Environment(_stack, request.Project, Path.GetFileNameWithoutExtension(request.File), _execution);
         }
 
         public async ValueTask DisposeAsync()

@@ -5,6 +5,9 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Cli.Commands;
 using Commissable.Backup.Cli.Commands.Executions;
+using Commissable.Backup.Core.Executions;
+using Commissable.Backup.Google.Auth;
+using Commissable.Backup.Google.Workflows;
 using Commissable.Testing;
 
 namespace Commissable.Backup.Cli.Tests.Commands;
@@ -21,7 +24,17 @@ public sealed partial class LocalUpCommandTests : IDisposable
     public async Task Local_up_serves_the_cloud_and_the_functions_on_loopback_prints_how_to_drive_them_and_stops_on_Ctrl_C()
     {
         var context = new CommandContext(_out, _err, TimeProvider.System, (d, t) => Task.Delay(d, t), _interrupt.Token);
-        var up = LocalUpCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", LocalCloudFixture.NextAddressPrefix()], context);
+        var workflows = Path.Combine(_state + "-workflows");
+        Directory.CreateDirectory(workflows);
+        await File.WriteAllTextAsync(Path.Combine(workflows, "hello.yaml"), """
+            main:
+              params: [args]
+              steps:
+                - greet:
+                    return: ${"hello " + args.name + " from " + sys.get_env("GOOGLE_CLOUD_WORKFLOW_ID")}
+            """);
+        var up = LocalUpCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", LocalCloudFixture.NextAddressPrefix(),
+            "--workflows", workflows, "--executions-port", "0"], context);
 
         // The banner's last line says it is up; waiting for it is waiting for the command, not for time.
         var ready = await Task.WhenAny(_out.Ready, up).WaitAsync(TimeSpan.FromMinutes(3));
@@ -33,6 +46,9 @@ public sealed partial class LocalUpCommandTests : IDisposable
         var cloud = new Uri(Line(printed, "local cloud: "));
         var functions = new Uri(Line(printed, "functions:   "));
         var tokenFile = Line(printed, "token file:  ");
+        var executions = new Uri(Line(printed, "workflow executions: ").Split(' ')[0]);
+        Assert.Equal("127.0.0.1", executions.Host);
+        Assert.Contains($"  gcloud config set api_endpoint_overrides/workflowexecutions {executions.AbsoluteUri}\n", printed, StringComparison.Ordinal);
         Assert.Equal("127.0.0.1", cloud.Host);
         Assert.Equal("127.0.0.1", functions.Host);
         Assert.Equal(Path.Combine(_state, "token"), tokenFile);
@@ -56,8 +72,21 @@ public sealed partial class LocalUpCommandTests : IDisposable
             Assert.True(catalog.StatusCode == HttpStatusCode.OK, await catalog.Content.ReadAsStringAsync());
         }
 
+        // An execution through the printed endpoint, followed by the CLI's own watch command.
+        using (var client = new WorkflowExecutionsClientBuilder { BaseUri = executions, TokenSource = new FileTokenSource(tokenFile) }.Build())
+        {
+            var created = await client.CreateExecutionAsync(new WorkflowName("drill-project", "local", "hello"), new System.Text.Json.Nodes.JsonObject { ["name"] = "operator" });
+            using var watched = new StringWriter();
+            using var watchErrors = new StringWriter();
+            var watchContext = new CommandContext(watched, watchErrors, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);
+            var exit = await ExecutionsWatchCommand.RunAsync([created.Name!, "--endpoint", executions.AbsoluteUri, "--access-token-file", tokenFile], watchContext);
+            Assert.True(exit == 0, $"{watched}\n{watchErrors}");
+            Assert.Contains("\"hello operator from hello\"", watched.ToString(), StringComparison.Ordinal);
+        }
+
         await _interrupt.CancelAsync();
         Assert.Equal(0, await up.WaitAsync(TimeSpan.FromMinutes(2)));
+        Assert.False(await AcceptsAsync(executions), "the workflow executions API still listens after Ctrl-C");
         Assert.EndsWith("local up: stopped\n", _out.ToString(), StringComparison.Ordinal);
         Assert.False(await AcceptsAsync(cloud), "the local cloud still listens after Ctrl-C");
         Assert.False(await AcceptsAsync(functions), "the functions still listen after Ctrl-C");
@@ -111,6 +140,10 @@ public sealed partial class LocalUpCommandTests : IDisposable
         }
         catch (IOException)
         {
+        }
+        if (Directory.Exists(_state + "-workflows"))
+        {
+            Directory.Delete(_state + "-workflows", recursive: true);
         }
     }
 

@@ -1,0 +1,253 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Commissable.Backup.Cli.Commands;
+using Commissable.Backup.Cli.Commands.Executions;
+
+namespace Commissable.Backup.Cli.Tests.Commands;
+
+/// <summary>
+/// The production path rehearsed offline: after a drill, <c>local up</c> serves the Workflow
+/// Executions API, <c>dr start --endpoint ... --watch</c> starts workflows/disaster-recovery.yaml
+/// through it and follows it, and an operator approves by POSTing to the callback URL the
+/// workflow logged; the secrets then point at the new instance and the watch ends SUCCEEDED.
+/// </summary>
+[Collection(DrillCollection.Name)]
+public sealed partial class LocalExecutionsRehearsalTests : IDisposable
+{
+    private readonly string _state = Path.Combine(Path.GetTempPath(), $"lxr-{Guid.NewGuid():N}"[..12]);
+    private readonly WatchedWriter _upOut = new();
+    private readonly StringWriter _upErr = new();
+    private readonly CancellationTokenSource _interrupt = new();
+
+    [Fact]
+    public async Task Dr_start_through_the_local_executions_api_is_approved_by_a_post_to_its_callback_and_swaps_the_secrets()
+    {
+        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", Commissable.Testing.LocalCloudFixture.NextAddressPrefix()]));
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        var context = new CommandContext(output, errors, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);
+        const string Url = "postgresql://crm_app:pw@localhost/crm?host=/cloudsql/drill-project:us-central1:prod";
+        foreach (var secret in new[] { "crm-database-url", "crm-direct-url" })
+        {
+            Assert.Equal(0, await SecretsPutCommand.RunAsync([secret, "--state", _state], context, new MemoryStream(Encoding.UTF8.GetBytes(Url)), null));
+        }
+        // The point in time is printed to the second: let the clock pass the drill's last write.
+        await Task.Delay(1100);
+        var pointInTime = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+        var (up, endpoint) = await LocalUpAsync();
+        var tokenFile = Path.Combine(_state, "token");
+
+        var start = DrStartCommand.RunAsync(["--project", "drill-project", "--location", "us-central1", "--point-in-time", pointInTime,
+            "--source", "prod", "--new-instance", "prod-restored-2", "--database-url-secret", "crm-database-url", "--direct-url-secret", "crm-direct-url",
+            "--watch", "--endpoint", endpoint, "--access-token-file", tokenFile], context);
+
+        // The workflow logs where to approve; local up prints each execution's sys.log lines.
+        var approvalNeeded = _upOut.WhenMatches(CallbackPattern());
+        if (await Task.WhenAny(approvalNeeded, start).WaitAsync(TimeSpan.FromMinutes(10)) != approvalNeeded)
+        {
+            Assert.Fail($"dr start ended before the approval: exit {await start}\n{output}\n{errors}\n{_upOut}");
+        }
+        var callback = (await approvalNeeded).Groups["url"].Value;
+        Assert.StartsWith(endpoint + "v1/projects/drill-project/locations/us-central1/workflows/disaster-recovery/executions/", callback, StringComparison.Ordinal);
+        using (var http = new HttpClient())
+        {
+            using var approve = new HttpRequestMessage(HttpMethod.Post, callback)
+            {
+                Content = new StringContent("{\"approved\": true, \"approvedBy\": \"sre-on-call\"}", Encoding.UTF8, "application/json"),
+            };
+            approve.Headers.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(tokenFile)).Trim());
+            using var answer = await http.SendAsync(approve);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+
+        var exit = await start.WaitAsync(TimeSpan.FromMinutes(10));
+        Assert.True(exit == 0, $"{output}\n{errors}\n{_upOut}");
+        var secrets = Path.Combine(_state, "secrets", "drill-project");
+        foreach (var secret in new[] { "crm-database-url", "crm-direct-url" })
+        {
+            Assert.Contains("drill-project:us-central1:prod-restored-2", await File.ReadAllTextAsync(Path.Combine(secrets, secret, "2")), StringComparison.Ordinal);
+        }
+        // The watch reports the states on stderr and ends with the workflow's result on stdout.
+        Assert.Contains("SUCCEEDED", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("prod-restored-2", output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("crm_app:pw", output.ToString() + _upOut, StringComparison.Ordinal);
+
+        await _interrupt.CancelAsync();
+        Assert.Equal(0, await up.WaitAsync(TimeSpan.FromMinutes(2)));
+    }
+
+    [Fact]
+    public async Task Clone_staging_start_through_the_local_executions_api_loads_staging_and_ends_succeeded()
+    {
+        var prefix = Commissable.Testing.LocalCloudFixture.NextAddressPrefix();
+        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", prefix]));
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        var context = new CommandContext(output, errors, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);
+        const string Password = "staging-app-pw-51c9";
+        Assert.Equal(0, await SecretsPutCommand.RunAsync(["staging-app-password", "--state", _state], context, new MemoryStream(Encoding.UTF8.GetBytes(Password)), null));
+        var (up, endpoint) = await LocalUpAsync(prefix);
+
+        // A staging instance (not production-labelled) on the local cloud local up serves.
+        var cloudPort = new Uri(CloudPattern().Match(_upOut.ToString()).Groups["url"].Value).Port;
+        await using (var stack = new Commissable.Backup.Cli.Local.LocalStack(_state, cloudPort, prefix))
+        {
+            await stack.StartCloudAsync();
+            using var sql = stack.CloudSql();
+            var created = await sql.InsertInstanceAsync(new Commissable.Backup.Core.CloudSql.DatabaseInstance
+            {
+                Name = "staging",
+                DatabaseVersion = "POSTGRES_15",
+                RootPassword = stack.RootPassword(),
+                Settings = new Commissable.Backup.Core.CloudSql.Settings { Tier = "db-custom-1-3840", UserLabels = new Dictionary<string, string> { ["env"] = "staging" } },
+            });
+            var done = await sql.WaitForOperationAsync(created, TimeSpan.FromMinutes(3));
+            Assert.Null(done.Error);
+        }
+
+        var exit = await CloneStagingStartCommand.RunAsync(["--project", "drill-project", "--location", "us-central1", "--source", "prod",
+            "--staging-instance", "staging", "--staging-database", "crm_staging", "--app-user", "crm_app", "--app-password-secret", "staging-app-password",
+            "--critical-table", "Tenant", "--watch", "--endpoint", endpoint, "--access-token-file", Path.Combine(_state, "token")], context);
+
+        Assert.True(exit == 0, $"{output}\n{errors}\n{_upOut}");
+        Assert.Contains("SUCCEEDED", errors.ToString(), StringComparison.Ordinal);
+        var result = JsonNode.Parse(output.ToString()[output.ToString().IndexOf('{', StringComparison.Ordinal)..])!;
+        Assert.True((bool)result["exported"]!, result.ToJsonString());
+        Assert.NotEmpty(result["checks"]!.AsArray());
+        Assert.All(result["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
+        Assert.DoesNotContain(Password, output.ToString() + errors + _upOut, StringComparison.Ordinal);
+
+        await _interrupt.CancelAsync();
+        Assert.Equal(0, await up.WaitAsync(TimeSpan.FromMinutes(2)));
+    }
+
+    /// <summary>Starts <c>local up</c> on this state with the repository's workflows; returns it and the executions endpoint it printed.</summary>
+    private async Task<(Task<int> Up, string Endpoint)> LocalUpAsync(string? prefix = null)
+    {
+        var upContext = new CommandContext(_upOut, _upErr, TimeProvider.System, (d, t) => Task.Delay(d, t), _interrupt.Token);
+        var up = LocalUpCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", prefix ?? Commissable.Testing.LocalCloudFixture.NextAddressPrefix(),
+            "--workflows", Path.Combine(Repository(), "workflows"), "--executions-port", "0"], upContext);
+        var ready = _upOut.WhenMatches(ReadyPattern());
+        if (await Task.WhenAny(ready, up).WaitAsync(TimeSpan.FromMinutes(3)) != ready)
+        {
+            Assert.Fail($"local up ended before it was ready: exit {await up}\n{_upOut}\n{_upErr}");
+        }
+        return (up, (await ready).Groups["url"].Value);
+    }
+
+    [GeneratedRegex(@"^local cloud: (?<url>http://127\.0\.0\.1:\d+/)", RegexOptions.Multiline)]
+    private static partial Regex CloudPattern();
+
+    [GeneratedRegex(@"^workflow executions: (?<url>http://127\.0\.0\.1:\d+/) ", RegexOptions.Multiline)]
+    private static partial Regex ReadyPattern();
+
+    [GeneratedRegex(@"APPROVAL NEEDED: .*? to (?<url>http://127\.0\.0\.1:\d+/\S+/callbacks/[0-9a-f]{32})")]
+    private static partial Regex CallbackPattern();
+
+    private static string Repository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "workflows", "disaster-recovery.yaml"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("workflows/disaster-recovery.yaml not found above the test binaries");
+    }
+
+    public void Dispose()
+    {
+        _interrupt.Cancel();
+        _interrupt.Dispose();
+        _upOut.Dispose();
+        _upErr.Dispose();
+        try
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>Collects what <c>local up</c> prints (from several threads) and tells when a pattern first appears.</summary>
+    private sealed class WatchedWriter : StringWriter
+    {
+        private readonly Lock _lock = new();
+        private readonly List<(Regex Pattern, TaskCompletionSource<Match> Found)> _waits = [];
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public Task<Match> WhenMatches(Regex pattern)
+        {
+            var found = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_lock)
+            {
+                _waits.Add((pattern, found));
+            }
+            Check();
+            return found.Task;
+        }
+
+        public override void Write(char value)
+        {
+            lock (_lock) base.Write(value);
+            Check();
+        }
+
+        public override void Write(string? value)
+        {
+            lock (_lock) base.Write(value);
+            Check();
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            lock (_lock) base.Write(buffer, index, count);
+            Check();
+        }
+
+        public override void WriteLine(string? value)
+        {
+            lock (_lock) base.WriteLine(value);
+            Check();
+        }
+
+        public override Task WriteLineAsync(string? value)
+        {
+            WriteLine(value);
+            return Task.CompletedTask;
+        }
+
+        public override Task WriteAsync(string? value)
+        {
+            Write(value);
+            return Task.CompletedTask;
+        }
+
+        public override string ToString()
+        {
+            lock (_lock) return base.ToString();
+        }
+
+        private void Check()
+        {
+            List<(Regex Pattern, TaskCompletionSource<Match> Found)> waits;
+            lock (_lock)
+            {
+                waits = [.. _waits];
+            }
+            var text = ToString();
+            foreach (var (pattern, found) in waits)
+            {
+                if (pattern.Match(text) is { Success: true } match)
+                {
+                    found.TrySetResult(match);
+                }
+            }
+        }
+    }
+}
