@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Commissable.Workflows.Local;
+using Commissable.Workflows.Local.Approvals;
 using Commissable.Workflows.Runtime;
 
 namespace Commissable.Backup.Cli.Local;
@@ -18,7 +19,6 @@ namespace Commissable.Backup.Cli.Local;
 /// </summary>
 internal sealed class HttpCallbackEvents : IWorkflowCallHandler
 {
-    private static readonly string[] CallbackMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
     private readonly Uri _baseUri;
     private readonly string _execution;
     private readonly TimeProvider _time;
@@ -80,12 +80,7 @@ internal sealed class HttpCallbackEvents : IWorkflowCallHandler
         var args = new CallArguments(request);
         if (request.Function == "events.create_callback_endpoint")
         {
-            var method = (args.OptionalString("http_callback_method") ?? "POST").ToUpperInvariant();
-            args.RejectUnknown([]);
-            if (!CallbackMethods.Contains(method))
-            {
-                throw WorkflowErrors.Value($"events.create_callback_endpoint: http_callback_method '{method}' is not one of {string.Join(", ", CallbackMethods)}");
-            }
+            var method = CallbackEvents.Method(args);
             var id = Guid.NewGuid().ToString("N");
             _callbacks[id] = new Callback(method, Channel.CreateUnbounded<JsonObject>());
             return new JsonObject { ["url"] = new Uri(_baseUri, $"v1/{_execution}/callbacks/{id}").AbsoluteUri };

@@ -43,6 +43,19 @@ internal sealed class CallbackEvents : IWorkflowCallHandler
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>
+    /// The HTTP method of <c>events.create_callback_endpoint</c>'s arguments (<c>http_callback_method</c>,
+    /// POST by default), checked as Google checks it; any other argument is refused.
+    /// </summary>
+    internal static string Method(CallArguments args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var method = (args.OptionalString("http_callback_method") ?? "POST").ToUpperInvariant();
+        args.RejectUnknown([]);
+        return CallbackMethods.Contains(method) ? method
+            : throw WorkflowErrors.Value($"events.create_callback_endpoint: http_callback_method '{method}' is not one of {string.Join(", ", CallbackMethods)}");
+    }
+
     public bool Serves(string functionName) => functionName is "events.create_callback_endpoint" or "events.await_callback";
 
     public async Task<JsonNode?> CallAsync(WorkflowCall request, CancellationToken cancellationToken)
@@ -51,12 +64,7 @@ internal sealed class CallbackEvents : IWorkflowCallHandler
         var args = new CallArguments(request);
         if (request.Function == "events.create_callback_endpoint")
         {
-            var method = (args.OptionalString("http_callback_method") ?? "POST").ToUpperInvariant();
-            args.RejectUnknown([]);
-            if (!CallbackMethods.Contains(method))
-            {
-                throw WorkflowErrors.Value($"events.create_callback_endpoint: http_callback_method '{method}' is not one of {string.Join(", ", CallbackMethods)}");
-            }
+            var method = Method(args);
             var workflow = Path.GetFileNameWithoutExtension(_context.WorkflowFile);
             var url = $"local://workflowexecutions/v1/projects/{_context.Project}/locations/local/workflows/{workflow}/executions/{_context.ExecutionId}/callbacks/{Guid.NewGuid():N}";
             _callbacks[url] = method;

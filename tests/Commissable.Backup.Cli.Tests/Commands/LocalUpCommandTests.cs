@@ -16,7 +16,7 @@ namespace Commissable.Backup.Cli.Tests.Commands;
 public sealed partial class LocalUpCommandTests : IDisposable
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), $"lup-{Guid.NewGuid():N}"[..12]);
-    private readonly SignallingWriter _out = new();
+    private readonly WatchedWriter _out = new();
     private readonly StringWriter _err = new();
     private readonly CancellationTokenSource _interrupt = new();
 
@@ -37,8 +37,9 @@ public sealed partial class LocalUpCommandTests : IDisposable
             "--workflows", workflows, "--executions-port", "0"], context);
 
         // The banner's last line says it is up; waiting for it is waiting for the command, not for time.
-        var ready = await Task.WhenAny(_out.Ready, up).WaitAsync(TimeSpan.FromMinutes(3));
-        if (ready != _out.Ready)
+        var banner = _out.WhenMatches(new Regex(@"Ctrl-C stops the functions and the local cloud\."));
+        var ready = await Task.WhenAny(banner, up).WaitAsync(TimeSpan.FromMinutes(3));
+        if (ready != banner)
         {
             Assert.Fail($"local up ended before it was ready: exit {await up}\n{_out}\n{_err}");
         }
@@ -144,62 +145,6 @@ public sealed partial class LocalUpCommandTests : IDisposable
         if (Directory.Exists(_state + "-workflows"))
         {
             Directory.Delete(_state + "-workflows", recursive: true);
-        }
-    }
-
-    /// <summary>Collects what the command prints and completes <see cref="Ready"/> once it says how to stop it.</summary>
-    private sealed class SignallingWriter : StringWriter
-    {
-        private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly Lock _lock = new();
-
-        public Task Ready => _ready.Task;
-
-        public override Encoding Encoding => Encoding.UTF8;
-
-        public override void Write(char value)
-        {
-            lock (_lock) base.Write(value);
-            Check();
-        }
-
-        public override void Write(string? value)
-        {
-            lock (_lock) base.Write(value);
-            Check();
-        }
-
-        public override void Write(char[] buffer, int index, int count)
-        {
-            lock (_lock) base.Write(buffer, index, count);
-            Check();
-        }
-
-        public override Task WriteLineAsync(string? value)
-        {
-            lock (_lock) base.WriteLine(value);
-            Check();
-            return Task.CompletedTask;
-        }
-
-        public override Task WriteAsync(string? value)
-        {
-            lock (_lock) base.Write(value);
-            Check();
-            return Task.CompletedTask;
-        }
-
-        public override string ToString()
-        {
-            lock (_lock) return base.ToString();
-        }
-
-        private void Check()
-        {
-            if (ToString().Contains("Ctrl-C stops the functions and the local cloud.", StringComparison.Ordinal))
-            {
-                _ready.TrySetResult();
-            }
         }
     }
 }
