@@ -131,10 +131,8 @@ public static class DumpSanitizer
             }
 
             var dumped = Path.Combine(staging, "masked.dump");
-            await DumpAsync(server, scratch, dumped, work.FullName, tools, cancellationToken).ConfigureAwait(false);
-            File.SetUnixFileMode(dumped, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            const string TimeZone = "UTC";
-            var content = await PostgresBackupContentReader.ReadFileAsync(dumped, new DumpReadOptions { TenantColumn = options.TenantColumn, TimeZone = TimeZone }, tools, cancellationToken)
+            // The operator's dump: 0600, its size, checksums and content manifest from the bytes as they are written.
+            var copy = await CustomFormatDump.WriteAsync(server, scratch, dumped, new CustomFormatDumpOptions { TenantColumn = options.TenantColumn }, tools, cancellationToken)
                 .ConfigureAwait(false);
             var manifest = new BackupManifest
             {
@@ -147,9 +145,10 @@ public static class DumpSanitizer
                 Format = "CUSTOM",
                 StartTime = started,
                 EndTime = options.Time.GetUtcNow(),
-                SizeBytes = new FileInfo(dumped).Length,
-                Md5Hash = await Md5Async(dumped, cancellationToken).ConfigureAwait(false),
-                Content = content,
+                SizeBytes = copy.SizeBytes,
+                Md5Hash = copy.Md5Hash,
+                Crc32c = copy.Crc32c,
+                Content = copy.Content,
                 Sanitized = new SanitizedCopy
                 {
                     Source = sourceShown,
@@ -194,34 +193,11 @@ public static class DumpSanitizer
         }
     }
 
-    /// <summary>pg_dump of the scratch database in custom format, without owners or privileges, in UTC.</summary>
-    private static async Task DumpAsync(DatabaseEndpoint server, string database, string file, string privateDirectory, PostgresBinaries tools, CancellationToken cancellationToken)
-    {
-        var passwordFile = Path.Combine(privateDirectory, "pgpass");
-        server.WritePasswordFile(passwordFile);
-        await new ExternalProcess
-        {
-            FileName = tools.Path("pg_dump"),
-            Arguments = ["--no-password", "--dbname=" + server.Conninfo(database), "--format=custom", "--no-owner", "--no-privileges", "--file=" + file],
-            InheritPostgresVariables = false,
-            Environment = new Dictionary<string, string>(DatabaseEndpoint.ToolEnvironment(passwordFile, "commissable-sanitize")) { ["PGTZ"] = "UTC" },
-        }.RunAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     private static async Task ExecuteAsync(DatabaseEndpoint server, string database, string sql, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(server.ConnectionString(database, "commissable-sanitize"));
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Base64 MD5, the checksum Cloud Storage reports (md5Hash): integrity, not security.</summary>
-    private static async Task<string> Md5Async(string path, CancellationToken cancellationToken)
-    {
-        await using var file = File.OpenRead(path);
-#pragma warning disable CA5351
-        return Convert.ToBase64String(await MD5.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
-#pragma warning restore CA5351
     }
 }
