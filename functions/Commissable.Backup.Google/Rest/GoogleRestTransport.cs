@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -78,6 +79,11 @@ internal sealed class GoogleRestTransport : IDisposable
         var status = (int)answer.Response.StatusCode;
         if (answer.Error is not { } error)
         {
+            // An empty answer (sendHttpCallback's) reads as an empty object when the caller expects one.
+            if (typeof(TResponse) == typeof(JsonObject) && answer.Response.Content.Headers.ContentLength == 0)
+            {
+                return (TResponse)(object)new JsonObject();
+            }
             var result = await answer.Response.Content
                 .ReadFromJsonAsync<TResponse>(CloudSqlJson.Options, cancellationToken)
                 .ConfigureAwait(false);

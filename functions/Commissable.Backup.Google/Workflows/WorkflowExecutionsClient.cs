@@ -66,6 +66,38 @@ public sealed class WorkflowExecutionsClient : IWorkflowExecutions, IDisposable
         return _transport.SendAsync<Execution>(HttpMethod.Post, "v1/" + Path(execution) + ":cancel", new JsonObject(), cancellationToken);
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ExecutionCallback>> ListCallbacksAsync(ExecutionName execution, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        var callbacks = new List<ExecutionCallback>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string? pageToken = null;
+        do
+        {
+            var query = pageToken is null ? "" : "?pageToken=" + Uri.EscapeDataString(pageToken);
+            var page = await _transport.SendAsync<CallbackPage>(HttpMethod.Get, "v1/" + Path(execution) + "/callbacks" + query, null, cancellationToken).ConfigureAwait(false);
+            callbacks.AddRange(page.Callbacks ?? []);
+            pageToken = string.IsNullOrEmpty(page.NextPageToken) ? null : page.NextPageToken;
+            if (pageToken is not null && !seen.Add(pageToken))
+            {
+                throw new InvalidOperationException($"Workflow Executions API repeated a page token while listing the callbacks of {execution}.");
+            }
+        }
+        while (pageToken is not null);
+        return callbacks;
+    }
+
+    /// <inheritdoc />
+    public async Task SendCallbackAsync(ExecutionName execution, string callbackId, string method, JsonObject body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentException.ThrowIfNullOrEmpty(callbackId);
+        ArgumentException.ThrowIfNullOrEmpty(method);
+        ArgumentNullException.ThrowIfNull(body);
+        _ = await _transport.SendAsync<JsonObject>(new HttpMethod(method), "v1/" + Path(execution) + "/callbacks/" + Segment(callbackId), body, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Disposes the HTTP client when the builder created it.</summary>
     public void Dispose() => _transport.Dispose();
 
@@ -75,4 +107,11 @@ public sealed class WorkflowExecutionsClient : IWorkflowExecutions, IDisposable
     private static string Path(ExecutionName name) => Path(name.Workflow) + "/executions/" + Segment(name.Id);
 
     private static string Segment(string value) => GoogleRestTransport.Segment(value, nameof(value));
+}
+
+/// <summary>Schema <c>ListCallbacksResponse</c>.</summary>
+internal sealed record CallbackPage
+{
+    public IReadOnlyList<ExecutionCallback>? Callbacks { get; init; }
+    public string? NextPageToken { get; init; }
 }
