@@ -9,6 +9,8 @@ using Commissable.Backup.FileStore;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Google.Storage;
+using Commissable.Backup.Google.Workflows;
+using Commissable.Backup.Core.Executions;
 using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Dumps;
 using Commissable.Backup.Postgres.Processes;
@@ -128,9 +130,23 @@ public static class BackupFunctions
         // without its login, so the other functions' hosts and local mode start without them; a
         // host whose FUNCTION_TARGET is data-management refuses to start instead (Read throws).
         var dataManagement = DataManagementOptions.Read(environment);
+        // Its jobs (unset: the job actions answer 503) start workflows through the Workflow
+        // Executions API: Google's, or local up's in local mode, with the same token as Cloud SQL.
+        var jobs = DataManagementJobOptions.Read(environment, settings.ProjectId);
+        if (jobs is not null)
+        {
+            services.AddSingleton<IWorkflowExecutions>(_ => new WorkflowExecutionsClientBuilder
+            {
+                BaseUri = jobs.ExecutionsEndpoint ?? WorkflowExecutionsClient.DefaultBaseUri,
+                TokenSource = settings.CloudSqlTokenFile is { } tokenFile ? new FileTokenSource(tokenFile) : null,
+            }.Build());
+        }
         services.AddSingleton(sp => new DataManagementAccess(
             dataManagement is null ? null : new ActingUserTokens(dataManagement, sp.GetRequiredService<IBackupStore>(), settings.BackupPrefix, sp.GetRequiredService<TimeProvider>()),
-            new DataManagementAudit(sp.GetRequiredService<IBackupStore>(), settings.BackupPrefix, sp.GetRequiredService<ILogger<DataManagementAudit>>())));
+            new DataManagementAudit(sp.GetRequiredService<IBackupStore>(), settings.BackupPrefix, sp.GetRequiredService<ILogger<DataManagementAudit>>()),
+            jobs is null ? null : new DataManagementJobs(
+                jobs, sp.GetRequiredService<IWorkflowExecutions>(), new DataManagementJobStore(sp.GetRequiredService<IBackupStore>(), settings.BackupPrefix),
+                sp.GetRequiredService<BackupCatalog>(), settings.BackupPrefix, sp.GetRequiredService<TimeProvider>())));
         services.AddHttpFunction<DataManagementFunction>(FunctionNames.DataManagement);
         return services;
     }

@@ -87,4 +87,31 @@ internal sealed class DataManagementAudit(IBackupStore store, string prefix, ILo
             throw FunctionException.Unavailable("The request could not be audited, so it was not carried out; retry.", TimeSpan.FromSeconds(5), "AUDIT_UNAVAILABLE", e);
         }
     }
+
+    /// <summary>
+    /// The audit trail, newest first: at most <paramref name="limit"/> records at or after
+    /// <paramref name="since"/>, and whether older ones were left out. Names sort by time, so only
+    /// the records answered are read.
+    /// </summary>
+    public async Task<(IReadOnlyList<AuditRecord> Records, bool More)> ReadAsync(int limit, DateTimeOffset? since, CancellationToken cancellationToken)
+    {
+        var names = new List<(string Name, DateTimeOffset Time)>();
+        await foreach (var item in store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
+        {
+            // YYYY/MM/DD/HHMMSSfffZ-<requestId>.json
+            var rest = item.Name[Prefix.Length..];
+            if (rest.Length < 23 || rest[21] != '-' || !DateTimeOffset.TryParseExact(rest[..21], "yyyy'/'MM'/'dd'/'HHmmssfff'Z'", CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)) continue;
+            if (since is { } from && time < from.ToUniversalTime()) continue;
+            names.Add((item.Name, time));
+        }
+        names.Sort((a, b) => string.CompareOrdinal(b.Name, a.Name));
+        var records = new List<AuditRecord>();
+        foreach (var (name, _) in names.Take(limit))
+        {
+            await using var content = await store.OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
+            if (await JsonSerializer.DeserializeAsync<AuditRecord>(content, RecordOptions, cancellationToken).ConfigureAwait(false) is { } record) records.Add(record);
+        }
+        return (records, names.Count > limit);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.Naming;
 using Commissable.Functions.Hosting;
@@ -7,31 +8,40 @@ namespace Commissable.Functions.DataManagement;
 
 /// <summary>
 /// What <c>data-management</c> is composed of: the token verifier (null when the
-/// <c>DATA_MANAGEMENT_*</c> variables are unset: every request is then 503) and the audit.
+/// <c>DATA_MANAGEMENT_*</c> token variables are unset: every request is then 503), the audit, and
+/// the jobs (null when the job variables are unset: the job actions are then 503).
 /// </summary>
-internal sealed record DataManagementAccess(ActingUserTokens? Tokens, DataManagementAudit Audit);
+internal sealed record DataManagementAccess(ActingUserTokens? Tokens, DataManagementAudit Audit, DataManagementJobs? Jobs = null);
 
 /// <summary>
 /// <c>data-management</c>: the CRM backend calls it for a signed-in user, whose token
-/// (<see cref="ActingUserTokens.Header"/>) says who it is and what it may do. This version serves
-/// <c>GET /backups</c> (<c>admin.backup</c> or <c>admin.restore</c>): the catalog, metadata only.
-/// Every request, allowed or refused, is one audit record (<see cref="DataManagementAudit"/>);
-/// its id is answered in <c>X-Request-Id</c>.
+/// (<see cref="ActingUserTokens.Header"/>) says who it is and what it may do. Actions: the backups
+/// (list, request one), restores to staging and of one tenant (started as workflows, 202 with a
+/// job), the jobs (see, approve a tenant restore: two-person rule) and the audit trail. Every
+/// request, allowed or refused, is one audit record (<see cref="DataManagementAudit"/>); its id is
+/// answered in <c>X-Request-Id</c>.
 /// </summary>
 /// <remarks>
 /// 401 <c>UNAUTHENTICATED</c> for a missing or invalid token, 403 <c>PERMISSION_DENIED</c> without
-/// the permission, 400 for a bad query, 404 for another path, 405 for another method, 503
-/// <c>DATA_MANAGEMENT_NOT_CONFIGURED</c> without the variables, 503 <c>AUDIT_UNAVAILABLE</c> when
-/// the audit record cannot be written (nothing is answered unaudited).
+/// the permission, 400 for a bad query or body, 404 for another path or an unknown job, 405 for
+/// another method, 409 <c>JOB_RUNNING</c> (with the running job) for a second job of a kind, 503
+/// <c>DATA_MANAGEMENT_NOT_CONFIGURED</c> / <c>JOBS_NOT_CONFIGURED</c> without the variables, 503
+/// <c>AUDIT_UNAVAILABLE</c> when the audit record cannot be written (nothing is answered unaudited).
 /// </remarks>
-internal sealed class DataManagementFunction(DataManagementAccess access, BackupCatalog catalog, TimeProvider clock) : IHttpFunction
+internal sealed partial class DataManagementFunction(DataManagementAccess access, BackupCatalog catalog, TimeProvider clock) : IHttpFunction
 {
     public const string RequestIdHeader = "X-Request-Id";
     public const string AdminBackup = "admin.backup";
     public const string AdminRestore = "admin.restore";
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
+    public const int DefaultJobsLimit = 20;
+    public const int MaxJobsLimit = 100;
     private const int MaxTargetLength = 200;
+    private const string Either = AdminBackup + " or " + AdminRestore;
+
+    /// <summary>An answer: its status, body and the job it concerns (for the audit).</summary>
+    private sealed record Answer(int Status, object Body, string? JobId = null);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -46,10 +56,16 @@ internal sealed class DataManagementFunction(DataManagementAccess access, Backup
         var path = context.Request.Path.Value is { Length: > 0 } p ? p : "/";
         var target = Shorten(CloudNames.Printable(path));
         var draft = new Draft { Action = "unknown", Target = target };
-        object body;
+        Answer answer;
         try
         {
-            body = await RunAsync(context, path, draft).ConfigureAwait(false);
+            answer = await RunAsync(context, path, draft).ConfigureAwait(false);
+        }
+        catch (JobRunningException running)
+        {
+            await access.Audit.WriteAsync(draft.Record(time, requestId, context.Request.Method, new AuditOutcome(409, running.Code, Reason(running.Message)), running.Running.Id)).ConfigureAwait(false);
+            await context.WriteJsonAsync(new { error = new { code = 409, status = running.Code, message = running.Message }, job = running.Running }, 409).ConfigureAwait(false);
+            return;
         }
         catch (FunctionException e)
         {
@@ -68,23 +84,147 @@ internal sealed class DataManagementFunction(DataManagementAccess access, Backup
             await access.Audit.WriteAsync(draft.Record(time, requestId, context.Request.Method, new AuditOutcome(500, "INTERNAL", Reason($"Failed with {e.GetType().Name}.")))).ConfigureAwait(false);
             throw;
         }
-        await access.Audit.WriteAsync(draft.Record(time, requestId, context.Request.Method, new AuditOutcome(200, "OK", "Answered."))).ConfigureAwait(false);
-        await context.WriteJsonAsync(body).ConfigureAwait(false);
+        var outcome = answer.Status == 202 ? new AuditOutcome(202, "ACCEPTED", "Job started.") : new AuditOutcome(answer.Status, "OK", "Answered.");
+        await access.Audit.WriteAsync(draft.Record(time, requestId, context.Request.Method, outcome, answer.JobId)).ConfigureAwait(false);
+        await context.WriteJsonAsync(answer.Body, answer.Status).ConfigureAwait(false);
     }
 
-    private async Task<object> RunAsync(HttpContext context, string path, Draft draft)
+    private async Task<Answer> RunAsync(HttpContext context, string path, Draft draft)
     {
-        if (!string.Equals(path, "/backups", StringComparison.Ordinal))
+        var method = context.Request.Method;
+        var ct = context.RequestAborted;
+        switch (path)
         {
-            throw FunctionException.NotFound($"data-management has no action at '{draft.Target}'; this version serves GET /backups.");
+            case "/backups":
+                Allow(context, draft, method, ("GET", "backups.list", Either), ("POST", "backups.create", AdminBackup));
+                if (HttpMethods.IsGet(method))
+                {
+                    await AuthorizeAsync(context, draft, AdminBackup, AdminRestore).ConfigureAwait(false);
+                    var limit = Query(context.Request.Query, "GET /backups", DefaultLimit, MaxLimit, allowSince: false).Limit;
+                    return new Answer(200, await ListBackupsAsync(limit, ct).ConfigureAwait(false));
+                }
+                else
+                {
+                    var user = await AuthorizeAsync(context, draft, AdminBackup).ConfigureAwait(false);
+                    var jobs = Jobs();
+                    NoQuery(context.Request.Query, "POST /backups");
+                    var request = DataManagementRequests.Backup(await context.ReadJsonAsync<BackupJobBody>().ConfigureAwait(false));
+                    return Started(draft, await jobs.StartAsync(JobKinds.Backup, Who(user), request, null, ct).ConfigureAwait(false));
+                }
+            case "/restores/staging":
+            {
+                Allow(context, draft, method, ("POST", "restores.staging", AdminRestore));
+                var user = await AuthorizeAsync(context, draft, AdminRestore).ConfigureAwait(false);
+                var jobs = Jobs();
+                NoQuery(context.Request.Query, "POST /restores/staging");
+                var request = DataManagementRequests.Staging(await context.ReadOptionalJsonAsync<StagingJobBody>("JSON object {\"backup\"?}").ConfigureAwait(false));
+                var uri = request.BackupId is { } id ? await jobs.BackupUriAsync(id, ct).ConfigureAwait(false) : null;
+                return Started(draft, await jobs.StartAsync(JobKinds.StagingRestore, Who(user), request, uri, ct).ConfigureAwait(false));
+            }
+            case "/restores/tenant":
+            {
+                Allow(context, draft, method, ("POST", "restores.tenant", AdminRestore));
+                var user = await AuthorizeAsync(context, draft, AdminRestore).ConfigureAwait(false);
+                var jobs = Jobs();
+                NoQuery(context.Request.Query, "POST /restores/tenant");
+                var request = DataManagementRequests.Tenant(await context.ReadJsonAsync<TenantJobBody>().ConfigureAwait(false), clock.GetUtcNow());
+                var uri = request.BackupId is { } id ? await jobs.BackupUriAsync(id, ct).ConfigureAwait(false) : null;
+                return Started(draft, await jobs.StartAsync(JobKinds.TenantRestore, Who(user), request, uri, ct).ConfigureAwait(false));
+            }
+            case "/jobs":
+            {
+                Allow(context, draft, method, ("GET", "jobs.list", Either));
+                var user = await AuthorizeAsync(context, draft, AdminBackup, AdminRestore).ConfigureAwait(false);
+                var jobs = Jobs();
+                var limit = Query(context.Request.Query, "GET /jobs", DefaultJobsLimit, MaxJobsLimit, allowSince: false).Limit;
+                var (stored, more) = await jobs.Store.ListJobsAsync(limit, job => user.Holds(JobKinds.Permission(job.Kind)), ct).ConfigureAwait(false);
+                var views = new List<JobView>();
+                foreach (var job in stored) views.Add(await jobs.ViewAsync(job, ct).ConfigureAwait(false));
+                return new Answer(200, new { jobs = views, count = views.Count, truncated = more });
+            }
+            case "/audit":
+            {
+                Allow(context, draft, method, ("GET", "audit.list", AdminRestore));
+                await AuthorizeAsync(context, draft, AdminRestore).ConfigureAwait(false);
+                var (limit, since) = Query(context.Request.Query, "GET /audit", DefaultLimit, MaxLimit, allowSince: true);
+                var (records, more) = await access.Audit.ReadAsync(limit, since, ct).ConfigureAwait(false);
+                return new Answer(200, new { records, count = records.Count, truncated = more });
+            }
         }
-        draft.Action = "backups.list";
-        draft.Permission = AdminBackup + " or " + AdminRestore;
-        if (!HttpMethods.IsGet(context.Request.Method))
+        if (JobPath().Match(path) is { Success: true } match)
         {
-            context.Response.Headers.Allow = "GET";
-            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "GET /backups lists the backups; this version has no other method on it.");
+            var approve = match.Groups["approve"].Success;
+            if (approve) Allow(context, draft, method, ("POST", "jobs.approve", AdminRestore));
+            else Allow(context, draft, method, ("GET", "jobs.get", Either));
+            var user = approve
+                ? await AuthorizeAsync(context, draft, AdminRestore).ConfigureAwait(false)
+                : await AuthorizeAsync(context, draft, AdminBackup, AdminRestore).ConfigureAwait(false);
+            var jobs = Jobs();
+            var id = match.Groups["id"].Value;
+            if (!DataManagementJobStore.IsJobId(id))
+            {
+                throw FunctionException.BadRequest($"'{DataManagementRequests.Shown(id)}' is not a job id (job- and 32 hex digits, as a 202 answered it).");
+            }
+            NoQuery(context.Request.Query, approve ? "POST /jobs/{id}/approve" : "GET /jobs/{id}");
+            draft.JobId = id;
+            var job = await jobs.Store.ReadJobAsync(id, ct).ConfigureAwait(false)
+                ?? throw FunctionException.NotFound($"There is no job {id}.", "JOB_NOT_FOUND");
+            var permission = JobKinds.Permission(job.Kind);
+            draft.Permission = permission;
+            if (!user.Holds(permission))
+            {
+                throw new FunctionException(403, "PERMISSION_DENIED", $"Job {id} is a {job.Kind} job; seeing or approving it needs the permission {permission}, which the signed-in user does not hold.");
+            }
+            if (!approve) return new Answer(200, await jobs.ViewAsync(job, ct).ConfigureAwait(false), id);
+            var digest = DataManagementRequests.Digest(await context.ReadJsonAsync<ApproveJobBody>().ConfigureAwait(false));
+            return new Answer(200, await jobs.ApproveAsync(job, Who(user), digest, ct).ConfigureAwait(false), id);
         }
+        throw FunctionException.NotFound($"data-management has no action at '{draft.Target}'; it serves /backups, /restores/staging, /restores/tenant, /jobs, /jobs/{{id}}, /jobs/{{id}}/approve and /audit.");
+    }
+
+    private async Task<DataManagementBackupList> ListBackupsAsync(int limit, CancellationToken cancellationToken)
+    {
+        var backups = new List<DataManagementBackup>();
+        var matching = 0;
+        await foreach (var entry in catalog.ListAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            matching++;
+            if (backups.Count < limit) backups.Add(DataManagementBackup.From(entry));
+        }
+        return new DataManagementBackupList(backups, backups.Count, matching > backups.Count);
+    }
+
+    private static Answer Started(Draft draft, JobView job)
+    {
+        draft.JobId = job.Id;
+        return new Answer(202, job, job.Id);
+    }
+
+    private DataManagementJobs Jobs() => access.Jobs ?? throw FunctionException.Unavailable(
+        $"data-management's jobs are not configured: set {DataManagementJobOptions.LocationVariable}, {DataManagementJobOptions.SourceInstanceVariable}, {DataManagementJobOptions.DatabaseVariable} and the DATA_MANAGEMENT_STAGING_* variables.",
+        code: "JOBS_NOT_CONFIGURED");
+
+    /// <summary>Names the action for the method, or answers 405 naming the methods the path has.</summary>
+    private static void Allow(HttpContext context, Draft draft, string method, params (string Method, string Action, string Permission)[] actions)
+    {
+        foreach (var (m, action, permission) in actions)
+        {
+            if (string.Equals(method, m, StringComparison.OrdinalIgnoreCase))
+            {
+                draft.Action = action;
+                draft.Permission = permission;
+                return;
+            }
+        }
+        draft.Action = actions[0].Action;
+        var allowed = string.Join(", ", actions.Select(a => a.Method));
+        context.Response.Headers.Allow = allowed;
+        throw new FunctionException(405, "METHOD_NOT_ALLOWED", $"{draft.Target} accepts {allowed}; not {Shorten(CloudNames.Printable(method))}.");
+    }
+
+    /// <summary>The verified acting user holding one of <paramref name="permissions"/>; 503/401/403 otherwise.</summary>
+    private async Task<ActingUser> AuthorizeAsync(HttpContext context, Draft draft, params string[] permissions)
+    {
         var tokens = access.Tokens ?? throw FunctionException.Unavailable(
             $"data-management is not configured: set {DataManagementOptions.IssuerVariable}, {DataManagementOptions.AudienceVariable} and {DataManagementOptions.JwksFileVariable}.",
             code: "DATA_MANAGEMENT_NOT_CONFIGURED");
@@ -100,34 +240,63 @@ internal sealed class DataManagementFunction(DataManagementAccess access, Backup
             throw Unauthenticated(refused.Message);
         }
         draft.User = new AuditUser(user.Id, user.Email);
-        if (!user.Holds(AdminBackup) && !user.Holds(AdminRestore))
+        if (!permissions.Any(user.Holds))
         {
-            throw new FunctionException(403, "PERMISSION_DENIED", $"Listing the backups needs the permission {AdminBackup} or {AdminRestore}; the signed-in user has neither.");
+            throw new FunctionException(403, "PERMISSION_DENIED", permissions.Length == 1
+                ? $"{Describe(draft.Action)} needs the permission {permissions[0]}, which the signed-in user does not hold."
+                : $"{Describe(draft.Action)} needs the permission {string.Join(" or ", permissions)}; the signed-in user has neither.");
         }
-        var limit = Limit(context.Request.Query);
-        var backups = new List<DataManagementBackup>();
-        var matching = 0;
-        await foreach (var entry in catalog.ListAsync(cancellationToken: context.RequestAborted).ConfigureAwait(false))
-        {
-            matching++;
-            if (backups.Count < limit) backups.Add(DataManagementBackup.From(entry));
-        }
-        return new DataManagementBackupList(backups, backups.Count, matching > backups.Count);
+        return user;
     }
 
-    private static int Limit(IQueryCollection query)
+    private static JobUser Who(ActingUser user) => new(user.Id, user.Email);
+
+    private static string Describe(string action) => action switch
+    {
+        "backups.list" => "Listing the backups",
+        "backups.create" => "Requesting a backup",
+        "restores.staging" => "Restoring to staging",
+        "restores.tenant" => "Restoring a tenant",
+        "jobs.list" => "Listing the jobs",
+        "jobs.get" => "Seeing a job",
+        "jobs.approve" => "Approving a tenant restore",
+        "audit.list" => "Reading the audit trail",
+        _ => "This action",
+    };
+
+    private static void NoQuery(IQueryCollection query, string action)
+    {
+        if (query.Count > 0) throw FunctionException.BadRequest($"{action} takes no query parameters; got '{Shorten(CloudNames.Printable(query.Keys.First()))}'.");
+    }
+
+    private static (int Limit, DateTimeOffset? Since) Query(IQueryCollection query, string action, int defaultLimit, int maxLimit, bool allowSince)
     {
         foreach (var key in query.Keys)
         {
-            if (key != "limit") throw FunctionException.BadRequest($"Unknown query parameter '{Shorten(CloudNames.Printable(key))}'; GET /backups accepts limit.");
+            if (key != "limit" && !(allowSince && key == "since"))
+            {
+                throw FunctionException.BadRequest($"Unknown query parameter '{Shorten(CloudNames.Printable(key))}'; {action} accepts limit{(allowSince ? " and since" : "")}.");
+            }
         }
-        if (!query.TryGetValue("limit", out var values)) return DefaultLimit;
-        if (values.Count != 1 || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit is < 1 or > MaxLimit)
+        var limit = defaultLimit;
+        if (query.TryGetValue("limit", out var values))
         {
-            throw FunctionException.BadRequest(string.Create(CultureInfo.InvariantCulture,
-                $"?limit= must be given once, as a whole number from 1 to {MaxLimit} (default {DefaultLimit}); got '{Shorten(CloudNames.Printable(values.ToString()))}'."));
+            if (values.Count != 1 || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > maxLimit)
+            {
+                throw FunctionException.BadRequest(string.Create(CultureInfo.InvariantCulture,
+                    $"?limit= must be given once, as a whole number from 1 to {maxLimit} (default {defaultLimit}); got '{Shorten(CloudNames.Printable(values.ToString()))}'."));
+            }
         }
-        return limit;
+        DateTimeOffset? since = null;
+        if (allowSince && query.TryGetValue("since", out var sinceValues))
+        {
+            if (sinceValues.Count != 1 || !DateTimeOffset.TryParseExact(sinceValues[0], ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+            {
+                throw FunctionException.BadRequest($"?since= must be given once, as an RFC 3339 time with its offset (e.g. 2026-12-07T00:00:00Z); got '{Shorten(CloudNames.Printable(sinceValues.ToString()))}'.");
+            }
+            since = parsed;
+        }
+        return (limit, since);
     }
 
     private static FunctionException Unauthenticated(string reason) => new(401, "UNAUTHENTICATED", reason);
@@ -143,8 +312,12 @@ internal sealed class DataManagementFunction(DataManagementAccess access, Backup
         public required string Target { get; init; }
         public string? Permission { get; set; }
         public AuditUser? User { get; set; }
+        public string? JobId { get; set; }
 
-        public AuditRecord Record(DateTimeOffset time, string requestId, string method, AuditOutcome outcome) =>
-            new(time, requestId, Action, Shorten(CloudNames.Printable(method)), Target, Permission, User, outcome, null);
+        public AuditRecord Record(DateTimeOffset time, string requestId, string method, AuditOutcome outcome, string? jobId = null) =>
+            new(time, requestId, Action, Shorten(CloudNames.Printable(method)), Target, Permission, User, outcome, jobId ?? JobId);
     }
+
+    [GeneratedRegex("^/jobs/(?<id>[^/]+)(?<approve>/approve)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex JobPath();
 }

@@ -70,6 +70,16 @@ public sealed class CompletionEnvironment : LocalFunctionsEnvironment, IAsyncLif
         ["DATA_MANAGEMENT_ISSUER"] = DataManagement.TestTokens.Issuer,
         ["DATA_MANAGEMENT_AUDIENCE"] = DataManagement.TestTokens.Audience,
         ["DATA_MANAGEMENT_JWKS_FILE"] = DataManagement.TestTokens.Shared.JwksFile,
+        // The jobs configured, with no Workflow Executions API behind them: no malformed request may
+        // get as far as starting a workflow (one that did would be a 503, which the table refuses).
+        ["DATA_MANAGEMENT_LOCATION"] = "us-central1",
+        ["DATA_MANAGEMENT_SOURCE_INSTANCE"] = "prod",
+        ["DATA_MANAGEMENT_DATABASE"] = SourceDatabase,
+        ["DATA_MANAGEMENT_STAGING_INSTANCE"] = "staging",
+        ["DATA_MANAGEMENT_STAGING_DATABASE"] = "crm_staging",
+        ["DATA_MANAGEMENT_STAGING_APP_USER"] = "crm_app",
+        ["DATA_MANAGEMENT_STAGING_APP_PASSWORD_SECRET"] = "staging-app-password",
+        ["DATA_MANAGEMENT_EXECUTIONS_ENDPOINT"] = "http://127.0.0.1:9/",
     };
 
     async Task IAsyncLifetime.DisposeAsync()

@@ -233,8 +233,8 @@ public sealed class DataManagementFunctionTests(SweeperEnvironment env) : IClass
     {
         await using var host = await StartAsync();
         var token = host.Mint(TestTokens.Claims(Now, "admin.backup", "admin.restore"));
-        var (notFound, text404, _) = await host.SendAsync(token, "/data-management/restores/staging", HttpMethod.Post);
-        var (notAllowed, text405, _) = await host.SendAsync(host.Mint(TestTokens.Claims(Now, "admin.backup")), "/data-management/backups", HttpMethod.Post);
+        var (notFound, text404, _) = await host.SendAsync(token, "/data-management/restores/production", HttpMethod.Post);
+        var (notAllowed, text405, _) = await host.SendAsync(host.Mint(TestTokens.Claims(Now, "admin.backup")), "/data-management/backups", HttpMethod.Delete);
 
         Assert.Equal(HttpStatusCode.NotFound, notFound);
         Assert.Equal("NOT_FOUND", (string?)JsonNode.Parse(text404)!["error"]!["status"]);
@@ -242,7 +242,7 @@ public sealed class DataManagementFunctionTests(SweeperEnvironment env) : IClass
         Assert.Equal(405, (int)JsonNode.Parse(text405)!["error"]!["code"]!);
         var records = await host.AuditAsync();
         Assert.Equal([404, 405], records.Select(r => (int)r.Record["outcome"]!["status"]!).Order());
-        Assert.Equal("/restores/staging", (string?)records.Single(r => (int)r.Record["outcome"]!["status"]! == 404).Record["target"]);
+        Assert.Equal("/restores/production", (string?)records.Single(r => (int)r.Record["outcome"]!["status"]! == 404).Record["target"]);
     }
 
     [Fact]

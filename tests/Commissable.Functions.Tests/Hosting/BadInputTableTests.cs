@@ -174,10 +174,10 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         DmCase("permissions a string", () => DmRequest(Mint(With(Claims(), "permissions", "admin.backup"))), 401, "permissions claim must be an array");
         DmCase("iat as text", () => DmRequest(Mint(With(Claims("admin.backup"), "iat", "yesterday"))), 401, "(exp, iat, nbf) is not a NumericDate");
         DmCase("without the permission", () => DmRequest(Mint(Claims("contacts.read"))), 403, "needs the permission admin.backup or admin.restore");
-        DmCase("unknown action", () => DmRequest(Mint(Claims("admin.backup")), "restores/tenant", HttpMethod.Post), 404, "has no action at '/restores/tenant'");
+        DmCase("unknown action", () => DmRequest(Mint(Claims("admin.backup")), "restores/production", HttpMethod.Post), 404, "has no action at '/restores/production'");
         DmCase("encoded traversal", () => DmRequest(Mint(Claims("admin.backup")), "backups%2F..%2Faudit"), 404, "has no action at");
-        DmCase("POST /backups", () => DmRequest(Mint(Claims("admin.backup")), "backups", HttpMethod.Post), 405, "GET /backups lists the backups");
-        DmCase("DELETE /backups", () => DmRequest(Mint(Claims("admin.backup")), "backups", HttpMethod.Delete), 405, "GET /backups lists the backups");
+        DmCase("PUT /backups", () => DmRequest(Mint(Claims("admin.backup")), "backups", HttpMethod.Put), 405, "/backups accepts GET, POST; not PUT");
+        DmCase("DELETE /backups", () => DmRequest(Mint(Claims("admin.backup")), "backups", HttpMethod.Delete), 405, "/backups accepts GET, POST; not DELETE");
         DmCase("limit 0", () => DmRequest(Mint(Claims("admin.backup")), "backups?limit=0"), 400, "?limit= must be given once, as a whole number from 1 to 1000");
         DmCase("limit twice", () => DmRequest(Mint(Claims("admin.restore")), "backups?limit=1&limit=2"), 400, "?limit= must be given once");
         DmCase("unknown query parameter", () => DmRequest(Mint(Claims("admin.backup")), "backups?url=gs%3A%2F%2Fx"), 400, "Unknown query parameter 'url'");
