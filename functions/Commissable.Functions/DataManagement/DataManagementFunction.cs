@@ -166,6 +166,8 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
                 throw FunctionException.BadRequest($"'{DataManagementRequests.Shown(id)}' is not a job id (job- and 32 hex digits, as a 202 answered it).");
             }
             NoQuery(context.Request.Query, approve ? "POST /jobs/{id}/approve" : "GET /jobs/{id}");
+            // The body is checked before the job is looked up: a malformed approval is a 400 whatever it names.
+            var digest = approve ? DataManagementRequests.Digest(await context.ReadJsonAsync<ApproveJobBody>().ConfigureAwait(false)) : null;
             draft.JobId = id;
             var job = await jobs.Store.ReadJobAsync(id, ct).ConfigureAwait(false)
                 ?? throw FunctionException.NotFound($"There is no job {id}.", "JOB_NOT_FOUND");
@@ -175,9 +177,9 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
             {
                 throw new FunctionException(403, "PERMISSION_DENIED", $"Job {id} is a {job.Kind} job; seeing or approving it needs the permission {permission}, which the signed-in user does not hold.");
             }
-            if (!approve) return new Answer(200, await jobs.ViewAsync(job, ct).ConfigureAwait(false), id);
-            var digest = DataManagementRequests.Digest(await context.ReadJsonAsync<ApproveJobBody>().ConfigureAwait(false));
-            return new Answer(200, await jobs.ApproveAsync(job, Who(user), digest, ct).ConfigureAwait(false), id);
+            return digest is null
+                ? new Answer(200, await jobs.ViewAsync(job, ct).ConfigureAwait(false), id)
+                : new Answer(200, await jobs.ApproveAsync(job, Who(user), digest, ct).ConfigureAwait(false), id);
         }
         throw FunctionException.NotFound($"data-management has no action at '{draft.Target}'; it serves /backups, /restores/staging, /restores/tenant, /jobs, /jobs/{{id}}, /jobs/{{id}}/approve and /audit.");
     }
@@ -290,7 +292,7 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
         DateTimeOffset? since = null;
         if (allowSince && query.TryGetValue("since", out var sinceValues))
         {
-            if (sinceValues.Count != 1 || !DateTimeOffset.TryParseExact(sinceValues[0], ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+            if (sinceValues.Count != 1 || !DataManagementRequests.TryParseTime(sinceValues[0]!, out var parsed))
             {
                 throw FunctionException.BadRequest($"?since= must be given once, as an RFC 3339 time with its offset (e.g. 2026-12-07T00:00:00Z); got '{Shorten(CloudNames.Printable(sinceValues.ToString()))}'.");
             }

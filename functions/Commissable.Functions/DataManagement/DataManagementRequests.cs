@@ -60,8 +60,7 @@ internal static partial class DataManagementRequests
         DateTimeOffset? pointInTime = null;
         if (body.PointInTime is { } text)
         {
-            if (!DateTimeOffset.TryParseExact(text, ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed)
-                || !(text.EndsWith('Z') || text.EndsWith('z') || OffsetSuffix().IsMatch(text)))
+            if (!TryParseTime(text, out var parsed))
             {
                 throw Bad($"'pointInTime' must be an RFC 3339 time with its offset, e.g. 2026-12-07T09:00:00Z; got '{Shown(text)}'.");
             }
@@ -84,6 +83,14 @@ internal static partial class DataManagementRequests
         if (body.Digest is null) throw Bad("'digest' is required: the digest of the plan being approved, as GET /jobs/{id} shows it.");
         if (!DigestPattern().IsMatch(body.Digest)) throw Bad($"'digest' must be a plan digest (64 lower-case hex digits); got '{Shown(body.Digest)}'.");
         return body.Digest;
+    }
+
+    /// <summary>An RFC 3339 time with its offset (Z or ±hh:mm); a time without one is refused, never taken as local.</summary>
+    public static bool TryParseTime(string text, out DateTimeOffset time)
+    {
+        time = default;
+        return (text.EndsWith('Z') || OffsetSuffix().IsMatch(text))
+            && DateTimeOffset.TryParseExact(text, ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"], CultureInfo.InvariantCulture, DateTimeStyles.None, out time);
     }
 
     private static string BackupId(string value, string field) =>

@@ -21,7 +21,7 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
     private const string Bucket = CompletionEnvironment.Bucket;
 
     /// <summary>One malformed request: how to build it, the status it must get, and the text its answer (or, for a 200, the log) must hold.</summary>
-    public sealed record BadRequest(string Endpoint, Func<HttpRequestMessage> Request, int Status, string Expected);
+    public sealed record BadRequest(string Endpoint, Func<HttpRequestMessage> Request, int Status, string Expected, string? Action = null);
 
     private static readonly string Oversized = new('x', HttpContextJsonExtensions.MaxBodyBytes + 1);
 
@@ -37,6 +37,18 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         Assert.Equal(FunctionNames.All.Order(StringComparer.Ordinal), counts.Keys.Order(StringComparer.Ordinal));
         Assert.All(counts, pair => Assert.True(pair.Value >= 15, $"{pair.Key} has {pair.Value} cases"));
     }
+
+    [Fact]
+    public void Every_data_management_action_has_at_least_15_malformed_requests()
+    {
+        var counts = Cases.Values.Where(c => c.Action is not null).GroupBy(c => c.Action!).ToDictionary(g => g.Key, g => g.Count());
+
+        Assert.Equal(DataManagementActions.Order(StringComparer.Ordinal), counts.Keys.Order(StringComparer.Ordinal));
+        Assert.All(counts, pair => Assert.True(pair.Value >= 15, $"{pair.Key} has {pair.Value} cases"));
+    }
+
+    private static readonly string[] DataManagementActions =
+        ["GET /backups", "POST /backups", "POST /restores/staging", "POST /restores/tenant", "GET /jobs", "GET /jobs/{id}", "POST /jobs/{id}/approve", "GET /audit"];
 
     [Theory]
     [MemberData(nameof(CaseNames))]
@@ -158,7 +170,8 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
             if (token is not null) request.Headers.Add("X-Acting-User-Token", [token, .. more]);
             return request;
         }
-        void DmCase(string what, Func<HttpRequestMessage> request, int status, string expected) => Add(Dm, what, request, status, expected);
+        void DmCase(string what, Func<HttpRequestMessage> request, int status, string expected) =>
+            cases.Add($"{Dm}: {what}", new BadRequest(Dm, request, status, expected, "GET /backups"));
         DmCase("no token", () => DmRequest(null), 401, "No acting-user token was sent");
         DmCase("token not a JWS", () => DmRequest("not-a-token"), 401, "is not a compact JWS");
         DmCase("token of garbage parts", () => DmRequest("eyJhbGciOiJFUzI1NiJ9.%%%.###"), 401, "acting-user token");
@@ -181,6 +194,133 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         DmCase("limit 0", () => DmRequest(Mint(Claims("admin.backup")), "backups?limit=0"), 400, "?limit= must be given once, as a whole number from 1 to 1000");
         DmCase("limit twice", () => DmRequest(Mint(Claims("admin.restore")), "backups?limit=1&limit=2"), 400, "?limit= must be given once");
         DmCase("unknown query parameter", () => DmRequest(Mint(Claims("admin.backup")), "backups?url=gs%3A%2F%2Fx"), 400, "Unknown query parameter 'url'");
+
+        // The job actions: each refuses every bad token, a user without its permission, and its own
+        // malformed queries and bodies. None gets as far as starting a workflow.
+        static HttpRequestMessage DmSend(HttpMethod method, string path, string? token, string? body, string contentType = "application/json", params string[] more)
+        {
+            var request = body is null ? new HttpRequestMessage(method, $"/{Dm}{path}") : Send(method, Dm + path, body, contentType);
+            if (token is not null) request.Headers.Add("X-Acting-User-Token", [token, .. more]);
+            return request;
+        }
+        const string NoJob = "/jobs/job-0123456789abcdef0123456789abcdef";
+        const string Digest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        void Action(string action, HttpMethod method, string path, string? validBody, string permission, string otherPermission)
+        {
+            void Case(string what, Func<HttpRequestMessage> request, int status, string expected) =>
+                cases.Add($"{Dm} {action}: {what}", new BadRequest(Dm, request, status, expected, action));
+            Case("no token", () => DmSend(method, path, null, validBody), 401, "No acting-user token was sent");
+            Case("token not a JWS", () => DmSend(method, path, "not-a-token", validBody), 401, "is not a compact JWS");
+            Case("alg none", () => DmSend(method, path, Mint(Claims(permission), alg: "none"), validBody), 401, "not signed with ES256");
+            Case("expired", () => DmSend(method, path, Mint(With(With(Claims(permission), "iat", DateTimeOffset.UtcNow.AddMinutes(-4).ToUnixTimeSeconds()), "exp", DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds())), validBody), 401, "has expired");
+            Case("wrong audience", () => DmSend(method, path, Mint(With(Claims(permission), "aud", "https://other.example.com")), validBody), 401, "another audience");
+            Case("wrong issuer", () => DmSend(method, path, Mint(With(Claims(permission), "iss", "https://evil.example.com")), validBody), 401, "another issuer");
+            Case("two token headers", () => DmSend(method, path, Mint(Claims(permission)), validBody, "application/json", Mint(Claims(permission))), 401, "Send one X-Acting-User-Token header");
+            Case("without the permission", () => DmSend(method, path, Mint(Claims(otherPermission)), validBody), 403, "needs the permission");
+        }
+
+        Action("POST /backups", HttpMethod.Post, "/backups", """{"reason":"x"}""", "admin.backup", "admin.restore");
+        void PostBackups(string what, string body, string expected, int status = 400, string contentType = "application/json") =>
+            cases.Add($"{Dm} POST /backups: {what}", new BadRequest(Dm, () => DmSend(HttpMethod.Post, "/backups", Mint(Claims("admin.backup")), body, contentType), status, expected, "POST /backups"));
+        PostBackups("empty body", "", "The request body is empty");
+        PostBackups("null body", "null", "The request body is null");
+        PostBackups("an array", "[]", "is not a valid JSON BackupJobBody");
+        PostBackups("no reason", "{}", "'reason' is required");
+        PostBackups("empty reason", """{"reason":""}""", "'reason' must not be empty");
+        PostBackups("blank reason", """{"reason":"   "}""", "'reason' must not be empty");
+        PostBackups("reason too long", $$"""{"reason":"{{new string('r', 501)}}"}""", "'reason' must be at most 500 characters");
+        PostBackups("reason with a control character", """{"reason":"a\u0007b"}""", "'reason' must not contain control characters");
+        PostBackups("reason a number", """{"reason":5}""", "$.reason");
+        PostBackups("the instance named", """{"reason":"x","instance":"staging"}""", "could not be mapped");
+        PostBackups("a key twice", """{"reason":"x","reason":"y"}""", "reason");
+        PostBackups("a form", "reason=x", "is a form", 415, "application/x-www-form-urlencoded");
+        PostBackups("oversized body", Oversized, "larger than 1024 KiB", 413);
+        cases.Add($"{Dm} POST /backups: a query parameter", new BadRequest(Dm, () => DmSend(HttpMethod.Post, "/backups?instance=prod", Mint(Claims("admin.backup")), """{"reason":"x"}"""), 400, "takes no query parameters", "POST /backups"));
+
+        Action("POST /restores/staging", HttpMethod.Post, "/restores/staging", """{"backup":"bk-0123456789abcdef0123"}""", "admin.restore", "admin.backup");
+        void PostStaging(string what, string body, string expected, int status = 400, string contentType = "application/json") =>
+            cases.Add($"{Dm} POST /restores/staging: {what}", new BadRequest(Dm, () => DmSend(HttpMethod.Post, "/restores/staging", Mint(Claims("admin.restore")), body, contentType), status, expected, "POST /restores/staging"));
+        PostStaging("a gs:// URI as backup", """{"backup":"gs://bucket/prod.sql.gz"}""", "'backup' must be a backup id from GET /backups");
+        PostStaging("traversal as backup", """{"backup":"../../etc/passwd"}""", "'backup' must be a backup id");
+        PostStaging("upper-case id", """{"backup":"bk-0123456789ABCDEF0123"}""", "'backup' must be a backup id");
+        PostStaging("empty backup", """{"backup":""}""", "'backup' must be a backup id");
+        PostStaging("backup a number", """{"backup":5}""", "$.backup");
+        PostStaging("an unknown backup", """{"backup":"bk-0123456789abcdef0123"}""", "No complete backup has the id", 404);
+        PostStaging("the staging instance named", """{"stagingInstance":"prod"}""", "could not be mapped");
+        PostStaging("null body", "null", "The request body is null");
+        PostStaging("a string body", "\"x\"", "is not a valid JSON object");
+        PostStaging("a form", "backup=x", "is a form", 415, "application/x-www-form-urlencoded");
+        PostStaging("oversized body", Oversized, "larger than 1024 KiB", 413);
+        cases.Add($"{Dm} POST /restores/staging: a query parameter", new BadRequest(Dm, () => DmSend(HttpMethod.Post, "/restores/staging?backup=x", Mint(Claims("admin.restore")), "{}"), 400, "takes no query parameters", "POST /restores/staging"));
+        cases.Add($"{Dm} POST /restores/staging: GET", new BadRequest(Dm, () => DmSend(HttpMethod.Get, "/restores/staging", Mint(Claims("admin.restore")), null), 405, "/restores/staging accepts POST", "POST /restores/staging"));
+
+        Action("POST /restores/tenant", HttpMethod.Post, "/restores/tenant", """{"tenantId":"t1","backup":"bk-0123456789abcdef0123"}""", "admin.restore", "admin.backup");
+        void PostTenant(string what, string body, string expected, int status = 400) =>
+            cases.Add($"{Dm} POST /restores/tenant: {what}", new BadRequest(Dm, () => DmSend(HttpMethod.Post, "/restores/tenant", Mint(Claims("admin.restore")), body), status, expected, "POST /restores/tenant"));
+        PostTenant("empty body", "", "The request body is empty");
+        PostTenant("no tenant", """{"pointInTime":"2026-12-01T08:00:00Z"}""", "'tenantId' is required");
+        PostTenant("empty tenant", """{"tenantId":"","pointInTime":"2026-12-01T08:00:00Z"}""", "'tenantId' must not be empty");
+        PostTenant("tenant with spaces around", """{"tenantId":" t1 ","pointInTime":"2026-12-01T08:00:00Z"}""", "'tenantId' must not start or end with white space");
+        PostTenant("tenant too long", $$"""{"tenantId":"{{new string('t', 201)}}","pointInTime":"2026-12-01T08:00:00Z"}""", "'tenantId' must be at most 200 characters");
+        PostTenant("tenant with a newline", """{"tenantId":"t1\nt2","pointInTime":"2026-12-01T08:00:00Z"}""", "'tenantId' must not contain control characters");
+        PostTenant("tenant a number", """{"tenantId":7,"pointInTime":"2026-12-01T08:00:00Z"}""", "$.tenantId");
+        PostTenant("neither point in time nor backup", """{"tenantId":"t1"}""", "Give exactly one of 'pointInTime'");
+        PostTenant("both point in time and backup", """{"tenantId":"t1","pointInTime":"2026-12-01T08:00:00Z","backup":"bk-0123456789abcdef0123"}""", "Give exactly one of 'pointInTime'");
+        PostTenant("point in time without offset", """{"tenantId":"t1","pointInTime":"2026-12-07T08:00:00"}""", "'pointInTime' must be an RFC 3339 time with its offset");
+        PostTenant("point in time a word", """{"tenantId":"t1","pointInTime":"yesterday"}""", "'pointInTime' must be an RFC 3339 time");
+        PostTenant("point in time in the future", """{"tenantId":"t1","pointInTime":"2999-01-01T00:00:00Z"}""", "is in the future");
+        PostTenant("unknown mode", """{"tenantId":"t1","pointInTime":"2026-12-01T08:00:00Z","mode":"all"}""", "'mode' must be one of missing-only, exact, report");
+        PostTenant("backup a URI", """{"tenantId":"t1","backup":"gs://b/x.sql.gz"}""", "'backup' must be a backup id");
+        PostTenant("the source instance named", """{"tenantId":"t1","pointInTime":"2026-12-01T08:00:00Z","sourceInstance":"staging"}""", "could not be mapped");
+
+        Action("GET /jobs", HttpMethod.Get, "/jobs", null, "admin.backup", "contacts.read");
+        void GetJobs(string query, string expected, int status = 400) =>
+            cases.Add($"{Dm} GET /jobs: {query}", new BadRequest(Dm, () => DmSend(HttpMethod.Get, "/jobs?" + query, Mint(Claims("admin.restore")), null), status, expected, "GET /jobs"));
+        GetJobs("limit=0", "?limit= must be given once, as a whole number from 1 to 100");
+        GetJobs("limit=101", "?limit= must be given once, as a whole number from 1 to 100");
+        GetJobs("limit=-1", "?limit= must be given once");
+        GetJobs("limit=all", "?limit= must be given once");
+        GetJobs("limit=1&limit=2", "?limit= must be given once");
+        GetJobs("limit=99999999999999999999", "?limit= must be given once");
+        GetJobs("kind=backup", "Unknown query parameter 'kind'");
+        cases.Add($"{Dm} GET /jobs: POST", new BadRequest(Dm, () => DmSend(HttpMethod.Post, "/jobs", Mint(Claims("admin.restore")), "{}"), 405, "/jobs accepts GET", "GET /jobs"));
+
+        Action("GET /jobs/{id}", HttpMethod.Get, NoJob, null, "admin.backup", "contacts.read");
+        void GetJob(string what, string path, string expected, int status = 400, HttpMethod? method = null) =>
+            cases.Add($"{Dm} GET /jobs/{{id}}: {what}", new BadRequest(Dm, () => DmSend(method ?? HttpMethod.Get, path, Mint(Claims("admin.restore")), method == HttpMethod.Post ? "{}" : null), status, expected, "GET /jobs/{id}"));
+        GetJob("an unknown job", NoJob, "There is no job job-0123456789abcdef0123456789abcdef", 404);
+        GetJob("upper-case id", "/jobs/job-0123456789ABCDEF0123456789ABCDEF", "is not a job id");
+        GetJob("short id", "/jobs/job-0123", "is not a job id");
+        GetJob("an execution name", "/jobs/exec-1", "is not a job id");
+        GetJob("encoded traversal", "/jobs/..%2F..%2Faudit", "is not a job id");
+        GetJob("SQL-shaped id", "/jobs/job-1'%20OR%20'1'='1", "is not a job id");
+        GetJob("a query parameter", NoJob + "?view=full", "takes no query parameters");
+        GetJob("DELETE", NoJob, "accepts GET", 405, HttpMethod.Delete);
+        GetJob("POST", NoJob, "accepts GET", 405, HttpMethod.Post);
+
+        Action("POST /jobs/{id}/approve", HttpMethod.Post, NoJob + "/approve", $$"""{"digest":"{{Digest}}"}""", "admin.restore", "admin.backup");
+        void Approve(string what, string path, string body, string expected, int status = 400) =>
+            cases.Add($"{Dm} POST /jobs/{{id}}/approve: {what}", new BadRequest(Dm, () => DmSend(HttpMethod.Post, path, Mint(Claims("admin.restore")), body), status, expected, "POST /jobs/{id}/approve"));
+        Approve("an unknown job", NoJob + "/approve", $$"""{"digest":"{{Digest}}"}""", "There is no job", 404);
+        Approve("a bad job id", "/jobs/job-xyz/approve", $$"""{"digest":"{{Digest}}"}""", "is not a job id");
+        Approve("no digest", NoJob + "/approve", "{}", "'digest' is required");
+        Approve("empty body", NoJob + "/approve", "", "The request body is empty");
+        Approve("upper-case digest", NoJob + "/approve", $$"""{"digest":"{{Digest.ToUpperInvariant()}}"}""", "'digest' must be a plan digest");
+        Approve("short digest", NoJob + "/approve", """{"digest":"abc"}""", "'digest' must be a plan digest");
+        Approve("digest a number", NoJob + "/approve", """{"digest":5}""", "$.digest");
+        Approve("approvedBy given", NoJob + "/approve", $$"""{"digest":"{{Digest}}","approvedBy":"someone else"}""", "could not be mapped");
+        cases.Add($"{Dm} POST /jobs/{{id}}/approve: GET", new BadRequest(Dm, () => DmSend(HttpMethod.Get, NoJob + "/approve", Mint(Claims("admin.restore")), null), 405, "accepts POST", "POST /jobs/{id}/approve"));
+
+        Action("GET /audit", HttpMethod.Get, "/audit", null, "admin.restore", "admin.backup");
+        void GetAudit(string query, string expected, int status = 400) =>
+            cases.Add($"{Dm} GET /audit: {query}", new BadRequest(Dm, () => DmSend(HttpMethod.Get, "/audit?" + query, Mint(Claims("admin.restore")), null), status, expected, "GET /audit"));
+        GetAudit("limit=0", "?limit= must be given once, as a whole number from 1 to 1000");
+        GetAudit("limit=1001", "?limit= must be given once, as a whole number from 1 to 1000");
+        GetAudit("since=yesterday", "?since= must be given once, as an RFC 3339 time");
+        GetAudit("since=2026-12-07T00:00:00", "?since= must be given once, as an RFC 3339 time");
+        GetAudit("since=2026-12-07T00:00:00Z&since=2026-12-08T00:00:00Z", "?since= must be given once");
+        GetAudit("user=ada", "Unknown query parameter 'user'; GET /audit accepts limit and since");
+        cases.Add($"{Dm} GET /audit: DELETE", new BadRequest(Dm, () => DmSend(HttpMethod.Delete, "/audit", Mint(Claims("admin.restore")), null), 405, "/audit accepts GET", "GET /audit"));
 
         // ---- catalog ----------------------------------------------------------------------------
         const string Catalog = FunctionNames.Catalog;
