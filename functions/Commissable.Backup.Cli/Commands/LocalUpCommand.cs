@@ -65,8 +65,8 @@ internal static class LocalUpCommand
         try
         {
             await Progress.StepAsync(context, "local cloud", stack.StartCloudAsync);
-            await Progress.StepAsync(context, "functions", () => stack.StartFunctionsAsync(project));
-            LocalWorkflowServices.EnsureAppService(stack, project, context.Time);
+            // The executions API first: data-management starts its jobs through it. An execution
+            // reads the functions' URL when it runs, after both have started.
             await Progress.StepAsync(context, "workflow executions", async () =>
             {
                 executions = await LocalWorkflowExecutions.StartAsync(workflows, LocalCloudHost.TokenFile(stack.State), executionsPort, context.Time,
@@ -80,6 +80,8 @@ internal static class LocalUpCommand
                     }, context.Interrupted);
                 return $"serving on {executions.BaseUri.Authority}, workflows from {workflows}";
             });
+            await Progress.StepAsync(context, "functions", () => stack.StartFunctionsAsync(project, DataManagementVariables(context, executions!.BaseUri)));
+            LocalWorkflowServices.EnsureAppService(stack, project, context.Time);
         }
         catch (Exception error) when (error is HttpRequestException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
@@ -103,6 +105,40 @@ internal static class LocalUpCommand
         await context.Out.WriteLineAsync("local up: stopped");
         return ExitCodes.Success;
     }
+
+    /// <summary>
+    /// data-management's settings in local mode: its jobs start workflows through this local
+    /// Workflow Executions API, on the drill's production instance and database, into the
+    /// instance <c>staging</c>; every <c>DATA_MANAGEMENT_*</c> variable set where local up runs
+    /// replaces its default, and the token settings (issuer, audience, JWKS file: the CRM's) come
+    /// only from there (unset: data-management answers 503, as on Google).
+    /// </summary>
+    internal static Dictionary<string, string?> DataManagementVariables(CommandContext context, Uri executions)
+    {
+        var variables = new Dictionary<string, string?>
+        {
+            ["DATA_MANAGEMENT_LOCATION"] = "us-central1",
+            ["DATA_MANAGEMENT_SOURCE_INSTANCE"] = LocalStack.ProdInstance,
+            ["DATA_MANAGEMENT_DATABASE"] = "crm",
+            ["DATA_MANAGEMENT_STAGING_INSTANCE"] = "staging",
+            ["DATA_MANAGEMENT_STAGING_DATABASE"] = "crm_staging",
+            ["DATA_MANAGEMENT_STAGING_APP_USER"] = "crm_app",
+            ["DATA_MANAGEMENT_STAGING_APP_PASSWORD_SECRET"] = "staging-app-password",
+            ["DATA_MANAGEMENT_EXECUTIONS_ENDPOINT"] = executions.AbsoluteUri,
+        };
+        foreach (var name in DataManagementNames)
+        {
+            if (context.Environment(name) is { Length: > 0 } value) variables[name] = value;
+        }
+        return variables;
+    }
+
+    private static readonly string[] DataManagementNames =
+    [
+        "DATA_MANAGEMENT_ISSUER", "DATA_MANAGEMENT_AUDIENCE", "DATA_MANAGEMENT_JWKS_FILE", "DATA_MANAGEMENT_LOCATION",
+        "DATA_MANAGEMENT_SOURCE_INSTANCE", "DATA_MANAGEMENT_DATABASE", "DATA_MANAGEMENT_STAGING_INSTANCE", "DATA_MANAGEMENT_STAGING_DATABASE",
+        "DATA_MANAGEMENT_STAGING_APP_USER", "DATA_MANAGEMENT_STAGING_APP_PASSWORD_SECRET", "DATA_MANAGEMENT_CRITICAL_TABLES",
+    ];
 
     /// <summary>Where everything is and how to drive it; the token is named by its file, never printed.</summary>
     internal static string Banner(LocalStack stack, string project, Uri executions)

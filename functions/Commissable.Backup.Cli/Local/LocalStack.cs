@@ -111,12 +111,14 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
     }
 
     /// <summary>Starts every function in local mode against the local cloud, for <paramref name="project"/>; returns where.</summary>
-    public async Task<string> StartFunctionsAsync(string project = DefaultProject)
+    /// <param name="project">The project the functions serve.</param>
+    /// <param name="more">More variables for the functions (data-management's), each replacing the default of that name.</param>
+    public async Task<string> StartFunctionsAsync(string project = DefaultProject, IReadOnlyDictionary<string, string?>? more = null)
     {
         Directory.CreateDirectory(DrillDirectory);
         var passwordFile = Path.Combine(DrillDirectory, "root-password");
         RootPassword();
-        var environment = new DictionaryEnvironment(new Dictionary<string, string?>
+        var variables = new Dictionary<string, string?>
         {
             ["LOCAL_MODE"] = "true",
             ["PORT"] = "0",
@@ -133,7 +135,12 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
             // tenant-restore writes the tenant's rows to production: locally as postgres, the owner of the demo's tables.
             ["TENANT_RESTORE_DB_USER"] = "postgres",
             ["TENANT_RESTORE_DB_PASSWORD_FILE"] = passwordFile,
-        });
+        };
+        foreach (var (name, value) in more ?? new Dictionary<string, string?>())
+        {
+            variables[name] = value;
+        }
+        var environment = new DictionaryEnvironment(variables);
         var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Environment = environment, LogSink = new FileLogSink(Path.Combine(DrillDirectory, "functions.log")) });
         builder.Services.AddBackupFunctions(FunctionSettings.Load(environment), environment);
         _functions = FunctionHost.Build(builder);
