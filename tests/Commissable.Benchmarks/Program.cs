@@ -2,12 +2,13 @@ using System.Globalization;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Benchmarks;
 
-const string Usage = "usage: Commissable.Benchmarks local-cloud|functions|dump-text|proof|read-back|tenant-restore|restore [--tenants N] [--rows-per-tenant M] [--rounds R] [--scales S1,S2,...] [--work DIR] [--keep] [--host-env NAME=VALUE (proof)]";
+const string Usage = "usage: Commissable.Benchmarks local-cloud|functions|dump-text|proof|read-back|tenant-restore|restore|data-management [--tenants N] [--rows-per-tenant M] [--rounds R] [--scales S1,S2,...] [--work DIR] [--keep] [--host-env NAME=VALUE (proof)] [--backups N (data-management)]";
 // dotnet run -c Release --project tests/Commissable.Benchmarks -- <benchmark> [options]
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
     Console.WriteLine(Usage);
     Console.WriteLine("  proof: --scales multiplies the demo database (default 1); --rounds defaults to 2 at scales up to 1 and 1 above.");
+    Console.WriteLine("  data-management: --backups is the catalog's size (default 50, real pre-deploy exports of the tiny demo database).");
     Console.WriteLine("  tenant-restore: the demo defaults to --tenants 100 --rows-per-tenant 5600 (~1 GB, a tenant ~1 % of the rows); --rounds 2.");
     return args.Length == 0 ? 2 : 0;
 }
@@ -17,6 +18,7 @@ int? rounds = null;
 IReadOnlyList<double> scales = [1];
 var work = Path.Combine(Path.GetTempPath(), $"cbench-{Guid.NewGuid():N}"[..14]);
 var keep = false;
+var backups = DataManagementBenchmark.DefaultBackups;
 var hostEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
 for (var i = 1; i < args.Length; i++)
 {
@@ -32,6 +34,7 @@ for (var i = 1; i < args.Length; i++)
             break;
         case "--work": work = Path.GetFullPath(Next()); break;
         case "--keep": keep = true; break;
+        case "--backups": backups = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--host-env":
             // proof: a runtime setting to try on the functions host, e.g. --host-env DOTNET_TieredPGO=0 (repeatable).
             var setting = Next().Split('=', 2);
@@ -43,6 +46,7 @@ for (var i = 1; i < args.Length; i++)
     }
 }
 if (rounds is < 1) return Fail("--rounds must be at least 1");
+if (backups is < 1 or > 1000) return Fail("--backups must be from 1 to 1000");
 return args[0] switch
 {
     "local-cloud" => await new LocalCloudBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
@@ -54,7 +58,8 @@ return args[0] switch
     "dump" => await new DumpBenchmark(demo, rounds ?? 3, work, keep).RunAsync(),
     "restore" => await new RestoreBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
     "sanitize" => await new SanitizeBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
-    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof, read-back, tenant-restore, dump, restore, sanitize"),
+    "data-management" => await new DataManagementBenchmark(backups, work, keep).RunAsync(),
+    _ => Fail($"unknown benchmark '{args[0]}'; available: local-cloud, functions, dump-text, proof, read-back, tenant-restore, dump, restore, sanitize, data-management"),
 };
 
 static int Fail(string message)

@@ -241,7 +241,7 @@ internal sealed class ProofBenchmark(DemoDatabaseOptions demo, IReadOnlyList<dou
     private static bool[] Order(int round) => round % 2 == 0 ? [true, false] : [false, true];
 
     /// <summary>POST /pre-deploy-export; a 202 is followed on its status URL until the export is done.</summary>
-    private static async Task<JsonObject> PreDeployExportAsync(HttpClient http, JsonObject request)
+    internal static async Task<JsonObject> PreDeployExportAsync(HttpClient http, JsonObject request)
     {
         var (status, body) = await BenchCloud.PostAsync(http, "pre-deploy-export", request);
         while (status == 202)
