@@ -67,9 +67,9 @@ public sealed class CompletionEnvironment : LocalFunctionsEnvironment, IAsyncLif
     {
         ["TENANT_RESTORE_DB_USER"] = "postgres",
         ["TENANT_RESTORE_DB_PASSWORD_FILE"] = _tenantRestorePasswordFile,
-        ["DATA_MANAGEMENT_ISSUER"] = DataManagement.TestTokens.Issuer,
-        ["DATA_MANAGEMENT_AUDIENCE"] = DataManagement.TestTokens.Audience,
-        ["DATA_MANAGEMENT_JWKS_FILE"] = DataManagement.TestTokens.Shared.JwksFile,
+        ["DATA_MANAGEMENT_ISSUER"] = Commissable.Testing.TestTokens.Issuer,
+        ["DATA_MANAGEMENT_AUDIENCE"] = Commissable.Testing.TestTokens.Audience,
+        ["DATA_MANAGEMENT_JWKS_FILE"] = Commissable.Testing.TestTokens.Shared.JwksFile,
         // The jobs configured, with no Workflow Executions API behind them: no malformed request may
         // get as far as starting a workflow (one that did would be a 503, which the table refuses).
         ["DATA_MANAGEMENT_LOCATION"] = "us-central1",

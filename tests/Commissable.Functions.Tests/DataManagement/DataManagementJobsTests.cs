@@ -13,6 +13,7 @@ using Commissable.Functions.TenantRestore;
 using Commissable.Functions.Tests.Retention;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Commissable.Testing;
 
 namespace Commissable.Functions.Tests.DataManagement;
 

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Commissable.Functions.Completion;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Tests.Completion;
+using Commissable.Testing;
 
 namespace Commissable.Functions.Tests.Hosting;
 
@@ -161,9 +162,9 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
 
         // ---- data-management ----------------------------------------------------------------------
         const string Dm = FunctionNames.DataManagement;
-        static JsonObject Claims(params string[] permissions) => DataManagement.TestTokens.Claims(DateTimeOffset.UtcNow, permissions);
+        static JsonObject Claims(params string[] permissions) => Commissable.Testing.TestTokens.Claims(DateTimeOffset.UtcNow, permissions);
         static JsonObject With(JsonObject claims, string name, JsonNode? value) { claims[name] = value; return claims; }
-        static string Mint(JsonObject claims, string kid = "key-1", string alg = "ES256") => DataManagement.TestTokens.Shared.Mint(claims, kid, alg);
+        static string Mint(JsonObject claims, string kid = "key-1", string alg = "ES256") => Commissable.Testing.TestTokens.Shared.Mint(claims, kid, alg);
         static HttpRequestMessage DmRequest(string? token, string path = "backups", HttpMethod? method = null, params string[] more)
         {
             var request = new HttpRequestMessage(method ?? HttpMethod.Get, $"/{Dm}/{path}");
@@ -183,7 +184,7 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         DmCase("exp too far ahead", () => DmRequest(Mint(With(Claims("admin.backup"), "exp", DateTimeOffset.UtcNow.AddMinutes(30).ToUnixTimeSeconds()))), 401, "more than 5 minutes after its iat");
         DmCase("wrong audience", () => DmRequest(Mint(With(Claims("admin.backup"), "aud", "https://other.example.com"))), 401, "another audience");
         DmCase("wrong issuer", () => DmRequest(Mint(With(Claims("admin.backup"), "iss", "https://evil.example.com"))), 401, "another issuer");
-        DmCase("unknown kid", () => DmRequest(DataManagement.TestTokens.Shared.Mint(Claims("admin.backup"), "key-404", "ES256", "key-1")), 401, "kid");
+        DmCase("unknown kid", () => DmRequest(Commissable.Testing.TestTokens.Shared.Mint(Claims("admin.backup"), "key-404", "ES256", "key-1")), 401, "kid");
         DmCase("permissions a string", () => DmRequest(Mint(With(Claims(), "permissions", "admin.backup"))), 401, "permissions claim must be an array");
         DmCase("iat as text", () => DmRequest(Mint(With(Claims("admin.backup"), "iat", "yesterday"))), 401, "(exp, iat, nbf) is not a NumericDate");
         DmCase("without the permission", () => DmRequest(Mint(Claims("contacts.read"))), 403, "needs the permission admin.backup or admin.restore");

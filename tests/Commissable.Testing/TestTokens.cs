@@ -2,9 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.IdentityModel.Tokens;
 
-namespace Commissable.Functions.Tests.DataManagement;
+namespace Commissable.Testing;
 
 /// <summary>
 /// The CRM backend's side in the tests: its own P-256 keys, the JWKS file of their public halves
@@ -66,7 +65,7 @@ public sealed class TestTokens : IDisposable
         foreach (var (kid, key) in _keys)
         {
             var p = key.ExportParameters(false);
-            keys.Add(new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["kid"] = kid, ["use"] = "sig", ["alg"] = "ES256", ["x"] = Base64UrlEncoder.Encode(p.Q.X), ["y"] = Base64UrlEncoder.Encode(p.Q.Y) });
+            keys.Add(new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["kid"] = kid, ["use"] = "sig", ["alg"] = "ES256", ["x"] = Base64Url(p.Q.X!), ["y"] = Base64Url(p.Q.Y!) });
         }
         var temp = JwksFile + ".tmp";
         File.WriteAllText(temp, new JsonObject { ["keys"] = keys }.ToJsonString());
@@ -99,7 +98,7 @@ public sealed class TestTokens : IDisposable
             "RS256" => RsaSign(input),
             _ => [],
         };
-        return input + "." + Base64UrlEncoder.Encode(signature);
+        return input + "." + Base64Url(signature);
     }
 
     private static byte[] RsaSign(string input)
@@ -108,11 +107,13 @@ public sealed class TestTokens : IDisposable
         return rsa.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
     }
 
-    private static string Part(JsonObject json) => Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(json.ToJsonString()));
+    private static string Part(JsonObject json) => Base64Url(Encoding.UTF8.GetBytes(json.ToJsonString()));
 
     public void Dispose()
     {
         foreach (var key in _keys.Values) key.Dispose();
         File.Delete(JwksFile);
     }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
