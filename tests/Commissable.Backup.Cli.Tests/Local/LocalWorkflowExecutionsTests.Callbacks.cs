@@ -1,8 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Cli.Local;
 using Commissable.Backup.Core.Executions;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.Workflows;
+using Commissable.Workflows;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Commissable.Backup.Cli.Tests.Local;
 
@@ -181,5 +184,26 @@ public sealed partial class LocalWorkflowExecutionsTests
         // The refusals changed nothing: the one callback still has its waiter.
         var callback = Assert.Single(await _client.ListCallbacksAsync(ExecutionName.Parse(created.Name!), ct));
         Assert.Equal("1", callback.Waiters);
+    }
+
+    [Fact]
+    public async Task A_callback_awaited_past_its_timeout_fails_the_execution_with_TimeoutError_and_is_gone()
+    {
+        var ct = _deadline.Token;
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 4, 0, 0, TimeSpan.Zero));
+        await using var server = await LocalWorkflowExecutions.StartAsync(Workflows, TokenFile, 0, time, _ => new WorkflowRunOptions(), ct);
+        using var client = new WorkflowExecutionsClientBuilder { BaseUri = server.BaseUri, TokenSource = new FileTokenSource(TokenFile) }.Build();
+        var created = await client.CreateExecutionAsync(Workflow("approval"), null, cancellationToken: ct);
+        var name = ExecutionName.Parse(created.Name!);
+        await server.WhenAwaitingCallbackAsync(created.Name!).WaitAsync(ct);
+        Assert.Equal("1", Assert.Single(await client.ListCallbacksAsync(name, ct)).Waiters);
+
+        time.Advance(TimeSpan.FromSeconds(3600));
+        await server.WhenStoppedAsync(created.Name!).WaitAsync(ct);
+
+        var done = await client.GetExecutionAsync(name, ct);
+        Assert.Equal(ExecutionStates.Failed, done.State);
+        Assert.Contains("TimeoutError", done.Error!.Payload, StringComparison.Ordinal);
+        Assert.Empty(await client.ListCallbacksAsync(name, ct));
     }
 }
