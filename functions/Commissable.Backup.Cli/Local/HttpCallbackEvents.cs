@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using Commissable.Workflows.Local;
 using Commissable.Workflows.Local.Approvals;
 using Commissable.Workflows.Runtime;
@@ -14,8 +13,9 @@ namespace Commissable.Backup.Cli.Local;
 /// (<c>{base}v1/{execution}/callbacks/{id}</c>, Google's shape), and a request sent to it (with the
 /// bearer token) is what <c>await_callback</c> returns, as Google documents it
 /// (<c>http_request {body, headers, method, query, url}</c>, <c>received_time</c>, <c>type: HTTP</c>).
-/// Requests that arrive before the workflow awaits are kept in order; an await that gets none within
-/// its timeout raises <c>TimeoutError</c>, as on Google.
+/// Requests that arrive while no step awaits are kept in order (the callback's available payloads);
+/// an await that gets none within its timeout raises <c>TimeoutError</c>, as on Google.
+/// <see cref="List"/> is what <c>executions.callbacks.list</c> shows.
 /// </summary>
 internal sealed class HttpCallbackEvents : IWorkflowCallHandler
 {
@@ -23,6 +23,7 @@ internal sealed class HttpCallbackEvents : IWorkflowCallHandler
     private readonly string _execution;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, Callback> _callbacks = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _firstWait = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="baseUri">The server's root (ending in '/').</param>
     /// <param name="execution">The execution's full name.</param>
@@ -33,7 +34,88 @@ internal sealed class HttpCallbackEvents : IWorkflowCallHandler
         _time = time;
     }
 
-    private sealed record Callback(string Method, Channel<JsonObject> Requests);
+    /// <summary>One callback as <c>executions.callbacks.list</c> shows it.</summary>
+    /// <param name="Id">The last segment of its URL.</param>
+    /// <param name="Method">The method it was made for.</param>
+    /// <param name="Waiters">Steps waiting on it now.</param>
+    /// <param name="AvailablePayloads">Requests received and not yet taken by a step, each the JSON of what <c>await_callback</c> will return.</param>
+    public sealed record State(string Id, string Method, int Waiters, IReadOnlyList<string> AvailablePayloads);
+
+    /// <summary>Completes when a step of this execution first waits on one of its callbacks (no request was ready for it).</summary>
+    public Task FirstWait => _firstWait.Task;
+
+    /// <summary>The execution's callbacks, ordered by id (as Google lists them).</summary>
+    public IReadOnlyList<State> List() =>
+        [.. _callbacks.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Value.Snapshot(c.Key))];
+
+    /// <summary>
+    /// One callback: the requests received and not yet taken, and the steps waiting for one. A
+    /// request goes to the longest-waiting step, else joins the queue; both under one lock, so the
+    /// list never shows a request both waited for and available.
+    /// </summary>
+    private sealed class Callback(string method)
+    {
+        private readonly Lock _gate = new();
+        private readonly Queue<JsonObject> _received = new();
+        private readonly LinkedList<TaskCompletionSource<JsonObject>> _waiters = new();
+
+        public string Method { get; } = method;
+
+        public void Deliver(JsonObject request)
+        {
+            lock (_gate)
+            {
+                while (_waiters.First is { } first)
+                {
+                    _waiters.RemoveFirst();
+                    if (first.Value.TrySetResult(request))
+                    {
+                        return;
+                    }
+                }
+                _received.Enqueue(request);
+            }
+        }
+
+        /// <summary>The oldest request not yet taken, or the next to arrive; <paramref name="waiting"/> runs when the step has to wait.</summary>
+        public async Task<JsonObject> TakeAsync(Action waiting, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            TaskCompletionSource<JsonObject> waiter;
+            LinkedListNode<TaskCompletionSource<JsonObject>> node;
+            lock (_gate)
+            {
+                if (_received.TryDequeue(out var ready))
+                {
+                    return ready;
+                }
+                waiter = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
+                node = _waiters.AddLast(waiter);
+            }
+            waiting();
+            await using var registration = cancellationToken.Register(() =>
+            {
+                lock (_gate)
+                {
+                    if (node.List is not null)
+                    {
+                        _waiters.Remove(node);
+                    }
+                }
+                // A request delivered just before wins: the step takes it instead of timing out.
+                waiter.TrySetCanceled(cancellationToken);
+            }).ConfigureAwait(false);
+            return await waiter.Task.ConfigureAwait(false);
+        }
+
+        public State Snapshot(string id)
+        {
+            lock (_gate)
+            {
+                return new State(id, Method, _waiters.Count, [.. _received.Select(r => r.ToJsonString())]);
+            }
+        }
+    }
 
     public bool Serves(string functionName) => functionName is "events.create_callback_endpoint" or "events.await_callback";
 
@@ -71,7 +153,8 @@ internal sealed class HttpCallbackEvents : IWorkflowCallHandler
             ["received_time"] = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fffffff '+0000 UTC'", CultureInfo.InvariantCulture),
             ["type"] = "HTTP",
         };
-        return callback.Requests.Writer.TryWrite(request);
+        callback.Deliver(request);
+        return true;
     }
 
     public async Task<JsonNode?> CallAsync(WorkflowCall request, CancellationToken cancellationToken)
@@ -82,7 +165,7 @@ internal sealed class HttpCallbackEvents : IWorkflowCallHandler
         {
             var method = CallbackEvents.Method(args);
             var id = Guid.NewGuid().ToString("N");
-            _callbacks[id] = new Callback(method, Channel.CreateUnbounded<JsonObject>());
+            _callbacks[id] = new Callback(method);
             return new JsonObject { ["url"] = new Uri(_baseUri, $"v1/{_execution}/callbacks/{id}").AbsoluteUri };
         }
 
@@ -104,7 +187,7 @@ internal sealed class HttpCallbackEvents : IWorkflowCallHandler
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(wait.Token, cancellationToken);
         try
         {
-            return await callback.Requests.Reader.ReadAsync(linked.Token).ConfigureAwait(false);
+            return await callback.TakeAsync(() => _firstWait.TrySetResult(), linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (wait.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

@@ -26,7 +26,7 @@ internal sealed record LocalExecutionStart(ExecutionName Name, IReadOnlyDictiona
 
 /// <summary>
 /// The Workflow Executions API v1 on 127.0.0.1: <c>executions.create</c>, <c>get</c>, <c>list</c>,
-/// <c>cancel</c> and the callback URLs of <c>events.create_callback_endpoint</c>. Workflow
+/// <c>cancel</c>, <c>callbacks.list</c> and the callback URLs of <c>events.create_callback_endpoint</c>. Workflow
 /// <c>W</c> is the file <c>W.yaml</c> of the workflows directory (the repository's
 /// <c>workflows/</c>), run in the background by the local runner with the handlers
 /// <c>runOptions</c> gives it. Every request needs the bearer token in the token file (the local
@@ -40,6 +40,10 @@ internal sealed partial class LocalWorkflowExecutions : IAsyncDisposable
     private const int MaxBodyBytes = 64 * 1024;
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
+
+    // callbacks.list: "The default value is 100 and is also the maximum value"; a larger size is
+    // accepted (up to MaxPageSize, as for executions) and served 100 at a time.
+    private const int MaxCallbacksPerPage = 100;
 
     private static readonly JsonSerializerOptions Wire = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
@@ -100,6 +104,10 @@ internal sealed partial class LocalWorkflowExecutions : IAsyncDisposable
     /// <summary>Completes when the execution named <paramref name="name"/> has stopped running (for tests and shutdown).</summary>
     public Task WhenStoppedAsync(string name) =>
         _runs.TryGetValue(name, out var run) ? run.Task : throw new KeyNotFoundException($"no execution {name}");
+
+    /// <summary>Completes when a step of the execution named <paramref name="name"/> first waits on a callback (for tests).</summary>
+    public Task WhenAwaitingCallbackAsync(string name) =>
+        _runs.TryGetValue(name, out var run) ? run.Callbacks.FirstWait : throw new KeyNotFoundException($"no execution {name}");
 
     /// <summary>Cancels running executions and stops listening.</summary>
     public async ValueTask DisposeAsync()
@@ -248,6 +256,11 @@ internal sealed partial class LocalWorkflowExecutions : IAsyncDisposable
         if (match.Groups["callback"].Success)
         {
             await CallbackAsync(context, run, match.Groups["callback"].Value).ConfigureAwait(false);
+        }
+        else if (match.Groups["callbacks"].Success)
+        {
+            if (method != HttpMethods.Get) throw new ApiError(405, "INVALID_ARGUMENT", $"{method} is not allowed on {path}.");
+            await ListCallbacksAsync(context, run).ConfigureAwait(false);
         }
         else if (match.Groups["cancel"].Success)
         {
@@ -430,6 +443,54 @@ internal sealed partial class LocalWorkflowExecutions : IAsyncDisposable
         await WriteAsync(context, 200, answer).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <c>executions.callbacks.list</c>: the callbacks of a running execution, ordered by id; a
+    /// finished execution has none. The page token is the last id of the page before, so callbacks
+    /// made between pages neither repeat nor push others off (Google pages this dynamic data too).
+    /// </summary>
+    private static async Task ListCallbacksAsync(HttpContext context, Run run)
+    {
+        var query = context.Request.Query;
+        var pageSize = DefaultPageSize;
+        if (query.TryGetValue("pageSize", out var sizeText) && sizeText.Count > 0)
+        {
+            // 0 is proto3's "not given" (a gRPC client cannot send anything else for it): the default.
+            if (sizeText.Count > 1 || !int.TryParse(sizeText[0], NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize > MaxPageSize)
+            {
+                throw new ApiError(400, "INVALID_ARGUMENT", $"Invalid value at 'page_size': '{sizeText}' is not an integer from 1 to {MaxPageSize}.");
+            }
+            pageSize = pageSize == 0 ? DefaultPageSize : pageSize;
+        }
+        pageSize = Math.Min(pageSize, MaxCallbacksPerPage);
+        string? after = null;
+        if (query.TryGetValue("pageToken", out var tokenText) && !string.IsNullOrEmpty(tokenText.ToString()))
+        {
+            if (tokenText.Count > 1 || !CallbackIdPattern().IsMatch(tokenText[0]!))
+            {
+                throw new ApiError(400, "INVALID_ARGUMENT", "The page token is not one this server gave.");
+            }
+            after = tokenText[0];
+        }
+
+        // The callbacks end with the execution (Google: "active callbacks"); sending to one is then 404.
+        var callbacks = ExecutionStates.IsFinished(run.Snapshot().State) ? [] : run.Callbacks.List();
+        var rest = after is null ? callbacks : [.. callbacks.Where(c => string.CompareOrdinal(c.Id, after) > 0)];
+        var page = rest.Take(pageSize).Select(c => (JsonNode)new JsonObject
+        {
+            ["name"] = $"{run.Name}/callbacks/{c.Id}",
+            ["method"] = c.Method,
+            // int64 travels as a string.
+            ["waiters"] = c.Waiters.ToString(CultureInfo.InvariantCulture),
+            ["availablePayloads"] = new JsonArray([.. c.AvailablePayloads.Select(p => (JsonNode)JsonValue.Create(p))]),
+        }).ToArray();
+        var answer = new JsonObject { ["callbacks"] = new JsonArray(page) };
+        if (rest.Count > pageSize)
+        {
+            answer["nextPageToken"] = rest[pageSize - 1].Id;
+        }
+        await WriteAsync(context, 200, answer).ConfigureAwait(false);
+    }
+
     private static async Task CallbackAsync(HttpContext context, Run run, string callbackId)
     {
         if (ExecutionStates.IsFinished(run.Snapshot().State))
@@ -535,8 +596,11 @@ internal sealed partial class LocalWorkflowExecutions : IAsyncDisposable
         public string Status { get; } = status;
     }
 
-    [GeneratedRegex(@"^/v1/projects/(?<project>[^/]+)/locations/(?<location>[^/]+)/workflows/(?<workflow>[^/]+)/executions(?:/(?<id>[^/:]+)(?:(?<cancel>:cancel)|/callbacks/(?<callback>[0-9a-f]{32}))?)?\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^/v1/projects/(?<project>[^/]+)/locations/(?<location>[^/]+)/workflows/(?<workflow>[^/]+)/executions(?:/(?<id>[^/:]+)(?:(?<cancel>:cancel)|(?<callbacks>/callbacks)(?:/(?<callback>[0-9a-f]{32}))?)?)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex PathPattern();
+
+    [GeneratedRegex(@"^[0-9a-f]{32}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex CallbackIdPattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9.:_-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex ProjectPattern();

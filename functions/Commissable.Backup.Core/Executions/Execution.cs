@@ -129,3 +129,24 @@ public static class CallLogLevels
 
     public static bool IsValid(string? value) => value is Unspecified or LogAllCalls or LogErrorsOnly or LogNone;
 }
+
+/// <summary>
+/// The HTTP methods a callback of <c>events.create_callback_endpoint</c> can be made for (Google's
+/// list; POST when none is given). One rule for the runner that makes callbacks and the client that
+/// sends them.
+/// </summary>
+public static class CallbackMethods
+{
+    /// <summary>The method a callback takes when the workflow names none.</summary>
+    public const string Default = "POST";
+
+    /// <summary>Every method Google accepts, upper case.</summary>
+    public static IReadOnlyList<string> All { get; } = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
+
+    /// <summary><paramref name="method"/> in upper case when it is one of <see cref="All"/> (any case); otherwise null.</summary>
+    public static string? Normalize(string? method)
+    {
+        var upper = method?.ToUpperInvariant();
+        return upper is not null && All.Contains(upper, StringComparer.Ordinal) ? upper : null;
+    }
+}

@@ -35,6 +35,8 @@ public interface IWorkflowExecutions
     /// (<c>executions.callbacks.sendHttpCallback</c>: the callback URL
     /// <c>v1/{workflow}/executions/{id}/callbacks/{callbackId}</c>), which resumes the step awaiting it.
     /// </summary>
+    /// <param name="method">One of <see cref="CallbackMethods.All"/> (any case; sent upper case): the method the callback was made for.</param>
+    /// <exception cref="ArgumentException"><paramref name="method"/> is not a callback method.</exception>
     /// <exception cref="WorkflowExecutionsApiException">404 when the callback is gone (the execution ended) or takes another method.</exception>
     Task SendCallbackAsync(ExecutionName execution, string callbackId, string method, JsonObject body, CancellationToken cancellationToken = default);
 }

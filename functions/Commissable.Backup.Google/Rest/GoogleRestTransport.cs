@@ -58,17 +58,26 @@ internal sealed class GoogleRestTransport : IDisposable
     /// with <paramref name="jsonBody"/> (when not null) as JSON, and reads the answer as
     /// <typeparamref name="TResponse"/>.
     /// </summary>
-    public async Task<TResponse> SendAsync<TResponse>(
+    public Task<TResponse> SendAsync<TResponse>(
         HttpMethod method, string relativeUri, object? jsonBody, CancellationToken cancellationToken)
+        => SendAsync<TResponse>(method, relativeUri, jsonBody, idempotent: method == HttpMethod.Get, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="SendAsync{TResponse}(HttpMethod, string, object?, CancellationToken)"/>, with the
+    /// caller saying whether the call may be sent again when its connection failed: a GET is not
+    /// always a read (a callback made for GET delivers one payload per request).
+    /// </summary>
+    public async Task<TResponse> SendAsync<TResponse>(
+        HttpMethod method, string relativeUri, object? jsonBody, bool idempotent, CancellationToken cancellationToken)
     {
         var uri = new Uri(BaseUri, relativeUri);
         // Serialised once: every attempt sends the same bytes.
         var body = jsonBody is null ? null : JsonSerializer.SerializeToUtf8Bytes(jsonBody, jsonBody.GetType(), CloudSqlJson.Options);
         var attempts = 0;
 
-        // Only GETs are safe to repeat when we cannot know whether the server saw the request.
+        // Only reads are safe to repeat when we cannot know whether the server saw the request.
         using var answer = await _retry.ExecuteAsync(
-            idempotent: method == HttpMethod.Get,
+            idempotent,
             async token =>
             {
                 attempts++;
@@ -79,8 +88,12 @@ internal sealed class GoogleRestTransport : IDisposable
         var status = (int)answer.Response.StatusCode;
         if (answer.Error is not { } error)
         {
-            // An empty answer (sendHttpCallback's) reads as an empty object when the caller expects one.
-            if (typeof(TResponse) == typeof(JsonObject) && answer.Response.Content.Headers.ContentLength == 0)
+            // An empty answer (sendHttpCallback's: "the response body is empty") reads as an empty
+            // object when the caller expects one. The content is buffered (ResponseContentRead), so
+            // its length is known even when the answer came chunked; blank text counts as empty too.
+            if (typeof(TResponse) == typeof(JsonObject)
+                && (answer.Response.Content.Headers.ContentLength == 0
+                    || string.IsNullOrWhiteSpace(await answer.Response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false))))
             {
                 return (TResponse)(object)new JsonObject();
             }

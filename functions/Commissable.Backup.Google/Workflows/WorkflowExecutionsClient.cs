@@ -95,7 +95,14 @@ public sealed class WorkflowExecutionsClient : IWorkflowExecutions, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(callbackId);
         ArgumentException.ThrowIfNullOrEmpty(method);
         ArgumentNullException.ThrowIfNull(body);
-        _ = await _transport.SendAsync<JsonObject>(new HttpMethod(method), "v1/" + Path(execution) + "/callbacks/" + Segment(callbackId), body, cancellationToken).ConfigureAwait(false);
+        // The callback compares the method exactly: "post" would be another method, so it is sent as
+        // Google lists it, and one Google does not list is refused before any request.
+        var normalized = CallbackMethods.Normalize(method)
+            ?? throw new ArgumentException($"'{method}' is not a callback method; use one of {string.Join(", ", CallbackMethods.All)}.", nameof(method));
+        // Each request is one more payload for the execution, whatever its method: never sent twice
+        // on a broken connection (transient answers, which the API did not act on, are still retried).
+        _ = await _transport.SendAsync<JsonObject>(
+            new HttpMethod(normalized), "v1/" + Path(execution) + "/callbacks/" + Segment(callbackId), body, idempotent: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Disposes the HTTP client when the builder created it.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Executions;
 using Commissable.Workflows.Runtime;
 
 namespace Commissable.Workflows.Local.Approvals;
@@ -26,7 +27,6 @@ internal sealed record CallbackContext(string Project, string WorkflowFile, stri
 /// </summary>
 internal sealed class CallbackEvents : IWorkflowCallHandler
 {
-    private static readonly string[] CallbackMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
     private readonly CallbackContext _context;
     private readonly IApprover _approver;
@@ -50,10 +50,10 @@ internal sealed class CallbackEvents : IWorkflowCallHandler
     internal static string Method(CallArguments args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var method = (args.OptionalString("http_callback_method") ?? "POST").ToUpperInvariant();
+        var given = args.OptionalString("http_callback_method") ?? CallbackMethods.Default;
         args.RejectUnknown([]);
-        return CallbackMethods.Contains(method) ? method
-            : throw WorkflowErrors.Value($"events.create_callback_endpoint: http_callback_method '{method}' is not one of {string.Join(", ", CallbackMethods)}");
+        return CallbackMethods.Normalize(given)
+            ?? throw WorkflowErrors.Value($"events.create_callback_endpoint: http_callback_method '{given.ToUpperInvariant()}' is not one of {string.Join(", ", CallbackMethods.All)}");
     }
 
     public bool Serves(string functionName) => functionName is "events.create_callback_endpoint" or "events.await_callback";

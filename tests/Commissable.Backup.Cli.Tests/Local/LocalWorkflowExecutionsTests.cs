@@ -13,7 +13,7 @@ using Commissable.Workflows.Runtime;
 namespace Commissable.Backup.Cli.Tests.Local;
 
 /// <summary>The local Workflow Executions API, driven by the production client over HTTP.</summary>
-public sealed class LocalWorkflowExecutionsTests : IAsyncLifetime, IDisposable
+public sealed partial class LocalWorkflowExecutionsTests : IAsyncLifetime, IDisposable
 {
     private const string Token = "lc-test-token-0123456789abcdef";
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"wfx-{Guid.NewGuid():N}"[..12]);
@@ -77,6 +77,7 @@ public sealed class LocalWorkflowExecutionsTests : IAsyncLifetime, IDisposable
                       method: ${answer.http_request.method}
                       headers: ${answer.http_request.headers}
             """);
+        await File.WriteAllTextAsync(Path.Combine(Workflows, "early.yaml"), EarlyPayloadWorkflow);
         await File.WriteAllTextAsync(Path.Combine(Workflows, "sleeps.yaml"), """
             main:
               steps:

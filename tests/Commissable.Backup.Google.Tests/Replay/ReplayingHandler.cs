@@ -112,7 +112,7 @@ internal sealed class ReplayingHandler : HttpMessageHandler
         {
             problems.Add($"request to {absolute} is not below the API root {_root}");
         }
-        else if (exchange is not { IsUploadSession: true })
+        else if (exchange is not { IsHandedOut: true })
         {
             var contract = _contract(captured);
             captured = captured with { DiscoveryMethodId = contract.MethodId };
@@ -194,12 +194,23 @@ internal sealed class Exchange(HttpMethod method, string pathAndQuery)
     public HttpMethod Method { get; } = method;
     public string PathAndQuery { get; } = pathAndQuery;
 
-    /// <summary>A URI the fake server handed out (a resumable session): not in the discovery document.</summary>
-    public bool IsUploadSession { get; private set; }
+    /// <summary>A URI the fake server handed out: not in the discovery document.</summary>
+    public bool IsHandedOut { get; private set; }
 
+    /// <summary>A resumable upload session's URI.</summary>
     public Exchange AsUploadSession()
     {
-        IsUploadSession = true;
+        IsHandedOut = true;
+        return this;
+    }
+
+    /// <summary>
+    /// A callback URL (<c>events.create_callback_endpoint</c>'s, <c>executions.callbacks.sendHttpCallback</c>):
+    /// the reference documents it, the discovery document does not list it.
+    /// </summary>
+    public Exchange AsCallbackUrl()
+    {
+        IsHandedOut = true;
         return this;
     }
 
