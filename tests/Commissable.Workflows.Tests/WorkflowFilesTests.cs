@@ -12,10 +12,11 @@ public class WorkflowFilesTests
     public static TheoryData<string> Files() => new(RepositoryPaths.WorkflowFiles().Select(Path.GetFileName)!);
 
     [Fact]
-    public void The_three_workflows_exist()
+    public void The_four_workflows_exist()
     {
         var names = RepositoryPaths.WorkflowFiles().Select(Path.GetFileName).ToList();
         Assert.Contains("disaster-recovery.yaml", names);
+        Assert.Contains("on-demand-backup.yaml", names);
         Assert.Contains("clone-prod-to-staging.yaml", names);
         Assert.Contains("tenant-restore.yaml", names);
     }

@@ -29,11 +29,14 @@
 #     VERIFY_INSTANCE             the scratch instance restore-verify restores into (never production)
 #     STAGING_INSTANCE            the staging instance clone-prod-to-staging loads
 #     APP_SERVICE                 the CRM app's Cloud Run service (short name) whose DATABASE_URL/DIRECT_URL the DR workflow swaps
-#     APP_RUNTIME_SERVICE_ACCOUNT the service account the CRM app's revisions run as (the DR workflow acts as it to roll a revision)
+#     APP_RUNTIME_SERVICE_ACCOUNT the service account the CRM app's revisions run as (the DR workflow acts as it to roll a revision);
+#                                 it is also the ONLY caller of data-management (run.invoker on that service, nobody else's)
 #     DATABASE_URL_SECRET, DIRECT_URL_SECRET  the Secret Manager secrets the app reads its URLs from
 #     STAGING_APP_PASSWORD_SECRET the secret holding the staging app user's password (clone workflow)
 #     INSPECTOR_PASSWORD_SECRET   the secret holding the inspector role's password (mounted into the functions)
 #   optional
+#     DATA_MANAGEMENT_JWKS_SECRET the secret holding the CRM backend's public keys (JWKS JSON), mounted into
+#                                 data-management (default: data-management-jwks)
 #     TENANT_RESTORE_PASSWORD_SECRET  the secret holding the password of the tenant-restore function's login
 #                                 (cloudbuild.yaml's _TENANT_RESTORE_DB_USER; default: tenant-restore-db-password)
 #     PRODUCTION_INSTANCES        comma-separated production instance ids (default: PROD_INSTANCE)
@@ -82,6 +85,7 @@ fi
 
 PRODUCTION_INSTANCES="${PRODUCTION_INSTANCES:-$PROD_INSTANCE}"
 TENANT_RESTORE_PASSWORD_SECRET="${TENANT_RESTORE_PASSWORD_SECRET:-tenant-restore-db-password}"
+DATA_MANAGEMENT_JWKS_SECRET="${DATA_MANAGEMENT_JWKS_SECRET:-data-management-jwks}"
 BACKUP_PREFIX="${BACKUP_PREFIX:-backups}"
 BUCKET_LOCATION="${BUCKET_LOCATION:-$REGION}"
 RETENTION_DAYS="${RETENTION_DAYS:-30}"
@@ -111,6 +115,11 @@ if ((${#problems[@]} == 0)); then
 fi
 [[ "$BACKUP_BUCKET" != gs://* ]] || problems+=("BACKUP_BUCKET must be a bare bucket name without gs://; got '$BACKUP_BUCKET'")
 [[ "$BACKUP_PREFIX" =~ ^[A-Za-z0-9_-][A-Za-z0-9._/-]*[A-Za-z0-9_-]$|^[A-Za-z0-9_-]$ ]] || problems+=("BACKUP_PREFIX must be a folder path without leading or trailing slash; got '$BACKUP_PREFIX'")
+# The one identity allowed to call data-management: a service account's email, nothing broader.
+[[ "$APP_RUNTIME_SERVICE_ACCOUNT" =~ ^[a-z0-9][a-z0-9-]*@[a-z0-9][a-z0-9.-]*\.gserviceaccount\.com$ ]] ||
+  problems+=("APP_RUNTIME_SERVICE_ACCOUNT must be the CRM app's service account email (name@project.iam.gserviceaccount.com), the only caller of data-management; got '$APP_RUNTIME_SERVICE_ACCOUNT'")
+[[ "$DATA_MANAGEMENT_JWKS_SECRET" =~ ^[A-Za-z0-9_-]{1,255}$ ]] ||
+  problems+=("DATA_MANAGEMENT_JWKS_SECRET must be a Secret Manager secret id (letters, digits, '_' and '-'); got '$DATA_MANAGEMENT_JWKS_SECRET'")
 [[ "$CRITICAL_TABLES" == \[*\] ]] || problems+=("CRITICAL_TABLES must be a JSON array such as [\"Account\",\"Deposit\"]; got '$CRITICAL_TABLES'")
 for instance in ${PRODUCTION_INSTANCES//,/ }; do
   [[ "$instance" != "$VERIFY_INSTANCE" && "$instance" != "$STAGING_INSTANCE" ]] ||
@@ -160,7 +169,7 @@ member() { printf 'serviceAccount:%s' "$(sa_email "$1")"; }
 custom_role() { printf 'projects/%s/roles/%s' "$PROJECT_ID" "$1"; }
 
 # The Cloud Run services cloudbuild.yaml deploys, one per function, and their service accounts.
-FUNCTIONS=(pre-deploy-export on-backup-completed on-backup-audited restore-verify retention-sweeper grant-app-user catalog tenant-restore)
+FUNCTIONS=(pre-deploy-export on-backup-completed on-backup-audited restore-verify retention-sweeper grant-app-user catalog tenant-restore data-management)
 declare -A FUNCTION_SA=(
   [pre-deploy-export]=bk-pre-deploy-export
   [on-backup-completed]=bk-on-backup-completed
@@ -170,10 +179,12 @@ declare -A FUNCTION_SA=(
   [grant-app-user]=bk-grant-app-user
   [catalog]=bk-catalog
   [tenant-restore]=bk-tenant-restore
+  [data-management]=bk-data-management
 )
 DR_SA=wf-disaster-recovery
 CLONE_SA=wf-clone-to-staging
 TENANT_SA=wf-tenant-restore
+ON_DEMAND_SA=wf-on-demand-backup
 SCHEDULER_SA=bk-scheduler
 EVENTARC_SA=bk-eventarc
 
@@ -204,6 +215,7 @@ for fn in "${FUNCTIONS[@]}"; do ensure_sa "${FUNCTION_SA[$fn]}" "Cloud Run funct
 ensure_sa "$DR_SA" "Workflow disaster-recovery"
 ensure_sa "$CLONE_SA" "Workflow clone-prod-to-staging"
 ensure_sa "$TENANT_SA" "Workflow tenant-restore"
+ensure_sa "$ON_DEMAND_SA" "Workflow on-demand-backup"
 ensure_sa "$SCHEDULER_SA" "Cloud Scheduler caller of restore-verify and retention-sweeper"
 ensure_sa "$EVENTARC_SA" "Eventarc triggers of on-backup-completed and on-backup-audited"
 
@@ -241,7 +253,8 @@ ensure_role commissableSqlExportWriter "Commissable: Cloud SQL writes exports to
 # ---- secrets -----------------------------------------------------------------------------------
 # Only the containers: versions (the values) are added by people or by the DR workflow, never here.
 step "Secrets (created empty when missing; add versions with gcloud secrets versions add)"
-for secret in "$DATABASE_URL_SECRET" "$DIRECT_URL_SECRET" "$STAGING_APP_PASSWORD_SECRET" "$INSPECTOR_PASSWORD_SECRET" "$TENANT_RESTORE_PASSWORD_SECRET"; do
+for secret in "$DATABASE_URL_SECRET" "$DIRECT_URL_SECRET" "$STAGING_APP_PASSWORD_SECRET" "$INSPECTOR_PASSWORD_SECRET" "$TENANT_RESTORE_PASSWORD_SECRET" \
+  "$DATA_MANAGEMENT_JWKS_SECRET"; do
   if ! exists gcloud secrets describe "$secret" "${P[@]}"; then
     run gcloud secrets create "$secret" "${P[@]}" --replication-policy=automatic
   fi
@@ -268,10 +281,15 @@ cat >"$WORK/lifecycle.json" <<EOF
     {
       "action": {"type": "Delete"},
       "condition": {"daysSinceNoncurrentTime": $NONCURRENT_DAYS, "isLive": false, "matchesPrefix": ["$BACKUP_PREFIX/"]}
+    },
+    {
+      "action": {"type": "Delete"},
+      "condition": {"age": 1, "matchesPrefix": ["$BACKUP_PREFIX/.data-management/jti/"]}
     }
   ]
 }
 EOF
+note "lifecycle rules: $(tr -d '\n' <"$WORK/lifecycle.json" | tr -s ' ')"
 if ! exists gcloud storage buckets describe "gs://$BACKUP_BUCKET" "${P[@]}"; then
   run gcloud storage buckets create "gs://$BACKUP_BUCKET" "${P[@]}" --location="$BUCKET_LOCATION" \
     --uniform-bucket-level-access --public-access-prevention --soft-delete-duration="${SOFT_DELETE_DAYS}d"
@@ -305,6 +323,12 @@ bucket_grant "$(member bk-tenant-restore)" roles/storage.objectViewer
 bucket_grant "$(member bk-tenant-restore)" roles/storage.objectCreator
 # tenant-restore (workflow) checks that the backup it is given exists.
 bucket_grant "$(member "$TENANT_SA")" roles/storage.objectViewer
+
+# data-management: reads the catalog, creates its audit records, job records and the used-token
+# (jti) markers, all create-only: never overwrites or deletes (the jti markers expire by the
+# lifecycle rule above, a day after they are written; a token lives at most 5 minutes).
+bucket_grant "$(member bk-data-management)" roles/storage.objectViewer
+bucket_grant "$(member bk-data-management)" roles/storage.objectCreator
 
 # The Cloud SQL instances' own service agents move the data: production instances write exports,
 # the verification and staging instances read the dumps they import.
@@ -384,6 +408,10 @@ project_grant "$(member "$TENANT_SA")" roles/cloudsql.admin
 project_grant "$(member "$DR_SA")" roles/logging.logWriter
 project_grant "$(member "$CLONE_SA")" roles/logging.logWriter
 project_grant "$(member "$TENANT_SA")" roles/logging.logWriter
+# data-management starts the on-demand-backup, clone-prod-to-staging and tenant-restore workflows,
+# follows their executions and sends the tenant restore's approval callback (workflows.invoker:
+# executions create/get/list/cancel, callbacks list/send; not deploying or changing workflows).
+project_grant "$(member bk-data-management)" roles/workflows.invoker
 # Eventarc's trigger identity must be allowed to receive events.
 project_grant "$(member "$EVENTARC_SA")" roles/eventarc.eventReceiver
 
@@ -411,6 +439,8 @@ done
 secret_grant "$STAGING_APP_PASSWORD_SECRET" "$(member "$CLONE_SA")" roles/secretmanager.secretAccessor
 # tenant-restore (function) logs in to production and the scratch copy with its own login (mounted as a file).
 secret_grant "$TENANT_RESTORE_PASSWORD_SECRET" "$(member bk-tenant-restore)" roles/secretmanager.secretAccessor
+# data-management reads the CRM backend's public keys (mounted as a file), and no other secret.
+secret_grant "$DATA_MANAGEMENT_JWKS_SECRET" "$(member bk-data-management)" roles/secretmanager.secretAccessor
 
 # ---- the app service (disaster recovery's swap) ------------------------------------------------
 step "CRM app service $APP_SERVICE"
@@ -438,7 +468,7 @@ if [[ -n "$BUILD_SERVICE_ACCOUNT" ]]; then
   run gcloud artifacts repositories add-iam-policy-binding "$ARTIFACT_REPOSITORY" "${P[@]}" --location="$REGION" \
     --member="$build_member" --role=roles/artifactregistry.writer --quiet >/dev/null
   # Deploying a service or workflow that runs as an account needs actAs on that account.
-  for id in "${FUNCTION_SA[@]}" "$DR_SA" "$CLONE_SA" "$TENANT_SA"; do
+  for id in "${FUNCTION_SA[@]}" "$DR_SA" "$CLONE_SA" "$TENANT_SA" "$ON_DEMAND_SA"; do
     run gcloud iam service-accounts add-iam-policy-binding "$(sa_email "$id")" "${P[@]}" \
       --member="$build_member" --role=roles/iam.serviceAccountUser --quiet >/dev/null
   done
@@ -530,6 +560,20 @@ invoker grant-app-user "$(member "$CLONE_SA")"
 invoker tenant-restore "$(member "$TENANT_SA")"
 invoker pre-deploy-export "$(member "$TENANT_SA")"
 invoker restore-verify "$(member "$TENANT_SA")"
+# on-demand-backup (what data-management's POST /backups starts) asks pre-deploy-export for the backup.
+invoker pre-deploy-export "$(member "$ON_DEMAND_SA")"
+# data-management: the CRM app's service account, and nobody else. The binding is added, then any
+# other run.invoker member (a hand-made grant, allUsers) is removed, so a re-run restores it.
+app_member="serviceAccount:$APP_RUNTIME_SERVICE_ACCOUNT"
+invoker data-management "$app_member"
+for other in $(capture '' gcloud run services get-iam-policy data-management "${P[@]}" --region="$REGION" \
+  --flatten='bindings[].members' --filter='bindings.role=roles/run.invoker' --format='value(bindings.members)'); do
+  if [[ "$other" != "$app_member" ]]; then
+    note "data-management: removing run.invoker of $other (only $app_member may call it)"
+    run gcloud run services remove-iam-policy-binding data-management "${P[@]}" --region="$REGION" \
+      --member="$other" --role=roles/run.invoker --quiet >/dev/null
+  fi
+done
 # The deploy pipeline's pre-deploy-backup step asks pre-deploy-export for a backup.
 [[ -z "$BUILD_SERVICE_ACCOUNT" ]] || invoker pre-deploy-export "serviceAccount:$BUILD_SERVICE_ACCOUNT"
 

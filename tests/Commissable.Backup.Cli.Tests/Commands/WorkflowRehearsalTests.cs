@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
+using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.FileStore;
 using Commissable.Testing;
 using Npgsql;
 using Xunit.Abstractions;
@@ -391,6 +393,9 @@ public sealed class RehearsalStack : IAsyncLifetime
         return [.. Directory.GetFiles(folder, "*" + suffix).Where(f => File.Exists(f + ".manifest.json")).Order(StringComparer.Ordinal)
             .Select(f => $"gs://{LocalStack.Bucket}/backups/prod/{LocalStack.ProdInstance}/{Path.GetFileName(f)}")];
     }
+
+    /// <summary>The catalog of the drill's bucket, as the functions read it.</summary>
+    public BackupCatalog Catalog() => new(new LocalBackupStore(new BucketPaths(_state), LocalStack.Bucket), "backups", TimeProvider.System);
 
     /// <summary>The local file behind a <c>gs://</c> URI of the local cloud's buckets.</summary>
     public string LocalPath(string uri) => Path.Combine(_state, "buckets", uri["gs://".Length..]);

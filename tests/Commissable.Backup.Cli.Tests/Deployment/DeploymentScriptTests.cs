@@ -65,6 +65,10 @@ public sealed class DeploymentScriptTests(ITestOutputHelper output)
             "gcloud iam service-accounts create wf-clone-to-staging",
             "gcloud iam service-accounts create bk-tenant-restore",
             "gcloud iam service-accounts create wf-tenant-restore",
+            "gcloud iam service-accounts create bk-data-management",
+            "gcloud iam service-accounts create wf-on-demand-backup",
+            "gcloud secrets create data-management-jwks --project=commissable-prod",
+            "gcloud run services add-iam-policy-binding pre-deploy-export --project=commissable-prod --region=us-central1 --member=serviceAccount:wf-on-demand-backup@commissable-prod.iam.gserviceaccount.com --role=roles/run.invoker",
             "gcloud secrets create tenant-restore-db-password --project=commissable-prod",
             "gcloud run services add-iam-policy-binding tenant-restore --project=commissable-prod --region=us-central1 --member=serviceAccount:wf-tenant-restore@commissable-prod.iam.gserviceaccount.com --role=roles/run.invoker",
             "gcloud run services add-iam-policy-binding pre-deploy-export --project=commissable-prod --region=us-central1 --member=serviceAccount:wf-tenant-restore@commissable-prod.iam.gserviceaccount.com --role=roles/run.invoker",
@@ -109,6 +113,147 @@ public sealed class DeploymentScriptTests(ITestOutputHelper output)
         Assert.Equal("{\"backup\":\"latest\",\"instance\":\"crm-prod\",\"verificationInstance\":\"crm-verify\",\"criticalTables\":[\"Account\",\"Deposit\"]}", body);
         Assert.Contains("--oidc-token-audience=https://restore-verify-<hash>-us-central1.a.run.app", job.Words);
     }
+
+    [Fact]
+    public async Task Data_management_gets_least_privilege_and_only_the_app_may_call_it()
+    {
+        var (code, text, error) = await DryRunAsync(assumeExists: false);
+        Assert.True(code == 0, $"exit {code}: {error}");
+        var commands = ShellText.FindGcloud(text, "dry-run");
+        const string Account = "serviceAccount:bk-data-management@commissable-prod.iam.gserviceaccount.com";
+        var granted = commands.Where(c => c.Words.Contains("--member=" + Account)).ToList();
+
+        // Bucket: read the catalog and create records, never overwrite or delete (no objectUser/objectAdmin).
+        Assert.Equal(["roles/storage.objectCreator", "roles/storage.objectViewer"],
+            granted.Where(c => c.Words is ["storage", "buckets", "add-iam-policy-binding", "gs://commissable-prod-backups", ..]).Select(Role).Order(StringComparer.Ordinal));
+        // Project: start and follow the workflows and send their callbacks, nothing else.
+        Assert.Equal(["roles/workflows.invoker"], granted.Where(c => c.Words is ["projects", "add-iam-policy-binding", ..]).Select(Role));
+        // Secrets: the JWKS only.
+        var secret = Assert.Single(granted, c => c.Words is ["secrets", "add-iam-policy-binding", ..]);
+        Assert.Equal("data-management-jwks", secret.Words[2]);
+        Assert.Equal("roles/secretmanager.secretAccessor", Role(secret));
+        Assert.Equal(4, granted.Count);
+
+        // Cloud Run: the one invoker binding on data-management is the CRM app's service account.
+        var invokers = commands.Where(c => c.Words is ["run", "services", "add-iam-policy-binding", "data-management", ..]).ToList();
+        Assert.Equal("--member=serviceAccount:crm-app@commissable-prod.iam.gserviceaccount.com", Assert.Single(invokers).Words.Single(w => w.StartsWith("--member=", StringComparison.Ordinal)));
+        Assert.Equal("roles/run.invoker", Role(invokers[0]));
+    }
+
+    [Fact]
+    public async Task The_lifecycle_expires_used_token_markers_after_a_day_beside_the_backup_rules()
+    {
+        var (code, text, error) = await DryRunAsync(assumeExists: false);
+        Assert.True(code == 0, $"exit {code}: {error}");
+
+        var line = Assert.Single(text.Split('\n'), l => l.StartsWith("    lifecycle rules: ", StringComparison.Ordinal));
+        var rules = System.Text.Json.Nodes.JsonNode.Parse(line["    lifecycle rules: ".Length..])!["rule"]!.AsArray();
+        var conditions = rules.Select(r => (Assert.IsType<string>((string?)r!["action"]!["type"]), r!["condition"]!.ToJsonString())).ToList();
+        Assert.Equal(
+            [
+                ("Delete", """{"age":90,"matchesPrefix":["backups/"]}"""),
+                ("Delete", """{"daysSinceNoncurrentTime":30,"isLive":false,"matchesPrefix":["backups/"]}"""),
+                ("Delete", """{"age":1,"matchesPrefix":["backups/.data-management/jti/"]}"""),
+            ],
+            conditions);
+    }
+
+    [Fact]
+    public async Task A_re_run_removes_every_other_invoker_of_data_management()
+    {
+        var bin = Directory.CreateTempSubdirectory("fake-gcloud-");
+        try
+        {
+            var log = Path.Combine(bin.FullName, "calls.log");
+            var gcloud = Path.Combine(bin.FullName, "gcloud");
+            // Every resource exists; the data-management service has three invokers, one of them the app.
+            await File.WriteAllTextAsync(gcloud, """
+                #!/usr/bin/env bash
+                printf '%s\n' "$*" >>"$FAKE_GCLOUD_LOG"
+                case "$*" in
+                  "run services get-iam-policy data-management "*) printf 'serviceAccount:crm-app@commissable-prod.iam.gserviceaccount.com\nallUsers\nuser:bob@example.com\n' ;;
+                  "run services describe "*"--format=value(status.url)"*) printf 'https://%s-abc-uc.a.run.app\n' "$4" ;;
+                  "projects describe "*) echo 123456789 ;;
+                  "storage service-agent"*) echo service-123456789@gs-project-accounts.iam.gserviceaccount.com ;;
+                  "sql instances describe "*) echo p123456789-abc@gcp-sa-cloud-sql.iam.gserviceaccount.com ;;
+                esac
+                exit 0
+                """.Replace("\r", "", StringComparison.Ordinal));
+            File.SetUnixFileMode(gcloud, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var environment = new Dictionary<string, string>(Configuration)
+            {
+                ["PATH"] = bin.FullName + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"),
+                ["FAKE_GCLOUD_LOG"] = log,
+            };
+
+            var (code, text, error) = await BashAsync([Script], environment);
+
+            Assert.True(code == 0, $"exit {code}: {error}\n{text}");
+            var calls = await File.ReadAllLinesAsync(log);
+            var removed = calls.Where(c => c.StartsWith("run services remove-iam-policy-binding data-management ", StringComparison.Ordinal)).ToList();
+            Assert.Equal(2, removed.Count);
+            Assert.Contains(removed, c => c.Contains("--member=allUsers --role=roles/run.invoker", StringComparison.Ordinal));
+            Assert.Contains(removed, c => c.Contains("--member=user:bob@example.com --role=roles/run.invoker", StringComparison.Ordinal));
+            Assert.Single(calls, c => c.StartsWith("run services add-iam-policy-binding data-management ", StringComparison.Ordinal)
+                && c.Contains("--member=serviceAccount:crm-app@commissable-prod.iam.gserviceaccount.com --role=roles/run.invoker", StringComparison.Ordinal));
+            Assert.Contains("removing run.invoker of allUsers", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            bin.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(null, "APP_RUNTIME_SERVICE_ACCOUNT")]
+    [InlineData("allUsers", "APP_RUNTIME_SERVICE_ACCOUNT must be the CRM app's service account email")]
+    [InlineData("alice@example.com", "APP_RUNTIME_SERVICE_ACCOUNT must be the CRM app's service account email")]
+    public async Task Without_the_app_service_account_the_script_refuses_to_run(string? account, string message)
+    {
+        var configuration = Configuration.Where(p => p.Key != "APP_RUNTIME_SERVICE_ACCOUNT").ToDictionary();
+        if (account is not null) configuration["APP_RUNTIME_SERVICE_ACCOUNT"] = account;
+
+        var (code, text, error) = await BashAsync([Script, "--dry-run"], configuration);
+
+        Assert.Equal(78, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("gcloud", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cloudbuild_deploys_data_management_with_its_keys_its_job_settings_and_the_on_demand_backup_workflow()
+    {
+        var text = await File.ReadAllTextAsync(Path.Combine(Root, "cloudbuild.yaml"));
+
+        Assert.Contains("deploy data-management ", text, StringComparison.Ordinal);
+        Assert.Contains("--set-secrets=\"/secrets/data-management/jwks.json=${_DATA_MANAGEMENT_JWKS_SECRET}:latest\"", text, StringComparison.Ordinal);
+        foreach (var setting in new[]
+                 {
+                     "@DATA_MANAGEMENT_ISSUER=${_DATA_MANAGEMENT_ISSUER}", "@DATA_MANAGEMENT_AUDIENCE=$$audience", "@DATA_MANAGEMENT_JWKS_FILE=/secrets/data-management/jwks.json",
+                     "@DATA_MANAGEMENT_LOCATION=${_REGION}", "@DATA_MANAGEMENT_SOURCE_INSTANCE=${_INSTANCE}", "@DATA_MANAGEMENT_DATABASE=${_DATABASE}",
+                     "@DATA_MANAGEMENT_STAGING_INSTANCE=${_STAGING_INSTANCE}", "@DATA_MANAGEMENT_STAGING_DATABASE=${_STAGING_DATABASE}",
+                     "@DATA_MANAGEMENT_STAGING_APP_USER=${_STAGING_APP_USER}", "@DATA_MANAGEMENT_STAGING_APP_PASSWORD_SECRET=${_STAGING_APP_PASSWORD_SECRET}",
+                     "@DATA_MANAGEMENT_CRITICAL_TABLES=${_DATA_MANAGEMENT_CRITICAL_TABLES}",
+                     // The audience is the service's own URL: the deterministic one unless another is given.
+                     "audience=\"https://data-management-$PROJECT_NUMBER.${_REGION}.run.app\"",
+                     // The issuer and the staging clone's target are required: the deploy stops without them.
+                     "_DATA_MANAGEMENT_ISSUER=${_DATA_MANAGEMENT_ISSUER} _STAGING_DATABASE=${_STAGING_DATABASE} _STAGING_APP_USER=${_STAGING_APP_USER}",
+                 })
+        {
+            Assert.Contains(setting, text, StringComparison.Ordinal);
+        }
+        // Its settings go to it alone: emptied before tenant-restore, whose login it never gets.
+        var deployed = text.IndexOf("deploy data-management ", StringComparison.Ordinal);
+        Assert.True(text.IndexOf("extra=\"\"", deployed, StringComparison.Ordinal) < text.IndexOf("@TENANT_RESTORE_DB_USER=", StringComparison.Ordinal));
+
+        var workflow = Assert.Single(ShellText.FindGcloud(text, "cloudbuild.yaml"), i => i.Words.Contains("--source=workflows/on-demand-backup.yaml"));
+        Assert.Equal(["workflows", "deploy", "on-demand-backup"], workflow.Words.Take(3));
+        Assert.Contains("--service-account=wf-on-demand-backup@$PROJECT_ID.iam.gserviceaccount.com", workflow.Words);
+        Assert.Contains("--set-env-vars=PRE_DEPLOY_EXPORT_URL=$$(url pre-deploy-export)", workflow.Words);
+    }
+
+    private static string Role(GcloudInvocation invocation) =>
+        invocation.Words.Single(w => w.StartsWith("--role=", StringComparison.Ordinal))["--role=".Length..];
 
     [Fact]
     public async Task A_dry_run_of_an_existing_project_updates_instead_of_creating()
@@ -183,7 +328,7 @@ public sealed class DeploymentScriptTests(ITestOutputHelper output)
 
         var deploys = invocations.Where(i => gcloud.CommandPath(i) is ["run", "deploy"]).ToList();
         Assert.Contains("--no-allow-unauthenticated", deploys.Single().Words);
-        Assert.Equal(3, invocations.Count(i => gcloud.CommandPath(i) is ["workflows", "deploy"] && i.Words.Any(w => w.StartsWith("--service-account=", StringComparison.Ordinal))));
+        Assert.Equal(4, invocations.Count(i => gcloud.CommandPath(i) is ["workflows", "deploy"] && i.Words.Any(w => w.StartsWith("--service-account=", StringComparison.Ordinal))));
 
         var problems = await gcloud.CheckAsync(invocations);
         Assert.True(problems.Count == 0, string.Join('\n', problems));
@@ -244,7 +389,7 @@ public sealed class DeploymentScriptTests(ITestOutputHelper output)
         }
 
         // Only the given configuration: nothing from the machine's environment leaks into the run.
-        foreach (var name in Configuration.Keys.Concat(["PRODUCTION_INSTANCES", "RETENTION_DAYS", "BACKUP_LIFECYCLE_DAYS", "DRY_RUN_ASSUME_EXISTS"]))
+        foreach (var name in Configuration.Keys.Concat(["PRODUCTION_INSTANCES", "RETENTION_DAYS", "BACKUP_LIFECYCLE_DAYS", "DRY_RUN_ASSUME_EXISTS", "DATA_MANAGEMENT_JWKS_SECRET"]))
         {
             start.Environment.Remove(name);
         }
