@@ -271,12 +271,16 @@ step "Backup bucket gs://$BACKUP_BUCKET"
 # the period, which breaks the catalog's own side objects (the per-instance export lease is
 # deleted after every export, hold markers when a hold is released). Soft delete keeps every
 # deleted object recoverable for SOFT_DELETE_DAYS, and versioning keeps overwritten ones.
+#
+# The age rule matches the environment's backup folder only ($BACKUP_PREFIX/$ENVIRONMENT_NAME/):
+# the audit records (.audit/), data-management's jobs (.data-management/jobs/) and the tenant
+# restores' records (tenant-restores/) beside it are immutable and never expire.
 cat >"$WORK/lifecycle.json" <<EOF
 {
   "rule": [
     {
       "action": {"type": "Delete"},
-      "condition": {"age": $BACKUP_LIFECYCLE_DAYS, "matchesPrefix": ["$BACKUP_PREFIX/"]}
+      "condition": {"age": $BACKUP_LIFECYCLE_DAYS, "matchesPrefix": ["$BACKUP_PREFIX/$ENVIRONMENT_NAME/"]}
     },
     {
       "action": {"type": "Delete"},

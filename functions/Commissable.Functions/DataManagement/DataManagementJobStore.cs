@@ -28,8 +28,16 @@ internal static class JobKinds
 /// <summary>A user as the jobs record them: the token's <c>sub</c> and <c>email</c>.</summary>
 internal sealed record JobUser(string Id, string? Email)
 {
-    /// <summary>How the workflows and the backups' manifests name the user: <c>email (id)</c>, or the id alone.</summary>
-    public string Label => Email is null ? Id : $"{Email} ({Id})";
+    /// <summary>The longest name the workflows take for a requester or an approver.</summary>
+    public const int MaxLabelLength = 200;
+
+    /// <summary>
+    /// How the workflows and the backups' manifests name the user: <c>email (id)</c>, or the id
+    /// alone when that is too long, or (an id over 200 characters) its first 180 and a digest.
+    /// </summary>
+    public string Label => Email is not null && Email.Length + Id.Length + 3 <= MaxLabelLength ? $"{Email} ({Id})"
+        : Id.Length <= MaxLabelLength ? Id
+        : Id[..180] + "~" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Id)))[..16];
 }
 
 /// <summary>What was asked, as the CRM sent it (validated).</summary>

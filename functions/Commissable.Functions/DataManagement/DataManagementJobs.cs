@@ -199,7 +199,7 @@ internal sealed partial class DataManagementJobs(
             ["sourceInstance"] = options.SourceInstance,
             ["database"] = options.Database,
             ["tenantId"] = request.TenantId,
-            ["pointInTime"] = request.PointInTime?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            ["pointInTime"] = request.PointInTime?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture),
             ["backup"] = backupUri,
             ["mode"] = request.Mode,
             ["requestedBy"] = user.Label,

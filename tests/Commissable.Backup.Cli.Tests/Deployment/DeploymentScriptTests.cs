@@ -141,7 +141,7 @@ public sealed class DeploymentScriptTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task The_lifecycle_expires_used_token_markers_after_a_day_beside_the_backup_rules()
+    public async Task The_lifecycle_expires_the_environments_backups_and_used_token_markers_and_never_the_audit_records()
     {
         var (code, text, error) = await DryRunAsync(assumeExists: false);
         Assert.True(code == 0, $"exit {code}: {error}");
@@ -151,11 +151,17 @@ public sealed class DeploymentScriptTests(ITestOutputHelper output)
         var conditions = rules.Select(r => (Assert.IsType<string>((string?)r!["action"]!["type"]), r!["condition"]!.ToJsonString())).ToList();
         Assert.Equal(
             [
-                ("Delete", """{"age":90,"matchesPrefix":["backups/"]}"""),
+                ("Delete", """{"age":90,"matchesPrefix":["backups/prod/"]}"""),
                 ("Delete", """{"daysSinceNoncurrentTime":30,"isLive":false,"matchesPrefix":["backups/"]}"""),
                 ("Delete", """{"age":1,"matchesPrefix":["backups/.data-management/jti/"]}"""),
             ],
             conditions);
+        // No age rule reaches the audit trail, the jobs or the tenant restores' records.
+        foreach (var kept in new[] { "backups/.audit/data-management/2026/12/07/x.json", "backups/.data-management/jobs/job-1.json", "backups/tenant-restores/r/record.json" })
+        {
+            Assert.DoesNotContain(rules, r => r!["condition"]!["age"] is not null && (string?)r["condition"]!["age"]!.ToJsonString() != "1"
+                && r["condition"]!["matchesPrefix"]!.AsArray().Any(p => kept.StartsWith((string)p!, StringComparison.Ordinal)));
+        }
     }
 
     [Fact]

@@ -234,7 +234,7 @@ public sealed class DataManagementJobsTests(SweeperEnvironment env) : IClassFixt
         var jobId = (string)started!["id"]!;
         var run = host.Executions.Single("tenant-restore");
         Assert.Equal("tenant-7", (string?)run.Argument!["tenantId"]);
-        Assert.Equal("2026-12-07T08:00:00Z", (string?)run.Argument["pointInTime"]);
+        Assert.Equal("2026-12-07T08:00:00.000000Z", (string?)run.Argument["pointInTime"]);
         Assert.Equal("exact", (string?)run.Argument["mode"]);
         Assert.Equal("rita@example.com (rita)", (string?)run.Argument["requestedBy"]);
 
