@@ -49,6 +49,19 @@ internal sealed class ActingUserTokens(DataManagementOptions options, IBackupSto
     /// <exception cref="TokenRefusedException">Missing, malformed, wrongly signed, expired, for another audience or issuer, or replayed.</exception>
     public async Task<ActingUser> VerifyAsync(string? token, CancellationToken cancellationToken)
     {
+        var (user, recorded) = await BeginAsync(token, cancellationToken).ConfigureAwait(false);
+        await recorded.ConfigureAwait(false);
+        return user;
+    }
+
+    /// <summary>
+    /// The acting user of a valid token, and the recording of its <c>jti</c>, started and not
+    /// awaited: a read-only action may run meanwhile, and must await it (a replay is a
+    /// <see cref="TokenRefusedException"/>) before it answers.
+    /// </summary>
+    /// <exception cref="TokenRefusedException">Missing, malformed, wrongly signed, expired, or for another audience or issuer.</exception>
+    public async Task<(ActingUser User, Task Recorded)> BeginAsync(string? token, CancellationToken cancellationToken)
+    {
         if (string.IsNullOrWhiteSpace(token)) throw new TokenRefusedException($"No acting-user token was sent; send the signed-in user's token in the {Header} header.");
         if (token.Length > MaxTokenLength) throw new TokenRefusedException($"The acting-user token is longer than {MaxTokenLength} characters.");
         if (!Handler.CanReadToken(token)) throw new TokenRefusedException("The acting-user token is not a compact JWS (three base64url parts separated by dots).");
@@ -90,8 +103,7 @@ internal sealed class ActingUserTokens(DataManagementOptions options, IBackupSto
         }
 
         var (user, jti, expires) = Claims(jwt);
-        await RecordOnceAsync(jti, expires, user.Id, cancellationToken).ConfigureAwait(false);
-        return user;
+        return (user, RecordOnceAsync(jti, expires, user.Id, cancellationToken));
     }
 
     private (ActingUser User, string Jti, DateTimeOffset Expires) Claims(JsonWebToken jwt)

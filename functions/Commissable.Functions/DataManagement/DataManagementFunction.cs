@@ -59,7 +59,38 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
         Answer answer;
         try
         {
-            answer = await RunAsync(context, path, draft).ConfigureAwait(false);
+            Exception? failure = null;
+            Answer? answered = null;
+            try
+            {
+                answered = await RunAsync(context, path, draft).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Held until the token's use is settled, then rethrown below.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                failure = e;
+            }
+            // A read-only action ran while its token's jti was being recorded: a replay wins over
+            // whatever the action answered, and nothing of it is sent.
+            if (draft.PendingUse is { } use)
+            {
+                try
+                {
+                    await use.ConfigureAwait(false);
+                }
+                catch (TokenRefusedException refused)
+                {
+                    draft.User = null;
+                    failure = Unauthenticated(refused.Message);
+                }
+                catch (Exception e) when (failure is null)
+                {
+                    failure = e;
+                }
+            }
+            if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            answer = answered!;
         }
         catch (JobRunningException running)
         {
@@ -224,9 +255,15 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
         throw new FunctionException(405, "METHOD_NOT_ALLOWED", $"{draft.Target} accepts {allowed}; not {Shorten(CloudNames.Printable(method))}.");
     }
 
-    /// <summary>The verified acting user holding one of <paramref name="permissions"/>; 503/401/403 otherwise.</summary>
+    /// <summary>
+    /// The verified acting user holding one of <paramref name="permissions"/>; 503/401/403
+    /// otherwise. For a read-only action (GET) the token's <c>jti</c> is recorded while the action
+    /// runs (<see cref="Draft.PendingUse"/>, settled before the answer); any other action waits for
+    /// it first, so a replayed token never starts anything.
+    /// </summary>
     private async Task<ActingUser> AuthorizeAsync(HttpContext context, Draft draft, params string[] permissions)
     {
+        var readOnly = HttpMethods.IsGet(context.Request.Method);
         var tokens = access.Tokens ?? throw FunctionException.Unavailable(
             $"data-management is not configured: set {DataManagementOptions.IssuerVariable}, {DataManagementOptions.AudienceVariable} and {DataManagementOptions.JwksFileVariable}.",
             code: "DATA_MANAGEMENT_NOT_CONFIGURED");
@@ -235,7 +272,10 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
         ActingUser user;
         try
         {
-            user = await tokens.VerifyAsync(headers.Count == 1 ? headers[0] : null, context.RequestAborted).ConfigureAwait(false);
+            var (verified, recorded) = await tokens.BeginAsync(headers.Count == 1 ? headers[0] : null, context.RequestAborted).ConfigureAwait(false);
+            if (readOnly) draft.PendingUse = recorded;
+            else await recorded.ConfigureAwait(false);
+            user = verified;
         }
         catch (TokenRefusedException refused)
         {
@@ -315,6 +355,9 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
         public string? Permission { get; set; }
         public AuditUser? User { get; set; }
         public string? JobId { get; set; }
+
+        /// <summary>The recording of the token's jti, still running while a read-only action runs.</summary>
+        public Task? PendingUse { get; set; }
 
         public AuditRecord Record(DateTimeOffset time, string requestId, string method, AuditOutcome outcome, string? jobId = null) =>
             new(time, requestId, Action, Shorten(CloudNames.Printable(method)), Target, Permission, User, outcome, jobId ?? JobId);

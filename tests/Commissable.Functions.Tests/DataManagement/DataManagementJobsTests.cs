@@ -376,6 +376,35 @@ public sealed class DataManagementJobsTests(SweeperEnvironment env) : IClassFixt
     }
 
     [Fact]
+    public async Task A_replayed_token_starts_nothing_and_is_a_401_before_any_other_answer()
+    {
+        await using var host = await StartAsync();
+        var backup = host.Token("ada", "admin.backup");
+        var (first, _, _) = await host.SendAsync(backup, HttpMethod.Post, "/backups", """{"reason":"one"}""");
+        host.Executions.Single("on-demand-backup").State = ExecutionStates.Succeeded;
+
+        var (again, againBody, _) = await host.SendAsync(backup, HttpMethod.Post, "/backups", """{"reason":"one"}""");
+        // A read-only action runs while the jti is recorded: the replay still wins over its 403 and its answer.
+        var reader = host.Token("bob", "contacts.read");
+        var (denied, _, _) = await host.SendAsync(reader, HttpMethod.Get, "/jobs");
+        var (replayed, replayedBody, replayedText) = await host.SendAsync(reader, HttpMethod.Get, "/jobs");
+        var lister = host.Token("rita", "admin.restore");
+        await host.SendAsync(lister, HttpMethod.Get, "/audit");
+        var (relisted, _, relistedText) = await host.SendAsync(lister, HttpMethod.Get, "/audit");
+
+        Assert.Equal(HttpStatusCode.Accepted, first);
+        Assert.Equal(HttpStatusCode.Unauthorized, again);
+        Assert.Contains("used before", (string?)againBody!["error"]!["message"], StringComparison.Ordinal);
+        Assert.Single(host.Executions.Runs);
+        Assert.Equal(HttpStatusCode.Forbidden, denied);
+        Assert.True(replayed == HttpStatusCode.Unauthorized, replayedText);
+        Assert.Equal(HttpStatusCode.Unauthorized, relisted);
+        Assert.DoesNotContain("records", relistedText, StringComparison.Ordinal);
+        var audit = await host.AuditAsync();
+        Assert.Equal(3, audit.Count(r => (int)r["outcome"]!["status"]! == 401 && r["user"] is null));
+    }
+
+    [Fact]
     public async Task Without_the_job_settings_the_job_actions_are_503_and_the_backups_still_list()
     {
         await using var host = await StartAsync(jobs: false);
