@@ -73,36 +73,9 @@ public sealed class Gcloud : IDisposable
     /// <summary>Runs a command and returns what happened, whatever its exit code (for commands expected to fail).</summary>
     public async Task<GcloudResult> TryRunAsync(params string[] arguments)
     {
-        var all = new List<string>(arguments) { "--quiet", $"--access-token-file={LocalCloudHost.TokenFile(_cloud.StateDirectory)}" };
         var command = "gcloud " + string.Join(' ', arguments.Select(Display));
-        var start = new ProcessStartInfo(Executable!)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var argument in all)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        // The developer's own gcloud settings (account, project, proxies, token) must not leak in.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("CLOUDSDK_", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-        start.Environment["CLOUDSDK_CONFIG"] = _configDirectory;
-        start.Environment["CLOUDSDK_API_ENDPOINT_OVERRIDES_SQL"] = _cloud.BaseUrl.AbsoluteUri.TrimEnd('/') + "/";
-        start.Environment["CLOUDSDK_CORE_PROJECT"] = _cloud.Project;
-        // Both are needed to keep gcloud from probing the GCE metadata server (which can hang for 13 s).
-        start.Environment["CLOUDSDK_CORE_CHECK_GCE_METADATA"] = "false";
-        start.Environment["CLOUDSDK_METRICS_ENVIRONMENT"] = "localcloud-tests";
-        start.Environment["CLOUDSDK_CORE_DISABLE_USAGE_REPORTING"] = "true";
-        start.Environment["CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK"] = "true";
-        start.Environment["CLOUDSDK_SURVEY_DISABLE_PROMPTS"] = "true";
-        start.Environment["NO_PROXY"] = start.Environment["no_proxy"] = "127.0.0.1,localhost";
+        var start = GcloudStart.Info(arguments, _configDirectory, LocalCloudHost.TokenFile(_cloud.StateDirectory),
+            new Dictionary<string, Uri> { ["sql"] = _cloud.BaseUrl }, _cloud.Project);
 
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new XunitException($"could not start {command}");

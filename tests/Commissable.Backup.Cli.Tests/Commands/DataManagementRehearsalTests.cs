@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Commissable.Backup.Cli.Commands;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
@@ -21,31 +20,27 @@ namespace Commissable.Backup.Cli.Tests.Commands;
 /// the requester's own approval was refused. Every call is one audit record, none holds a token.
 /// </summary>
 [Collection(DrillCollection.Name)]
-public sealed partial class DataManagementRehearsalTests(ITestOutputHelper output) : IDisposable
+public sealed class DataManagementRehearsalTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _state = Path.Combine(Path.GetTempPath(), $"dmr-{Guid.NewGuid():N}"[..12]);
-    private readonly WatchedWriter _upOut = new();
-    private readonly StringWriter _upErr = new();
-    private readonly CancellationTokenSource _interrupt = new();
+    private readonly LocalUpRun _up = new();
     private readonly TestTokens _tokens = new();
     private readonly List<string> _minted = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(2) };
-    private Uri _functions = null!;
     private int _calls;
 
     [GcloudFact]
     public async Task Backup_staging_restore_and_a_two_person_tenant_restore_run_to_the_end_through_local_up()
     {
         var prefix = LocalCloudFixture.NextAddressPrefix();
-        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", prefix]));
+        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _up.State, "--port", "0", "--address-prefix", prefix]));
         using var cliOut = new StringWriter();
         var cli = new CommandContext(cliOut, cliOut, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);
         const string Password = "staging-app-pw-7e21";
-        Assert.Equal(0, await SecretsPutCommand.RunAsync(["staging-app-password", "--state", _state], cli, new MemoryStream(Encoding.UTF8.GetBytes(Password)), null));
+        Assert.Equal(0, await SecretsPutCommand.RunAsync(["staging-app-password", "--state", _up.State], cli, new MemoryStream(Encoding.UTF8.GetBytes(Password)), null));
 
-        var (up, executions) = await LocalUpAsync(prefix);
-        var cloudPort = new Uri(CloudPattern().Match(_upOut.ToString()).Groups["url"].Value).Port;
-        await using var stack = new LocalStack(_state, cloudPort, prefix);
+        // The CRM's token settings in local up's environment; the jobs' settings are local up's own.
+        await _up.StartAsync(prefix, _tokens.Variables());
+        await using var stack = new LocalStack(_up.State, _up.CloudPort, prefix);
         await stack.StartCloudAsync();
         string prod;
         using (var sql = stack.CloudSql())
@@ -84,11 +79,11 @@ public sealed partial class DataManagementRehearsalTests(ITestOutputHelper outpu
         Assert.True(status == HttpStatusCode.Accepted, stagingJob.ToJsonString());
         var stagingDone = await UntilAsync((string)stagingJob["id"]!, "rita", ["admin.restore"], j => (string?)j["state"] != "running");
         output.WriteLine($"staging job: {clock.Elapsed.TotalSeconds:F1} s");
-        Assert.True((string?)stagingDone["state"] == "succeeded", stagingDone.ToJsonString() + "\n" + _upOut);
+        Assert.True((string?)stagingDone["state"] == "succeeded", stagingDone.ToJsonString() + "\n" + _up.Out);
         Assert.False((bool)stagingDone["result"]!["exported"]!);
         Assert.All(stagingDone["result"]!["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
         var execution = (string)JsonNode.Parse(await File.ReadAllTextAsync(JobRecord((string)stagingJob["id"]!)))!["execution"]!;
-        var described = JsonNode.Parse(await GcloudAsync(executions, "workflows", "executions", "describe", execution, "--format=json"))!;
+        var described = JsonNode.Parse(await GcloudAsync(_up.Executions, "workflows", "executions", "describe", execution, "--format=json"))!;
         Assert.Equal("SUCCEEDED", (string?)described["state"]);
         Assert.Equal((string?)JsonNode.Parse((string)described["argument"]!)!["backup"], (string?)JsonNode.Parse((string)described["result"]!)!["backupUri"]);
 
@@ -103,7 +98,7 @@ public sealed partial class DataManagementRehearsalTests(ITestOutputHelper outpu
         var jobId = (string)tenantJob["id"]!;
         var waiting = await UntilAsync(jobId, "sam", ["admin.restore"], j => (string?)j["state"] != "running");
         output.WriteLine($"tenant job to its plan: {clock.Elapsed.TotalSeconds:F1} s");
-        Assert.True((string?)waiting["state"] == "awaiting-approval", waiting.ToJsonString() + "\n" + _upOut);
+        Assert.True((string?)waiting["state"] == "awaiting-approval", waiting.ToJsonString() + "\n" + _up.Out);
         Assert.Equal(3L, (long)waiting["plan"]!["missing"]!);
         var digest = (string)waiting["plan"]!["digest"]!;
 
@@ -114,7 +109,7 @@ public sealed partial class DataManagementRehearsalTests(ITestOutputHelper outpu
         Assert.True(approved == HttpStatusCode.OK, approvedBody.ToJsonString());
         var tenantDone = await UntilAsync(jobId, "sam", ["admin.restore"], j => (string?)j["state"] is not ("running" or "awaiting-approval"));
         output.WriteLine($"tenant job in all: {clock.Elapsed.TotalSeconds:F1} s");
-        Assert.True((string?)tenantDone["state"] == "succeeded", tenantDone.ToJsonString() + "\n" + _upOut);
+        Assert.True((string?)tenantDone["state"] == "succeeded", tenantDone.ToJsonString() + "\n" + _up.Out);
         Assert.Equal("applied", (string?)tenantDone["result"]!["outcome"]);
         Assert.True((bool)tenantDone["result"]!["proven"]!);
         Assert.Equal("sam@example.com (sam)", (string?)tenantDone["result"]!["approvedBy"]);
@@ -130,12 +125,11 @@ public sealed partial class DataManagementRehearsalTests(ITestOutputHelper outpu
         Assert.Contains(records, r => (string?)r!["action"] == "restores.tenant" && (string?)r["user"]!["id"] == "rita" && (string?)r["jobId"] == jobId);
         Assert.Contains(records, r => (string?)r!["action"] == "jobs.approve" && (string?)r["user"]!["id"] == "sam" && (int)r["outcome"]!["status"]! == 200);
         Assert.Contains(records, r => (string?)r!["action"] == "jobs.approve" && (string?)r["user"]!["id"] == "rita" && (string?)r["outcome"]!["code"] == "TWO_PERSON_RULE");
-        var everything = audit.ToJsonString() + _upOut + _upErr;
+        var everything = audit.ToJsonString() + _up.Out + _up.Error;
         foreach (var token in _minted) Assert.DoesNotContain(token, everything, StringComparison.Ordinal);
         Assert.DoesNotContain(Password, everything, StringComparison.Ordinal);
 
-        await _interrupt.CancelAsync();
-        Assert.Equal(0, await up.WaitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Equal(0, await _up.StopAsync());
 
     }
 
@@ -147,7 +141,7 @@ public sealed partial class DataManagementRehearsalTests(ITestOutputHelper outpu
         claims["email"] = user + "@example.com";
         var token = _tokens.Mint(claims);
         _minted.Add(token);
-        using var request = new HttpRequestMessage(method, new Uri(_functions, "data-management/" + path));
+        using var request = new HttpRequestMessage(method, new Uri(_up.Functions, "data-management/" + path));
         request.Headers.Add("X-Acting-User-Token", token);
         if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
         using var response = await _http.SendAsync(request);
@@ -169,7 +163,7 @@ public sealed partial class DataManagementRehearsalTests(ITestOutputHelper outpu
         }
     }
 
-    private string JobRecord(string jobId) => Path.Combine(_state, "buckets", LocalStack.Bucket, "backups", ".data-management", "jobs", jobId + ".json");
+    private string JobRecord(string jobId) => Path.Combine(_up.State, "buckets", LocalStack.Bucket, "backups", ".data-management", "jobs", jobId + ".json");
 
     private static async Task<string> TextAsync(string connectionString, string sql)
     {
@@ -179,104 +173,21 @@ public sealed partial class DataManagementRehearsalTests(ITestOutputHelper outpu
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Starts <c>local up</c> with the CRM's token settings in its environment; returns it and the executions endpoint.</summary>
-    private async Task<(Task<int> Up, string Endpoint)> LocalUpAsync(string prefix)
-    {
-        var variables = _tokens.Variables();
-        var upContext = new CommandContext(_upOut, _upErr, TimeProvider.System, (d, t) => Task.Delay(d, t), _interrupt.Token)
-        {
-            Environment = name => variables.TryGetValue(name, out var value) ? value : null,
-        };
-        var up = LocalUpCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", prefix,
-            "--workflows", Path.Combine(Repository(), "workflows"), "--executions-port", "0"], upContext);
-        var ready = _upOut.WhenMatches(ReadyPattern());
-        if (await Task.WhenAny(ready, up).WaitAsync(TimeSpan.FromMinutes(3)) != ready)
-        {
-            Assert.Fail($"local up ended before it was ready: exit {await up}\n{_upOut}\n{_upErr}");
-        }
-        _functions = new Uri(FunctionsPattern().Match(_upOut.ToString()).Groups["url"].Value);
-        return (up, (await ready).Groups["url"].Value);
-    }
-
     /// <summary>gcloud with a private config, the workflowexecutions endpoint overridden and the state's token.</summary>
     private async Task<string> GcloudAsync(string endpoint, params string[] arguments)
     {
-        var start = new ProcessStartInfo(GcloudFactAttribute.Executable ?? throw new InvalidOperationException("gcloud is not on PATH"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments.Concat(["--quiet", $"--access-token-file={Path.Combine(_state, "token")}", "--project=drill-project"]))
-        {
-            start.ArgumentList.Add(argument);
-        }
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("CLOUDSDK_", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-        start.Environment["CLOUDSDK_CONFIG"] = Path.Combine(_state, "gcloud-test");
-        start.Environment["CLOUDSDK_API_ENDPOINT_OVERRIDES_WORKFLOWEXECUTIONS"] = endpoint;
-        start.Environment["CLOUDSDK_CORE_CHECK_GCE_METADATA"] = "false";
-        start.Environment["CLOUDSDK_METRICS_ENVIRONMENT"] = "localcloud-tests";
-        start.Environment["CLOUDSDK_CORE_DISABLE_USAGE_REPORTING"] = "true";
-        start.Environment["CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK"] = "true";
-        start.Environment["CLOUDSDK_SURVEY_DISABLE_PROMPTS"] = "true";
-        start.Environment["NO_PROXY"] = start.Environment["no_proxy"] = "127.0.0.1,localhost";
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var start = GcloudStart.Info([.. arguments, "--project=drill-project"], Path.Combine(_up.State, "gcloud-test"), _up.TokenFile,
+            new Dictionary<string, Uri> { ["workflowexecutions"] = new Uri(endpoint) }, project: null);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        Assert.True(process.ExitCode == 0, $"gcloud {string.Join(' ', arguments)} exited {process.ExitCode}:\n{await stderr}\n{await stdout}");
-        return await stdout;
-    }
-
-    [GeneratedRegex(@"^local cloud: (?<url>http://127\.0\.0\.1:\d+/)", RegexOptions.Multiline)]
-    private static partial Regex CloudPattern();
-
-    [GeneratedRegex(@"^functions:\s+(?<url>http://127\.0\.0\.1:\d+/)", RegexOptions.Multiline)]
-    private static partial Regex FunctionsPattern();
-
-    [GeneratedRegex(@"^workflow executions: (?<url>http://127\.0\.0\.1:\d+/) ", RegexOptions.Multiline)]
-    private static partial Regex ReadyPattern();
-
-    private static string Repository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "workflows", "disaster-recovery.yaml"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("workflows/disaster-recovery.yaml not found above the test binaries");
+        var (exit, stdout, stderr) = await GcloudStart.RunAsync(start, timeout.Token);
+        Assert.True(exit == 0, $"gcloud {string.Join(' ', arguments)} exited {exit}:\n{stderr}\n{stdout}");
+        return stdout;
     }
 
     public void Dispose()
     {
-        _interrupt.Cancel();
-        _interrupt.Dispose();
-        _upOut.Dispose();
-        _upErr.Dispose();
+        _up.Dispose();
         _http.Dispose();
         _tokens.Dispose();
-        try
-        {
-            Directory.Delete(_state, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }

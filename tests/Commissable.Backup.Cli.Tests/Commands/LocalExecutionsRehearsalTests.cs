@@ -18,39 +18,38 @@ namespace Commissable.Backup.Cli.Tests.Commands;
 [Collection(DrillCollection.Name)]
 public sealed partial class LocalExecutionsRehearsalTests : IDisposable
 {
-    private readonly string _state = Path.Combine(Path.GetTempPath(), $"lxr-{Guid.NewGuid():N}"[..12]);
-    private readonly WatchedWriter _upOut = new();
-    private readonly StringWriter _upErr = new();
-    private readonly CancellationTokenSource _interrupt = new();
+    private readonly LocalUpRun _up = new();
 
     [Fact]
     public async Task Dr_start_through_the_local_executions_api_is_approved_by_a_post_to_its_callback_and_swaps_the_secrets()
     {
-        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", Commissable.Testing.LocalCloudFixture.NextAddressPrefix()]));
+        var prefix = Commissable.Testing.LocalCloudFixture.NextAddressPrefix();
+        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _up.State, "--port", "0", "--address-prefix", prefix]));
         using var output = new StringWriter();
         using var errors = new StringWriter();
         var context = new CommandContext(output, errors, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);
         const string Url = "postgresql://crm_app:pw@localhost/crm?host=/cloudsql/drill-project:us-central1:prod";
         foreach (var secret in new[] { "crm-database-url", "crm-direct-url" })
         {
-            Assert.Equal(0, await SecretsPutCommand.RunAsync([secret, "--state", _state], context, new MemoryStream(Encoding.UTF8.GetBytes(Url)), null));
+            Assert.Equal(0, await SecretsPutCommand.RunAsync([secret, "--state", _up.State], context, new MemoryStream(Encoding.UTF8.GetBytes(Url)), null));
         }
         // The point in time is printed to the second: let the clock pass the drill's last write.
         await Task.Delay(1100);
         var pointInTime = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-        var (up, endpoint) = await LocalUpAsync();
-        var tokenFile = Path.Combine(_state, "token");
+        await _up.StartAsync(prefix);
+        var endpoint = _up.Executions;
+        var tokenFile = _up.TokenFile;
 
         var start = DrStartCommand.RunAsync(["--project", "drill-project", "--location", "us-central1", "--point-in-time", pointInTime,
             "--source", "prod", "--new-instance", "prod-restored-2", "--database-url-secret", "crm-database-url", "--direct-url-secret", "crm-direct-url",
             "--watch", "--endpoint", endpoint, "--access-token-file", tokenFile], context);
 
         // The workflow logs where to approve; local up prints each execution's sys.log lines.
-        var approvalNeeded = _upOut.WhenMatches(CallbackPattern());
+        var approvalNeeded = _up.Out.WhenMatches(CallbackPattern());
         if (await Task.WhenAny(approvalNeeded, start).WaitAsync(TimeSpan.FromMinutes(10)) != approvalNeeded)
         {
-            Assert.Fail($"dr start ended before the approval: exit {await start}\n{output}\n{errors}\n{_upOut}");
+            Assert.Fail($"dr start ended before the approval: exit {await start}\n{output}\n{errors}\n{_up.Out}");
         }
         var callback = (await approvalNeeded).Groups["url"].Value;
         Assert.StartsWith(endpoint + "v1/projects/drill-project/locations/us-central1/workflows/disaster-recovery/executions/", callback, StringComparison.Ordinal);
@@ -66,8 +65,8 @@ public sealed partial class LocalExecutionsRehearsalTests : IDisposable
         }
 
         var exit = await start.WaitAsync(TimeSpan.FromMinutes(10));
-        Assert.True(exit == 0, $"{output}\n{errors}\n{_upOut}");
-        var secrets = Path.Combine(_state, "secrets", "drill-project");
+        Assert.True(exit == 0, $"{output}\n{errors}\n{_up.Out}");
+        var secrets = Path.Combine(_up.State, "secrets", "drill-project");
         foreach (var secret in new[] { "crm-database-url", "crm-direct-url" })
         {
             Assert.Contains("drill-project:us-central1:prod-restored-2", await File.ReadAllTextAsync(Path.Combine(secrets, secret, "2")), StringComparison.Ordinal);
@@ -75,27 +74,26 @@ public sealed partial class LocalExecutionsRehearsalTests : IDisposable
         // The watch reports the states on stderr and ends with the workflow's result on stdout.
         Assert.Contains("SUCCEEDED", errors.ToString(), StringComparison.Ordinal);
         Assert.Contains("prod-restored-2", output.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("crm_app:pw", output.ToString() + _upOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("crm_app:pw", output.ToString() + _up.Out, StringComparison.Ordinal);
 
-        await _interrupt.CancelAsync();
-        Assert.Equal(0, await up.WaitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Equal(0, await _up.StopAsync());
     }
 
     [Fact]
     public async Task Clone_staging_start_through_the_local_executions_api_loads_staging_and_ends_succeeded()
     {
         var prefix = Commissable.Testing.LocalCloudFixture.NextAddressPrefix();
-        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", prefix]));
+        Assert.Equal(0, await DrillCommand.RunAsync(["--state", _up.State, "--port", "0", "--address-prefix", prefix]));
         using var output = new StringWriter();
         using var errors = new StringWriter();
         var context = new CommandContext(output, errors, TimeProvider.System, (d, t) => Task.Delay(d, t), CancellationToken.None);
         const string Password = "staging-app-pw-51c9";
-        Assert.Equal(0, await SecretsPutCommand.RunAsync(["staging-app-password", "--state", _state], context, new MemoryStream(Encoding.UTF8.GetBytes(Password)), null));
-        var (up, endpoint) = await LocalUpAsync(prefix);
+        Assert.Equal(0, await SecretsPutCommand.RunAsync(["staging-app-password", "--state", _up.State], context, new MemoryStream(Encoding.UTF8.GetBytes(Password)), null));
+        await _up.StartAsync(prefix);
+        var endpoint = _up.Executions;
 
         // A staging instance (not production-labelled) on the local cloud local up serves.
-        var cloudPort = new Uri(CloudPattern().Match(_upOut.ToString()).Groups["url"].Value).Port;
-        await using (var stack = new Commissable.Backup.Cli.Local.LocalStack(_state, cloudPort, prefix))
+        await using (var stack = new Commissable.Backup.Cli.Local.LocalStack(_up.State, _up.CloudPort, prefix))
         {
             await stack.StartCloudAsync();
             using var sql = stack.CloudSql();
@@ -112,64 +110,21 @@ public sealed partial class LocalExecutionsRehearsalTests : IDisposable
 
         var exit = await CloneStagingStartCommand.RunAsync(["--project", "drill-project", "--location", "us-central1", "--source", "prod",
             "--staging-instance", "staging", "--staging-database", "crm_staging", "--app-user", "crm_app", "--app-password-secret", "staging-app-password",
-            "--critical-table", "Tenant", "--watch", "--endpoint", endpoint, "--access-token-file", Path.Combine(_state, "token")], context);
+            "--critical-table", "Tenant", "--watch", "--endpoint", endpoint, "--access-token-file", _up.TokenFile], context);
 
-        Assert.True(exit == 0, $"{output}\n{errors}\n{_upOut}");
+        Assert.True(exit == 0, $"{output}\n{errors}\n{_up.Out}");
         Assert.Contains("SUCCEEDED", errors.ToString(), StringComparison.Ordinal);
         var result = JsonNode.Parse(output.ToString()[output.ToString().IndexOf('{', StringComparison.Ordinal)..])!;
         Assert.True((bool)result["exported"]!, result.ToJsonString());
         Assert.NotEmpty(result["checks"]!.AsArray());
         Assert.All(result["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
-        Assert.DoesNotContain(Password, output.ToString() + errors + _upOut, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, output.ToString() + errors + _up.Out, StringComparison.Ordinal);
 
-        await _interrupt.CancelAsync();
-        Assert.Equal(0, await up.WaitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Equal(0, await _up.StopAsync());
     }
-
-    /// <summary>Starts <c>local up</c> on this state with the repository's workflows; returns it and the executions endpoint it printed.</summary>
-    private async Task<(Task<int> Up, string Endpoint)> LocalUpAsync(string? prefix = null)
-    {
-        var upContext = new CommandContext(_upOut, _upErr, TimeProvider.System, (d, t) => Task.Delay(d, t), _interrupt.Token);
-        var up = LocalUpCommand.RunAsync(["--state", _state, "--port", "0", "--address-prefix", prefix ?? Commissable.Testing.LocalCloudFixture.NextAddressPrefix(),
-            "--workflows", Path.Combine(Repository(), "workflows"), "--executions-port", "0"], upContext);
-        var ready = _upOut.WhenMatches(ReadyPattern());
-        if (await Task.WhenAny(ready, up).WaitAsync(TimeSpan.FromMinutes(3)) != ready)
-        {
-            Assert.Fail($"local up ended before it was ready: exit {await up}\n{_upOut}\n{_upErr}");
-        }
-        return (up, (await ready).Groups["url"].Value);
-    }
-
-    [GeneratedRegex(@"^local cloud: (?<url>http://127\.0\.0\.1:\d+/)", RegexOptions.Multiline)]
-    private static partial Regex CloudPattern();
-
-    [GeneratedRegex(@"^workflow executions: (?<url>http://127\.0\.0\.1:\d+/) ", RegexOptions.Multiline)]
-    private static partial Regex ReadyPattern();
 
     [GeneratedRegex(@"APPROVAL NEEDED: .*? to (?<url>http://127\.0\.0\.1:\d+/\S+/callbacks/[0-9a-f]{32})")]
     private static partial Regex CallbackPattern();
 
-    private static string Repository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "workflows", "disaster-recovery.yaml"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("workflows/disaster-recovery.yaml not found above the test binaries");
-    }
-
-    public void Dispose()
-    {
-        _interrupt.Cancel();
-        _interrupt.Dispose();
-        _upOut.Dispose();
-        _upErr.Dispose();
-        try
-        {
-            Directory.Delete(_state, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _up.Dispose();
 }

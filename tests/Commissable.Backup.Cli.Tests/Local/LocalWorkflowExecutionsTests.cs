@@ -304,46 +304,12 @@ public sealed partial class LocalWorkflowExecutionsTests : IAsyncLifetime, IDisp
     /// <summary>Runs gcloud with a private config, the workflowexecutions endpoint overridden to the server and the token from its file.</summary>
     private async Task<string> Gcloud(CancellationToken ct, params string[] arguments)
     {
-        var start = new System.Diagnostics.ProcessStartInfo(GcloudFactAttribute.Executable ?? throw new InvalidOperationException("gcloud is not on PATH"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments.Concat(["--quiet", $"--access-token-file={TokenFile}", "--project=drill-project"]))
-        {
-            start.ArgumentList.Add(argument);
-        }
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("CLOUDSDK_", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-        start.Environment["CLOUDSDK_CONFIG"] = Path.Combine(_directory, "gcloud");
-        start.Environment["CLOUDSDK_API_ENDPOINT_OVERRIDES_WORKFLOWEXECUTIONS"] = _server.BaseUri.AbsoluteUri;
-        start.Environment["CLOUDSDK_CORE_CHECK_GCE_METADATA"] = "false";
-        start.Environment["CLOUDSDK_METRICS_ENVIRONMENT"] = "localcloud-tests";
-        start.Environment["CLOUDSDK_CORE_DISABLE_USAGE_REPORTING"] = "true";
-        start.Environment["CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK"] = "true";
-        start.Environment["CLOUDSDK_SURVEY_DISABLE_PROMPTS"] = "true";
-        start.Environment["NO_PROXY"] = start.Environment["no_proxy"] = "127.0.0.1,localhost";
-        using var process = System.Diagnostics.Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        Assert.True(process.ExitCode == 0, $"gcloud {string.Join(' ', arguments)} exited {process.ExitCode}:\n{await stderr}\n{await stdout}");
-        var printed = await stdout + await stderr;
-        Assert.DoesNotContain(Token, printed, StringComparison.Ordinal);
-        return await stdout;
+        var start = GcloudStart.Info([.. arguments, "--project=drill-project"], Path.Combine(_directory, "gcloud"), TokenFile,
+            new Dictionary<string, Uri> { ["workflowexecutions"] = _server.BaseUri }, project: null);
+        var (exit, stdout, stderr) = await GcloudStart.RunAsync(start, ct);
+        Assert.True(exit == 0, $"gcloud {string.Join(' ', arguments)} exited {exit}:\n{stderr}\n{stdout}");
+        Assert.DoesNotContain(Token, stdout + stderr, StringComparison.Ordinal);
+        return stdout;
     }
 
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
