@@ -17,7 +17,8 @@ internal sealed record DataManagementAccess(ActingUserTokens? Tokens, DataManage
 /// <c>data-management</c>: the CRM backend calls it for a signed-in user, whose token
 /// (<see cref="ActingUserTokens.Header"/>) says who it is and what it may do. Actions: the backups
 /// (list, request one), restores to staging and of one tenant (started as workflows, 202 with a
-/// job), the jobs (see, approve a tenant restore: two-person rule) and the audit trail. Every
+/// job), the jobs (see; approve a tenant restore's plan: two-person rule; or reject it) and the
+/// audit trail. Every
 /// request, allowed or refused, is one audit record (<see cref="DataManagementAudit"/>); its id is
 /// answered in <c>X-Request-Id</c>.
 /// </summary>
@@ -184,10 +185,11 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
         }
         if (JobPath().Match(path) is { Success: true } match)
         {
-            var approve = match.Groups["approve"].Success;
-            if (approve) Allow(context, draft, method, ("POST", "jobs.approve", AdminRestore));
+            var decision = match.Groups["decision"].Success ? match.Groups["decision"].Value : null;
+            var decides = decision is not null;
+            if (decides) Allow(context, draft, method, ("POST", "jobs." + decision, AdminRestore));
             else Allow(context, draft, method, ("GET", "jobs.get", Either));
-            var user = approve
+            var user = decides
                 ? await AuthorizeAsync(context, draft, AdminRestore).ConfigureAwait(false)
                 : await AuthorizeAsync(context, draft, AdminBackup, AdminRestore).ConfigureAwait(false);
             var jobs = Jobs();
@@ -196,9 +198,9 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
             {
                 throw FunctionException.BadRequest($"'{DataManagementRequests.Shown(id)}' is not a job id (job- and 32 hex digits, as a 202 answered it).");
             }
-            NoQuery(context.Request.Query, approve ? "POST /jobs/{id}/approve" : "GET /jobs/{id}");
-            // The body is checked before the job is looked up: a malformed approval is a 400 whatever it names.
-            var digest = approve ? DataManagementRequests.Digest(await context.ReadJsonAsync<ApproveJobBody>().ConfigureAwait(false)) : null;
+            NoQuery(context.Request.Query, decides ? $"POST /jobs/{{id}}/{decision}" : "GET /jobs/{id}");
+            // The body is checked before the job is looked up: a malformed decision is a 400 whatever it names.
+            var digest = decides ? DataManagementRequests.Digest(await context.ReadJsonAsync<ApproveJobBody>().ConfigureAwait(false)) : null;
             draft.JobId = id;
             var job = await jobs.Store.ReadJobAsync(id, ct).ConfigureAwait(false)
                 ?? throw FunctionException.NotFound($"There is no job {id}.", "JOB_NOT_FOUND");
@@ -206,13 +208,13 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
             draft.Permission = permission;
             if (!user.Holds(permission))
             {
-                throw new FunctionException(403, "PERMISSION_DENIED", $"Job {id} is a {job.Kind} job; seeing or approving it needs the permission {permission}, which the signed-in user does not hold.");
+                throw new FunctionException(403, "PERMISSION_DENIED", $"Job {id} is a {job.Kind} job; seeing or deciding on it needs the permission {permission}, which the signed-in user does not hold.");
             }
             return digest is null
                 ? new Answer(200, await jobs.ViewAsync(job, ct).ConfigureAwait(false), id)
-                : new Answer(200, await jobs.ApproveAsync(job, Who(user), digest, ct).ConfigureAwait(false), id);
+                : new Answer(200, await jobs.DecideAsync(job, Who(user), digest, approve: decision == "approve", ct).ConfigureAwait(false), id);
         }
-        throw FunctionException.NotFound($"data-management has no action at '{draft.Target}'; it serves /backups, /restores/staging, /restores/tenant, /jobs, /jobs/{{id}}, /jobs/{{id}}/approve and /audit.");
+        throw FunctionException.NotFound($"data-management has no action at '{draft.Target}'; it serves /backups, /restores/staging, /restores/tenant, /jobs, /jobs/{{id}}, /jobs/{{id}}/approve, /jobs/{{id}}/reject and /audit.");
     }
 
     private async Task<DataManagementBackupList> ListBackupsAsync(int limit, CancellationToken cancellationToken)
@@ -302,6 +304,7 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
         "jobs.list" => "Listing the jobs",
         "jobs.get" => "Seeing a job",
         "jobs.approve" => "Approving a tenant restore",
+        "jobs.reject" => "Rejecting a tenant restore",
         "audit.list" => "Reading the audit trail",
         _ => "This action",
     };
@@ -363,6 +366,6 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
             new(time, requestId, Action, Shorten(CloudNames.Printable(method)), Target, Permission, User, outcome, jobId ?? JobId);
     }
 
-    [GeneratedRegex("^/jobs/(?<id>[^/]+)(?<approve>/approve)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^/jobs/(?<id>[^/]+)(?:/(?<decision>approve|reject))?$", RegexOptions.CultureInvariant)]
     private static partial Regex JobPath();
 }

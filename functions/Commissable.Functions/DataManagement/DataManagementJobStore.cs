@@ -53,8 +53,15 @@ internal sealed record JobRequest
 /// <summary><c>jobs/&lt;id&gt;.json</c>: one job, immutable once written. Its state is its execution's.</summary>
 internal sealed record StoredJob(string Id, string Kind, DateTimeOffset RequestedAt, JobUser RequestedBy, JobRequest Request, string Execution);
 
-/// <summary><c>jobs/&lt;id&gt;/approval-&lt;digest&gt;.json</c>: who approved which plan of a tenant restore; one per plan.</summary>
-internal sealed record StoredJobApproval(string JobId, string Digest, JobUser ApprovedBy, DateTimeOffset ApprovedAt);
+/// <summary>
+/// <c>jobs/&lt;id&gt;/approval-&lt;digest&gt;.json</c>: who decided on which plan of a tenant restore,
+/// and whether they approved it (<see cref="Approved"/>) or rejected it; one decision per plan.
+/// </summary>
+internal sealed record StoredJobApproval(string JobId, string Digest, JobUser ApprovedBy, DateTimeOffset ApprovedAt)
+{
+    /// <summary>True for an approval, false for a rejection (the workflow then writes nothing).</summary>
+    public bool Approved { get; init; } = true;
+}
 
 /// <summary><c>running/&lt;kind&gt;.json</c>: the one job of that kind that may be running; created before its execution starts.</summary>
 internal sealed record RunningJob(string JobId, string Kind, DateTimeOffset Since);
@@ -128,7 +135,7 @@ internal sealed partial class DataManagementJobStore(IBackupStore store, string 
         return [.. approvals.OrderBy(a => a.ApprovedAt)];
     }
 
-    /// <summary>Records an approval create-only; the existing one when that plan was already approved.</summary>
+    /// <summary>Records a decision create-only; the existing one when that plan was already decided on.</summary>
     public async Task<StoredJobApproval> ApproveAsync(StoredJobApproval approval, CancellationToken cancellationToken)
     {
         var name = ApprovalName(approval.JobId, approval.Digest);

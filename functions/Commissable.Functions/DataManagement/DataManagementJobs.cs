@@ -110,16 +110,19 @@ internal sealed partial class DataManagementJobs(
     }
 
     /// <summary>
-    /// Approves the plan <paramref name="digest"/> of a tenant restore waiting for one, as
-    /// <paramref name="approver"/>: never its requester (two-person rule), only the plan shown now.
+    /// Decides on the plan <paramref name="digest"/> of a tenant restore waiting for an approval, as
+    /// <paramref name="approver"/>, only for the plan shown now. An approval is never its
+    /// requester's (two-person rule); a rejection may be anyone's who holds
+    /// <c>admin.restore</c>, the requester's too: it writes nothing and ends the job.
     /// </summary>
-    public async Task<JobView> ApproveAsync(StoredJob job, JobUser approver, string digest, CancellationToken cancellationToken)
+    public async Task<JobView> DecideAsync(StoredJob job, JobUser approver, string digest, bool approve, CancellationToken cancellationToken)
     {
+        var verb = approve ? "approve" : "reject";
         if (job.Kind != JobKinds.TenantRestore)
         {
             throw new FunctionException(409, "NOT_APPROVABLE", $"Job {job.Id} is a {job.Kind} job; only tenant-restore jobs wait for an approval.");
         }
-        if (string.Equals(job.RequestedBy.Id, approver.Id, StringComparison.Ordinal))
+        if (approve && string.Equals(job.RequestedBy.Id, approver.Id, StringComparison.Ordinal))
         {
             throw new FunctionException(403, "TWO_PERSON_RULE", $"Job {job.Id} was requested by this user; another user who holds {DataManagementFunction.AdminRestore} must approve it.");
         }
@@ -128,7 +131,7 @@ internal sealed partial class DataManagementJobs(
         if (execution.IsFinished)
         {
             await ReleaseIfHeldAsync(job).ConfigureAwait(false);
-            throw new FunctionException(409, "JOB_ENDED", $"Job {job.Id} has ended ({State(execution)}); there is nothing to approve.");
+            throw new FunctionException(409, "JOB_ENDED", $"Job {job.Id} has ended ({State(execution)}); there is nothing to {verb}.");
         }
         var callback = await AwaitedCallbackAsync(name, cancellationToken).ConfigureAwait(false);
         var plan = await CurrentPlanAsync(name, cancellationToken).ConfigureAwait(false);
@@ -138,22 +141,22 @@ internal sealed partial class DataManagementJobs(
         }
         if (!string.Equals(plan.Digest, digest, StringComparison.Ordinal))
         {
-            throw new FunctionException(409, "PLAN_CHANGED", $"Job {job.Id} waits for an approval of plan {plan.Digest}, not {digest}: the plan changed. Read GET /jobs/{job.Id} and approve the plan shown.");
+            throw new FunctionException(409, "PLAN_CHANGED", $"Job {job.Id} waits for a decision on plan {plan.Digest}, not {digest}: the plan changed. Read GET /jobs/{job.Id} and {verb} the plan shown.");
         }
-        var approval = await store.ApproveAsync(new StoredJobApproval(job.Id, digest, approver, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
-        if (!string.Equals(approval.ApprovedBy.Id, approver.Id, StringComparison.Ordinal))
+        var decision = await store.ApproveAsync(new StoredJobApproval(job.Id, digest, approver, clock.GetUtcNow()) { Approved = approve }, cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(decision.ApprovedBy.Id, approver.Id, StringComparison.Ordinal) || decision.Approved != approve)
         {
-            throw new FunctionException(409, "ALREADY_APPROVED", $"Plan {digest} of job {job.Id} was already approved by another user at {approval.ApprovedAt:O}.");
+            throw new FunctionException(409, "ALREADY_DECIDED", $"Plan {digest} of job {job.Id} was already {(decision.Approved ? "approved" : "rejected")} by {(decision.ApprovedBy.Id == approver.Id ? "this user" : "another user")} at {decision.ApprovedAt:O}.");
         }
-        var body = new JsonObject { ["approved"] = true, ["approvedBy"] = approver.Label, ["digest"] = digest };
+        var body = new JsonObject { ["approved"] = approve, ["approvedBy"] = approver.Label, ["digest"] = digest };
         try
         {
             await executions.SendCallbackAsync(name, callback.Id!, callback.Method ?? "POST", body, cancellationToken).ConfigureAwait(false);
         }
         catch (WorkflowExecutionsApiException e)
         {
-            // The approval stays recorded; the same approver may send it again.
-            throw FunctionException.Unavailable($"The approval of plan {digest} is recorded but could not be delivered to the workflow (Workflow Executions API answered {e.HttpStatus}); approve again to resend it.", TimeSpan.FromSeconds(10), "WORKFLOW_UNAVAILABLE", e);
+            // The decision stays recorded; the same user may send it again.
+            throw FunctionException.Unavailable($"The decision on plan {digest} is recorded but could not be delivered to the workflow (Workflow Executions API answered {e.HttpStatus}); {verb} again to resend it.", TimeSpan.FromSeconds(10), "WORKFLOW_UNAVAILABLE", e);
         }
         return await ViewAsync(job, cancellationToken).ConfigureAwait(false);
     }

@@ -26,7 +26,7 @@ internal sealed record TenantJobBody
     public string? Mode { get; init; }
 }
 
-/// <summary><c>POST /jobs/{id}/approve</c>: <c>{"digest"}</c>, the plan shown by GET /jobs/{id}.</summary>
+/// <summary><c>POST /jobs/{id}/approve</c> and <c>/reject</c>: <c>{"digest"}</c>, the plan shown by GET /jobs/{id}.</summary>
 internal sealed record ApproveJobBody
 {
     public string? Digest { get; init; }
@@ -80,7 +80,7 @@ internal static partial class DataManagementRequests
 
     public static string Digest(ApproveJobBody body)
     {
-        if (body.Digest is null) throw Bad("'digest' is required: the digest of the plan being approved, as GET /jobs/{id} shows it.");
+        if (body.Digest is null) throw Bad("'digest' is required: the digest of the plan decided on, as GET /jobs/{id} shows it.");
         if (!DigestPattern().IsMatch(body.Digest)) throw Bad($"'digest' must be a plan digest (64 lower-case hex digits); got '{Shown(body.Digest)}'.");
         return body.Digest;
     }

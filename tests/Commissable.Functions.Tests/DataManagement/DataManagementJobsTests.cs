@@ -299,6 +299,40 @@ public sealed class DataManagementJobsTests(SweeperEnvironment env) : IClassFixt
     }
 
     [Fact]
+    public async Task The_requester_may_reject_a_waiting_tenant_restore_which_then_takes_no_approval()
+    {
+        await using var host = await StartAsync();
+        var (_, started, _) = await host.SendAsync(host.Token("rita", "admin.restore"), HttpMethod.Post, "/restores/tenant", """{"tenantId":"t1","pointInTime":"2026-12-07T08:00:00Z"}""");
+        var jobId = (string)started!["id"]!;
+        var run = host.Executions.Single("tenant-restore");
+        var digest = new string('c', 64);
+        var objects = new TenantRestoreObjects(host.Store, SweeperHost.Prefix);
+        var plan = new TenantPlan("t1", TenantRestoreMode.MissingOnly, [new TablePlan("Contact", 2, 0, 0, 2, ["missing id=1"], "k", null)], [], digest);
+        await objects.TryCreateAsync(objects.PlanName(DataManagementJobs.RunId(run.Name.Id), digest),
+            new StoredPlan(DataManagementJobs.RunId(run.Name.Id), "prod", "crm", "verify", "scratch_2", "t1", TenantRestoreMode.MissingOnly, "tenantId", "2026-12-07T08:00:00Z", "rita", plan) { PlannedAt = Now },
+            CancellationToken.None);
+        run.WaitingCallback = "fedcba9876543210fedcba9876543210";
+
+        var (backupOnly, _, _) = await host.SendAsync(host.Token("bob", "admin.backup"), HttpMethod.Post, $"/jobs/{jobId}/reject", $$"""{"digest":"{{digest}}"}""");
+        var (rejected, rejectedBody, rejectedText) = await host.SendAsync(host.Token("rita", "admin.restore"), HttpMethod.Post, $"/jobs/{jobId}/reject", $$"""{"digest":"{{digest}}"}""");
+        // The workflow would be ending: a waiting callback again, and a second user's approval of the rejected plan.
+        run.WaitingCallback = "fedcba9876543210fedcba9876543211";
+        var (late, lateBody, _) = await host.SendAsync(host.Token("sam", "admin.restore"), HttpMethod.Post, $"/jobs/{jobId}/approve", $$"""{"digest":"{{digest}}"}""");
+
+        Assert.Equal(HttpStatusCode.Forbidden, backupOnly);
+        Assert.True(rejected == HttpStatusCode.OK, rejectedText);
+        var sent = Assert.Single(run.Received);
+        Assert.False((bool)sent["approved"]!);
+        Assert.Equal("rita@example.com (rita)", (string?)sent["approvedBy"]);
+        Assert.False((bool)rejectedBody!["approvals"]![0]!["approved"]!);
+        Assert.Equal(HttpStatusCode.Conflict, late);
+        Assert.Equal("ALREADY_DECIDED", (string?)lateBody!["error"]!["status"]);
+        Assert.Contains("already rejected by another user", (string?)lateBody["error"]!["message"], StringComparison.Ordinal);
+        Assert.Single(run.Received);
+        Assert.Single(await host.AuditAsync(), r => (string?)r["action"] == "jobs.reject" && (int)r["outcome"]!["status"]! == 200 && (string?)r["user"]!["id"] == "rita");
+    }
+
+    [Fact]
     public async Task A_job_is_seen_only_with_its_kinds_permission_and_the_list_holds_only_visible_kinds_newest_first()
     {
         await using var host = await StartAsync();

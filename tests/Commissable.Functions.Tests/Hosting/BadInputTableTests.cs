@@ -49,7 +49,7 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
     }
 
     private static readonly string[] DataManagementActions =
-        ["GET /backups", "POST /backups", "POST /restores/staging", "POST /restores/tenant", "GET /jobs", "GET /jobs/{id}", "POST /jobs/{id}/approve", "GET /audit"];
+        ["GET /backups", "POST /backups", "POST /restores/staging", "POST /restores/tenant", "GET /jobs", "GET /jobs/{id}", "POST /jobs/{id}/approve", "POST /jobs/{id}/reject", "GET /audit"];
 
     [Theory]
     [MemberData(nameof(CaseNames))]
@@ -311,6 +311,19 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         Approve("digest a number", NoJob + "/approve", """{"digest":5}""", "$.digest");
         Approve("approvedBy given", NoJob + "/approve", $$"""{"digest":"{{Digest}}","approvedBy":"someone else"}""", "could not be mapped");
         cases.Add($"{Dm} POST /jobs/{{id}}/approve: GET", new BadRequest(Dm, () => DmSend(HttpMethod.Get, NoJob + "/approve", Mint(Claims("admin.restore")), null), 405, "accepts POST", "POST /jobs/{id}/approve"));
+
+        Action("POST /jobs/{id}/reject", HttpMethod.Post, NoJob + "/reject", $$"""{"digest":"{{Digest}}"}""", "admin.restore", "admin.backup");
+        void Reject(string what, string path, string body, string expected, int status = 400) =>
+            cases.Add($"{Dm} POST /jobs/{{id}}/reject: {what}", new BadRequest(Dm, () => DmSend(HttpMethod.Post, path, Mint(Claims("admin.restore")), body), status, expected, "POST /jobs/{id}/reject"));
+        Reject("an unknown job", NoJob + "/reject", $$"""{"digest":"{{Digest}}"}""", "There is no job", 404);
+        Reject("a bad job id", "/jobs/job-0123/reject", $$"""{"digest":"{{Digest}}"}""", "is not a job id");
+        Reject("no digest", NoJob + "/reject", "{}", "'digest' is required");
+        Reject("null body", NoJob + "/reject", "null", "The request body is null");
+        Reject("digest with a newline", NoJob + "/reject", """{"digest":"abc\n"}""", "'digest' must be a plan digest");
+        Reject("a reason given", NoJob + "/reject", $$"""{"digest":"{{Digest}}","why":"no"}""", "could not be mapped");
+        Reject("a key twice", NoJob + "/reject", $$"""{"digest":"{{Digest}}","digest":"{{Digest}}"}""", "digest");
+        cases.Add($"{Dm} POST /jobs/{{id}}/reject: a query parameter", new BadRequest(Dm, () => DmSend(HttpMethod.Post, NoJob + "/reject?force=true", Mint(Claims("admin.restore")), $$"""{"digest":"{{Digest}}"}"""), 400, "takes no query parameters", "POST /jobs/{id}/reject"));
+        cases.Add($"{Dm} POST /jobs/{{id}}/reject: DELETE", new BadRequest(Dm, () => DmSend(HttpMethod.Delete, NoJob + "/reject", Mint(Claims("admin.restore")), null), 405, "accepts POST", "POST /jobs/{id}/reject"));
 
         Action("GET /audit", HttpMethod.Get, "/audit", null, "admin.restore", "admin.backup");
         void GetAudit(string query, string expected, int status = 400) =>
