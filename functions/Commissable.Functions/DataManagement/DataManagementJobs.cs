@@ -287,6 +287,11 @@ internal sealed partial class DataManagementJobs(
         {
             return null;
         }
+        catch (WorkflowExecutionsApiException e)
+        {
+            // 403 here means the function's account lacks workflows.callbacks.list.
+            throw FunctionException.Unavailable($"The job's callbacks could not be listed (Workflow Executions API answered {e.HttpStatus}); retry, and if it persists check that the function may list callbacks.", TimeSpan.FromSeconds(10), "WORKFLOW_UNAVAILABLE", e);
+        }
     }
 
     /// <summary>The newest plan the execution's tenant restore stored (the one an approval is asked for), or null before planning.</summary>

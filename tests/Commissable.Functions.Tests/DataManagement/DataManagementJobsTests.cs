@@ -191,6 +191,13 @@ public sealed class DataManagementJobsTests(SweeperEnvironment env) : IClassFixt
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("WORKFLOW_UNAVAILABLE", (string?)body!["error"]!["status"]);
         Assert.True(retry == HttpStatusCode.Accepted, retryText);
+
+        // A tenant restore whose callbacks cannot be listed (the account lacks the permission) is a 503 naming that, not a 500.
+        var (_, tenant, _) = await host.SendAsync(host.Token("rita", "admin.restore"), HttpMethod.Post, "/restores/tenant", """{"tenantId":"t1","pointInTime":"2026-12-07T08:00:00Z"}""");
+        host.Executions.FailCallbacks = new WorkflowExecutionsApiException(403, "forbidden", "Permission 'workflows.callbacks.list' denied");
+        var (seen, seenBody, _) = await host.SendAsync(host.Token("rita", "admin.restore"), HttpMethod.Get, $"/jobs/{tenant!["id"]}");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, seen);
+        Assert.Contains("callbacks could not be listed (Workflow Executions API answered 403)", (string?)seenBody!["error"]!["message"], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -30,6 +30,9 @@ internal sealed class RecordingExecutions : IWorkflowExecutions
     /// <summary>Set to make create answer this API error.</summary>
     public WorkflowExecutionsApiException? FailCreate { get; set; }
 
+    /// <summary>Set to make callbacks.list answer this API error.</summary>
+    public WorkflowExecutionsApiException? FailCallbacks { get; set; }
+
     public Run Single(string workflow) => Assert.Single(_runs.Values, r => r.Name.Workflow.Workflow == workflow);
 
     public Task<Execution> CreateExecutionAsync(WorkflowName workflow, JsonObject? argument, string? callLogLevel = null, CancellationToken cancellationToken = default)
@@ -53,6 +56,7 @@ internal sealed class RecordingExecutions : IWorkflowExecutions
 
     public Task<IReadOnlyList<ExecutionCallback>> ListCallbacksAsync(ExecutionName execution, CancellationToken cancellationToken = default)
     {
+        if (FailCallbacks is { } failure) throw failure;
         var run = Find(execution);
         IReadOnlyList<ExecutionCallback> callbacks = run.WaitingCallback is { } id && !ExecutionStates.IsFinished(run.State)
             ? [new ExecutionCallback { Name = $"{run.Name}/callbacks/{id}", Method = "POST", Waiters = "1" }]
