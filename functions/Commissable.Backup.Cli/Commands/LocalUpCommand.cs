@@ -61,6 +61,7 @@ internal static class LocalUpCommand
         await using var stack = new LocalStack(state, port, addressPrefix);
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         LocalWorkflowExecutions? executions = null;
+        Dictionary<string, string?> dataManagement = [];
         var log = new ExecutionLog(context.Out);
         try
         {
@@ -80,7 +81,8 @@ internal static class LocalUpCommand
                     }, context.Interrupted);
                 return $"serving on {executions.BaseUri.Authority}, workflows from {workflows}";
             });
-            await Progress.StepAsync(context, "functions", () => stack.StartFunctionsAsync(project, DataManagementVariables(context, executions!.BaseUri)));
+            dataManagement = DataManagementVariables(context, executions!.BaseUri);
+            await Progress.StepAsync(context, "functions", () => stack.StartFunctionsAsync(project, dataManagement));
             LocalWorkflowServices.EnsureAppService(stack, project, context.Time);
         }
         catch (Exception error) when (error is HttpRequestException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
@@ -89,7 +91,7 @@ internal static class LocalUpCommand
             return ExitCodes.Unavailable;
         }
 
-        await context.Out.WriteLineAsync(Banner(stack, project, executions!.BaseUri));
+        await context.Out.WriteLineAsync(Banner(stack, project, executions!.BaseUri, dataManagement));
         await context.Out.FlushAsync();
         try
         {
@@ -133,6 +135,15 @@ internal static class LocalUpCommand
         return variables;
     }
 
+    /// <summary>What data-management will do: its jobs' target, or why it answers 503 (its token settings unset).</summary>
+    private static string DataManagementLine(IReadOnlyDictionary<string, string?>? variables)
+    {
+        string? Get(string name) => variables is not null && variables.TryGetValue(name, out var value) ? value : null;
+        return Get("DATA_MANAGEMENT_JWKS_FILE") is { Length: > 0 } jwks
+            ? $"data-management: acting-user tokens of {Get("DATA_MANAGEMENT_ISSUER")} checked with {jwks}; jobs on {Get("DATA_MANAGEMENT_SOURCE_INSTANCE")}/{Get("DATA_MANAGEMENT_DATABASE")}, staging {Get("DATA_MANAGEMENT_STAGING_INSTANCE")}/{Get("DATA_MANAGEMENT_STAGING_DATABASE")}"
+            : "data-management: answers 503 until DATA_MANAGEMENT_ISSUER, DATA_MANAGEMENT_AUDIENCE and DATA_MANAGEMENT_JWKS_FILE (the CRM's public keys) are set where local up runs";
+    }
+
     private static readonly string[] DataManagementNames =
     [
         "DATA_MANAGEMENT_ISSUER", "DATA_MANAGEMENT_AUDIENCE", "DATA_MANAGEMENT_JWKS_FILE", "DATA_MANAGEMENT_LOCATION",
@@ -141,7 +152,7 @@ internal static class LocalUpCommand
     ];
 
     /// <summary>Where everything is and how to drive it; the token is named by its file, never printed.</summary>
-    internal static string Banner(LocalStack stack, string project, Uri executions)
+    internal static string Banner(LocalStack stack, string project, Uri executions, IReadOnlyDictionary<string, string?>? dataManagement = null)
     {
         ArgumentNullException.ThrowIfNull(executions);
         ArgumentNullException.ThrowIfNull(stack);
@@ -158,6 +169,7 @@ internal static class LocalUpCommand
         lines.AddRange(
         [
             $"workflow executions: {executions.AbsoluteUri} (commissable-backup dr start|clone-staging start|executions watch --endpoint {executions.AbsoluteUri})",
+            DataManagementLine(dataManagement),
             $"token file:  {token}",
             $"state:       {stack.State} (function logs in {Path.Combine(stack.DrillDirectory, "functions.log")})",
             "",

@@ -40,6 +40,7 @@ public sealed class DataManagementRehearsalTests(ITestOutputHelper output) : IDi
 
         // The CRM's token settings in local up's environment; the jobs' settings are local up's own.
         await _up.StartAsync(prefix, _tokens.Variables());
+        Assert.Contains($"data-management: acting-user tokens of {TestTokens.Issuer} checked with {_tokens.JwksFile}; jobs on prod/crm, staging staging/crm_staging", _up.Out.ToString(), StringComparison.Ordinal);
         await using var stack = new LocalStack(_up.State, _up.CloudPort, prefix);
         await stack.StartCloudAsync();
         string prod;

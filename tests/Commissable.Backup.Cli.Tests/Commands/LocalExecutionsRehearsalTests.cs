@@ -40,6 +40,8 @@ public sealed partial class LocalExecutionsRehearsalTests : IDisposable
         await _up.StartAsync(prefix);
         var endpoint = _up.Executions;
         var tokenFile = _up.TokenFile;
+        // Without the CRM's keys in its environment, local up says data-management cannot check tokens.
+        Assert.Contains("data-management: answers 503 until DATA_MANAGEMENT_ISSUER", _up.Out.ToString(), StringComparison.Ordinal);
 
         var start = DrStartCommand.RunAsync(["--project", "drill-project", "--location", "us-central1", "--point-in-time", pointInTime,
             "--source", "prod", "--new-instance", "prod-restored-2", "--database-url-secret", "crm-database-url", "--direct-url-secret", "crm-direct-url",
