@@ -64,12 +64,15 @@ internal sealed partial class DataManagementJobs(
         {
             execution = await executions.CreateExecutionAsync(options.Workflow(JobKinds.Workflow(kind)), Argument(kind, id, user, request, backupUri), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
+        catch (WorkflowExecutionsApiException api)
+        {
+            await ReleaseOwnLeaseAsync(kind, id).ConfigureAwait(false);
+            throw FunctionException.Unavailable($"The {JobKinds.Workflow(kind)} workflow could not be started: the Workflow Executions API answered {api.HttpStatus}{(api.Reason is null ? "" : " " + api.Reason)}. Nothing was started; retry.", TimeSpan.FromSeconds(30), "WORKFLOW_UNAVAILABLE", api);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             await ReleaseOwnLeaseAsync(kind, id).ConfigureAwait(false);
-            throw e is WorkflowExecutionsApiException api
-                ? FunctionException.Unavailable($"The {JobKinds.Workflow(kind)} workflow could not be started: the Workflow Executions API answered {api.HttpStatus}{(api.Reason is null ? "" : " " + api.Reason)}. Nothing was started; retry.", TimeSpan.FromSeconds(30), "WORKFLOW_UNAVAILABLE", e)
-                : e;
+            throw;
         }
         var job = new StoredJob(id, kind, now, user, request, execution.Name ?? throw new InvalidOperationException("The Workflow Executions API answered no execution name."));
         try

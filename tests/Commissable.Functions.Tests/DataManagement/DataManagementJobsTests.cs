@@ -179,6 +179,27 @@ public sealed class DataManagementJobsTests(SweeperEnvironment env) : IClassFixt
     }
 
     [Fact]
+    public async Task A_lease_whose_job_never_got_its_record_holds_for_two_minutes_and_is_then_taken_back()
+    {
+        await using var host = await StartAsync();
+        // An instance took the lease and died before it wrote the job's record.
+        var lease = $$"""{"jobId":"job-0123456789abcdef0123456789abcdef","kind":"backup","since":"{{Now:O}}"}""";
+        await using (var content = new MemoryStream(Encoding.UTF8.GetBytes(lease)))
+        {
+            await host.Store.WriteAsync(SweeperHost.Prefix + "/.data-management/running/backup.json", content, "application/json", ifGenerationMatch: 0);
+        }
+
+        var (starting, startingBody, _) = await host.SendAsync(host.Token("ada", "admin.backup"), HttpMethod.Post, "/backups", """{"reason":"one"}""");
+        host.Clock.Advance(TimeSpan.FromMinutes(3));
+        var (started, _, startedText) = await host.SendAsync(host.Token("ada", "admin.backup"), HttpMethod.Post, "/backups", """{"reason":"one"}""");
+
+        Assert.Equal(HttpStatusCode.Conflict, starting);
+        Assert.Equal("JOB_STARTING", (string?)startingBody!["error"]!["status"]);
+        Assert.True(started == HttpStatusCode.Accepted, startedText);
+        Assert.Single(host.Executions.Runs);
+    }
+
+    [Fact]
     public async Task A_workflow_that_cannot_be_started_is_503_and_leaves_no_job_running()
     {
         await using var host = await StartAsync();
