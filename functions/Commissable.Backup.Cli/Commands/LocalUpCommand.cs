@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Commissable.Backup.Cli.Commands.Executions;
+using Commissable.Functions.DataManagement;
 using Commissable.Backup.Cli.Local;
 using System.Text.Json.Nodes;
 using Commissable.LocalCloud;
@@ -81,7 +82,7 @@ internal static class LocalUpCommand
                     }, context.Interrupted);
                 return $"serving on {executions.BaseUri.Authority}, workflows from {workflows}";
             });
-            dataManagement = DataManagementVariables(context, executions!.BaseUri);
+            dataManagement = DataManagementSettings(context, executions!.BaseUri);
             await Progress.StepAsync(context, "functions", () => stack.StartFunctionsAsync(project, dataManagement));
             LocalWorkflowServices.EnsureAppService(stack, project, context.Time);
         }
@@ -115,20 +116,21 @@ internal static class LocalUpCommand
     /// replaces its default, and the token settings (issuer, audience, JWKS file: the CRM's) come
     /// only from there (unset: data-management answers 503, as on Google).
     /// </summary>
-    internal static Dictionary<string, string?> DataManagementVariables(CommandContext context, Uri executions)
+    internal static Dictionary<string, string?> DataManagementSettings(CommandContext context, Uri executions)
     {
         var variables = new Dictionary<string, string?>
         {
-            ["DATA_MANAGEMENT_LOCATION"] = "us-central1",
-            ["DATA_MANAGEMENT_SOURCE_INSTANCE"] = LocalStack.ProdInstance,
-            ["DATA_MANAGEMENT_DATABASE"] = "crm",
-            ["DATA_MANAGEMENT_STAGING_INSTANCE"] = "staging",
-            ["DATA_MANAGEMENT_STAGING_DATABASE"] = "crm_staging",
-            ["DATA_MANAGEMENT_STAGING_APP_USER"] = "crm_app",
-            ["DATA_MANAGEMENT_STAGING_APP_PASSWORD_SECRET"] = "staging-app-password",
-            ["DATA_MANAGEMENT_EXECUTIONS_ENDPOINT"] = executions.AbsoluteUri,
+            [DataManagementVariables.Location] = "us-central1",
+            [DataManagementVariables.SourceInstance] = LocalStack.ProdInstance,
+            [DataManagementVariables.Database] = "crm",
+            [DataManagementVariables.StagingInstance] = "staging",
+            [DataManagementVariables.StagingDatabase] = "crm_staging",
+            [DataManagementVariables.StagingAppUser] = "crm_app",
+            [DataManagementVariables.StagingAppPasswordSecret] = "staging-app-password",
+            [DataManagementVariables.ExecutionsEndpoint] = executions.AbsoluteUri,
         };
-        foreach (var name in DataManagementNames)
+        // Its own executions API stays: the workflows run here.
+        foreach (var name in DataManagementVariables.All.Where(n => n != DataManagementVariables.ExecutionsEndpoint))
         {
             if (context.Environment(name) is { Length: > 0 } value) variables[name] = value;
         }
@@ -139,17 +141,10 @@ internal static class LocalUpCommand
     private static string DataManagementLine(IReadOnlyDictionary<string, string?>? variables)
     {
         string? Get(string name) => variables is not null && variables.TryGetValue(name, out var value) ? value : null;
-        return Get("DATA_MANAGEMENT_JWKS_FILE") is { Length: > 0 } jwks
-            ? $"data-management: acting-user tokens of {Get("DATA_MANAGEMENT_ISSUER")} checked with {jwks}; jobs on {Get("DATA_MANAGEMENT_SOURCE_INSTANCE")}/{Get("DATA_MANAGEMENT_DATABASE")}, staging {Get("DATA_MANAGEMENT_STAGING_INSTANCE")}/{Get("DATA_MANAGEMENT_STAGING_DATABASE")}"
+        return Get(DataManagementVariables.JwksFile) is { Length: > 0 } jwks
+            ? $"data-management: acting-user tokens of {Get(DataManagementVariables.Issuer)} checked with {jwks}; jobs on {Get(DataManagementVariables.SourceInstance)}/{Get(DataManagementVariables.Database)}, staging {Get(DataManagementVariables.StagingInstance)}/{Get(DataManagementVariables.StagingDatabase)}"
             : "data-management: answers 503 until DATA_MANAGEMENT_ISSUER, DATA_MANAGEMENT_AUDIENCE and DATA_MANAGEMENT_JWKS_FILE (the CRM's public keys) are set where local up runs";
     }
-
-    private static readonly string[] DataManagementNames =
-    [
-        "DATA_MANAGEMENT_ISSUER", "DATA_MANAGEMENT_AUDIENCE", "DATA_MANAGEMENT_JWKS_FILE", "DATA_MANAGEMENT_LOCATION",
-        "DATA_MANAGEMENT_SOURCE_INSTANCE", "DATA_MANAGEMENT_DATABASE", "DATA_MANAGEMENT_STAGING_INSTANCE", "DATA_MANAGEMENT_STAGING_DATABASE",
-        "DATA_MANAGEMENT_STAGING_APP_USER", "DATA_MANAGEMENT_STAGING_APP_PASSWORD_SECRET", "DATA_MANAGEMENT_CRITICAL_TABLES",
-    ];
 
     /// <summary>Where everything is and how to drive it; the token is named by its file, never printed.</summary>
     internal static string Banner(LocalStack stack, string project, Uri executions, IReadOnlyDictionary<string, string?>? dataManagement = null)

@@ -14,16 +14,15 @@ namespace Commissable.Functions.DataManagement;
 /// </summary>
 internal sealed record DataManagementJobOptions
 {
-    public const string LocationVariable = "DATA_MANAGEMENT_LOCATION";
-    public const string SourceInstanceVariable = "DATA_MANAGEMENT_SOURCE_INSTANCE";
-    public const string DatabaseVariable = "DATA_MANAGEMENT_DATABASE";
-    public const string StagingInstanceVariable = "DATA_MANAGEMENT_STAGING_INSTANCE";
-    public const string StagingDatabaseVariable = "DATA_MANAGEMENT_STAGING_DATABASE";
-    public const string StagingAppUserVariable = "DATA_MANAGEMENT_STAGING_APP_USER";
-    public const string StagingAppPasswordSecretVariable = "DATA_MANAGEMENT_STAGING_APP_PASSWORD_SECRET";
-    public const string CriticalTablesVariable = "DATA_MANAGEMENT_CRITICAL_TABLES";
-    /// <summary>The Workflow Executions API's root; unset is Google's. Local mode points it at <c>local up</c>'s.</summary>
-    public const string ExecutionsEndpointVariable = "DATA_MANAGEMENT_EXECUTIONS_ENDPOINT";
+    public const string LocationVariable = DataManagementVariables.Location;
+    public const string SourceInstanceVariable = DataManagementVariables.SourceInstance;
+    public const string DatabaseVariable = DataManagementVariables.Database;
+    public const string StagingInstanceVariable = DataManagementVariables.StagingInstance;
+    public const string StagingDatabaseVariable = DataManagementVariables.StagingDatabase;
+    public const string StagingAppUserVariable = DataManagementVariables.StagingAppUser;
+    public const string StagingAppPasswordSecretVariable = DataManagementVariables.StagingAppPasswordSecret;
+    public const string CriticalTablesVariable = DataManagementVariables.CriticalTables;
+    public const string ExecutionsEndpointVariable = DataManagementVariables.ExecutionsEndpoint;
 
     public const string BackupWorkflow = "on-demand-backup";
     public const string StagingWorkflow = "clone-prod-to-staging";

@@ -11,9 +11,9 @@ namespace Commissable.Functions.DataManagement;
 /// </summary>
 internal sealed record DataManagementOptions(string Issuer, string Audience, string JwksFile)
 {
-    public const string IssuerVariable = "DATA_MANAGEMENT_ISSUER";
-    public const string AudienceVariable = "DATA_MANAGEMENT_AUDIENCE";
-    public const string JwksFileVariable = "DATA_MANAGEMENT_JWKS_FILE";
+    public const string IssuerVariable = DataManagementVariables.Issuer;
+    public const string AudienceVariable = DataManagementVariables.Audience;
+    public const string JwksFileVariable = DataManagementVariables.JwksFile;
     private static readonly string[] Variables = [IssuerVariable, AudienceVariable, JwksFileVariable];
 
     /// <summary>

@@ -63,24 +63,20 @@ public sealed class CompletionEnvironment : LocalFunctionsEnvironment, IAsyncLif
     private string? _tenantRestorePasswordFile;
 
     /// <summary>tenant-restore configured (the instances' postgres login): without it every request is a 503, and the bad-input table checks its 4xx.</summary>
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    protected override IReadOnlyDictionary<string, string?> Settings
     {
-        ["TENANT_RESTORE_DB_USER"] = "postgres",
-        ["TENANT_RESTORE_DB_PASSWORD_FILE"] = _tenantRestorePasswordFile,
-        ["DATA_MANAGEMENT_ISSUER"] = Commissable.Testing.TestTokens.Issuer,
-        ["DATA_MANAGEMENT_AUDIENCE"] = Commissable.Testing.TestTokens.Audience,
-        ["DATA_MANAGEMENT_JWKS_FILE"] = Commissable.Testing.TestTokens.Shared.JwksFile,
-        // The jobs configured, with no Workflow Executions API behind them: no malformed request may
-        // get as far as starting a workflow (one that did would be a 503, which the table refuses).
-        ["DATA_MANAGEMENT_LOCATION"] = "us-central1",
-        ["DATA_MANAGEMENT_SOURCE_INSTANCE"] = "prod",
-        ["DATA_MANAGEMENT_DATABASE"] = SourceDatabase,
-        ["DATA_MANAGEMENT_STAGING_INSTANCE"] = "staging",
-        ["DATA_MANAGEMENT_STAGING_DATABASE"] = "crm_staging",
-        ["DATA_MANAGEMENT_STAGING_APP_USER"] = "crm_app",
-        ["DATA_MANAGEMENT_STAGING_APP_PASSWORD_SECRET"] = "staging-app-password",
-        ["DATA_MANAGEMENT_EXECUTIONS_ENDPOINT"] = "http://127.0.0.1:9/",
-    };
+        get
+        {
+            // The jobs configured, with no Workflow Executions API behind them: no malformed request may
+            // get as far as starting a workflow (one that did would be a 503, which the table refuses).
+            var settings = Commissable.Functions.Tests.DataManagement.DataManagementJobsTests.JobVariables();
+            settings[Commissable.Functions.DataManagement.DataManagementVariables.ExecutionsEndpoint] = "http://127.0.0.1:9/";
+            settings["TENANT_RESTORE_DB_USER"] = "postgres";
+            settings["TENANT_RESTORE_DB_PASSWORD_FILE"] = _tenantRestorePasswordFile;
+            foreach (var (name, value) in Commissable.Testing.TestTokens.Shared.Variables()) settings[name] = value;
+            return settings;
+        }
+    }
 
     async Task IAsyncLifetime.DisposeAsync()
     {

@@ -90,18 +90,24 @@ public sealed class DataManagementJobsTests(SweeperEnvironment env) : IClassFixt
         var variables = tokens.Variables();
         if (jobs)
         {
-            variables["DATA_MANAGEMENT_LOCATION"] = "us-central1";
-            variables["DATA_MANAGEMENT_SOURCE_INSTANCE"] = "prod";
-            variables["DATA_MANAGEMENT_DATABASE"] = "crm";
-            variables["DATA_MANAGEMENT_STAGING_INSTANCE"] = "staging";
-            variables["DATA_MANAGEMENT_STAGING_DATABASE"] = "crm_staging";
-            variables["DATA_MANAGEMENT_STAGING_APP_USER"] = "crm_app";
-            variables["DATA_MANAGEMENT_STAGING_APP_PASSWORD_SECRET"] = "staging-app-password";
-            variables["DATA_MANAGEMENT_CRITICAL_TABLES"] = "Account,Contact";
+            foreach (var (name, value) in JobVariables()) variables[name] = value;
+            variables[DataManagementVariables.CriticalTables] = "Account,Contact";
         }
         var functions = await LocalFunctions.StartAsync(env.Cloud, bucket, variables, clock, services => services.AddSingleton<IWorkflowExecutions>(executions));
         return new Host(functions, tokens, clock, executions);
     }
+
+    /// <summary>The jobs' settings the tests' hosts share: production prod/crm, staging staging/crm_staging.</summary>
+    internal static Dictionary<string, string?> JobVariables() => new()
+    {
+        [DataManagementVariables.Location] = "us-central1",
+        [DataManagementVariables.SourceInstance] = "prod",
+        [DataManagementVariables.Database] = "crm",
+        [DataManagementVariables.StagingInstance] = "staging",
+        [DataManagementVariables.StagingDatabase] = "crm_staging",
+        [DataManagementVariables.StagingAppUser] = "crm_app",
+        [DataManagementVariables.StagingAppPasswordSecret] = "staging-app-password",
+    };
 
     [Fact]
     public async Task A_backup_request_starts_on_demand_backup_with_the_requester_and_reason_and_answers_202_with_a_job()
