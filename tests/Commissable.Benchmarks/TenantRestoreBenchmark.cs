@@ -12,23 +12,27 @@ using static Commissable.Benchmarks.BenchTools;
 namespace Commissable.Benchmarks;
 
 /// <summary>
-/// The per-tenant restore against the point-in-time clone it stages from.
-/// On the local cloud (<c>prod</c> with backups and PITR on, <c>verify</c>): the demo database
-/// with one tenant of about 1 % of the rows, vacuumed, a base backup, the WAL archiver caught up
-/// (none of it timed). Each round notes the time T, deletes that tenant's rows across all tables,
-/// and measures (a) <c>workflows run workflows/tenant-restore.yaml --approve</c> (the CLI as an
-/// operator runs it, approval given in advance) to T in missing-only mode, read from the
-/// workflow's own <c>timings</c>: plan + apply (which proves) against the stage (the
-/// point-in-time clone), target at most 0.25, and the total without the approval wait; (b) an
-/// <c>instances.clone</c> of prod to the same T through the production Cloud SQL client the
-/// workflow's connector uses (responsive polling), until DONE; the clone is then deleted.
+/// The per-tenant restore against the staging restore it starts with, by both of the workflow's
+/// ways to stage. On the local cloud (<c>prod</c> with backups and PITR on, <c>verify</c>): the
+/// demo database with one tenant of about 1 % of the rows, vacuumed, a base backup, the WAL
+/// archiver caught up, and a logical backup taken by <c>workflows/on-demand-backup.yaml</c> (none
+/// of it timed). Each round, for each way to stage in turn, deletes that tenant's rows across all
+/// tables and measures (a) <c>workflows run workflows/tenant-restore.yaml --approve</c> (the CLI as
+/// an operator runs it, approval given in advance) in missing-only mode, read from the workflow's
+/// own <c>timings</c>: plan + apply (which proves) against the stage, target at most 0.25, and the
+/// total without the approval wait. The two ways to stage: to a point in time T noted just before
+/// the deletion (a point-in-time clone to a scratch instance), and from the logical backup (its
+/// import into a scratch database of <c>verify</c>, checked by restore-verify against the backup's
+/// content manifest). (b) An <c>instances.clone</c> of prod to T alone, through the production
+/// Cloud SQL client the workflow's connector uses (responsive polling), until DONE; the clone is
+/// then deleted.
 /// </summary>
 /// <remarks>
 /// Every run is checked: the workflow must end <c>applied</c> and <c>proven</c> with every table's
 /// proof equal; the tenant's rows, table by table as text, must equal what they were before the
 /// deletion; every other row of the database must be unchanged (count and a hash of each row's
 /// text per table); the rows inserted must be the rows deleted; no instance may be left behind.
-/// The order of (a) and (b) alternates by round, and the archiver is let catch up before each.
+/// The order of the runs alternates by round, and the archiver is let catch up before each.
 /// </remarks>
 internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int rounds, string work, bool keep)
 {
@@ -92,28 +96,44 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
                 throw new InvalidOperationException($"tenant '{tenant}' has rows in fewer than 5 tables: {string.Join(", ", before)}");
             }
 
+            Say("taking the logical backup the backup-staged runs restore from (not measured) ...");
+            var backup = await BackupAsync(cloud);
+            Say(Invariant($"backup {backup}"));
+
             var results = new List<Round>();
             for (var round = 1; round <= rounds; round++)
             {
-                var pointInTime = await ServerTimeAsync(prod);
-                var deleted = await DeleteTenantAsync(prod, tenant);
-                if (deleted != census.TenantRows || (await TenantSnapshotAsync(prod, tenant)).Any(t => !t.Value.StartsWith("0:", StringComparison.Ordinal)))
-                {
-                    throw new InvalidOperationException($"round {round}: the deletion removed {deleted} rows, expected {census.TenantRows}, or left some");
-                }
-                Say(Invariant($"round {round}: T = {pointInTime}; deleted tenant '{tenant}' ({deleted} rows)"));
-                var result = new Round { Number = round, Deleted = deleted };
-                // Ours first in odd rounds, the clone alone first in even ones.
-                foreach (var oursTurn in round % 2 == 1 ? new[] { true, false } : [false, true])
+                var result = new Round { Number = round };
+                string? pointInTime = null;
+                // Odd rounds: from the clone, from the backup, the clone alone; even rounds the other way round.
+                var turns = new[] { Turn.FromClone, Turn.FromBackup, Turn.CloneAlone };
+                foreach (var turn in round % 2 == 1 ? turns : turns.Reverse())
                 {
                     await WaitForArchiverAsync(prod);
-                    if (oursTurn)
+                    if (turn == Turn.CloneAlone)
                     {
-                        await RestoreAsync(cloud, sql, prod, tenant, pointInTime, before, othersBefore, result);
+                        await CloneAloneAsync(sql, round, pointInTime ?? await ServerTimeAsync(prod), result);
+                        continue;
+                    }
+                    var at = await ServerTimeAsync(prod);
+                    var deleted = await DeleteTenantAsync(prod, tenant);
+                    if (deleted != census.TenantRows || (await TenantSnapshotAsync(prod, tenant)).Any(t => !t.Value.StartsWith("0:", StringComparison.Ordinal)))
+                    {
+                        throw new InvalidOperationException($"round {round}: the deletion removed {deleted} rows, expected {census.TenantRows}, or left some");
+                    }
+                    Say(Invariant($"round {round}: T = {at}; deleted tenant '{tenant}' ({deleted} rows)"));
+                    await WaitForArchiverAsync(prod);
+                    var run = new Run { Deleted = deleted };
+                    if (turn == Turn.FromClone)
+                    {
+                        pointInTime = at;
+                        result.FromClone = run;
+                        await RestoreAsync(cloud, sql, prod, tenant, "pointInTime", pointInTime, before, othersBefore, round, run);
                     }
                     else
                     {
-                        await CloneAloneAsync(sql, round, pointInTime, result);
+                        result.FromBackup = run;
+                        await RestoreAsync(cloud, sql, prod, tenant, "backup", backup, before, othersBefore, round, run);
                     }
                 }
                 results.Add(result);
@@ -144,27 +164,51 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
         },
     });
 
+    /// <summary>
+    /// A logical backup of prod/crm through <c>workflows/on-demand-backup.yaml</c> (pre-deploy-export,
+    /// its content manifest included), as the data-management API takes one; returns its URI.
+    /// </summary>
+    private async Task<string> BackupAsync(BenchCloud cloud)
+    {
+        var (exit, output) = await RunWorkflowAsync(cloud, "on-demand-backup.yaml", new JsonObject
+        {
+            ["instance"] = Prod,
+            ["database"] = Database,
+            ["requestedBy"] = "benchmark",
+            ["reason"] = "the tenant-restore benchmark's backup-staged runs",
+            ["jobId"] = "tenant-restore-benchmark",
+        }, Path.Combine(work, "backup-workflow.log"));
+        var marker = output.LastIndexOf("result:\n", StringComparison.Ordinal);
+        if (exit != 0 || marker < 0)
+        {
+            throw new InvalidOperationException($"the on-demand backup exited {exit}:\n{output[Math.Max(0, output.Length - 4000)..]}");
+        }
+        return (string?)JsonNode.Parse(output[(marker + "result:\n".Length)..])?["backupUri"]
+            ?? throw new InvalidOperationException($"the on-demand backup named no backupUri:\n{output[marker..]}");
+    }
+
     /// <summary>(a) The workflow, run by the CLI exactly as an operator runs it with <c>--approve</c>, then checked.</summary>
-    private async Task RestoreAsync(BenchCloud cloud, CloudSqlAdminClient sql, string prod, string tenant, string pointInTime,
-        SortedDictionary<string, string> before, SortedDictionary<string, string> othersBefore, Round result)
+    /// <param name="point">The argument naming the restore point: <c>pointInTime</c> or <c>backup</c>.</param>
+    private async Task RestoreAsync(BenchCloud cloud, CloudSqlAdminClient sql, string prod, string tenant, string point, string value,
+        SortedDictionary<string, string> before, SortedDictionary<string, string> othersBefore, int round, Run result)
     {
         var instances = await InstanceNamesAsync(sql);
-        result.LoadAtRestore = LoadAverage();
+        result.Load = LoadAverage();
         var clock = Stopwatch.StartNew();
-        var (exit, output) = await RunWorkflowAsync(cloud, new JsonObject
+        var (exit, output) = await RunWorkflowAsync(cloud, "tenant-restore.yaml", new JsonObject
         {
             ["sourceInstance"] = Prod,
             ["database"] = Database,
             ["tenantId"] = tenant,
-            ["pointInTime"] = pointInTime,
+            [point] = value,
             ["mode"] = "missing-only",
             ["requestedBy"] = "benchmark",
-        }, Path.Combine(work, $"round-{result.Number}-workflow.log"));
+        }, Path.Combine(work, $"round-{round}-{point}-workflow.log"));
         result.WallSeconds = clock.Elapsed.TotalSeconds;
         var marker = output.LastIndexOf("result:\n", StringComparison.Ordinal);
         if (exit != 0 || marker < 0)
         {
-            throw new InvalidOperationException($"round {result.Number}: workflows run exited {exit}:\n{output[Math.Max(0, output.Length - 4000)..]}");
+            throw new InvalidOperationException($"round {round} ({point}): workflows run exited {exit}:\n{output[Math.Max(0, output.Length - 4000)..]}");
         }
         var summary = JsonNode.Parse(output[(marker + "result:\n".Length)..])!.AsObject();
 
@@ -178,24 +222,24 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
         result.Written = writes.Sum(w => ((long?)w!["inserted"] ?? 0) + ((long?)w!["updated"] ?? 0) + ((long?)w!["deleted"] ?? 0));
         Check(result.Inserted == result.Deleted && result.Written == result.Deleted, $"{result.Written} rows written ({result.Inserted} inserted) for {result.Deleted} deleted", summary);
         Check((long?)summary["plan"]?["totals"]?["missing"] == result.Deleted, "the plan's missing rows are not the deleted ones", summary);
-        Check((bool?)summary["scratch"]?["dropped"] == true, "the scratch instance was not dropped", summary);
+        Check((bool?)summary["scratch"]?["dropped"] == true, "the scratch instance or database was not dropped", summary);
 
         // Our own comparison, not the run's: the tenant's rows as text, the other rows by hash, the instances.
         var after = await TenantSnapshotAsync(prod, tenant);
         if (!after.SequenceEqual(before))
         {
-            throw new InvalidOperationException($"round {result.Number}: tenant '{tenant}' differs from T in "
+            throw new InvalidOperationException($"round {round} ({point}): tenant '{tenant}' differs from T in "
                 + string.Join(", ", before.Keys.Where(t => !after.TryGetValue(t, out var v) || v != before[t])));
         }
         var others = await OthersSnapshotAsync(prod, tenant);
         if (!others.SequenceEqual(othersBefore))
         {
-            throw new InvalidOperationException($"round {result.Number}: other tenants' rows changed in "
+            throw new InvalidOperationException($"round {round} ({point}): other tenants' rows changed in "
                 + string.Join(", ", othersBefore.Keys.Where(t => !others.TryGetValue(t, out var v) || v != othersBefore[t])));
         }
         if (!(await InstanceNamesAsync(sql)).SequenceEqual(instances))
         {
-            throw new InvalidOperationException($"round {result.Number}: instances before {string.Join(",", instances)}, after {string.Join(",", await InstanceNamesAsync(sql))}");
+            throw new InvalidOperationException($"round {round} ({point}): instances before {string.Join(",", instances)}, after {string.Join(",", await InstanceNamesAsync(sql))}");
         }
         result.Tables = before.Count;
 
@@ -208,7 +252,7 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
         result.Apply = Seconds("applySeconds");
         result.Cleanup = Seconds("cleanupSeconds");
         result.Total = Seconds("totalSeconds");
-        Say(Invariant($"(a) round {result.Number}: tenant-restore stage {result.Stage:F1} s, plan {result.Plan:F1} s, approval wait {result.ApprovalWait:F2} s, safety export {result.SafetyBackup:F1} s, apply+prove {result.Apply:F1} s, cleanup {result.Cleanup:F1} s, total {result.Total:F1} s ({result.WallSeconds:F1} s for the whole command); {result.Inserted} rows inserted in {writes.Count} tables, proven, tenant equal to T in {result.Tables} tables, others unchanged; load {result.LoadAtRestore:F1}"));
+        Say(Invariant($"(a) round {round} from {(point == "backup" ? "the backup" : "a point in time")}: tenant-restore stage {result.Stage:F1} s, plan {result.Plan:F1} s, approval wait {result.ApprovalWait:F2} s, safety export {result.SafetyBackup:F1} s, apply+prove {result.Apply:F1} s, cleanup {result.Cleanup:F1} s, total {result.Total:F1} s ({result.WallSeconds:F1} s for the whole command); {result.Inserted} rows inserted in {writes.Count} tables, proven, tenant equal to T in {result.Tables} tables, others unchanged; load {result.Load:F1}"));
     }
 
     /// <summary>(b) A point-in-time clone of prod to the same T, alone, until DONE; then deleted (not timed).</summary>
@@ -233,9 +277,9 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
     }
 
     /// <summary>The CLI (<c>commissable-backup workflows run</c>), reusing this local cloud; its output goes to <paramref name="log"/> (0600) as well.</summary>
-    private static async Task<(int Exit, string Output)> RunWorkflowAsync(BenchCloud cloud, JsonObject arguments, string log)
+    private static async Task<(int Exit, string Output)> RunWorkflowAsync(BenchCloud cloud, string file, JsonObject arguments, string log)
     {
-        var workflow = Path.Combine(BenchCloud.Repository(), "workflows", "tenant-restore.yaml");
+        var workflow = Path.Combine(BenchCloud.Repository(), "workflows", file);
         using var process = new ExternalProcess
         {
             FileName = "dotnet",
@@ -265,29 +309,36 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
         if (!holds) throw new InvalidOperationException($"{what}: {summary.ToJsonString()}");
     }
 
-    /// <summary>Whether the target is met (best plan + apply over best stage); prints the figures.</summary>
+    /// <summary>Whether the target is met from both stages (best plan + apply over best stage of each); prints the figures.</summary>
     private bool Print(List<Round> results, Census census, long size)
     {
         Console.WriteLine();
-        Console.WriteLine(Invariant($"Demo {demo.Tenants} tenants x {demo.RowsPerTenant} rows per tenant, database {size / Megabyte:F0} MB, {census.TotalRows} rows in {census.Tables} tables; tenant '{census.Tenant}' {census.TenantRows} rows ({100.0 * census.TenantRows / census.TotalRows:F2} % of the rows), deleted across {results[0].Tables} tables each round; {rounds} round(s), missing-only to T, approved in advance (--approve)."));
+        Console.WriteLine(Invariant($"Demo {demo.Tenants} tenants x {demo.RowsPerTenant} rows per tenant, database {size / Megabyte:F0} MB, {census.TotalRows} rows in {census.Tables} tables; tenant '{census.Tenant}' {census.TenantRows} rows ({100.0 * census.TenantRows / census.TotalRows:F2} % of the rows), deleted across {results[0].FromClone!.Tables} tables before each run; {rounds} round(s), missing-only, approved in advance (--approve)."));
         Console.WriteLine();
-        Console.WriteLine("| round | stage: point-in-time clone | plan | apply + prove | plan + apply + prove | ratio to stage | safety export | cleanup | total - approval wait | clone alone | total / clone alone | rows written | load at (a) / (b) |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| round | staged from | stage | plan | apply + prove | plan + apply + prove | ratio to stage | safety export | cleanup | total - approval wait | clone alone | total / clone alone | rows written | load |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
-            Console.WriteLine(Invariant($"| {r.Number} | {r.Stage:F1} s | {r.Plan:F1} s | {r.Apply:F1} s | {r.Plan + r.Apply:F1} s | {r.Ratio:F3} | {r.SafetyBackup:F1} s | {r.Cleanup:F1} s | {r.Total - r.ApprovalWait:F1} s | {r.CloneAlone:F1} s | {(r.Total - r.ApprovalWait) / r.CloneAlone:F2} | {r.Written} | {r.LoadAtRestore:F1} / {r.LoadAtClone:F1} |"));
+            foreach (var (how, run) in new[] { ("point-in-time clone", r.FromClone!), ("backup (import + restore-verify)", r.FromBackup!) })
+            {
+                Console.WriteLine(Invariant($"| {r.Number} | {how} | {run.Stage:F1} s | {run.Plan:F1} s | {run.Apply:F1} s | {run.Plan + run.Apply:F1} s | {run.Ratio:F3} | {run.SafetyBackup:F1} s | {run.Cleanup:F1} s | {run.Total - run.ApprovalWait:F1} s | {r.CloneAlone:F1} s | {(run.Total - run.ApprovalWait) / r.CloneAlone:F2} | {run.Written} | {run.Load:F1} / {r.LoadAtClone:F1} |"));
+            }
         }
         // Best of each side over the rounds, as the other benchmarks: a slow stage in one round cannot flatter the ratio.
-        var planApply = results.Min(r => r.Plan + r.Apply);
-        var stage = results.Min(r => r.Stage);
-        var ratio = planApply / stage;
-        var bestTotal = results.Min(r => r.Total - r.ApprovalWait);
         var bestClone = results.Min(r => r.CloneAlone);
+        var met = true;
         Console.WriteLine();
-        Console.WriteLine(Invariant($"Plan + apply + prove over the staging restore (point-in-time clone), best of {results.Count} each: {planApply:F1} / {stage:F1} s = {ratio:F3} (target <= {Target}): {(ratio <= Target ? "met" : "MISSED")}."));
-        Console.WriteLine(Invariant($"Whole tenant restore without the approval wait against a point-in-time clone alone, best of each: {bestTotal:F1} / {bestClone:F1} s = {bestTotal / bestClone:F2}."));
-        Console.WriteLine(Invariant($"Rows written per round {results[0].Written} of {census.TotalRows} ({100.0 * results[0].Written / census.TotalRows:F2} %); every round applied, proven, the tenant equal to T table by table, every other row unchanged, no instance left."));
-        return ratio <= Target;
+        foreach (var (how, runs) in new[] { ("a point-in-time clone", results.Select(r => r.FromClone!).ToList()), ("the backup (import + restore-verify)", results.Select(r => r.FromBackup!).ToList()) })
+        {
+            var planApply = runs.Min(r => r.Plan + r.Apply);
+            var stage = runs.Min(r => r.Stage);
+            var ratio = planApply / stage;
+            met &= ratio <= Target;
+            var bestTotal = runs.Min(r => r.Total - r.ApprovalWait);
+            Console.WriteLine(Invariant($"Staged from {how}: plan + apply + prove over the stage, best of {runs.Count} each: {planApply:F1} / {stage:F1} s = {ratio:F3} (target <= {Target}): {(ratio <= Target ? "met" : "MISSED")}; the whole tenant restore without the approval wait against a point-in-time clone alone: {bestTotal:F1} / {bestClone:F1} s = {bestTotal / bestClone:F2}."));
+        }
+        Console.WriteLine(Invariant($"Rows written per run {results[0].FromClone!.Written} of {census.TotalRows} ({100.0 * results[0].FromClone!.Written / census.TotalRows:F2} %); every run applied, proven, the tenant equal to T table by table, every other row unchanged, no instance left."));
+        return met;
     }
 
     /// <summary>
@@ -501,10 +552,31 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
 
     private sealed record Census(string Tenant, long TenantRows, long TotalRows, int Tables);
 
+    private enum Turn
+    {
+        FromClone,
+        FromBackup,
+        CloneAlone,
+    }
+
     private sealed class Round
     {
         public required int Number { get; init; }
 
+        /// <summary>The run staged from a point-in-time clone.</summary>
+        public Run? FromClone { get; set; }
+
+        /// <summary>The run staged from the logical backup.</summary>
+        public Run? FromBackup { get; set; }
+
+        public double CloneAlone { get; set; }
+
+        public double LoadAtClone { get; set; }
+    }
+
+    /// <summary>One tenant-restore run: the workflow's timings and what it wrote.</summary>
+    private sealed class Run
+    {
         public required long Deleted { get; init; }
 
         public int Tables { get; set; }
@@ -525,15 +597,11 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
 
         public double WallSeconds { get; set; }
 
-        public double CloneAlone { get; set; }
-
         public long Inserted { get; set; }
 
         public long Written { get; set; }
 
-        public double LoadAtRestore { get; set; }
-
-        public double LoadAtClone { get; set; }
+        public double Load { get; set; }
 
         public double Ratio => (Plan + Apply) / Stage;
     }
