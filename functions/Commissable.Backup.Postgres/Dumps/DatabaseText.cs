@@ -109,6 +109,12 @@ internal sealed class DatabaseText : ReadOnlyStream
     private int _pendingEnd;
     private byte[]? _pendingRented;
     private int _next;
+
+    /// <summary>Blocks of rows the reader has taken from the sessions.</summary>
+    internal long BlocksTaken { get; private set; }
+
+    /// <summary>Times the reader waited because no session had a block ready.</summary>
+    internal long Waits { get; private set; }
     private Session? _continuing;
     private ExceptionDispatchInfo? _failure;
     private bool _disposed;
@@ -384,14 +390,24 @@ internal sealed class DatabaseText : ReadOnlyStream
                 await Task.WhenAll(_workers).ConfigureAwait(false);
                 return false;
             }
-            var waits = _sessions.Select(s => s.Blocks.Reader.WaitToReadAsync(cancellationToken).AsTask()).ToArray();
-            var ready = await Task.WhenAny(waits).ConfigureAwait(false);
-            await ready.ConfigureAwait(false);
+            // Only the sessions still reading: a finished session's wait ends at once, and waiting
+            // on it too made this loop spin until the other session's next block, taking a core
+            // from the server and that session and allocating on every turn (hundreds of MB for
+            // a 1 GB database).
+            var waits = _sessions.Where(s => !s.Blocks.Reader.Completion.IsCompleted)
+                .Select(s => s.Blocks.Reader.WaitToReadAsync(cancellationToken).AsTask()).ToArray();
+            if (waits.Length > 0)
+            {
+                Waits++;
+                var ready = await Task.WhenAny(waits).ConfigureAwait(false);
+                await ready.ConfigureAwait(false);
+            }
         }
     }
 
     private void Take(Block block, Session session)
     {
+        BlocksTaken++;
         _continuing = block.Continues ? session : null;
         _pending = block.Buffer;
         _pendingRented = block.Buffer;

@@ -115,6 +115,29 @@ public sealed class DatabaseTextTests(TestPostgres postgres) : IDisposable
     }
 
     [Fact]
+    public async Task A_session_that_has_finished_does_not_keep_the_reader_waking()
+    {
+        var exports = await DumpExports.GetAsync(postgres);
+        var connection = await postgres.CreateDatabaseAsync("uneven");
+        await DumpExports.ExecuteAsync(connection, """
+            CREATE TABLE small (v int); INSERT INTO small VALUES (1);
+            CREATE TABLE large (v int, t text); INSERT INTO large SELECT g, repeat('x', 200) FROM generate_series(1, 20000) AS g;
+            """);
+
+        // Two sessions: one reads "small" and is done at once, the other reads "large" in many small blocks.
+        await using var stream = await DatabaseText.OpenAsync(DumpExports.Login(postgres, _directory), DumpExports.Instance(postgres), DumpExports.DatabaseOf(connection),
+            new DatabaseDumpOptions(), exports.Tools, Everything with { BlockBytes = 4096 });
+        var text = Assert.IsType<DatabaseText>(stream);
+        var content = await DumpContentReader.ReadAsync(text, Options("UTC"));
+
+        Assert.Equal(20000, content.Tables["public.large"].Rows);
+        Assert.True(text.BlocksTaken > 100, $"only {text.BlocksTaken} blocks: the large table was not read by a session");
+        // Every wait ends with a block or a session's end; waking for a session already finished
+        // would make the reader spin until the other session's next block.
+        Assert.True(text.Waits <= text.BlocksTaken + 2, $"{text.Waits} waits for {text.BlocksTaken} blocks from 2 sessions");
+    }
+
+    [Fact]
     public async Task A_session_that_dies_fails_the_read()
     {
         var exports = await DumpExports.GetAsync(postgres);
