@@ -52,13 +52,17 @@ internal sealed class ReadBackBenchmark(DemoDatabaseOptions demo, int rounds, st
 
             var measures = new Dictionary<string, List<double>>();
             var cpu = new Dictionary<string, List<double>>();
+            var allocated = new Dictionary<string, List<double>>();
             var cpuAtStart = TimeSpan.Zero;
+            var allocatedAtStart = 0L;
             void Record(string name, double seconds)
             {
                 var used = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds;
+                var bytes = (GC.GetTotalAllocatedBytes(precise: true) - allocatedAtStart) / 1048576.0;
                 (measures.TryGetValue(name, out var list) ? list : measures[name] = []).Add(seconds);
                 (cpu.TryGetValue(name, out var cpuList) ? cpuList : cpu[name] = []).Add(used);
-                Say(Invariant($"{name}: {seconds:F2} s, this process's CPU {used:F2} s (load {LoadAverage():F1})"));
+                (allocated.TryGetValue(name, out var allocatedList) ? allocatedList : allocated[name] = []).Add(bytes);
+                Say(Invariant($"{name}: {seconds:F2} s, this process's CPU {used:F2} s, allocated {bytes:F0} MB (load {LoadAverage():F1})"));
             }
             var connection = $"-h {Address} -p {cluster.Layout.Port} -U {SuperUser} -d {Database}";
             // The parse alone, of the same text from a file in the page cache: what the reader costs without a server.
@@ -71,6 +75,7 @@ internal sealed class ReadBackBenchmark(DemoDatabaseOptions demo, int rounds, st
                 foreach (var which in order)
                 {
                     cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+                    allocatedAtStart = GC.GetTotalAllocatedBytes(precise: true);
                     var clock = Stopwatch.StartNew();
                     switch (which)
                     {
@@ -112,11 +117,11 @@ internal sealed class ReadBackBenchmark(DemoDatabaseOptions demo, int rounds, st
             Console.WriteLine();
             Console.WriteLine(Invariant($"Demo database {size / 1048576.0:F0} MB; best of {rounds} rounds; the two manifests identical in every round."));
             Console.WriteLine();
-            Console.WriteLine("| read-back | seconds | vs `pg_dump \\| wc -c` | this process's CPU seconds (least) |");
-            Console.WriteLine("|---|---|---|---|");
+            Console.WriteLine("| read-back | seconds | vs `pg_dump \\| wc -c` | this process's CPU seconds (least) | MB this process allocated (least) |");
+            Console.WriteLine("|---|---|---|---|---|");
             foreach (var (name, list) in measures)
             {
-                Console.WriteLine(Invariant($"| {name.Replace("|", "\\|", StringComparison.Ordinal)} | {list.Min():F2} | {list.Min() / floor:F2} | {cpu[name].Min():F2} |"));
+                Console.WriteLine(Invariant($"| {name.Replace("|", "\\|", StringComparison.Ordinal)} | {list.Min():F2} | {list.Min() / floor:F2} | {cpu[name].Min():F2} | {allocated[name].Min():F0} |"));
             }
             return 0;
         }
