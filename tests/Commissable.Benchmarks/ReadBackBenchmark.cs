@@ -50,18 +50,15 @@ internal sealed class ReadBackBenchmark(DemoDatabaseOptions demo, int rounds, st
             var reader = new PostgresBackupContentReader(login, new LocalBackupStore(new BucketPaths(state), "unused"), _tools);
             var options = new DumpReadOptions { TenantColumn = "tenantId", TimeZone = "UTC" };
 
-            var measures = new Dictionary<string, List<double>>();
-            var cpu = new Dictionary<string, List<double>>();
-            var allocated = new Dictionary<string, List<double>>();
+            // Each read-back's samples: wall seconds, this process's CPU seconds, MB it allocated.
+            var measures = new Dictionary<string, List<(double Seconds, double Cpu, double Allocated)>>();
             var cpuAtStart = TimeSpan.Zero;
             var allocatedAtStart = 0L;
             void Record(string name, double seconds)
             {
                 var used = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds;
                 var bytes = (GC.GetTotalAllocatedBytes(precise: true) - allocatedAtStart) / 1048576.0;
-                (measures.TryGetValue(name, out var list) ? list : measures[name] = []).Add(seconds);
-                (cpu.TryGetValue(name, out var cpuList) ? cpuList : cpu[name] = []).Add(used);
-                (allocated.TryGetValue(name, out var allocatedList) ? allocatedList : allocated[name] = []).Add(bytes);
+                (measures.TryGetValue(name, out var list) ? list : measures[name] = []).Add((seconds, used, bytes));
                 Say(Invariant($"{name}: {seconds:F2} s, this process's CPU {used:F2} s, allocated {bytes:F0} MB (load {LoadAverage():F1})"));
             }
             var connection = $"-h {Address} -p {cluster.Layout.Port} -U {SuperUser} -d {Database}";
@@ -113,7 +110,7 @@ internal sealed class ReadBackBenchmark(DemoDatabaseOptions demo, int rounds, st
                 }
             }
 
-            var floor = measures["pg_dump | wc -c"].Min();
+            var floor = measures["pg_dump | wc -c"].Min(m => m.Seconds);
             Console.WriteLine();
             Console.WriteLine(Invariant($"Demo database {size / 1048576.0:F0} MB; best of {rounds} rounds; the two manifests identical in every round."));
             Console.WriteLine();
@@ -121,7 +118,8 @@ internal sealed class ReadBackBenchmark(DemoDatabaseOptions demo, int rounds, st
             Console.WriteLine("|---|---|---|---|---|");
             foreach (var (name, list) in measures)
             {
-                Console.WriteLine(Invariant($"| {name.Replace("|", "\\|", StringComparison.Ordinal)} | {list.Min():F2} | {list.Min() / floor:F2} | {cpu[name].Min():F2} | {allocated[name].Min():F0} |"));
+                var seconds = list.Min(m => m.Seconds);
+                Console.WriteLine(Invariant($"| {name.Replace("|", "\\|", StringComparison.Ordinal)} | {seconds:F2} | {seconds / floor:F2} | {list.Min(m => m.Cpu):F2} | {list.Min(m => m.Allocated):F0} |"));
             }
             return 0;
         }
