@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Commissable.Backup.Postgres.Clusters;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Processes;
@@ -113,6 +114,99 @@ internal static class BenchTools
         File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
     }
 
+    /// <summary>
+    /// On Ctrl-C or SIGTERM, stops every PostgreSQL cluster under <paramref name="work"/> (pg_ctl
+    /// starts them detached, so they would outlive the benchmark and hold their addresses for the
+    /// next run), removes the work directory unless kept, and exits 130 (SIGINT) or 143 (SIGTERM).
+    /// Programs the benchmark started itself die with it already.
+    /// </summary>
+    internal static IDisposable StopClustersOnInterrupt(string work, bool keep)
+    {
+        var stopping = 0;
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (Interlocked.Exchange(ref stopping, 1) != 0)
+            {
+                return;
+            }
+            Interrupted = true;
+            Console.Error.WriteLine($"{context.Signal}: stopping the clusters under {work} ...");
+            // The local cloud and the functions host first, gracefully (the local cloud stops its clusters).
+            Process[] children;
+            lock (Started)
+            {
+                children = [.. Started];
+            }
+            foreach (var child in children)
+            {
+                try
+                {
+                    if (!child.HasExited)
+                    {
+                        using var term = Process.Start("kill", ["-TERM", child.Id.ToString(CultureInfo.InvariantCulture)]);
+                        term.WaitForExit();
+                        child.WaitForExit(TimeSpan.FromSeconds(60));
+                    }
+                }
+                catch (InvalidOperationException)
+                {
+                    // Already gone.
+                }
+            }
+            var server = PostgresBinaries.Locate();
+            var dataDirectories = Directory.Exists(work)
+                ? Directory.EnumerateFiles(work, "postmaster.pid", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 6, IgnoreInaccessible = true })
+                    .Select(Path.GetDirectoryName)
+                    .OfType<string>()
+                    .ToList()
+                : [];
+            foreach (var data in dataDirectories)
+            {
+                try
+                {
+                    new PostgresCluster(server, new ClusterLayout { DataDirectory = data, LogFile = Path.Combine(data, "stop.log"), ListenAddress = "127.0.0.1", RunAs = PostgresCluster.DefaultRunAs() })
+                        .Tool("pg_ctl", "stop", "-D", data, "-m", "immediate", "-w", "-t", "60", "-s")
+                        .RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+                }
+                catch (Exception error) when ((error is ExternalProcessException or IOException or InvalidOperationException) && File.Exists(Path.Combine(data, "postmaster.pid")))
+                {
+                    // (The benchmark's own clean-up may have stopped it and removed the directory meanwhile.)
+                    Console.Error.WriteLine($"could not stop the cluster in {data}: {error.Message}");
+                }
+            }
+            // Whatever was still writing into it (a base backup, the benchmark's own clean-up) has
+            // been stopped by now, or stops within moments: a few tries.
+            for (var attempt = 0; attempt < 5 && !keep && Directory.Exists(work); attempt++)
+            {
+                RemoveWorkDirectory(work, keep);
+                if (Directory.Exists(work))
+                {
+                    Thread.Sleep(200);
+                }
+            }
+            if (!keep && Directory.Exists(work))
+            {
+                Console.Error.WriteLine($"could not remove {work}; remove it by hand");
+            }
+            Environment.Exit(context.Signal == PosixSignal.SIGINT ? 130 : 143);
+        }
+        var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        return new Registrations(interrupt, terminate);
+    }
+
+    private sealed class Registrations(params IDisposable[] registrations) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var registration in registrations)
+            {
+                registration.Dispose();
+            }
+        }
+    }
+
     /// <summary>Removes the work directory unless asked to keep it; one left behind by a process still closing is left alone.</summary>
     internal static void RemoveWorkDirectory(string work, bool keep)
     {
@@ -133,15 +227,32 @@ internal static class BenchTools
     /// <summary>Starts one of the project's programs beside the benchmark and waits for its first line (its "listening" line).</summary>
     internal static async Task<Process> StartProcessAsync(string dll, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        foreach (var (key, value) in environment) info.Environment[key] = value;
-        var process = Process.Start(info)!;
+        // As the product starts its programs: its own process group, killed by the kernel if the benchmark dies.
+        var process = new ExternalProcess
+        {
+            FileName = "dotnet",
+            Arguments = [Path.Combine(AppContext.BaseDirectory, dll), .. arguments],
+            Environment = environment,
+        }.Start(redirectStdout: true);
+        // Its error output (redirected by the launcher) goes on to the benchmark's, as before.
+        _ = process.StandardError.BaseStream.CopyToAsync(Console.OpenStandardError());
+        lock (Started)
+        {
+            Started.Add(process);
+        }
         var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2));
         Say($"{dll}: {line} (pid {process.Id})");
         return process;
     }
+
+    /// <summary>
+    /// Ctrl-C or SIGTERM arrived: the benchmark's own steps may now fail as their servers stop
+    /// under them; the handler ends the process once it has cleaned up.
+    /// </summary>
+    internal static volatile bool Interrupted;
+
+    /// <summary>The local clouds and hosts this run started, for <see cref="StopClustersOnInterrupt"/>.</summary>
+    private static readonly List<Process> Started = [];
 
     /// <summary>SIGTERM: a graceful stop (the local cloud stops its clusters).</summary>
     internal static async Task StopProcessAsync(Process? process)

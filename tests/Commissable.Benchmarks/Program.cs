@@ -47,7 +47,19 @@ for (var i = 1; i < args.Length; i++)
 }
 if (rounds is < 1) return Fail("--rounds must be at least 1");
 if (backups is < 1 or > 1000) return Fail("--backups must be from 1 to 1000");
-return args[0] switch
+using var interrupts = BenchTools.StopClustersOnInterrupt(work, keep);
+try
+{
+    return await Run();
+}
+catch (Exception) when (BenchTools.Interrupted)
+{
+    // The servers were stopped under the benchmark: the interrupt handler ends the process once it has cleaned up.
+    await Task.Delay(Timeout.Infinite);
+    return 1;
+}
+
+async Task<int> Run() => args[0] switch
 {
     "local-cloud" => await new LocalCloudBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
     "functions" => await new FunctionsBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
