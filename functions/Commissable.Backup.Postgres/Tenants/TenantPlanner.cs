@@ -104,7 +104,12 @@ public static class TenantPlanner
         var shape = await TenantClosure.DiscoverAsync(target, options.TenantColumn, cancellationToken).ConfigureAwait(false);
         var problems = new List<string>(shape.Problems);
         var states = new List<TableState>();
-        for (var i = 0; i < shape.Tables.Count; i++)
+        var idProblem = await TenantIdProblemAsync(target, shape, tenantId, cancellationToken).ConfigureAwait(false);
+        if (idProblem is not null)
+        {
+            problems.Add(idProblem);
+        }
+        for (var i = 0; i < shape.Tables.Count && idProblem is null; i++)
         {
             var table = shape.Tables[i];
             var state = new TableState(table, i);
@@ -120,6 +125,12 @@ public static class TenantPlanner
                 continue;
             }
             await CompareAsync(target, shape, state, options.ExampleKeys, cancellationToken).ConfigureAwait(false);
+        }
+        if (idProblem is null && states.All(s => s.Problem is null) && !await StagedHasTenantAsync(target, shape, states, cancellationToken).ConfigureAwait(false))
+        {
+            problems.Add(shape.TenantTable is { } tenantTable
+                ? $"the tenant has no row in the staged copy's \"{tenantTable}\": there is nothing to restore it from (ids are compared exactly: check the id and the restore point)"
+                : "the tenant has no row in any table of the staged copy: there is nothing to restore it from (ids are compared exactly: check the id and the restore point)");
         }
         var wrote = false;
         if (problems.Count == 0 && states.All(s => s.Problem is null))
@@ -143,6 +154,51 @@ public static class TenantPlanner
             s.KeyDigest,
             s.Problem)).ToList();
         return new TenantRun(new TenantPlan(tenantId, options.Mode, tables, problems, Digest(tenantId, options.Mode, tables, problems)), shape, states, wrote);
+    }
+
+    /// <summary>
+    /// The tenant id must be a value of the tenant key's type as it is written: a cast can change it
+    /// silently (<c>varchar(8)</c> cuts <c>acme-inc-eu</c> to <c>acme-inc</c>, another tenant; an
+    /// integer reads <c>007</c> as <c>7</c>), and the plan, the approval and the records would then
+    /// name one tenant while the writes act on another.
+    /// </summary>
+    private static async Task<string?> TenantIdProblemAsync(NpgsqlConnection target, TenantClosureShape shape, string tenantId, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(target, "SAVEPOINT tenant_id", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            string? read;
+            await using (var command = new NpgsqlCommand($"SELECT CAST(CAST(current_setting('{TenantClosureShape.TenantSetting}') AS {shape.TenantKeyType}) AS text)", target))
+            {
+                read = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+            }
+            await ExecuteAsync(target, "RELEASE SAVEPOINT tenant_id", cancellationToken).ConfigureAwait(false);
+            return string.Equals(read, tenantId, StringComparison.Ordinal)
+                ? null
+                : $"the tenant id reads as '{read}' in the tenant key's type {shape.TenantKeyType}: give the id exactly as the key holds it";
+        }
+        catch (PostgresException failure) when (!IsSessionFailure(failure))
+        {
+            await ExecuteAsync(target, "ROLLBACK TO SAVEPOINT tenant_id", cancellationToken).ConfigureAwait(false);
+            return $"the tenant id is not a value of the tenant key's type {shape.TenantKeyType} (SQLSTATE {failure.SqlState})";
+        }
+    }
+
+    /// <summary>
+    /// Whether the staged copy holds the tenant at all: its row of the tenant table or, without a
+    /// tenant table, a row in any closure table. A plan for a tenant the staged copy does not have
+    /// (a mistyped id) would otherwise compare nothing with nothing and call it proven.
+    /// </summary>
+    private static async Task<bool> StagedHasTenantAsync(NpgsqlConnection target, TenantClosureShape shape, List<TableState> states, CancellationToken cancellationToken)
+    {
+        var tables = shape.TenantTable is { } tenantTable ? states.Where(s => s.Table.Name == tenantTable).ToList() : states;
+        if (tables.Count == 0)
+        {
+            return false;
+        }
+        var sql = "SELECT " + string.Join(" OR ", tables.Select(s => $"EXISTS (SELECT 1 FROM {Quote(s.Staging)})"));
+        await using var command = new NpgsqlCommand(sql, target);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
     }
 
     /// <summary>What <see cref="RunAsync"/> found and did, for the apply that goes on in the same transaction.</summary>
@@ -411,39 +467,27 @@ public static class TenantPlanner
     }
 
     /// <summary>
-    /// The mode's writes, each in a savepoint: in exact mode the extra rows deleted (reverse write
-    /// order) and the changed rows updated, then the missing rows inserted in write order; then the
+    /// The mode's writes, each table's in one statement in a savepoint: the missing rows inserted
+    /// (write order; generated columns left out, identities kept), then in exact mode the changed
+    /// rows updated (write order) and the extra rows deleted (reverse write order); then the
     /// deferred constraints checked. Each failure becomes its table's problem.
     /// </summary>
+    /// <remarks>
+    /// No one order fits every schema: a changed row may point at a parent the inserts put back
+    /// (the parent was deleted and the reference set NULL), a missing row may share a unique value
+    /// with an extra row that must go first (deleted, then created again), an extra row may still be
+    /// referenced by a changed row until that is reverted. So a write that fails on a unique,
+    /// foreign-key or exclusion constraint is tried again after the others, for as long as another
+    /// write succeeded in between; what still fails then is the table's problem. Every write is
+    /// limited to the tenant's rows (the closure's predicate is part of each statement), so a row
+    /// another session moved to another tenant meanwhile is left alone, and the count of rows
+    /// written then differs from the comparison's: a problem, never a silent success.
+    /// </remarks>
     private static async Task WriteAsync(NpgsqlConnection target, TenantClosureShape shape, List<TableState> states, TenantRestoreMode mode, List<string> problems, CancellationToken cancellationToken)
     {
         await ExecuteAsync(target, "SET CONSTRAINTS ALL DEFERRED", cancellationToken).ConfigureAwait(false);
-        if (mode == TenantRestoreMode.Exact)
-        {
-            foreach (var state in Enumerable.Reverse(states).Where(s => s.Extra > 0))
-            {
-                var table = state.Table;
-                var sql = table.PrimaryKey.Count > 0
-                    ? $"DELETE FROM public.{Quote(table.Name)} AS p USING {Quote(state.Extras)} AS x WHERE {KeyMatch(table, "p", "x")}"
-                    : $"DELETE FROM public.{Quote(table.Name)} AS p WHERE (p.tableoid, p.ctid) IN (SELECT t, c FROM {Quote(state.Extras)})";
-                state.Deleted = await TryAsync(target, state, "deleted", state.Extra, sql, cancellationToken).ConfigureAwait(false);
-            }
-            foreach (var state in states.Where(s => s.Changed > 0 && s.Problem is null))
-            {
-                var table = state.Table;
-                var settable = table.Columns.Except(table.PrimaryKey).Except(table.AlwaysIdentityColumns).ToList();
-                if (settable.Count == 0)
-                {
-                    continue;
-                }
-                state.Updated = await TryAsync(target, state, "updated", state.Changed, $"""
-                    UPDATE public.{Quote(table.Name)} AS p SET {string.Join(", ", settable.Select(c => $"{Quote(c)} = s.{Quote(c)}"))}
-                    FROM {Quote(state.Staging)} AS s JOIN {Quote(state.ChangedKeys)} AS c ON {KeyMatch(table, "c", "s")}
-                    WHERE {KeyMatch(table, "p", "s")} AND {shape.Predicate(table, "p")} AND {RowText(table, "s")} IS DISTINCT FROM {RowText(table, "p")}
-                    """, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        foreach (var state in states.Where(s => s.Missing > 0 && s.Problem is null))
+        var writes = new List<TableWriteStep>();
+        foreach (var state in states.Where(s => s.Missing > 0))
         {
             var table = state.Table;
             var overriding = table.HasAlwaysIdentity ? " OVERRIDING SYSTEM VALUE" : "";
@@ -461,8 +505,68 @@ public static class TenantPlanner
                         SELECT s.*, {RowText(table, "s")} AS r__, row_number() OVER (PARTITION BY {RowText(table, "s")}) AS n__ FROM {staged} AS s) AS x
                     WHERE x.n__ > (SELECT count(*) FROM {qualified} AS p WHERE {shape.Predicate(table, "p")} AND {RowText(table, "p")} = x.r__)
                     """;
-            state.Inserted = await TryAsync(target, state, "inserted", state.Missing, sql, cancellationToken).ConfigureAwait(false);
+            writes.Add(new TableWriteStep(state, "inserted", state.Missing, sql, (s, n) => s.Inserted = n));
         }
+        if (mode == TenantRestoreMode.Exact)
+        {
+            foreach (var state in states.Where(s => s.Changed > 0))
+            {
+                var table = state.Table;
+                var settable = table.Columns.Except(table.PrimaryKey).Except(table.AlwaysIdentityColumns).ToList();
+                if (settable.Count == 0)
+                {
+                    continue;
+                }
+                writes.Add(new TableWriteStep(state, "updated", state.Changed, $"""
+                    UPDATE public.{Quote(table.Name)} AS p SET {string.Join(", ", settable.Select(c => $"{Quote(c)} = s.{Quote(c)}"))}
+                    FROM {Quote(state.Staging)} AS s JOIN {Quote(state.ChangedKeys)} AS c ON {KeyMatch(table, "c", "s")}
+                    WHERE {KeyMatch(table, "p", "s")} AND {shape.Predicate(table, "p")} AND {RowText(table, "s")} IS DISTINCT FROM {RowText(table, "p")}
+                    """, (s, n) => s.Updated = n));
+            }
+            foreach (var state in Enumerable.Reverse(states).Where(s => s.Extra > 0))
+            {
+                var table = state.Table;
+                var qualified = $"public.{Quote(table.Name)}";
+                var sql = table.PrimaryKey.Count > 0
+                    ? $"DELETE FROM {qualified} AS p USING {Quote(state.Extras)} AS x WHERE {KeyMatch(table, "p", "x")} AND {shape.Predicate(table, "p")}"
+                    : $"DELETE FROM {qualified} AS p WHERE (p.tableoid, p.ctid) IN (SELECT t, c FROM {Quote(state.Extras)}) AND {shape.Predicate(table, "p")}";
+                writes.Add(new TableWriteStep(state, "deleted", state.Extra, sql, (s, n) => s.Deleted = n));
+            }
+        }
+
+        var pending = writes;
+        while (pending.Count > 0)
+        {
+            var again = new List<(TableWriteStep Write, PostgresException Failure)>();
+            var succeeded = false;
+            foreach (var write in pending.Where(w => w.State.Problem is null))
+            {
+                var failure = await TryAsync(target, write, cancellationToken).ConfigureAwait(false);
+                if (failure is null)
+                {
+                    succeeded = true;
+                    continue;
+                }
+                if (failure.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.ForeignKeyViolation or PostgresErrorCodes.ExclusionViolation)
+                {
+                    again.Add((write, failure));
+                }
+                else
+                {
+                    write.State.Problem ??= Describe(failure);
+                }
+            }
+            if (!succeeded || again.Count == 0)
+            {
+                foreach (var (write, failure) in again)
+                {
+                    write.State.Problem ??= Describe(failure);
+                }
+                break;
+            }
+            pending = [.. again.Select(a => a.Write)];
+        }
+
         // Deferred constraints are checked here, as a commit would check them.
         try
         {
@@ -482,33 +586,37 @@ public static class TenantPlanner
         }
     }
 
+    /// <summary>One table's write: the statement, the rows the comparison counted for it, and where its count goes.</summary>
+    private sealed record TableWriteStep(TableState State, string Verb, long Expected, string Sql, Action<TableState, long> Record);
+
     /// <summary>
-    /// Runs one write in a savepoint and returns the rows it touched (0 when it failed). A write
-    /// that succeeds but touches another number of rows than the comparison counted is a problem
-    /// too: the plan would not describe what an apply does, and an apply with it is refused.
+    /// Runs one write in a savepoint and records the rows it touched; returns the constraint failure
+    /// that rolled it back, or null. A write that succeeds but touches another number of rows than
+    /// the comparison counted is its table's problem: the plan would not describe what an apply does,
+    /// and an apply with it is refused.
     /// </summary>
-    private static async Task<long> TryAsync(NpgsqlConnection target, TableState state, string verb, long expected, string sql, CancellationToken cancellationToken)
+    private static async Task<PostgresException?> TryAsync(NpgsqlConnection target, TableWriteStep write, CancellationToken cancellationToken)
     {
         await ExecuteAsync(target, "SAVEPOINT tenant_write", cancellationToken).ConfigureAwait(false);
         try
         {
             int written;
-            await using (var command = new NpgsqlCommand(sql, target) { CommandTimeout = 0 })
+            await using (var command = new NpgsqlCommand(write.Sql, target) { CommandTimeout = 0 })
             {
                 written = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             await ExecuteAsync(target, "RELEASE SAVEPOINT tenant_write", cancellationToken).ConfigureAwait(false);
-            if (written != expected)
+            write.Record(write.State, written);
+            if (written != write.Expected)
             {
-                state.Problem ??= string.Create(CultureInfo.InvariantCulture, $"the write {verb} {written} rows where the comparison counted {expected}");
+                write.State.Problem ??= string.Create(CultureInfo.InvariantCulture, $"the write {write.Verb} {written} rows where the comparison counted {write.Expected}");
             }
-            return written;
+            return null;
         }
         catch (PostgresException failure) when (!IsSessionFailure(failure))
         {
-            state.Problem ??= Describe(failure);
             await ExecuteAsync(target, "ROLLBACK TO SAVEPOINT tenant_write", cancellationToken).ConfigureAwait(false);
-            return 0;
+            return failure;
         }
     }
 

@@ -332,6 +332,82 @@ public sealed class TenantRestorerTests(TestPostgres postgres)
     }
 
     [Fact]
+    public async Task Exact_puts_back_a_deleted_parent_before_reverting_the_rows_whose_reference_the_deletion_set_to_null()
+    {
+        // The optional relation as Prisma makes it: ON DELETE SET NULL. Deleting the account leaves
+        // its contacts changed (no account), and reverting them needs the account back first.
+        var (production, staged) = await StagedAsync("""
+            ALTER TABLE "Contact" ALTER "accountId" DROP NOT NULL, DROP CONSTRAINT "Contact_accountId_fkey",
+                ADD CONSTRAINT "Contact_accountId_fkey" FOREIGN KEY ("accountId") REFERENCES "Account"(id) ON DELETE SET NULL;
+            """);
+        await ExecuteAsync(production, """DELETE FROM "Account" WHERE id = 't2-a1'""");
+        Assert.Equal(2L, await ScalarAsync<long>(production, """SELECT count(*) FROM "Contact" WHERE "tenantId" = 't2' AND "accountId" IS NULL"""));
+
+        var result = await PlanAndApplyAsync(staged, production, "t2", Exact);
+
+        var writes = result.Writes.ToDictionary(w => w.Table, w => (w.Inserted, w.Updated, w.Deleted));
+        Assert.Equal((1L, 0L, 0L), writes["Account"]);
+        Assert.Equal((0L, 2L, 0L), writes["Contact"]);
+        Assert.Equal(await SnapshotAsync(staged, TenantRows, "= 't2'"), await SnapshotAsync(production, TenantRows, "= 't2'"));
+    }
+
+    [Fact]
+    public async Task Exact_removes_a_row_created_again_after_the_restore_point_before_putting_back_the_original_that_shares_its_unique_email()
+    {
+        var (production, staged) = await StagedAsync();
+        // The user was deleted, then created again with the same email: a new id, the old one missing.
+        await ExecuteAsync(production, """
+            DELETE FROM "User" WHERE email = 't2-u3@example.com';
+            INSERT INTO "User" ("tenantId", email, "firstName", "lastName") VALUES ('t2', 't2-u3@example.com', 'Again', 'Created');
+            """);
+        var others = await SnapshotAsync(production, TenantRows, "<> 't2'");
+
+        var result = await PlanAndApplyAsync(staged, production, "t2", Exact);
+
+        Assert.Equal((1L, 0L, 1L), result.Writes.Where(w => w.Table == "User").Select(w => (w.Inserted, w.Updated, w.Deleted)).Single());
+        Assert.Equal(await SnapshotAsync(staged, TenantRows, "= 't2'"), await SnapshotAsync(production, TenantRows, "= 't2'"));
+        Assert.Equal(others, await SnapshotAsync(production, TenantRows, "<> 't2'"));
+    }
+
+    [Fact]
+    public async Task A_tenant_the_staged_copy_does_not_hold_is_a_problem_of_the_plan_and_nothing_is_applied()
+    {
+        var (production, staged) = await StagedAsync();
+        var restorer = Restorer();
+        var before = await HashesAsync(production);
+
+        // Ids are compared exactly: "T2" is not "t2".
+        var plan = await restorer.PlanAsync(Databases(staged, production), "T2", Exact, CancellationToken.None);
+        var result = await restorer.ApplyAsync(Databases(staged, production), "T2", plan.Digest, Exact, CancellationToken.None);
+
+        Assert.False(plan.CanApply);
+        Assert.Contains(plan.Problems, p => p.Contains("no row in the staged copy's \"Tenant\"", StringComparison.Ordinal));
+        Assert.Equal(TenantApplyOutcome.Refused, result.Outcome);
+        Assert.Empty(before.Differences(await HashesAsync(production)));
+    }
+
+    [Fact]
+    public async Task A_tenant_id_that_the_tenant_keys_type_would_change_is_refused_before_anything_is_compared()
+    {
+        // A cast to varchar(7) cuts 't2-extra' to 't2-extr', another tenant's id, without an error.
+        var (production, staged) = await StagedAsync("""
+            CREATE TABLE "Org" (id varchar(7) PRIMARY KEY);
+            CREATE TABLE "Note" (id serial PRIMARY KEY, "orgId" varchar(7) NOT NULL REFERENCES "Org"(id), body text NOT NULL);
+            INSERT INTO "Org" VALUES ('t2-extr'), ('t2');
+            INSERT INTO "Note" ("orgId", body) VALUES ('t2-extr', 'a'), ('t2', 'b');
+            """);
+        await ExecuteAsync(production, """DELETE FROM "Note" WHERE "orgId" = 't2-extr'""");
+        var before = await HashesAsync(production);
+
+        var plan = await Restorer().PlanAsync(Databases(staged, production), "t2-extra", MissingOnly with { TenantColumn = "orgId" }, CancellationToken.None);
+
+        Assert.False(plan.CanApply);
+        Assert.Empty(plan.Tables);
+        Assert.Equal("the tenant id reads as 't2-extr' in the tenant key's type character varying(7): give the id exactly as the key holds it", Assert.Single(plan.Problems));
+        Assert.Empty(before.Differences(await HashesAsync(production)));
+    }
+
+    [Fact]
     public async Task A_restored_rows_unique_email_now_held_by_another_row_is_refused_and_nothing_is_written()
     {
         var (production, staged) = await StagedAsync();
@@ -798,10 +874,11 @@ public sealed class TenantRestorerTests(TestPostgres postgres)
     private static async Task<string> RowsAsync(string connectionString, string table, string condition) =>
         (await SnapshotAsync(connectionString, new Dictionary<string, string> { [table] = TenantRows[table] }, condition))[table];
 
-    private async Task<(string Production, string Staged)> StagedAsync()
+    /// <summary>Production with <see cref="Schema"/> (then <paramref name="change"/>), and its copy as the staged restore.</summary>
+    private async Task<(string Production, string Staged)> StagedAsync(string? change = null)
     {
         var production = await postgres.CreateDatabaseAsync("tenant");
-        await ExecuteAsync(production, Schema);
+        await ExecuteAsync(production, Schema + (change ?? ""));
         return (production, await CopyAsync(production));
     }
 
