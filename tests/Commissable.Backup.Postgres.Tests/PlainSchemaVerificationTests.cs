@@ -184,6 +184,24 @@ public sealed class PlainSchemaVerificationTests(TestPostgres postgres, ITestOut
     }
 
     [Fact]
+    public async Task A_sequence_of_another_schema_behind_its_column_fails_the_sequence_check()
+    {
+        var roundTrip = await RoundTripAsync();
+        var copy = await CopyAsync(postgres, roundTrip);
+        await ExecuteAsync(copy, """
+            CREATE SCHEMA billing;
+            CREATE TABLE billing.receipt (id serial PRIMARY KEY);
+            INSERT INTO billing.receipt (id) VALUES (100);
+            """);
+
+        await using var dataSource = DataSource(copy);
+        var ahead = Assert.Single(await RestoreChecks.RunAsync(dataSource, SequencesOnly));
+
+        Assert.False(ahead.Passed);
+        Assert.Equal("1 of 5 sequences behind their column (the next insert would collide): \"billing\".\"receipt_id_seq\" for \"billing\".\"receipt\".\"id\": next value 1, column max 100", ahead.Detail);
+    }
+
+    [Fact]
     public async Task A_sequence_drawn_from_inside_a_larger_default_set_behind_fails_its_recorded_position()
     {
         var roundTrip = await RoundTripAsync();

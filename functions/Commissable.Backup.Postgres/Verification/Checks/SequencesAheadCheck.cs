@@ -22,7 +22,8 @@ internal sealed class SequencesAheadCheck : IRestoreCheck
 
     public async Task<CheckResult> RunAsync(RestoreCheckContext context, NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var check = await SequenceCheck.RunAsync(connection, InspectionScope.PublicSchema, cancellationToken).ConfigureAwait(false);
+        // Every user schema: a sequence behind its column collides on the next insert wherever it lives.
+        var check = await SequenceCheck.RunAsync(connection, InspectionScope.AllUserSchemas, cancellationToken).ConfigureAwait(false);
 
         var failures = new List<string>();
         if (check.Behind.Count > 0)
