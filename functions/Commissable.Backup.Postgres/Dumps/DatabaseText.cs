@@ -55,7 +55,9 @@ internal sealed record DatabaseTextOptions
 /// is read by pg_dump alone), and name the table and its columns as pg_dump does (<c>quote_ident</c>,
 /// which follows the same rules as pg_dump's <c>fmtId</c>; stored columns only, in order). The
 /// tables taken over are those pg_dump dumps the rows of: ordinary tables outside the system
-/// schemas and not part of an extension.
+/// schemas and not part of an extension, and not a partition of a hash-partitioned table (pg_dump
+/// may print such a partition's rows under its root's name, <c>--load-via-partition-root</c>,
+/// which it forces for a hash on an enum since 15.3: those it prints itself).
 /// </para>
 /// <para>
 /// The text is pg_dump's header, then each taken-over table's rows as COPY blocks of whole lines
@@ -91,6 +93,8 @@ internal sealed class DatabaseText : ReadOnlyStream
            AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) AS up(relid)
+                           JOIN pg_partitioned_table pt ON pt.partrelid = up.relid WHERE pt.partstrat = 'h')
            AND pg_relation_size(c.oid) >= $1
          GROUP BY c.oid, n.nspname, c.relname
          ORDER BY pg_relation_size(c.oid) DESC, 3

@@ -79,6 +79,11 @@ public sealed class DatabaseTextTests(TestPostgres postgres) : IDisposable
             CREATE TABLE measurement_b PARTITION OF measurement FOR VALUES FROM ('2026-07-01') TO ('2027-01-01') PARTITION BY RANGE (day);
             CREATE TABLE measurement_b1 PARTITION OF measurement_b FOR VALUES FROM ('2026-07-01') TO ('2027-01-01');
             INSERT INTO measurement SELECT 't' || (i % 4), date '2026-01-01' + (i % 360), pi() * i FROM generate_series(1, 900) i;
+            CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+            CREATE TABLE feeling (m mood NOT NULL, n int) PARTITION BY HASH (m);
+            CREATE TABLE feeling_0 PARTITION OF feeling FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+            CREATE TABLE feeling_1 PARTITION OF feeling FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+            INSERT INTO feeling SELECT (ARRAY['sad', 'ok', 'happy'])[1 + i % 3]::mood, i FROM generate_series(1, 300) i;
             CREATE TABLE parent_rows (v int);
             CREATE TABLE child_rows (extra text) INHERITS (parent_rows);
             INSERT INTO parent_rows VALUES (1), (2);
