@@ -311,14 +311,35 @@ internal sealed partial class RestoreVerifier(
     /// <remarks>
     /// The store's checksums are of the bytes the import reads: Cloud Storage computes them
     /// server-side, and the local store hashes the file itself (it remembers them only for that
-    /// exact file, so a same-size change with its modification time put back is still seen).
+    /// exact file, so a same-size change with its modification time put back is still seen). A
+    /// directory-format export is several objects: their total size is what its manifest records.
+    /// A manifest that records neither size nor checksum gives nothing to check the object with,
+    /// and the object is not imported: a check with nothing to compare against fails.
     /// </remarks>
     private async Task<string?> IntegrityProblemAsync(BackupObjectName name, BackupManifest manifest, CancellationToken cancellationToken)
     {
-        if (name.Extension.Length == 0 || (manifest.SizeBytes is null && manifest.Md5Hash is null && manifest.Crc32c is null))
+        if (manifest.SizeBytes is null && manifest.Md5Hash is null && manifest.Crc32c is null)
         {
-            // A directory-format export is several objects; the manifest has no single size or checksum for it.
-            return null;
+            return $"not imported: the manifest of gs://{catalog.Bucket}/{name.Name} records neither its size nor a checksum, so nothing shows the object is the backup that was taken";
+        }
+        if (name.Extension.Length == 0)
+        {
+            var files = new List<StoredObject>();
+            await foreach (var file in store.ListAsync(name.Name + "/", cancellationToken).ConfigureAwait(false))
+            {
+                files.Add(file);
+            }
+            if (files.Count == 0)
+            {
+                return $"not imported: the directory gs://{catalog.Bucket}/{name.Name}/ holds no file, though its manifest exists";
+            }
+            var total = files.Sum(f => f.Size);
+            return manifest.SizeBytes is not { } expected
+                ? $"not imported: the manifest of the directory gs://{catalog.Bucket}/{name.Name}/ records no total size to check its files with"
+                : total == expected
+                    ? null
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"not imported: the directory gs://{catalog.Bucket}/{name.Name}/ changed after the export: its {files.Count} files hold {total:N0} bytes, the manifest records {expected:N0}");
         }
         var stored = await store.GetAsync(name.Name, cancellationToken).ConfigureAwait(false);
         if (stored is null)

@@ -94,6 +94,66 @@ public sealed class CompletedBackupVerifyTests(VerifyEnvironment env)
     }
 
     [Fact]
+    public async Task A_directory_export_whose_files_changed_size_after_the_export_is_not_imported()
+    {
+        // Cloud SQL's parallel export writes a directory; on-backup-completed records it at its toc.dat.
+        var name = $"{Prefix}/prod/prod/backup_20260301_0500_prod_scheduled-directory";
+        var uri = $"gs://{VerifyEnvironment.Bucket}/{name}";
+        await env.Cloud.RunAsync(HttpMethod.Post, env.Cloud.Api("instances/prod/export"),
+            $$$$"""{"exportContext":{"kind":"sql#exportContext","fileType":"SQL","uri":"{{{{uri}}}}","databases":["crm"],"sqlExportOptions":{"parallel":true,"threads":2}}}""");
+        var toc = await Store.GetAsync(name + "/toc.dat") ?? throw new Xunit.Sdk.XunitException($"the export wrote no {uri}/toc.dat");
+        Assert.Equal(HttpStatusCode.OK, await StorageEvents.SendAsync(env.Client, StorageEvents.ObjectData(toc), VerifyEnvironment.Bucket));
+        var manifest = await ManifestAsync(name);
+        Assert.Equal("DIRECTORY", manifest.Format);
+        Assert.NotNull(manifest.SizeBytes);
+
+        // A writer then adds a byte to one of its data files.
+        var data = Directory.GetFiles(env.LocalPath(uri), "*.dat.gz").Order(StringComparer.Ordinal).First();
+        await File.AppendAllTextAsync(data, "x");
+
+        var (status, body) = await VerifyAsync(uri);
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        Assert.False((bool)body["passed"]!, body.ToJsonString());
+        var import = Check(body, RestoreVerifier.ImportSucceeded);
+        Assert.False((bool)import["passed"]!);
+        Assert.Contains("changed after the export: its ", (string?)import["detail"], StringComparison.Ordinal);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"the manifest records {manifest.SizeBytes:N0}"), (string?)import["detail"], StringComparison.Ordinal);
+        Assert.DoesNotContain(body["stages"]!.AsArray(), s => (string?)s!["stage"] == "checks");
+        await AssertNoScratchDatabaseLeftAsync();
+    }
+
+    [Fact]
+    public async Task A_manifest_that_records_neither_size_nor_checksum_fails_verification_without_importing()
+    {
+        var shared = await env.SharedBackupAsync();
+        var name = $"{Prefix}/prod/prod/backup_20260301_0600_prod_unchecked.sql.gz";
+        var stored = await WriteAsync(name, await File.ReadAllBytesAsync(env.LocalPath(shared)));
+        var (_, created) = await Catalog.RecordAsync(ParseName(name), new BackupManifest
+        {
+            Uri = stored.Uri,
+            Kind = "scheduled-export",
+            Environment = "prod",
+            SourceInstance = "prod",
+            Databases = ["crm"],
+            Format = "SQL_GZIP",
+            StartTime = stored.Updated.AddMinutes(-1),
+            EndTime = stored.Updated,
+            Generation = stored.Generation,
+        });
+        Assert.True(created);
+
+        var (status, body) = await VerifyAsync(stored.Uri);
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        Assert.False((bool)body["passed"]!, body.ToJsonString());
+        var import = Check(body, RestoreVerifier.ImportSucceeded);
+        Assert.False((bool)import["passed"]!);
+        Assert.Contains("records neither its size nor a checksum", (string?)import["detail"], StringComparison.Ordinal);
+        await AssertNoScratchDatabaseLeftAsync();
+    }
+
+    [Fact]
     public async Task A_manifest_written_before_content_manifests_gets_its_content_read_from_the_backup_first_and_verifies()
     {
         // The shared pre-deploy export's bytes, recorded as an older release recorded a backup: no content section.

@@ -186,10 +186,11 @@ public sealed class RestoreVerifyTests(VerifyEnvironment env)
     }
 
     [Fact]
-    public async Task A_bit_flipped_backup_whose_manifest_has_no_checksums_fails_at_the_import_with_its_error()
+    public async Task A_bit_flipped_backup_whose_manifest_records_only_its_size_fails_at_the_import_with_its_error()
     {
-        // A manifest without size or checksums (as an older or external tool may write), but with
-        // the good dump's content manifest: the corruption reaches the import itself.
+        // A manifest with the size but no checksums (as an older or external tool may write), and
+        // the good dump's content manifest: the flip keeps the size, so the corruption reaches the
+        // import itself. (Without even a size nothing is imported: CompletedBackupVerifyTests.)
         var goodUri = await env.SharedBackupAsync();
         var content = JsonNode.Parse(await File.ReadAllTextAsync(env.LocalPath(goodUri + ".manifest.json")))!["content"]!.ToJsonString();
         var good = await File.ReadAllBytesAsync(env.LocalPath(goodUri));
@@ -199,7 +200,7 @@ public sealed class RestoreVerifyTests(VerifyEnvironment env)
         await File.WriteAllBytesAsync(env.LocalPath(uri), good);
         await File.WriteAllTextAsync(env.LocalPath(uri + ".manifest.json"), $$"""
             {"version":1,"uri":"{{uri}}","kind":"scheduled-export","environment":"prod","sourceInstance":"prod","databases":["crm"],
-             "format":"SQL_GZIP","startTime":"2026-01-01T00:00:00Z","endTime":"2026-01-01T00:01:00Z","content":{{content}}}
+             "format":"SQL_GZIP","startTime":"2026-01-01T00:00:00Z","endTime":"2026-01-01T00:01:00Z","sizeBytes":{{good.Length}},"content":{{content}}}
             """);
 
         var (status, body) = await VerifyAsync(Request(uri));
