@@ -77,17 +77,23 @@ public sealed record TenantClosureShape(
     /// SQL condition on <paramref name="alias"/> (a row of <paramref name="table"/>): the row is the
     /// tenant's. Computed on whichever database it runs in, from that database's rows.
     /// </summary>
+    /// <remarks>
+    /// A row of a table without the tenant column is the tenant's when a foreign key leads to the
+    /// tenant's rows and none leads to another tenant's: a row linking two tenants (a referral
+    /// between two tenants' accounts) is neither's, so restoring one tenant never changes or
+    /// deletes what the other refers to. A key whose columns are NULL leads nowhere.
+    /// </remarks>
     internal string Predicate(ClosureTable table, string alias, int depth = 0) =>
-        Predicate(table, alias, key => $"{key} = CAST(current_setting('{TenantSetting}') AS {TenantKeyType})", depth);
+        Predicate(table, alias, key => $"{key} = CAST(current_setting('{TenantSetting}') AS {TenantKeyType})", depth, everyPath: true);
 
     /// <summary>
     /// SQL condition on <paramref name="alias"/>: the row belongs to one of the tenants listed in
     /// <see cref="TenantSetSetting"/> (NULL, not false, for a row whose key is NULL: test with <c>IS TRUE</c>).
     /// </summary>
     internal string KeptPredicate(ClosureTable table, string alias) =>
-        Predicate(table, alias, key => $"{key} IN (SELECT CAST(kept.id AS {TenantKeyType}) FROM jsonb_array_elements_text(CAST(current_setting('{TenantSetSetting}') AS jsonb)) AS kept(id))", 0);
+        Predicate(table, alias, key => $"{key} IN (SELECT CAST(kept.id AS {TenantKeyType}) FROM jsonb_array_elements_text(CAST(current_setting('{TenantSetSetting}') AS jsonb)) AS kept(id))", 0, everyPath: false);
 
-    private string Predicate(ClosureTable table, string alias, Func<string, string> isTenant, int depth)
+    private string Predicate(ClosureTable table, string alias, Func<string, string> isTenant, int depth, bool everyPath)
     {
         switch (table.Role)
         {
@@ -100,9 +106,15 @@ public sealed record TenantClosureShape(
                 var ors = table.Membership.Select(m =>
                 {
                     var parent = Get(m.Parent);
-                    return $"({string.Join(", ", m.Columns.Select(c => $"{alias}.{Quote(c)}"))}) IN (SELECT {string.Join(", ", m.ParentColumns.Select(c => $"{parentAlias}.{Quote(c)}"))} FROM public.{Quote(parent.Name)} AS {parentAlias} WHERE {Predicate(parent, parentAlias, isTenant, depth + 1)})";
-                });
-                return $"({string.Join(" OR ", ors)})";
+                    return $"({string.Join(", ", m.Columns.Select(c => $"{alias}.{Quote(c)}"))}) IN (SELECT {string.Join(", ", m.ParentColumns.Select(c => $"{parentAlias}.{Quote(c)}"))} FROM public.{Quote(parent.Name)} AS {parentAlias} WHERE {Predicate(parent, parentAlias, isTenant, depth + 1, everyPath)})";
+                }).ToList();
+                if (!everyPath || ors.Count == 1)
+                {
+                    return $"({string.Join(" OR ", ors)})";
+                }
+                // Every key that leads somewhere leads to the tenant's rows.
+                var alls = table.Membership.Select((m, i) => $"({string.Join(" OR ", m.Columns.Select(c => $"{alias}.{Quote(c)} IS NULL"))} OR {ors[i]})");
+                return $"(({string.Join(" OR ", ors)}) AND {string.Join(" AND ", alls)})";
         }
     }
 }

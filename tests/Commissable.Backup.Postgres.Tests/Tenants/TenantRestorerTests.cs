@@ -370,6 +370,35 @@ public sealed class TenantRestorerTests(TestPostgres postgres)
     }
 
     [Fact]
+    public async Task A_row_that_links_two_tenants_is_neither_tenants_and_exact_mode_leaves_it_alone()
+    {
+        // A table without the tenant column whose rows link two accounts: t2's own referrals are
+        // t2's, one between t2 and t1 belongs to neither tenant alone.
+        var (production, staged) = await StagedAsync("""
+            CREATE TABLE "Referral" (
+                id serial PRIMARY KEY,
+                "fromAccountId" text NOT NULL REFERENCES "Account"(id) ON DELETE CASCADE,
+                "toAccountId" text REFERENCES "Account"(id) ON DELETE CASCADE,
+                note text NOT NULL);
+            INSERT INTO "Referral" ("fromAccountId", "toAccountId", note) VALUES
+                ('t2-a1', 't2-a2', 'own'), ('t2-a2', NULL, 'open'), ('t2-a1', 't1-a2', 'shared');
+            """);
+        // After the restore point: t2's own referral is deleted; t1's side changes the shared one
+        // and makes another with t2.
+        await ExecuteAsync(production, """
+            DELETE FROM "Referral" WHERE note = 'own';
+            UPDATE "Referral" SET note = 'shared, followed up by t1' WHERE note = 'shared';
+            INSERT INTO "Referral" ("fromAccountId", "toAccountId", note) VALUES ('t1-a1', 't2-a2', 'new shared');
+            """);
+        const string Referrals = """SELECT string_agg(note, ',' ORDER BY note) FROM "Referral" """;
+
+        var result = await PlanAndApplyAsync(staged, production, "t2", Exact);
+
+        Assert.Equal((1L, 0L, 0L), result.Writes.Where(w => w.Table == "Referral").Select(w => (w.Inserted, w.Updated, w.Deleted)).Single());
+        Assert.Equal("new shared,open,own,shared, followed up by t1", await ScalarAsync<string>(production, Referrals));
+    }
+
+    [Fact]
     public async Task A_tenant_the_staged_copy_does_not_hold_is_a_problem_of_the_plan_and_nothing_is_applied()
     {
         var (production, staged) = await StagedAsync();
