@@ -135,9 +135,10 @@ public sealed record TenantClosureShape(
 /// reference it (ties by name). A self-reference (<c>"managerId"</c>) needs nothing: each table's
 /// rows are written by one statement, and PostgreSQL checks a non-deferred foreign key at the end
 /// of the statement, so a row may reference a row the same statement writes. The writes run with
-/// <c>SET CONSTRAINTS ALL DEFERRED</c>, so a cycle between tables is handled when every foreign key
-/// on it is <c>DEFERRABLE</c>; a cycle through a non-deferrable foreign key is reported as a
-/// problem (the two-phase write, NULL first then UPDATE, is not implemented).
+/// <c>SET CONSTRAINTS ALL DEFERRED</c>, so the tables of a cycle are written together (after what
+/// they reference, before what references them), ordered inside by their non-deferrable keys; a
+/// cycle of non-deferrable keys alone is reported as a problem (the two-phase write, NULL first
+/// then UPDATE, is not implemented).
 /// </para>
 /// </remarks>
 public static class TenantClosure
@@ -219,34 +220,102 @@ public static class TenantClosure
         return new TenantClosureShape(tenantColumn, tenantTable, tenantKey, keyType, tables, problems);
     }
 
+    /// <summary>
+    /// The tables parents first. Tables that reference each other in a cycle (a strongly connected
+    /// part of the foreign-key graph) are placed together, after everything they reference and
+    /// before everything that references them; inside, only the non-deferrable keys order them
+    /// (deferred ones are checked at the end). A cycle of non-deferrable keys alone cannot be
+    /// written in any order: that is the closure's problem. Ties go by name.
+    /// </summary>
     private static List<string> Order(IEnumerable<string> names, IReadOnlyList<ForeignKey> keys, List<string> problems)
     {
         var set = names.ToHashSet(StringComparer.Ordinal);
         var edges = keys.Where(k => k.Child != k.Parent && set.Contains(k.Child) && set.Contains(k.Parent)).ToList();
-        var remaining = new SortedSet<string>(set, StringComparer.Ordinal);
-        var result = new List<string>();
-        while (remaining.Count > 0)
+        var parts = StronglyConnected(set, edges);
+        var partOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < parts.Count; i++)
         {
-            var ready = remaining.Where(t => !edges.Any(e => e.Child == t && remaining.Contains(e.Parent))).ToList();
-            if (ready.Count == 0)
+            foreach (var table in parts[i])
             {
-                var cycle = edges.Where(e => remaining.Contains(e.Child) && remaining.Contains(e.Parent)).ToList();
-                var fixedKeys = cycle.Where(e => !e.Deferrable).Select(e => e.Name).Order(StringComparer.Ordinal).ToList();
-                if (fixedKeys.Count > 0)
-                {
-                    problems.Add($"foreign keys form a cycle through non-deferrable constraints ({string.Join(", ", fixedKeys)}) between {string.Join(", ", remaining)}: a restore in two phases is not supported");
-                }
-                // Deferred constraints are checked at the end, so the order within the cycle does not matter.
-                result.AddRange(remaining);
-                break;
-            }
-            foreach (var table in ready)
-            {
-                result.Add(table);
-                remaining.Remove(table);
+                partOf[table] = i;
             }
         }
+        var between = edges.Where(e => partOf[e.Child] != partOf[e.Parent]).Select(e => (Child: partOf[e.Child], Parent: partOf[e.Parent])).ToList();
+        var parted = Kahn(Enumerable.Range(0, parts.Count), between, i => parts[i].Min(StringComparer.Ordinal)!, out _);
+        var result = new List<string>();
+        foreach (var part in parted.Select(i => parts[i]))
+        {
+            var inner = edges.Where(e => !e.Deferrable && part.Contains(e.Child) && part.Contains(e.Parent)).ToList();
+            var ordered = Kahn(part, inner.Select(e => (e.Child, e.Parent)), t => t, out var stuck);
+            if (stuck.Count > 0)
+            {
+                var fixedKeys = inner.Where(e => stuck.Contains(e.Child) && stuck.Contains(e.Parent)).Select(e => e.Name).Order(StringComparer.Ordinal);
+                problems.Add($"foreign keys form a cycle through non-deferrable constraints ({string.Join(", ", fixedKeys)}) between {string.Join(", ", stuck.Order(StringComparer.Ordinal))}: a restore in two phases is not supported");
+            }
+            result.AddRange(ordered);
+        }
         return result;
+    }
+
+    /// <summary>
+    /// Kahn's order of <paramref name="nodes"/> under (child, parent) edges, parents first, ties by
+    /// <paramref name="key"/>; what a cycle keeps from being ordered goes last, by key, and is <paramref name="stuck"/>.
+    /// </summary>
+    private static List<T> Kahn<T>(IEnumerable<T> nodes, IEnumerable<(T Child, T Parent)> edges, Func<T, string> key, out HashSet<T> stuck)
+        where T : notnull
+    {
+        var remaining = nodes.ToHashSet();
+        var edgeList = edges.ToList();
+        var result = new List<T>();
+        while (remaining.Count > 0)
+        {
+            var ready = remaining.Where(n => !edgeList.Any(e => e.Child.Equals(n) && remaining.Contains(e.Parent))).OrderBy(key, StringComparer.Ordinal).ToList();
+            if (ready.Count == 0)
+            {
+                break;
+            }
+            result.AddRange(ready);
+            remaining.ExceptWith(ready);
+        }
+        stuck = remaining;
+        result.AddRange(remaining.OrderBy(key, StringComparer.Ordinal));
+        return result;
+    }
+
+    /// <summary>The strongly connected parts of the foreign-key graph (tables that reach each other), each a set.</summary>
+    private static List<HashSet<string>> StronglyConnected(HashSet<string> tables, List<ForeignKey> edges)
+    {
+        var parents = tables.ToDictionary(t => t, t => edges.Where(e => e.Child == t).Select(e => e.Parent).ToList(), StringComparer.Ordinal);
+        var reach = tables.ToDictionary(t => t, t =>
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var next = new Stack<string>(parents[t]);
+            while (next.TryPop(out var table))
+            {
+                if (seen.Add(table))
+                {
+                    foreach (var parent in parents[table])
+                    {
+                        next.Push(parent);
+                    }
+                }
+            }
+            return seen;
+        }, StringComparer.Ordinal);
+        var parts = new List<HashSet<string>>();
+        var placed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var table in tables.Order(StringComparer.Ordinal))
+        {
+            if (placed.Contains(table))
+            {
+                continue;
+            }
+            var part = new HashSet<string>(StringComparer.Ordinal) { table };
+            part.UnionWith(reach[table].Where(other => reach[other].Contains(table)));
+            placed.UnionWith(part);
+            parts.Add(part);
+        }
+        return parts;
     }
 
     private sealed record Relation(

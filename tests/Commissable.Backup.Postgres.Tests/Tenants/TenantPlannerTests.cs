@@ -292,26 +292,69 @@ public sealed class TenantPlannerTests(TestPostgres postgres)
     }
 
     [Fact]
-    public async Task A_cycle_through_non_deferrable_foreign_keys_is_a_problem_of_the_closure_and_a_deferrable_one_is_not()
+    public async Task A_cycle_through_non_deferrable_foreign_keys_alone_is_a_problem_of_the_closure_and_one_deferrable_key_on_it_is_enough()
     {
+        // "Deal" references "A" without being on the cycle: it is ordered after it, never part of it.
         const string Cycle = """
             CREATE TABLE "Tenant" (id text PRIMARY KEY);
             CREATE TABLE "A" (id int PRIMARY KEY, "tenantId" text NOT NULL REFERENCES "Tenant"(id), "bId" int);
-            CREATE TABLE "B" (id int PRIMARY KEY, "tenantId" text NOT NULL REFERENCES "Tenant"(id), "aId" int REFERENCES "A"(id) DEFERRABLE);
+            CREATE TABLE "B" (id int PRIMARY KEY, "tenantId" text NOT NULL REFERENCES "Tenant"(id), "aId" int);
+            CREATE TABLE "Deal" (id int PRIMARY KEY, "tenantId" text NOT NULL REFERENCES "Tenant"(id), "aId" int REFERENCES "A"(id));
             ALTER TABLE "A" ADD CONSTRAINT "A_bId_fkey" FOREIGN KEY ("bId") REFERENCES "B"(id) {0};
+            ALTER TABLE "B" ADD CONSTRAINT "B_aId_fkey" FOREIGN KEY ("aId") REFERENCES "A"(id) {1};
             """;
-        foreach (var (deferrable, problems) in new[] { ("DEFERRABLE", 0), ("", 1) })
+        (string AToB, string BToA, string[] Order, string? Problem)[] cases =
+        [
+            ("DEFERRABLE", "DEFERRABLE", ["Tenant", "A", "B", "Deal"], null),
+            // Only the non-deferrable key orders the cycle: B's rows go first, A's may reference them.
+            ("", "DEFERRABLE", ["Tenant", "B", "A", "Deal"], null),
+            ("", "", ["Tenant", "A", "B", "Deal"], "foreign keys form a cycle through non-deferrable constraints (A_bId_fkey, B_aId_fkey) between A, B: a restore in two phases is not supported"),
+        ];
+        foreach (var (aToB, bToA, order, problem) in cases)
         {
-            var database = await CreateAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Cycle, deferrable));
+            var database = await CreateAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Cycle, aToB, bToA));
             await using var connection = new NpgsqlConnection(database);
             await connection.OpenAsync();
 
             var shape = await TenantClosure.DiscoverAsync(connection, "tenantId", CancellationToken.None);
 
-            Assert.Equal(["Tenant", "A", "B"], shape.Tables.Select(t => t.Name));
-            Assert.Equal(problems, shape.Problems.Count);
-            Assert.All(shape.Problems, p => Assert.Contains("A_bId_fkey", p, StringComparison.Ordinal));
+            Assert.Equal(order, shape.Tables.Select(t => t.Name));
+            Assert.Equal(problem is null ? [] : [problem], shape.Problems);
         }
+    }
+
+    [Fact]
+    public async Task A_deferrable_cycle_of_two_tables_plans_and_writes_with_a_table_that_references_it_through_a_plain_key()
+    {
+        // User <-> Team through deferrable keys, and Deal -> User through a plain one (the usual ownerId).
+        var production = await CreateAsync("""
+            CREATE TABLE "Tenant" (id text PRIMARY KEY);
+            CREATE TABLE "User" (id int PRIMARY KEY, "tenantId" text NOT NULL REFERENCES "Tenant"(id), "teamId" int);
+            CREATE TABLE "Team" (id int PRIMARY KEY, "tenantId" text NOT NULL REFERENCES "Tenant"(id), "ownerId" int REFERENCES "User"(id) DEFERRABLE);
+            ALTER TABLE "User" ADD CONSTRAINT "User_teamId_fkey" FOREIGN KEY ("teamId") REFERENCES "Team"(id) DEFERRABLE;
+            CREATE TABLE "Deal" (id int PRIMARY KEY, "tenantId" text NOT NULL REFERENCES "Tenant"(id), "ownerId" int NOT NULL REFERENCES "User"(id) ON DELETE CASCADE);
+            INSERT INTO "Tenant" VALUES ('t1'), ('t2');
+            BEGIN;
+            SET CONSTRAINTS ALL DEFERRED;
+            INSERT INTO "User" VALUES (1, 't1', 10), (2, 't2', 20);
+            INSERT INTO "Team" VALUES (10, 't1', 1), (20, 't2', 2);
+            COMMIT;
+            INSERT INTO "Deal" VALUES (100, 't1', 1), (200, 't2', 2);
+            """);
+        var staged = await CopyAsync(production);
+        await ExecuteAsync(production, """
+            UPDATE "Team" SET "ownerId" = NULL WHERE id = 20;
+            DELETE FROM "User" WHERE id = 2;
+            """);
+        await using var stagedSource = DataSource(staged);
+        await using var productionSource = DataSource(production);
+
+        var plan = await TenantPlanner.PlanAsync(stagedSource, productionSource, "t2", MissingOnly, CancellationToken.None);
+
+        Assert.True(plan.CanApply, string.Join("; ", plan.Problems.Concat(plan.Tables.Select(t => $"{t.Table}: {t.Problem}"))));
+        Assert.Equal(["Tenant", "Team", "User", "Deal"], plan.Tables.Select(t => t.Table));
+        var counts = plan.Tables.ToDictionary(t => t.Table, t => (t.Missing, t.Changed));
+        Assert.Equal(((1L, 0L), (1L, 0L), (0L, 1L)), (counts["User"], counts["Deal"], counts["Team"]));
     }
 
     [Fact]
