@@ -79,6 +79,21 @@ public sealed class DatabaseTextTests(TestPostgres postgres) : IDisposable
             CREATE TABLE measurement_b PARTITION OF measurement FOR VALUES FROM ('2026-07-01') TO ('2027-01-01') PARTITION BY RANGE (day);
             CREATE TABLE measurement_b1 PARTITION OF measurement_b FOR VALUES FROM ('2026-07-01') TO ('2027-01-01');
             INSERT INTO measurement SELECT 't' || (i % 4), date '2026-01-01' + (i % 360), pi() * i FROM generate_series(1, 900) i;
+            CREATE TABLE audit_note (a int);
+            -- SQL-standard bodies (BEGIN ATOMIC ... END, semicolons inside), created through EXECUTE
+            -- because the client splits a command at its semicolons.
+            DO $do$ BEGIN
+              EXECUTE $f$CREATE FUNCTION note_twice(x int) RETURNS int LANGUAGE sql
+                BEGIN ATOMIC
+                  INSERT INTO audit_note VALUES (x);
+                  SELECT CASE WHEN x > 0 THEN x ELSE 0 END;
+                END$f$;
+              EXECUTE $f$CREATE OR REPLACE PROCEDURE note_both(x int) LANGUAGE sql
+                BEGIN ATOMIC
+                  INSERT INTO audit_note VALUES (x);
+                  INSERT INTO audit_note VALUES (-x);
+                END$f$;
+            END $do$;
             CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
             CREATE TABLE feeling (m mood NOT NULL, n int) PARTITION BY HASH (m);
             CREATE TABLE feeling_0 PARTITION OF feeling FOR VALUES WITH (MODULUS 2, REMAINDER 0);

@@ -4,7 +4,10 @@ namespace Commissable.Backup.Core.Backups.Content;
 /// Follows a statement line by line the way psql does, so that it ends where psql would run it: at
 /// a line whose last significant character is a <c>;</c> outside quotes, dollar quotes, comments and
 /// parentheses. A <c>;</c> inside a function body (<c>$$ … $$</c>, <c>$_$ … $_$</c>) or a literal
-/// does not end it.
+/// does not end it; nor does one inside the <c>BEGIN ATOMIC … END</c> body of a SQL-standard
+/// function or procedure, which psql (14 and later) tracks as it does: in a statement that starts
+/// <c>CREATE [OR REPLACE] FUNCTION|PROCEDURE</c>, outside parentheses, each <c>BEGIN</c> opens a
+/// block, a <c>CASE</c> inside one opens another, and each <c>END</c> closes one.
 /// </summary>
 internal sealed class StatementScanner
 {
@@ -24,6 +27,12 @@ internal sealed class StatementScanner
     private int _commentDepth;
     private byte[] _tag = [];
 
+    // The first letters of the statement's first four words when they are CREATE, OR, REPLACE,
+    // FUNCTION or PROCEDURE (0 otherwise), how many words it has had, and how deep in BEGIN … END it is.
+    private readonly byte[] _words = new byte[4];
+    private int _wordCount;
+    private int _beginDepth;
+
     public void Reset()
     {
         _state = State.None;
@@ -31,6 +40,9 @@ internal sealed class StatementScanner
         _parens = 0;
         _commentDepth = 0;
         _tag = [];
+        Array.Clear(_words);
+        _wordCount = 0;
+        _beginDepth = 0;
     }
 
     /// <summary>Scans one more line of the statement (without its newline); true when the statement ends with it.</summary>
@@ -51,6 +63,14 @@ internal sealed class StatementScanner
                         continue;
                     }
                     endsWithSemicolon = b == (byte)';';
+                    if (IsIdentifierStart(b))
+                    {
+                        var end = i + 1;
+                        while (end < line.Length && IsIdentifierPart(line[end])) end++;
+                        Word(line[i..end]);
+                        i = end - 1;
+                        continue;
+                    }
                     switch (b)
                     {
                         case (byte)'/' when i + 1 < line.Length && line[i + 1] == (byte)'*':
@@ -117,7 +137,46 @@ internal sealed class StatementScanner
         }
         // A newline inside an E'' string right after a backslash is that backslash's character.
         _escapeNext = false;
-        return endsWithSemicolon && _state == State.None && _parens <= 0;
+        return endsWithSemicolon && _state == State.None && _parens <= 0 && _beginDepth <= 0;
+    }
+
+    /// <summary>One word (an unquoted identifier or keyword) of the statement, as psql counts them.</summary>
+    private void Word(ReadOnlySpan<byte> word)
+    {
+        if (_wordCount < _words.Length && (Is(word, "create"u8) || Is(word, "function"u8) || Is(word, "procedure"u8) || Is(word, "or"u8) || Is(word, "replace"u8)))
+        {
+            _words[_wordCount] = (byte)(word[0] | 0x20);
+        }
+        _wordCount++;
+        var routine = _words[0] == (byte)'c'
+            && (_words[1] is (byte)'f' or (byte)'p' || (_words[1] == (byte)'o' && _words[2] == (byte)'r' && _words[3] is (byte)'f' or (byte)'p'));
+        if (!routine || _parens != 0)
+        {
+            return;
+        }
+        if (Is(word, "begin"u8))
+        {
+            _beginDepth++;
+        }
+        else if (Is(word, "case"u8) && _beginDepth >= 1)
+        {
+            _beginDepth++;
+        }
+        else if (Is(word, "end"u8) && _beginDepth > 0)
+        {
+            _beginDepth--;
+        }
+    }
+
+    private static bool Is(ReadOnlySpan<byte> word, ReadOnlySpan<byte> lower)
+    {
+        if (word.Length != lower.Length) return false;
+        for (var i = 0; i < word.Length; i++)
+        {
+            var b = word[i];
+            if ((b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b) != lower[i]) return false;
+        }
+        return true;
     }
 
     private static int DollarTagLength(ReadOnlySpan<byte> line, int i)
