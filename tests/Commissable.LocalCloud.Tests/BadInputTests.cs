@@ -148,4 +148,12 @@ public sealed class BadInputTests(LocalCloudFixture cloud) : IClassFixture<Local
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
         await Task.CompletedTask;
     }
+
+    [Fact]
+    public void The_instances_admin_secret_is_readable_by_its_owner_only()
+    {
+        var mode = File.GetUnixFileMode(Path.Combine(cloud.StateDirectory, "instances", "src", "admin.secret"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
+        Assert.Empty(Directory.GetFiles(cloud.StateDirectory, "token.tmp*"));
+    }
 }
