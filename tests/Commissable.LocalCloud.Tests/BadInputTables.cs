@@ -68,6 +68,9 @@ public static class BadInputTables
         yield return new(e, "PATCH", p, """{"settings":{"activationPolicy":5}}""", 400, "Invalid value at 'settings.activationPolicy'");
         yield return new(e, "PATCH", p, """{"settings":{"activationPolicy":"SOMETIMES"}}""", 400, "activationPolicy 'SOMETIMES' is not supported");
         yield return new(e, "PATCH", p, """{"region":"../x"}""", 400, "region of an instance cannot be changed");
+        yield return new(e, "PATCH", p, """{"region":null}""", 400, "region of an instance cannot be changed");
+        yield return new(e, "PATCH", p, """{"region":"europe-west1"}""", 400, "region of an instance cannot be changed");
+        yield return new(e, "PATCH", p, """{"databaseVersion":null}""", 400, "databaseVersion cannot be changed");
         yield return new(e, "PATCH", p, """{"settings":{"tier":"a","tier":"b"}}""", 400, "'tier' appears more than once");
         yield return new(e, "PATCH", p, """{"databaseVersion":"POSTGRES_9_6"}""", 400, "databaseVersion cannot be changed");
         yield return new(e, "PATCH", p, """{"settings":{"backupConfiguration":{"enabled":false,"pointInTimeRecoveryEnabled":true}}}""", 400, "Point-in-time recovery requires automated backups");

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
 
 namespace Commissable.LocalCloud.Tests;
 
@@ -96,6 +97,34 @@ public sealed class BadInputTests(LocalCloudFixture cloud) : IClassFixture<Local
         Assert.All(operations["items"]!.AsArray(), o => Assert.Equal("CREATE", (string?)o!["operationType"]));
     }
 
+    [Fact]
+    public async Task A_patch_keeps_the_region_it_was_given_back_and_refuses_a_null_or_other_one()
+    {
+        // Its own instance: a successful PATCH is an UPDATE operation, which src must not have.
+        await cloud.CreateInstanceAsync("regionkept", pitr: false);
+        var (_, before) = await cloud.SendAsync(HttpMethod.Get, cloud.Api("instances/regionkept"));
+        var region = (string)before["region"]!;
+        var connectionName = (string)before["connectionName"]!;
+
+        // The resource as GET gave it, region and all, sent back with a label changed: no change of region.
+        var resent = before.DeepClone().AsObject();
+        resent["settings"]!["userLabels"] = new JsonObject { ["team"] = "crm" };
+        await cloud.RunAsync(HttpMethod.Patch, cloud.Api("instances/regionkept"), resent.ToJsonString());
+        await cloud.RunAsync(HttpMethod.Patch, cloud.Api("instances/regionkept"), $$"""{"region":"{{region}}"}""");
+
+        foreach (var body in new[] { """{"region":null}""", """{"region":"europe-west1"}""" })
+        {
+            var (status, error) = await cloud.SendAsync(HttpMethod.Patch, cloud.Api("instances/regionkept"), body);
+            Assert.Equal(400, status);
+            Assert.Contains("region of an instance cannot be changed", (string?)error["error"]!["message"], StringComparison.Ordinal);
+        }
+
+        var (_, after) = await cloud.SendAsync(HttpMethod.Get, cloud.Api("instances/regionkept"));
+        Assert.Equal(region, (string?)after["region"]);
+        Assert.Equal(connectionName, (string?)after["connectionName"]);
+        Assert.Equal("crm", (string?)after["settings"]!["userLabels"]!["team"]);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("not-the-token")]
@@ -118,5 +147,13 @@ public sealed class BadInputTests(LocalCloudFixture cloud) : IClassFixture<Local
         var mode = File.GetUnixFileMode(LocalCloudHost.TokenFile(cloud.StateDirectory));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
         await Task.CompletedTask;
+    }
+
+    [Fact]
+    public void The_instances_admin_secret_is_readable_by_its_owner_only()
+    {
+        var mode = File.GetUnixFileMode(Path.Combine(cloud.StateDirectory, "instances", "src", "admin.secret"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
+        Assert.Empty(Directory.GetFiles(cloud.StateDirectory, "token.tmp*"));
     }
 }

@@ -65,6 +65,36 @@ public sealed class OperationErrorTests(OperationErrorTests.ErrorInstance instan
     }
 
     [Fact]
+    public async Task A_failed_backup_run_says_why_without_the_machines_paths_in_its_operation_and_in_the_run()
+    {
+        // Without the internal superuser's password file the run fails on an IOException naming its absolute path.
+        var secret = Path.Combine(cloud.StateDirectory, "instances", "errs", "admin.secret");
+        var aside = secret + ".aside";
+        File.Move(secret, aside);
+        string message;
+        try
+        {
+            message = await FailedOperationMessageAsync("backupRuns", new JsonObject { ["description"] = "doomed run" });
+        }
+        finally
+        {
+            File.Move(aside, secret);
+        }
+        AssertClean(message);
+
+        var (_, runs) = await cloud.SendAsync(HttpMethod.Get, cloud.Api("instances/errs/backupRuns"));
+        var listed = Assert.Single(runs["items"]!.AsArray(), r => (string?)r!["description"] == "doomed run")!;
+        var (status, run) = await cloud.SendAsync(HttpMethod.Get, cloud.Api($"instances/errs/backupRuns/{(string?)listed["id"]}"));
+        Assert.Equal(200, status);
+        Assert.Equal("FAILED", (string?)run["status"]);
+        var error = (string?)run["error"]!["message"] ?? "";
+        Assert.Contains("admin.secret", error, StringComparison.Ordinal);
+        AssertClean(error);
+        Assert.DoesNotContain("/instances/", error, StringComparison.Ordinal);
+        Assert.Equal(error, (string?)listed["error"]!["message"]);
+    }
+
+    [Fact]
     public void Cleaning_drops_statements_log_lines_stack_text_and_paths_and_keeps_the_postgres_message()
     {
         var state = "/var/lib/lc-state";

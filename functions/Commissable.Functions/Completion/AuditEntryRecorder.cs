@@ -102,11 +102,20 @@ internal sealed class AuditEntryRecorder(
             return;
         }
 
+        string[] databases = [];
+        if (Child(context, "databases") is { ValueKind: JsonValueKind.Array } listed)
+        {
+            // A database that is no text can never be read as one: answering 500 would only be retried.
+            if (listed.EnumerateArray().Any(d => d.ValueKind != JsonValueKind.String))
+            {
+                recorder.Ignore($"request.exportContext.databases {CloudNames.Printable(listed.GetRawText())} is not a list of database names", uri);
+                return;
+            }
+            databases = [.. listed.EnumerateArray().Select(d => d.GetString()!)];
+        }
         var manifest = exports.Manifest(name, ExportedObjects.FormatOf(name.Extension)) with
         {
-            Databases = Child(context, "databases") is { ValueKind: JsonValueKind.Array } databases
-                ? [.. databases.EnumerateArray().Select(d => d.GetString()).OfType<string>()]
-                : [],
+            Databases = databases,
             OperationName = operationName,
         };
         if (name.Extension.Length == 0)
@@ -150,9 +159,26 @@ internal sealed class AuditEntryRecorder(
     {
         var failure = FailureOf(audit);
         var operationName = Text(Child(audit.Response, "name")) ?? entry.Operation?.Id;
-        var id = Long(Child(audit.Response, "backupContext", "backupId"))
-            ?? Long(Child(audit.Request, "body", "id"))
-            ?? Long(Child(audit.Request, "id"));
+        long? id = null;
+        foreach (var (field, value) in new[]
+        {
+            ("response.backupContext.backupId", Child(audit.Response, "backupContext", "backupId")),
+            ("request.body.id", Child(audit.Request, "body", "id")),
+            ("request.id", Child(audit.Request, "id")),
+        })
+        {
+            if (value is null)
+            {
+                continue;
+            }
+            // A value that is there but no run id can never name a run: retrying it would not help.
+            if (Long(value) is not { } parsed)
+            {
+                recorder.Ignore($"{field} {CloudNames.Printable(value.Value.GetRawText())} is not a backup run id", BackupRunMethod);
+                return;
+            }
+            id ??= parsed;
+        }
         if (id is null && failure is null && operationName is not null)
         {
             // The entry may only name the operation; the operation names the run.
@@ -186,30 +212,31 @@ internal sealed class AuditEntryRecorder(
             return;
         }
 
-        var run = BackupRunIn(audit.Response);
-        if (run is null)
+        // The entry is a claim, like a Storage event: whatever run its response carries is never
+        // read. Recording it let a forged entry write the run's create-only manifest under a made-up
+        // start time and link, which the real run could then never replace.
+        BackupRun run;
+        try
         {
-            try
+            run = await cloudSql.GetBackupRunAsync(instance, runId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CloudSqlApiException missing) when (missing.HttpStatus is 400 or 404)
+        {
+            if (failure is not null)
             {
-                run = await cloudSql.GetBackupRunAsync(instance, runId, cancellationToken).ConfigureAwait(false);
+                recorder.Failed(fallbackUri, instance, "backup-run", null, entry.Timestamp, failure);
             }
-            catch (CloudSqlApiException missing) when (missing.HttpStatus == 404)
+            else
             {
-                if (failure is not null)
-                {
-                    recorder.Failed(fallbackUri, instance, "backup-run", null, entry.Timestamp, failure);
-                }
-                else
-                {
-                    recorder.Ignore($"backup run {runId} of '{instance}' no longer exists", fallbackUri);
-                }
-                return;
+                recorder.Unresolved($"backup run {runId} of '{instance}' is not known to Cloud SQL (HTTP {missing.HttpStatus}); nothing is recorded from the entry", instance);
             }
+            return;
         }
 
-        if (failure is not null || string.Equals(run.Status, "FAILED", StringComparison.Ordinal))
+        if (string.Equals(run.Status, "FAILED", StringComparison.Ordinal)
+            || (failure is not null && !string.Equals(run.Status, "SUCCESSFUL", StringComparison.Ordinal)))
         {
-            recorder.Failed(run.SelfLink ?? fallbackUri, instance, BackupRunNaming.KindOf(run), run.StartTime, run.EndTime, failure ?? run.Error?.Message ?? "the backup run FAILED");
+            recorder.Failed(run.SelfLink ?? fallbackUri, instance, BackupRunNaming.KindOf(run), run.StartTime, run.EndTime, run.Error?.Message ?? failure ?? "the backup run FAILED");
             return;
         }
         if (!string.Equals(run.Status, "SUCCESSFUL", StringComparison.Ordinal) || run.StartTime is not { } started)

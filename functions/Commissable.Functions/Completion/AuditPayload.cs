@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Naming;
 using Commissable.Functions.Events;
 
@@ -25,17 +24,6 @@ internal static class AuditPayload
             return string.Join("; ", errors.EnumerateArray().Select(e => $"{Text(Child(e, "code"))}: {Text(Child(e, "message"))}"));
         }
         return null;
-    }
-
-    /// <summary>The backup run in a response shaped like one, when it says how the run ended and when.</summary>
-    public static BackupRun? BackupRunIn(JsonElement? response)
-    {
-        if (Text(Child(response, "kind")) != "sql#backupRun" || Text(Child(response, "status")) is not ("SUCCESSFUL" or "FAILED")
-            || Child(response, "startTime") is null || Child(response, "endTime") is null)
-        {
-            return null;
-        }
-        return response!.Value.Deserialize<BackupRun>(CloudSqlJson.Options);
     }
 
     public static bool TryReadInstance(AuditLog audit, out string project, out string instance)

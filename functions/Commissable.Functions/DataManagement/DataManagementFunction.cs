@@ -366,6 +366,7 @@ internal sealed partial class DataManagementFunction(DataManagementAccess access
             new(time, requestId, Action, Shorten(CloudNames.Printable(method)), Target, Permission, User, outcome, jobId ?? JobId);
     }
 
-    [GeneratedRegex("^/jobs/(?<id>[^/]+)(?:/(?<decision>approve|reject))?$", RegexOptions.CultureInvariant)]
+    // \A and \z, not ^ and $: $ also matches before a final newline, which let "job-<hex>\n" through.
+    [GeneratedRegex(@"\A/jobs/(?<id>[^/]+)(?:/(?<decision>approve|reject))?\z", RegexOptions.CultureInvariant)]
     private static partial Regex JobPath();
 }

@@ -197,6 +197,6 @@ internal sealed partial class DataManagementJobStore(IBackupStore store, string 
             ? digest
             : throw new ArgumentException("Not a plan digest.", nameof(digest));
 
-    [System.Text.RegularExpressions.GeneratedRegex("^job-[0-9a-f]{32}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    [System.Text.RegularExpressions.GeneratedRegex(@"\Ajob-[0-9a-f]{32}\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex JobIdPattern();
 }

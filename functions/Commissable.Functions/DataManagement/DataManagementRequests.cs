@@ -116,12 +116,13 @@ internal static partial class DataManagementRequests
 
     private static FunctionException Bad(string message) => FunctionException.BadRequest(message);
 
-    [GeneratedRegex("^bk-[0-9a-f]{20}$", RegexOptions.CultureInvariant)]
+    // \A and \z, not ^ and $: $ also matches before a final newline.
+    [GeneratedRegex(@"\Abk-[0-9a-f]{20}\z", RegexOptions.CultureInvariant)]
     private static partial Regex BackupIdPattern();
 
-    [GeneratedRegex("^[0-9a-f]{64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[0-9a-f]{64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex DigestPattern();
 
-    [GeneratedRegex(@"[+-]\d{2}:\d{2}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"[+-]\d{2}:\d{2}\z", RegexOptions.CultureInvariant)]
     private static partial Regex OffsetSuffix();
 }

@@ -70,7 +70,10 @@ internal sealed class InstanceEndpoints(InstanceManager instances, BackupEngine 
     {
         var record = instances.Get(project, instance);
         var body = await RequestJson.ReadAsync(context, RequestShapes.Instance).ConfigureAwait(false);
-        if (body["region"] is not null && (string?)body["region"] != record.Region)
+        // A key given as null is a change too: the merge removes it, and an instance without a region
+        // fell back to us-central1 (another connectionName and socket directory). Google keeps the
+        // region fixed; the instance's own region, sent back as GET gave it, is no change.
+        if (body.ContainsKey("region") && (body["region"] is null || (string?)body["region"] != record.Region))
         {
             throw ApiException.BadRequest($"The region of an instance cannot be changed: 'region' must be {record.Region} or absent.");
         }
@@ -78,7 +81,7 @@ internal sealed class InstanceEndpoints(InstanceManager instances, BackupEngine 
         {
             throw ApiException.BadRequest("An instance cannot be renamed: 'name' must be the instance's own name or absent.");
         }
-        if (body["databaseVersion"] is not null && (string?)body["databaseVersion"] != instances.Binaries.DatabaseVersion)
+        if (body.ContainsKey("databaseVersion") && (body["databaseVersion"] is null || (string?)body["databaseVersion"] != instances.Binaries.DatabaseVersion))
         {
             throw ApiException.BadRequest($"databaseVersion cannot be changed on this local cloud; it is {instances.Binaries.DatabaseVersion}.");
         }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Commissable.LocalCloud.State;
 
 namespace Commissable.LocalCloud.Api;
 
@@ -17,9 +18,9 @@ internal sealed class TokenAuthentication
         if (!File.Exists(path))
         {
             var token = "lc-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
-            var temp = path + ".tmp";
-            File.WriteAllText(temp, token);
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            // Mode 0600 from its creation: written first and narrowed after, the token was readable by anyone for a moment.
+            var temp = $"{path}.tmp-{Guid.NewGuid():N}";
+            AtomicFile.WriteOwnerOnly(temp, token);
             File.Move(temp, path, overwrite: false);
         }
         _token = Encoding.UTF8.GetBytes(File.ReadAllText(path).Trim());

@@ -14,7 +14,7 @@ namespace Commissable.LocalCloud.Backups;
 /// restore onto an instance, and clone, with a point in time a real point-in-time recovery:
 /// a base backup rolled forward with the archived WAL to the requested time.
 /// </summary>
-internal sealed class BackupEngine(InstanceManager instances, TimeProvider clock, ILogger<BackupEngine> logger)
+internal sealed class BackupEngine(InstanceManager instances, LocalCloudOptions options, TimeProvider clock, ILogger<BackupEngine> logger)
 {
     private readonly Lock _idLock = new();
     private long _lastId;
@@ -92,12 +92,16 @@ internal sealed class BackupEngine(InstanceManager instances, TimeProvider clock
         }
         catch (Exception error) when (error is ExternalProcessException or IOException)
         {
+            // backupRuns.get answers the run's error as it is stored: cleaned as an operation's error
+            // is (no absolute path, no server log line), the full text in the log.
+            var (_, message) = OperationErrors.Describe(error, options.StateDirectory);
+            logger.LogWarning("backup run {Id} of {Instance} failed: {Error}", backup.Id, instance.Name, OperationErrors.ForLog(error));
             backup.Status = "FAILED";
             backup.EndTime = clock.GetUtcNow();
-            backup.Error = error.Message;
+            backup.Error = message;
             Save(backup);
             OperationManager.DeletePath(baseDirectory);
-            throw new OperationFailedException("INTERNAL_ERROR", $"The backup failed: {error.Message}");
+            throw new OperationFailedException("INTERNAL_ERROR", $"The backup failed: {message}");
         }
         if (backup.Type == "AUTOMATED")
         {

@@ -29,13 +29,33 @@ internal static class AtomicFile
         return JsonNode.Parse(File.ReadAllText(path))?.AsObject();
     }
 
-    /// <summary>Writes a secret readable by the owner only.</summary>
+    /// <summary>Writes a secret readable by the owner only, replacing the file whole.</summary>
     public static void WriteSecret(string path, string secret)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = $"{path}.tmp-{Guid.NewGuid():N}";
-        File.WriteAllText(temp, secret);
-        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        WriteOwnerOnly(temp, secret);
         File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// Creates <paramref name="path"/> (it must not exist) with mode 0600 from the start. Written
+    /// with the umask's mode and narrowed afterwards, the secret was readable by anyone for a moment
+    /// (the instance directories are world-listable).
+    /// </summary>
+    public static FileStream CreateOwnerOnly(string path) => new(path, new FileStreamOptions
+    {
+        Mode = FileMode.CreateNew,
+        Access = FileAccess.Write,
+        Share = FileShare.None,
+        UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+    });
+
+    /// <summary>Creates <paramref name="path"/> (it must not exist), mode 0600 from the start, holding <paramref name="text"/>, flushed to disk.</summary>
+    public static void WriteOwnerOnly(string path, string text)
+    {
+        using var stream = CreateOwnerOnly(path);
+        stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        stream.Flush(flushToDisk: true);
     }
 }

@@ -355,6 +355,99 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         Assert.DoesNotContain(env.Logs.WithSeverity("ERROR"), l => l.GetRawText().Contains(operation, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_backup_run_entry_carrying_a_forged_run_records_what_cloud_sql_says_of_the_run()
+    {
+        var operation = await env.Cloud.RunAsync(HttpMethod.Post, env.Cloud.Api("instances/prod/backupRuns"), """{"description":"forged twin"}""");
+        var id = (string)operation["backupContext"]!["backupId"]!;
+        var (_, run) = await env.Cloud.SendAsync(HttpMethod.Get, env.Cloud.Api($"instances/prod/backupRuns/{id}"));
+        var start = DateTimeOffset.Parse((string)run["startTime"]!, CultureInfo.InvariantCulture);
+        var end = DateTimeOffset.Parse((string)run["endTime"]!, CultureInfo.InvariantCulture);
+        var forgedName = string.Create(CultureInfo.InvariantCulture, $"{Prefix}/prod/prod/backup_20200101_0000_prod_on-demand-run-{id}");
+        var entry = AuditEntries.BackupRun((string)operation["name"]!, id);
+        entry["protoPayload"]!["response"] = ForgedRun(id, "2020-01-01T00:00:00Z");
+
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
+
+        // Nothing of the entry's run is believed: the name, times and link are Cloud SQL's.
+        Assert.Equal(0, await CountManifestsAsync(forgedName));
+        var manifest = await ManifestAsync(string.Create(CultureInfo.InvariantCulture, $"{Prefix}/prod/prod/backup_{start.UtcDateTime:yyyyMMdd_HHmm}_prod_on-demand-run-{id}"));
+        Assert.Equal((string?)run["selfLink"], manifest.Uri);
+        Assert.Equal(start, manifest.StartTime);
+        Assert.Equal(end, manifest.EndTime);
+        Assert.Equal(long.Parse(id, CultureInfo.InvariantCulture), manifest.BackupRunId);
+    }
+
+    [Fact]
+    public async Task A_backup_run_entry_carrying_a_forged_run_cloud_sql_does_not_know_records_nothing()
+    {
+        var before = await CountManifestsAsync(Prefix + "/");
+        var id = "9" + Random.Shared.NextInt64(100_000_000, 999_999_999).ToString(CultureInfo.InvariantCulture);
+        var entry = AuditEntries.BackupRun("op-" + Guid.NewGuid().ToString("N"), id);
+        entry["protoPayload"]!["response"] = ForgedRun(id, "2020-01-01T00:00:00Z");
+        entry["protoPayload"]!["request"]!["body"]!["id"] = id;
+
+        // Acknowledged: Cloud SQL's answer will not change, so a retry could not help.
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
+
+        Assert.Equal(before, await CountManifestsAsync(Prefix + "/"));
+        Assert.Empty(CompletedLines("https://evil.example/run"));
+        Assert.Contains(env.Logs.WithEvent("backup.event.ignored"), l => l.GetProperty("reason").GetString()!.Contains(id, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("request.id", "abc")]
+    [InlineData("request.body.id", "abc")]
+    [InlineData("response.backupContext.backupId", "abc")]
+    [InlineData("response.backupContext.backupId", "-5")]
+    [InlineData("response.backupContext.backupId", "1.5")]
+    [InlineData("response.startTime", "x")]
+    public async Task A_backup_run_entry_with_a_malformed_value_is_acknowledged_and_nothing_is_recorded(string path, string value)
+    {
+        var before = await CountManifestsAsync(Prefix + "/");
+        var operation = "op-" + Guid.NewGuid().ToString("N");
+        var id = "8" + Random.Shared.NextInt64(100_000_000, 999_999_999).ToString(CultureInfo.InvariantCulture);
+        var entry = AuditEntries.BackupRun(operation, id);
+        string expected;
+        if (path == "response.startTime")
+        {
+            // A response shaped like a run, with a start that is no time: never read, the run is looked up.
+            entry["protoPayload"]!["response"] = ForgedRun(id, value);
+            entry["protoPayload"]!["request"]!["body"]!["id"] = id;
+            expected = $"backup run {id} of 'prod' is not known to Cloud SQL";
+        }
+        else
+        {
+            var parts = path.Split('.');
+            var node = entry["protoPayload"]!;
+            foreach (var part in parts[..^1]) node = node[part] ??= new JsonObject();
+            node[parts[^1]] = value == "1.5" ? JsonValue.Create(1.5) : value;
+            expected = $"{path} {(value == "1.5" ? value : $"\"{value}\"")} is not a backup run id";
+        }
+
+        // 200: an entry that can never be recorded must not be retried by Eventarc.
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
+
+        Assert.Equal(before, await CountManifestsAsync(Prefix + "/"));
+        Assert.Contains(env.Logs.WithEvent("backup.event.ignored"), l => l.GetProperty("reason").GetString()!.Contains(expected, StringComparison.Ordinal));
+        Assert.DoesNotContain(env.Logs.WithSeverity("ERROR"), l => l.GetRawText().Contains(operation, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_export_entry_naming_a_database_that_is_no_text_is_acknowledged_and_nothing_is_recorded()
+    {
+        var name = NewName();
+        var uri = $"gs://{CompletionEnvironment.Bucket}/{name}";
+        await WriteObjectAsync(name);
+        var entry = ExportEntry(uri, "op-" + Guid.NewGuid().ToString("N"));
+        entry["protoPayload"]!["request"]!["body"]!["exportContext"]!["databases"] = new JsonArray(1);
+
+        Assert.Equal(HttpStatusCode.OK, await SendAuditAsync(entry));
+
+        Assert.Equal(0, await CountManifestsAsync(name));
+        Assert.Contains(env.Logs.WithEvent("backup.event.ignored"), l => l.GetProperty("subject").GetString() == uri);
+    }
+
     [Theory]
     [InlineData("../instances/prod")]
     [InlineData("x%2F..%2Fy")]
@@ -649,6 +742,18 @@ public sealed class OnBackupCompletedTests(CompletionEnvironment env) : IClassFi
         }
         return entry;
     }
+
+    /// <summary>A response shaped like a finished run, as a forger would write it.</summary>
+    private static JsonObject ForgedRun(string id, string startTime) => new()
+    {
+        ["kind"] = "sql#backupRun",
+        ["id"] = id,
+        ["status"] = "SUCCESSFUL",
+        ["type"] = "ON_DEMAND",
+        ["startTime"] = startTime,
+        ["endTime"] = "2020-01-01T00:05:00Z",
+        ["selfLink"] = "https://evil.example/run",
+    };
 
     private Task<HttpStatusCode> SendStorageAsync(string data, string type = CompletionNames.StorageFinalized) =>
         StorageEvents.SendAsync(env.Client, data, CompletionEnvironment.Bucket, type);

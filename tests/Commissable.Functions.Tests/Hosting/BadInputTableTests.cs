@@ -244,6 +244,7 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         PostStaging("a gs:// URI as backup", """{"backup":"gs://bucket/prod.sql.gz"}""", "'backup' must be a backup id from GET /backups");
         PostStaging("traversal as backup", """{"backup":"../../etc/passwd"}""", "'backup' must be a backup id");
         PostStaging("upper-case id", """{"backup":"bk-0123456789ABCDEF0123"}""", "'backup' must be a backup id");
+        PostStaging("id with a final newline", """{"backup":"bk-0123456789abcdef0123\n"}""", "'backup' must be a backup id");
         PostStaging("empty backup", """{"backup":""}""", "'backup' must be a backup id");
         PostStaging("backup a number", """{"backup":5}""", "$.backup");
         PostStaging("an unknown backup", """{"backup":"bk-0123456789abcdef0123"}""", "No complete backup has the id", 404);
@@ -272,6 +273,8 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         PostTenant("point in time in the future", """{"tenantId":"t1","pointInTime":"2999-01-01T00:00:00Z"}""", "is in the future");
         PostTenant("unknown mode", """{"tenantId":"t1","pointInTime":"2026-12-01T08:00:00Z","mode":"all"}""", "'mode' must be one of missing-only, exact, report");
         PostTenant("backup a URI", """{"tenantId":"t1","backup":"gs://b/x.sql.gz"}""", "'backup' must be a backup id");
+        PostTenant("backup with a final newline", """{"tenantId":"t1","backup":"bk-0123456789abcdef0123\n"}""", "'backup' must be a backup id");
+        PostTenant("point in time with a final newline", """{"tenantId":"t1","pointInTime":"2026-12-01T08:00:00+01:00\n"}""", "'pointInTime' must be an RFC 3339 time");
         PostTenant("the source instance named", """{"tenantId":"t1","pointInTime":"2026-12-01T08:00:00Z","sourceInstance":"staging"}""", "could not be mapped");
 
         Action("GET /jobs", HttpMethod.Get, "/jobs", null, "admin.backup", "contacts.read");
@@ -292,6 +295,7 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         GetJob("an unknown job", NoJob, "There is no job job-0123456789abcdef0123456789abcdef", 404);
         GetJob("upper-case id", "/jobs/job-0123456789ABCDEF0123456789ABCDEF", "is not a job id");
         GetJob("short id", "/jobs/job-0123", "is not a job id");
+        GetJob("id with a final newline", NoJob + "%0A", "is not a job id");
         GetJob("an execution name", "/jobs/exec-1", "is not a job id");
         GetJob("encoded traversal", "/jobs/..%2F..%2Faudit", "is not a job id");
         GetJob("SQL-shaped id", "/jobs/job-1'%20OR%20'1'='1", "is not a job id");
@@ -308,6 +312,8 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         Approve("empty body", NoJob + "/approve", "", "The request body is empty");
         Approve("upper-case digest", NoJob + "/approve", $$"""{"digest":"{{Digest.ToUpperInvariant()}}"}""", "'digest' must be a plan digest");
         Approve("short digest", NoJob + "/approve", """{"digest":"abc"}""", "'digest' must be a plan digest");
+        Approve("id with a final newline", NoJob + "%0A/approve", $$"""{"digest":"{{Digest}}"}""", "is not a job id");
+        Approve("digest with a final newline", NoJob + "/approve", $$"""{"digest":"{{Digest}}\n"}""", "'digest' must be a plan digest");
         Approve("digest a number", NoJob + "/approve", """{"digest":5}""", "$.digest");
         Approve("approvedBy given", NoJob + "/approve", $$"""{"digest":"{{Digest}}","approvedBy":"someone else"}""", "could not be mapped");
         cases.Add($"{Dm} POST /jobs/{{id}}/approve: GET", new BadRequest(Dm, () => DmSend(HttpMethod.Get, NoJob + "/approve", Mint(Claims("admin.restore")), null), 405, "accepts POST", "POST /jobs/{id}/approve"));
@@ -332,6 +338,7 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         GetAudit("limit=1001", "?limit= must be given once, as a whole number from 1 to 1000");
         GetAudit("since=yesterday", "?since= must be given once, as an RFC 3339 time");
         GetAudit("since=2026-12-07T00:00:00", "?since= must be given once, as an RFC 3339 time");
+        GetAudit("since=2026-12-07T00:00:00%2B01:00%0A", "?since= must be given once, as an RFC 3339 time");
         GetAudit("since=2026-12-07T00:00:00Z&since=2026-12-08T00:00:00Z", "?since= must be given once");
         GetAudit("user=ada", "Unknown query parameter 'user'; GET /audit accepts limit and since");
         cases.Add($"{Dm} GET /audit: DELETE", new BadRequest(Dm, () => DmSend(HttpMethod.Delete, "/audit", Mint(Claims("admin.restore")), null), 405, "/audit accepts GET", "GET /audit"));
