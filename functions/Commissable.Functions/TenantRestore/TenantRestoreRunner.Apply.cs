@@ -1,3 +1,4 @@
+using Commissable.Backup.Core.Backups;
 using System.Globalization;
 using System.Text.Json.Serialization;
 using Commissable.Backup.Core.Databases;
@@ -54,6 +55,11 @@ internal sealed partial class TenantRestoreRunner
             throw Conflict(request, $"Nothing was written: the plan {digest} has problems and cannot be applied: {PlanProblems(approved.Plan)}.", "PLAN_HAS_PROBLEMS");
         }
 
+        if (await SafetyBackupProblemAsync(request, cancellationToken).ConfigureAwait(false) is { } unsafeBackup)
+        {
+            throw Conflict(request, $"Nothing was written: the safety backup {CloudNames.Printable(request.SafetyBackup!)} {unsafeBackup}; take it with pre-deploy-export and name the backupUri it answers.", "SAFETY_BACKUP_REFUSED");
+        }
+
         // A caller that gave up before the approval is stored gets nothing started.
         cancellationToken.ThrowIfCancellationRequested();
         var approvalUri = await StoreApprovalAsync(request, approved).ConfigureAwait(false);
@@ -81,6 +87,39 @@ internal sealed partial class TenantRestoreRunner
             result.Writes, result.Proof, result.SequencesMoved, result.MaterializedViews, appliedUri, TenantRestoreText.Proof(result));
         LogApplied(request, result, answer);
         return answer;
+    }
+
+    /// <summary>
+    /// Why the safety backup the request names is not one (null when it is): the apply records it
+    /// as the way back, so it must be a backup of the catalog, recorded (its manifest exists), of
+    /// the source instance and of the database the apply writes. A URI taken on trust could name
+    /// nothing at all.
+    /// </summary>
+    private async Task<string?> SafetyBackupProblemAsync(TenantRestoreRequest request, CancellationToken cancellationToken)
+    {
+        if (!GcsUri.TryParse(request.SafetyBackup, out var uri, out var problem))
+        {
+            return $"is not a gs:// URI ({problem})";
+        }
+        if (!string.Equals(uri.Bucket, catalog.Bucket, StringComparison.Ordinal)
+            || !BackupObjectName.TryParse(uri.ObjectName, catalog.Prefix, out var name) || name is null)
+        {
+            return $"is not a backup of the catalog (gs://{catalog.Bucket}/{catalog.Prefix}/...)";
+        }
+        var manifest = await catalog.GetAsync(name, cancellationToken).ConfigureAwait(false);
+        if (manifest is null)
+        {
+            return "has no manifest: it was never recorded as a backup";
+        }
+        if (!string.Equals(manifest.SourceInstance, request.SourceInstance, StringComparison.Ordinal))
+        {
+            return $"is a backup of '{CloudNames.Printable(manifest.SourceInstance ?? "")}', not of the source instance '{request.SourceInstance}'";
+        }
+        if (!manifest.Databases.Contains(request.ProductionDatabase, StringComparer.Ordinal))
+        {
+            return $"does not hold the database '{request.ProductionDatabase}'";
+        }
+        return null;
     }
 
     /// <summary>The recorded fields of the plan object that differ from the request, each named; empty when it is the request's plan.</summary>

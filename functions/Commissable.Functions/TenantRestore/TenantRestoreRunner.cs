@@ -7,6 +7,7 @@ using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Hosting.Logging;
 using Commissable.Functions.Verify;
+using Commissable.Backup.Core.Catalog;
 
 namespace Commissable.Functions.TenantRestore;
 
@@ -32,6 +33,7 @@ namespace Commissable.Functions.TenantRestore;
 internal sealed partial class TenantRestoreRunner(
     ICloudSqlAdmin sql,
     IBackupStore store,
+    BackupCatalog catalog,
     FunctionSettings settings,
     TimeProvider clock,
     ILogger<TenantRestoreRunner> logger,

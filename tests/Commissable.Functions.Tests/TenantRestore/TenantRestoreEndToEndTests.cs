@@ -75,7 +75,7 @@ public sealed class TenantRestoreEndToEndTests(TenantRestoreEnvironment env)
         apply["planUri"] = (string)plan["planUri"]!;
         apply["digest"] = (string)plan["digest"]!;
         apply["approvedBy"] = "bob@example.com";
-        apply["safetyBackup"] = $"gs://{LocalFunctionsEnvironment.Bucket}/backups/prod/prod/backup_20261125_0401_prod_before_tenant-restore-t-1.sql.gz";
+        apply["safetyBackup"] = TenantRestoreEnvironment.SafetyBackup;
         var (applyStatus, applied) = await TenantRestoreEnvironment.PostAsync(env.Client, apply.ToJsonString());
 
         Assert.True(applyStatus == HttpStatusCode.OK, applied.ToJsonString());

@@ -1,3 +1,6 @@
+using Commissable.Backup.Core.Storage;
+using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Core.Backups;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -24,6 +27,11 @@ public sealed class TenantRestoreEnvironment : LocalFunctionsEnvironment, IAsync
     public const string Staged = "staged";
     public const string StagedDatabase = "tr_staged";
     public const string Labelled = "labelled";
+
+    /// <summary>A recorded export of <c>prod</c>'s <c>crm</c> and <c>tr_e2e</c>, for the apply's <c>safetyBackup</c> (written at start).</summary>
+    public const string SafetyBackupName = "backups/prod/prod/backup_20261125_0401_prod_before_tenant-restore-t.sql.gz";
+
+    public static string SafetyBackup => $"gs://{Bucket}/{SafetyBackupName}";
 
     private string? _passwordFile;
     private LocalFunctions? _scripted;
@@ -54,6 +62,7 @@ public sealed class TenantRestoreEnvironment : LocalFunctionsEnvironment, IAsync
     async Task IAsyncLifetime.InitializeAsync()
     {
         await InitializeAsync();
+        await RecordSafetyBackupAsync();
         _scripted = await LocalFunctions.StartAsync(Cloud, Bucket, Settings, services: s => s.AddSingleton<ITenantRestorer>(Restorer));
         _unconfigured = await LocalFunctions.StartAsync(Cloud, Bucket, new Dictionary<string, string?> { ["PRODUCTION_INSTANCES"] = "prod,prod-replica" });
     }
@@ -64,6 +73,29 @@ public sealed class TenantRestoreEnvironment : LocalFunctionsEnvironment, IAsync
         if (_unconfigured is not null) await _unconfigured.DisposeAsync();
         await DisposeAsync();
         if (_passwordFile is not null) File.Delete(_passwordFile);
+    }
+
+    private async Task RecordSafetyBackupAsync()
+    {
+        var store = Services.GetRequiredService<IBackupStore>();
+        var catalog = Services.GetRequiredService<BackupCatalog>();
+        using var bytes = new MemoryStream("-- a safety backup\n"u8.ToArray(), writable: false);
+        var stored = await store.WriteAsync(SafetyBackupName, bytes, "application/gzip", ifGenerationMatch: 0);
+        Assert.True(BackupObjectName.TryParse(SafetyBackupName, "backups", out var name), SafetyBackupName);
+        await catalog.RecordAsync(name!, new BackupManifest
+        {
+            Uri = stored.Uri,
+            Kind = "pre-deploy-export",
+            Environment = "prod",
+            SourceInstance = Source,
+            // crm, and the end-to-end test's own database.
+            Databases = ["crm", "tr_e2e"],
+            Format = "SQL_GZIP",
+            StartTime = stored.Updated.AddMinutes(-1),
+            EndTime = stored.Updated,
+            SizeBytes = stored.Size,
+            Generation = stored.Generation,
+        });
     }
 
     private async Task CreateAsync(string instance, string database)

@@ -46,7 +46,7 @@ public sealed class TenantRestoreFunctionTests : IDisposable
         request["digest"] = digest;
         request["approvedBy"] = "bob@example.com";
         request["approvedAt"] = "2026-11-25T04:00:00Z";
-        request["safetyBackup"] = $"gs://{LocalFunctionsEnvironment.Bucket}/backups/prod/prod/backup_20261125_0401_prod_before_tenant-restore-t-42.sql.gz";
+        request["safetyBackup"] = TenantRestoreEnvironment.SafetyBackup;
         return request;
     }
 
@@ -218,7 +218,7 @@ public sealed class TenantRestoreFunctionTests : IDisposable
         Assert.NotNull(approvalWhenApplying);
         Assert.Equal(("bob@example.com", "2026-11-25T04:00:00+00:00", plan.Digest, "t-42"),
             ((string)approvalWhenApplying["approvedBy"]!, (string)approvalWhenApplying["approvedAt"]!, (string)approvalWhenApplying["digest"]!, (string)approvalWhenApplying["tenantId"]!));
-        Assert.EndsWith("before_tenant-restore-t-42.sql.gz", (string?)approvalWhenApplying["safetyBackup"], StringComparison.Ordinal);
+        Assert.Equal(TenantRestoreEnvironment.SafetyBackup, (string?)approvalWhenApplying["safetyBackup"]);
         Assert.Equal(["plan t-42", $"apply t-42 {plan.Digest}"], _restorer.Calls);
 
         Assert.Equal(["outcome", "proven", "plan", "writes", "proof", "sequencesMoved", "materializedViews", "appliedUri", "text"], body.Select(p => p.Key));
@@ -315,6 +315,27 @@ public sealed class TenantRestoreFunctionTests : IDisposable
         Assert.True(status == HttpStatusCode.Conflict, body.ToJsonString());
         Assert.Equal("PLAN_HAS_PROBLEMS", (string?)body["error"]!["status"]);
         Assert.Contains("Contact: unique constraint \"Contact_email_key\" (23505)", (string?)body["error"]!["message"], StringComparison.Ordinal);
+        Assert.False(File.Exists(_env.LocalPath(TenantRestoreEnvironment.RunObject(runId, $"approval-{plan.Digest}.json"))));
+        Assert.Equal(["plan t-42"], _restorer.Calls);
+    }
+
+    [Theory]
+    [InlineData("backups/prod/prod/backup_20261125_0402_prod_before_tenant-restore-none.sql.gz", "has no manifest: it was never recorded as a backup")]
+    [InlineData("elsewhere/x.sql.gz", "is not a backup of the catalog")]
+    public async Task Apply_naming_a_safety_backup_that_is_not_a_recorded_backup_is_409_and_nothing_is_approved(string objectName, string reason)
+    {
+        var runId = TenantRestoreEnvironment.NewRunId("unsafe");
+        var plan = ScriptedTenantRestorer.Plan("t-42", TenantRestoreMode.MissingOnly);
+        await PlannedAsync(runId, plan);
+        var request = ApplyRequest(runId, plan.Digest);
+        request["safetyBackup"] = $"gs://{LocalFunctionsEnvironment.Bucket}/{objectName}";
+
+        var (status, body) = await PostAsync(request);
+
+        Assert.True(status == HttpStatusCode.Conflict, body.ToJsonString());
+        Assert.Equal("SAFETY_BACKUP_REFUSED", (string?)body["error"]!["status"]);
+        Assert.Contains(reason, (string?)body["error"]!["message"], StringComparison.Ordinal);
+        Assert.StartsWith("Nothing was written", (string?)body["error"]!["message"], StringComparison.Ordinal);
         Assert.False(File.Exists(_env.LocalPath(TenantRestoreEnvironment.RunObject(runId, $"approval-{plan.Digest}.json"))));
         Assert.Equal(["plan t-42"], _restorer.Calls);
     }
