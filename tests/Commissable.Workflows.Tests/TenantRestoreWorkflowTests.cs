@@ -243,6 +243,20 @@ public sealed class TenantRestoreWorkflowTests
     }
 
     [Fact]
+    public async Task A_restore_that_went_well_but_whose_scratch_cannot_be_dropped_fails_the_execution_naming_the_scratch()
+    {
+        _google.Approvals.Enqueue(Approve());
+        _google.Failures["googleapis.sqladmin.v1beta4.instances.delete"] = TenantRestoreGoogle.HttpFailure(403, "The caller does not have permission");
+
+        var error = await FailAsync(Argument());
+
+        // The restore is done and recorded; the copy of customer data left behind must not look finished.
+        Assert.StartsWith($"tenant restore {TenantRestoreGoogle.RunId} applied: tenant 'Acme Corp' of prod (record gs://", error, StringComparison.Ordinal);
+        Assert.Contains($"but the scratch instance {TenantRestoreGoogle.ScratchInstance} (new, dropped at the end) could NOT be dropped (HTTP server responded with error code 403: The caller does not have permission)", error, StringComparison.Ordinal);
+        Assert.Equal("applied", (string?)_google.CallsOf("tenant-restore:record").Single()["body"]!["outcome"]);
+    }
+
+    [Fact]
     public async Task A_record_that_cannot_be_written_after_a_failure_is_reported_and_the_scratch_is_still_dropped()
     {
         _google.Failures["tenant-restore:record"] = TenantRestoreGoogle.HttpFailure(503, "no login configured");
