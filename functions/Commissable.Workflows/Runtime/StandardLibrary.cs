@@ -123,7 +123,7 @@ internal static class StandardLibrary
         {
             try
             {
-                return Regex.IsMatch(Str(a[0], "text.match_regex", "source"), Str(a[1], "text.match_regex", "regexp"), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+                return Regex.IsMatch(Str(a[0], "text.match_regex", "source"), Re2Ends(Str(a[1], "text.match_regex", "regexp")), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
             }
             catch (ArgumentException e)
             {
@@ -143,7 +143,7 @@ internal static class StandardLibrary
             try
             {
                 var previousEnd = -1;
-                return new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)).Replace(source, match =>
+                return new Regex(Re2Ends(pattern), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)).Replace(source, match =>
                 {
                     var skip = match.Length == 0 && (match.Index == previousEnd
                         || (match.Index > 0 && match.Index < source.Length && char.IsSurrogatePair(source[match.Index - 1], source[match.Index])));
@@ -409,5 +409,53 @@ internal static class StandardLibrary
         }
 
         return map.TryGetValue("tags", out var found) && found is List<object?> list && list.Any(t => t is string s && tags.Contains(s));
+    }
+
+    /// <summary>
+    /// Google's expressions are RE2's, where <c>$</c> (without the <c>m</c> flag) matches only at
+    /// the end of the text; .NET's <c>$</c> also matches before a final newline, so <c>^prod$</c>
+    /// would accept <c>"prod\n"</c> here and not on Google. Each <c>$</c> that is an anchor (not
+    /// escaped, not in a character class) becomes <c>\z</c>, unless the pattern turns on multi-line.
+    /// </summary>
+    internal static string Re2Ends(string pattern)
+    {
+        if (!pattern.Contains('$', StringComparison.Ordinal) || Regex.IsMatch(pattern, @"\(\?[a-zA-Z]*m", RegexOptions.CultureInvariant))
+        {
+            return pattern;
+        }
+        var result = new StringBuilder(pattern.Length + 4);
+        var inClass = false;
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                result.Append(c).Append(pattern[++i]);
+                continue;
+            }
+            if (inClass)
+            {
+                inClass = c != ']';
+                result.Append(c);
+                continue;
+            }
+            if (c == '[')
+            {
+                inClass = true;
+                result.Append(c);
+                // A ']' first in the class (after an optional '^') is a literal.
+                if (i + 1 < pattern.Length && pattern[i + 1] == '^')
+                {
+                    result.Append(pattern[++i]);
+                }
+                if (i + 1 < pattern.Length && pattern[i + 1] == ']')
+                {
+                    result.Append(pattern[++i]);
+                }
+                continue;
+            }
+            result.Append(c == '$' ? "\\z" : c.ToString());
+        }
+        return result.ToString();
     }
 }
