@@ -71,6 +71,12 @@ public sealed class BackupContentReaderTests(TestPostgres postgres) : IDisposabl
         var tables = ContentComparison.Compare(backup, changed).Single(c => c.Name == ContentComparison.Tables);
         Assert.False(tables.Passed);
         Assert.Contains("public.\"Ticket\"", tables.Detail, StringComparison.Ordinal);
+        // And a large object whose bytes changed, its size kept.
+        await DumpExports.ExecuteAsync(restored, "SELECT lo_put(oid, 3, '\\x00'::bytea) FROM pg_largeobject_metadata;");
+        var lost = await reader.ReadDatabaseAsync(DumpExports.Instance(postgres), DumpExports.DatabaseOf(restored), Options);
+        var schema = ContentComparison.Compare(backup, lost).Single(c => c.Name == ContentComparison.Schema);
+        Assert.False(schema.Passed);
+        Assert.Contains("LARGE OBJECT ", schema.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

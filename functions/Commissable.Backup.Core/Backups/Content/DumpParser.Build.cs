@@ -10,6 +10,10 @@ internal sealed partial class DumpParser
 
     private BackupContent Build()
     {
+        if (_largeObject is { } open)
+        {
+            throw new InvalidDataException($"The dump ends inside the data of large object {open.Id} (lo_open without lo_close): it is cut short or damaged.");
+        }
         foreach (var (child, parent) in _parentOf)
         {
             Table(child);

@@ -18,13 +18,20 @@ internal sealed partial class DumpParser
         "CREATE DATABASE ", "ALTER DATABASE ",
         // --clean: what to drop before creating.
         "DROP ",
-        // Large-object data (pg_dump writes it as calls, in a transaction).
-        "BEGIN;", "COMMIT;", "SELECT pg_catalog.lo_open(", "SELECT pg_catalog.lowrite(", "SELECT pg_catalog.lo_close(",
+        // The transaction pg_dump writes large-object data in (the data itself: LargeObjectData).
+        "BEGIN;", "COMMIT;",
     ];
+
+    /// <summary>The large object being written (<c>lo_open</c> to <c>lo_close</c>) and the hash of its <c>lowrite</c> calls so far.</summary>
+    private (string Id, IncrementalHash Data)? _largeObject;
 
     private void Statement(string raw)
     {
         var statement = SqlText.Normalize(raw);
+        if (statement.StartsWith("SELECT pg_catalog.lo", StringComparison.Ordinal) && LargeObjectData(statement))
+        {
+            return;
+        }
         if (statement.StartsWith("SELECT pg_catalog.setval(", StringComparison.Ordinal))
         {
             Sequence(statement);
@@ -71,6 +78,48 @@ internal sealed partial class DumpParser
             Attached(statement, tokens);
         }
     }
+
+    /// <summary>
+    /// A large object's data, as pg_dump writes it: <c>lo_open('oid', …)</c>, its bytes in
+    /// <c>lowrite</c> calls, <c>lo_close</c>. It becomes one schema line, <c>LARGE OBJECT oid DATA
+    /// hash</c>, beside the object's <c>lo_create</c>: so its bytes are compared too (the schema
+    /// check names the object), and memory holds one line per object, never its data.
+    /// </summary>
+    /// <returns>False for another <c>lo…</c> call (such as <c>lo_create</c>, a schema statement).</returns>
+    private bool LargeObjectData(string statement)
+    {
+        if (statement.StartsWith("SELECT pg_catalog.lo_open(", StringComparison.Ordinal))
+        {
+            var open = LargeObjectOpenPattern().Match(statement);
+            if (!open.Success || _largeObject is not null)
+            {
+                throw Unreadable("SELECT pg_catalog.lo_open");
+            }
+            _largeObject = (open.Groups[1].Value, IncrementalHash.CreateHash(HashAlgorithmName.SHA256));
+            return true;
+        }
+        if (statement.StartsWith("SELECT pg_catalog.lowrite(", StringComparison.Ordinal))
+        {
+            var data = (_largeObject ?? throw Unreadable("SELECT pg_catalog.lowrite")).Data;
+            data.AppendData(Encoding.UTF8.GetBytes(statement));
+            data.AppendData("\n"u8);
+            return true;
+        }
+        if (statement.StartsWith("SELECT pg_catalog.lo_close(", StringComparison.Ordinal))
+        {
+            var (id, hash) = _largeObject ?? throw Unreadable("SELECT pg_catalog.lo_close");
+            _largeObject = null;
+            using (hash)
+            {
+                _schemaObjects.Add($"LARGE OBJECT {id} DATA {Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}");
+            }
+            return true;
+        }
+        return false;
+    }
+
+    [GeneratedRegex(@"^SELECT pg_catalog\.lo_open\('([0-9]+)', [0-9]+\);$", RegexOptions.CultureInvariant)]
+    private static partial Regex LargeObjectOpenPattern();
 
     private void Sequence(string statement)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Commissable.Backup.Core.Backups;
@@ -471,22 +472,33 @@ public sealed class DumpContentReaderTests
     }
 
     [Fact]
-    public async Task Large_object_data_is_not_a_schema_object()
+    public async Task A_large_objects_data_is_one_schema_line_with_a_hash_of_its_bytes_so_changed_bytes_are_seen()
     {
-        var content = await ReadBodyAsync("""
+        const string Dump = """
             SELECT pg_catalog.lo_create('16622');
 
             BEGIN;
 
             SELECT pg_catalog.lo_open('16622', 131072);
             SELECT pg_catalog.lowrite(0, '\x68656c6c6f20776f726c64');
+            SELECT pg_catalog.lowrite(0, '{0}');
             SELECT pg_catalog.lo_close(0);
 
             COMMIT;
-            """);
+            """;
+        var content = await ReadBodyAsync(string.Format(CultureInfo.InvariantCulture, Dump, "\\x21"));
+        var changed = await ReadBodyAsync(string.Format(CultureInfo.InvariantCulture, Dump, "\\x00"));
 
-        var line = Assert.Single(content.SchemaObjects);
-        Assert.StartsWith("SELECT pg_catalog.lo_create('16622');", line, StringComparison.Ordinal);
+        Assert.Equal(2, content.SchemaObjects.Count);
+        Assert.StartsWith("SELECT pg_catalog.lo_create('16622');", content.SchemaObjects[1], StringComparison.Ordinal);
+        Assert.Matches("^LARGE OBJECT 16622 DATA [0-9a-f]{16}$", content.SchemaObjects[0]);
+        Assert.NotEqual(content.SchemaObjects[0], changed.SchemaObjects[0]);
+        Assert.NotEqual(content.SchemaFingerprint, changed.SchemaFingerprint);
+        var cut = await Assert.ThrowsAsync<InvalidDataException>(() => ReadBodyAsync("""
+            SELECT pg_catalog.lo_open('16622', 131072);
+            SELECT pg_catalog.lowrite(0, '\x68');
+            """));
+        Assert.Contains("ends inside the data of large object 16622", cut.Message, StringComparison.Ordinal);
     }
 
     [Fact]
