@@ -362,7 +362,7 @@ internal sealed record RestoreRequest(
 
         // Restore writes: refused for production before anything else is looked at, and refused
         // altogether when no production list is configured (a guard with nothing to compare with).
-        ProductionTargets.FromEnvironment(context).Refuse(server.Endpoint, instance, $"{options.ToEnv.Name} {server.Variable}");
+        await ProductionTargets.FromEnvironment(context).RefuseAsync(server.Endpoint, instance, $"{options.ToEnv.Name} {server.Variable}", context.Interrupted);
 
         IBackupStore? store = null;
         if (source.StartsWith(GcsUri.Scheme, StringComparison.Ordinal))

@@ -56,7 +56,7 @@ internal static class SanitizeCommand
             var scratch = OperatorDatabase.FromEnvironment(context, "--scratch-env", result.GetValue(scratchEnv)!);
             if (context.Environment(ProductionTargets.HostsVariable) is { Length: > 0 } || context.Environment(ProductionTargets.InstancesVariable) is { Length: > 0 })
             {
-                ProductionTargets.FromEnvironment(context).Refuse(scratch.Endpoint, null, "--scratch-env");
+                await ProductionTargets.FromEnvironment(context).RefuseAsync(scratch.Endpoint, null, "--scratch-env", context.Interrupted);
             }
             var kept = (result.GetValue(tenants) ?? []).Select(t => InputRules.Text("--tenant", t, "a tenant id as the tenant column holds it")).Distinct(StringComparer.Ordinal).ToList();
             var column = InputRules.Text("--tenant-column", result.GetValue(tenantColumn)!, "a column name");

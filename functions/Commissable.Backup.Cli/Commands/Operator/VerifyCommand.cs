@@ -93,7 +93,7 @@ internal static partial class VerifyCommand
                     : throw new UsageException($"{timeZone.Name} '{OperatorRules.Printable(result.GetValue(timeZone)!)}' is not a time zone name such as UTC or America/New_York"),
             };
             var server = OperatorDatabase.FromEnvironment(context, scratchEnv.Name, result.GetValue(scratchEnv)!);
-            RefuseProduction(context, server, scratchEnv.Name);
+            await RefuseProductionAsync(context, server, scratchEnv.Name);
             if (OperatorTools.Locate(context) is not { } tools)
             {
                 return ExitCodes.Unavailable;
@@ -108,12 +108,12 @@ internal static partial class VerifyCommand
     /// Verify only creates and drops its own scratch database, so it runs where no production list
     /// is configured; a server that is listed is still refused.
     /// </summary>
-    private static void RefuseProduction(CommandContext context, OperatorDatabase server, string option)
+    private static async Task RefuseProductionAsync(CommandContext context, OperatorDatabase server, string option)
     {
         if (!string.IsNullOrWhiteSpace(context.Environment(ProductionTargets.HostsVariable))
             || !string.IsNullOrWhiteSpace(context.Environment(ProductionTargets.InstancesVariable)))
         {
-            ProductionTargets.FromEnvironment(context).Refuse(server.Endpoint, null, option);
+            await ProductionTargets.FromEnvironment(context).RefuseAsync(server.Endpoint, null, option, context.Interrupted);
         }
     }
 
