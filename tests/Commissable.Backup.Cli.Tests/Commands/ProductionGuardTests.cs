@@ -72,6 +72,39 @@ public sealed class ProductionGuardTests
         Assert.DoesNotContain(AdminPassword, run.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Restore_reads_PG_BIN_DIR_and_client_programs_missing_from_it_are_exit_69_before_any_server_is_contacted()
+    {
+        var empty = Directory.CreateTempSubdirectory("no-pg-bin-").FullName;
+        var dump = Path.Combine(empty, "backup.dump");
+        await File.WriteAllTextAsync(dump, "not read");
+        try
+        {
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                // Port 1 answers nobody: had the command got as far as connecting, it would say so.
+                ["STAGING_URL"] = $"postgresql://postgres:{AdminPassword}@127.0.0.1:1/postgres",
+                ["PRODUCTION_HOSTS"] = "10.9.9.9",
+                ["APP_PASSWORD"] = AppPassword,
+                ["PG_BIN_DIR"] = empty,
+            };
+
+            var run = await ChildProcessRecorder.RunAsync(
+                [dump, "--to-env", "STAGING_URL", "--database", "crm_copy", "--app-user", "crm_app", "--app-password-env", "APP_PASSWORD"], environment);
+
+            Assert.Equal(69, run.Exit);
+            Assert.Contains($"The directory '{empty}' does not hold pg_dump and pg_restore", run.Error, StringComparison.Ordinal);
+            Assert.Contains("(PG_BIN_DIR names their directory)", run.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("->", run.Out, StringComparison.Ordinal);
+            Assert.DoesNotContain("could not reach", run.Error, StringComparison.Ordinal);
+            Assert.Empty(run.Children);
+        }
+        finally
+        {
+            Directory.Delete(empty, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("127.0.0.1", 6543, "postgresql://postgres:pw-1@localhost:6543/postgres")]
     [InlineData("localhost", null, "postgresql://postgres:pw-1@127.0.0.1:5432/postgres")]

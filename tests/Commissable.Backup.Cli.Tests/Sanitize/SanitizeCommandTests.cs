@@ -245,6 +245,28 @@ public sealed class SanitizeCommandTests(SanitizeFixture fixture) : IClassFixtur
         Assert.False(File.Exists(output));
     }
 
+    [Fact]
+    public async Task Client_programs_missing_from_PG_BIN_DIR_are_exit_69_naming_the_variable_and_nothing_is_written()
+    {
+        var output = NewOutput();
+        var empty = Directory.CreateTempSubdirectory("no-pg-bin-").FullName;
+        try
+        {
+            var (exit, stdout, stderr) = await RunAsync([fixture.DemoDump, "--rules", ExampleRules, "--key-env", "SANITIZE_KEY", "--scratch-env", "SCRATCH_URL", "--out", output],
+                extra: new Dictionary<string, string> { ["PG_BIN_DIR"] = empty });
+
+            Assert.Equal(ExitCodes.Unavailable, exit);
+            Assert.Contains($"The directory '{empty}' does not hold pg_dump and pg_restore", stderr, StringComparison.Ordinal);
+            Assert.Contains("(PG_BIN_DIR names their directory)", stderr, StringComparison.Ordinal);
+            await AssertNothingLeftAsync(output);
+            AssertNoSecret(stdout, stderr);
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
+    }
+
     private string NewOutput() => Path.Combine(fixture.Work, $"copy-{Guid.NewGuid():N}.dump");
 
     private async Task<(int Exit, string Out, string Error)> RunAsync(string[] args, string? key = Key, bool setKey = true, IReadOnlyDictionary<string, string>? extra = null)

@@ -67,7 +67,10 @@ internal static class RestoreCommand
     private static async Task<int> RunAsync(CommandContext context, RestoreRequest request)
     {
         var server = request.Server.Endpoint;
-        var tools = PostgresBinaries.LocateClient();
+        if (OperatorTools.Locate(context) is not { } tools)
+        {
+            return ExitCodes.Unavailable;
+        }
         var cancel = context.Interrupted;
         var shown = $"'{request.Database}' on {server}";
         var step = "connect";

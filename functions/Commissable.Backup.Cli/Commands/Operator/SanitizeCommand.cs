@@ -78,12 +78,16 @@ internal static class SanitizeCommand
                 TenantColumn = column,
                 Time = context.Time,
             };
-            return await RunAsync(context, result, buckets, sourceText, scratch, target, options);
+            if (OperatorTools.Locate(context) is not { } tools)
+            {
+                return ExitCodes.Unavailable;
+            }
+            return await RunAsync(context, result, buckets, sourceText, scratch, target, options, tools);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(CommandContext context, ParseResult result, BucketOptionSet buckets, string sourceText, OperatorDatabase scratch, string target, SanitizeOptions options)
+    private static async Task<int> RunAsync(CommandContext context, ParseResult result, BucketOptionSet buckets, string sourceText, OperatorDatabase scratch, string target, SanitizeOptions options, PostgresBinaries tools)
     {
         var stores = new Dictionary<string, Core.Storage.IBackupStore>(StringComparer.Ordinal);
         foreach (var bucket in SourceBucket(sourceText))
@@ -97,7 +101,7 @@ internal static class SanitizeCommand
             var made = await Progress.StepAsync(context, $"sanitizing {backup.Shown} on {scratch}", async () =>
             {
                 var done = await DumpSanitizer.SanitizeAsync(backup.Path, backup.Shown, backup.Manifest, scratch.Endpoint, scratch.Database ?? "postgres", target,
-                    options with { Progress = new ListProgress(stages) }, PostgresBinaries.LocateClient(), context.Interrupted);
+                    options with { Progress = new ListProgress(stages) }, tools, context.Interrupted);
                 return string.Create(CultureInfo.InvariantCulture, $"{done.Masking.Rules.Count} rules, {done.Masking.MaskedValues} values masked");
             });
             foreach (var stage in stages) await context.Out.WriteLineAsync($"   {stage}");
