@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Postgres.Access;
+using Npgsql;
 
 namespace Commissable.Backup.Cli.Commands.Operator;
 
@@ -181,6 +182,44 @@ internal sealed record ProductionTargets(IReadOnlySet<string> Instances, IReadOn
 
     private static string[] List(string? value) =>
         (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>Whether a server could be reached and logged in to: the operator's commands exit 69 when it could not.</summary>
+internal static class OperatorServer
+{
+    /// <summary>The server could not be reached or logged in to (connection, authentication, shutdown); an SQL error after that is not.</summary>
+    public static bool IsUnreachable(Exception error) => error switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("28", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        NpgsqlException or SocketException or TimeoutException => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Opens and closes one connection to <paramref name="database"/>: null when it worked or failed
+    /// for another reason, else the first line of why the server could not be reached or logged in to.
+    /// A client program's failure is told apart this way, not by its (translated) messages.
+    /// </summary>
+    public static async Task<string?> UnreachableAsync(DatabaseEndpoint server, string database, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        try
+        {
+            await using var connection = new NpgsqlConnection(server.ConnectionString(database));
+            await connection.OpenAsync(cancellationToken);
+            return null;
+        }
+        catch (Exception error) when (IsUnreachable(error))
+        {
+            return error is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : error.Message.Split('\n')[0].TrimEnd('\r');
+        }
+        catch (NpgsqlException)
+        {
+            // Reached and logged in to, then refused (no such database, no privilege): the failure is the command's own.
+            return null;
+        }
+    }
 }
 
 /// <summary>The checks the operator's commands add to <see cref="InputRules"/>.</summary>

@@ -275,13 +275,7 @@ internal static class RestoreCommand
     }
 
     /// <summary>The server could not be reached or logged in to; an SQL error after that is the step's failure.</summary>
-    private static bool Unreachable(Exception error) => error switch
-    {
-        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("28", StringComparison.Ordinal)
-            || pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
-        NpgsqlException or SocketException or TimeoutException => true,
-        _ => false,
-    };
+    private static bool Unreachable(Exception error) => OperatorServer.IsUnreachable(error);
 
     private static string FirstLine(Exception error) => error switch
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.CommandLine;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Cli.Commands.Executions;
@@ -38,7 +39,8 @@ internal static partial class VerifyCommand
               then the file is compared with its own bytes, which proves it restores, not that it is
               the backup that was taken. --keep-going restores and checks even after the file check
               or the restore failed, to show what differs (the outcome stays a failure).
-              Exit 0 every check passed, 1 a check failed (or no manifest), 2 interrupted, 64 bad usage.
+              Exit 0 every check passed, 1 a check failed (or no manifest), 2 interrupted, 64 bad usage,
+              69 the server unreachable (or refusing the login) or the client programs not found.
               Defaults: --jobs 2, --tenant-column tenantId, --time-zone UTC.
         """;
 
@@ -159,10 +161,15 @@ internal static partial class VerifyCommand
                         return "created";
                     });
                 }
-                catch (Exception error) when (error is NpgsqlException or PostgresException)
+                catch (Exception error) when (error is NpgsqlException or PostgresException or SocketException or TimeoutException)
                 {
                     // CREATE DATABASE is all or nothing: there is nothing to drop.
                     scratch = null;
+                    if (OperatorServer.IsUnreachable(error))
+                    {
+                        await context.Error.WriteLineAsync($"verify: could not reach or log in to the server {request.Server}: {error.Message.Split('\n')[0]}; nothing was created");
+                        return ExitCodes.Unavailable;
+                    }
                     await context.Error.WriteLineAsync($"verify: FAILED: the server {request.Server} did not create the scratch database: {error.Message.Split('\n')[0]}");
                     return ExitCodes.Failed;
                 }
