@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Commissable.Backup.Cli.Commands;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.FileStore;
@@ -49,6 +50,31 @@ public sealed class DrillTests : IDisposable
     }
 
     [Fact]
+    public async Task Ctrl_C_stops_the_drill_at_its_step_exit_2_and_the_local_cloud_it_started_is_stopped()
+    {
+        string[] args = ["drill", "--state", _state, "--port", "0", "--address-prefix", LocalCloudFixture.NextAddressPrefix()];
+        using var interrupt = new CancellationTokenSource();
+        // Ctrl-C as the drill announces its second step: the local cloud is up, nothing else yet.
+        using var output = new InterruptingWriter("-> prod instance (backups, PITR) ...", interrupt);
+        var context = new CommandContext(output, output, TimeProvider.System, (d, t) => Task.Delay(d, t), interrupt.Token);
+
+        var exit = await CommandTree.InvokeAsync(args, context);
+
+        var text = output.ToString();
+        Assert.True(exit == 2, text);
+        Assert.Contains("   interrupted (Ctrl-C)", text, StringComparison.Ordinal);
+        Assert.Matches(@"prod instance \(backups, PITR\) +stopped +[0-9.]+s  interrupted \(Ctrl-C\)", text);
+        Assert.Contains("drill interrupted in ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("-> verification instance", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAILED", text, StringComparison.Ordinal);
+        // The drill stopped the local cloud it had started: its port no longer answers.
+        var started = Regex.Match(text, @"started on 127\.0\.0\.1:(\d+)");
+        Assert.True(started.Success, text);
+        using var client = new TcpClient();
+        await Assert.ThrowsAsync<SocketException>(() => client.ConnectAsync(IPAddress.Loopback, int.Parse(started.Groups[1].Value, CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
     public async Task A_bad_option_is_a_usage_error()
     {
         Assert.Equal(64, await DrillCommand.RunAsync(["--size", "huge"]));
@@ -77,4 +103,17 @@ public sealed class DrillTests : IDisposable
 public sealed class DrillCollection
 {
     public const string Name = "drills, one at a time";
+}
+
+/// <summary>Output that presses Ctrl-C (cancels <paramref name="interrupt"/>) as the line holding <paramref name="marker"/> is written.</summary>
+internal sealed class InterruptingWriter(string marker, CancellationTokenSource interrupt) : StringWriter(CultureInfo.InvariantCulture)
+{
+    public override void WriteLine(string? value)
+    {
+        base.WriteLine(value);
+        if (value?.Contains(marker, StringComparison.Ordinal) == true)
+        {
+            interrupt.Cancel();
+        }
+    }
 }

@@ -42,10 +42,14 @@ internal static class CloneStagingStartCommand
         var staging = InputRules.Instance("--staging-instance", Value(options.StagingInstance), project);
         InputRules.Different("--staging-instance", staging, "--source", source,
             "the staging database is dropped and recreated, which must never happen on production");
-        var stagingDatabase = InputRules.Database("--staging-database", Value(options.StagingDatabase));
-        var appUser = InputRules.AppUser("--app-user", Value(options.AppUser));
+        // The workflow refuses more names than PostgreSQL and Cloud SQL do (no '-', '$', '.', '@'):
+        // its rule is checked here, so such a name never starts an execution that then fails.
+        var stagingDatabase = InputRules.CloneWorkflowName("--staging-database",
+            InputRules.Database("--staging-database", Value(options.StagingDatabase)), "a database name");
+        var appUser = InputRules.CloneWorkflowName("--app-user", InputRules.AppUser("--app-user", Value(options.AppUser)), "a PostgreSQL user name");
         var secret = InputRules.SecretId("--app-password-secret", Value(options.AppPasswordSecret));
-        var sourceDatabase = InputRules.Database("--source-database", Value(options.SourceDatabase));
+        var sourceDatabase = InputRules.CloneWorkflowName("--source-database",
+            InputRules.Database("--source-database", Value(options.SourceDatabase)), "a database name");
 
         var argument = new JsonObject
         {

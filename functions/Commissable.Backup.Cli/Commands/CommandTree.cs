@@ -90,6 +90,11 @@ internal static class CommandTree
         {
             return await InvokeAsync(args, context);
         }
+        catch (OperationCanceledException) when (context.Interrupted.IsCancellationRequested)
+        {
+            await context.Error.WriteLineAsync($"{Name}: interrupted");
+            return ExitCodes.Interrupted;
+        }
         catch (Exception error) when (error is not OperationCanceledException)
         {
             await context.Error.WriteLineAsync($"{Name}: unexpected {error.GetType().Name}: {error.Message.Split('\n')[0]}");
@@ -99,7 +104,8 @@ internal static class CommandTree
 
     /// <summary>
     /// Sets what <paramref name="command"/> does. A <see cref="UsageException"/> from the checks at
-    /// its start is exit 64 with the message after the command's name, as a parse problem is.
+    /// its start is exit 64 with the message after the command's name, as a parse problem is; a
+    /// cancellation by Ctrl-C the command did not handle itself is exit 2.
     /// </summary>
     public static void SetAction(Command command, CommandContext context, Func<ParseResult, Task<int>> action)
     {
@@ -118,6 +124,13 @@ internal static class CommandTree
                 await context.Error.WriteLineAsync($"{path}: {problem.Message}");
                 await context.Error.WriteLineAsync($"run '{Name} {path} --help' for usage");
                 return ExitCodes.Usage;
+            }
+            catch (OperationCanceledException) when (context.Interrupted.IsCancellationRequested)
+            {
+                // Ctrl-C where the command has nothing of its own to say: the documented exit 2, not a
+                // stack trace (with the default exception handler off, System.CommandLine re-throws).
+                await context.Error.WriteLineAsync($"{PathOf(command)}: interrupted");
+                return ExitCodes.Interrupted;
             }
         });
     }

@@ -28,7 +28,8 @@ internal static class DrillCommand
               Rehearses the backup chain on the local cloud: a prod instance with backups and
               PITR and the demo database, a verification instance, then pre-deploy export, the
               completion event, restore-verify and a dry-run sweep through the functions.
-              Prints each step as it goes and a report. Exit 0 passed, 1 a step failed.
+              Prints each step as it goes and a report. Exit 0 passed, 1 a step failed,
+              2 interrupted (Ctrl-C stops the step, the functions and the local cloud).
               Defaults: --state .localcloud --port 8123 --address-prefix 127.0.1 --size tiny.
         """;
 
@@ -51,7 +52,7 @@ internal static class DrillCommand
                 "small" => DemoDatabaseOptions.Small,
                 var other => throw new UsageException($"--size '{other}' is not one of tiny, small"),
             };
-            await using var drill = new Drill(context.Out, context.Time, state, port, addressPrefix, demo);
+            await using var drill = new Drill(context.Out, context.Time, state, port, addressPrefix, demo, context.Interrupted);
             return await drill.RunAsync();
         });
         return command;
@@ -59,7 +60,9 @@ internal static class DrillCommand
 }
 
 /// <param name="clock">What names the drill's backups (the change, the day of the scheduled export); the local cloud and the functions keep their own.</param>
-internal sealed class Drill(TextWriter output, TimeProvider clock, string state, int port, string addressPrefix, DemoDatabaseOptions size) : IAsyncDisposable
+/// <param name="interrupted">Ctrl-C: the current step is abandoned, no further step starts, and disposal stops the functions and the local cloud (its clusters with it), as after a failure.</param>
+internal sealed class Drill(TextWriter output, TimeProvider clock, string state, int port, string addressPrefix, DemoDatabaseOptions size,
+    CancellationToken interrupted = default) : IAsyncDisposable
 {
     private const string Project = LocalStack.DefaultProject;
     private const string Bucket = LocalStack.Bucket;
@@ -67,11 +70,14 @@ internal sealed class Drill(TextWriter output, TimeProvider clock, string state,
     private const string Verify = LocalStack.VerifyInstance;
     private const string Database = "crm";
 
+    private const string InterruptedDetail = "interrupted (Ctrl-C)";
+
     private readonly List<(string Step, bool Passed, TimeSpan Duration, string Detail)> _report = [];
     private readonly LocalStack _stack = new(state, port, addressPrefix);
     private readonly string _drillDirectory = Path.Combine(state, "drill");
     private CloudSqlAdminClient? _sql;
     private HttpClient? _http;
+    private bool _interrupted;
 
     private CloudSqlAdminClient Sql => _sql ?? throw new InvalidOperationException("the local cloud has not started");
 
@@ -97,9 +103,16 @@ internal sealed class Drill(TextWriter output, TimeProvider clock, string state,
         output.WriteLine($"{"step",-38} {"outcome",-8} {"duration",10}  detail");
         foreach (var (step, passed, duration, detail) in _report)
         {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step,-38} {(passed ? "passed" : "FAILED"),-8} {duration.TotalSeconds,9:F1}s  {detail}"));
+            var outcome = passed ? "passed" : detail == InterruptedDetail ? "stopped" : "FAILED";
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step,-38} {outcome,-8} {duration.TotalSeconds,9:F1}s  {detail}"));
         }
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"drill {(ok ? "passed" : "FAILED")} in {total.Elapsed.TotalSeconds:F1} s (state: {state}; function logs: {Path.Combine(_drillDirectory, "functions.log")})"));
+        var result = _interrupted ? "interrupted" : ok ? "passed" : "FAILED";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"drill {result} in {total.Elapsed.TotalSeconds:F1} s (state: {state}; function logs: {Path.Combine(_drillDirectory, "functions.log")})"));
+        if (_interrupted)
+        {
+            output.WriteLine("drill: interrupted; the functions and the local cloud are stopped (what the finished steps made is kept in the state directory; run again to go on)");
+            return ExitCodes.Interrupted;
+        }
         return ok ? ExitCodes.Success : ExitCodes.Failed;
     }
 
@@ -109,10 +122,22 @@ internal sealed class Drill(TextWriter output, TimeProvider clock, string state,
         var clock = Stopwatch.StartNew();
         try
         {
+            interrupted.ThrowIfCancellationRequested();
+            // Every long call of a step takes the token (the Cloud SQL calls and their operations,
+            // the demo's load, the functions' requests); starting the host and the functions is short
+            // and finishes, so nothing is left running behind the drill's disposal.
             var detail = await work();
             _report.Add((name, true, clock.Elapsed, detail));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   ok ({clock.Elapsed.TotalSeconds:F1} s) {detail}"));
             return true;
+        }
+        catch (Exception) when (interrupted.IsCancellationRequested)
+        {
+            // Whatever the step was doing when Ctrl-C came (a cancelled call may fail rather than cancel).
+            _interrupted = true;
+            _report.Add((name, false, clock.Elapsed, InterruptedDetail));
+            output.WriteLine($"   {InterruptedDetail}");
+            return false;
         }
         catch (Exception error) when (error is DrillException or CloudSqlApiException or CloudSqlOperationFailedException or HttpRequestException
             or NpgsqlException or InvalidOperationException or IOException or TimeoutException)
@@ -136,7 +161,7 @@ internal sealed class Drill(TextWriter output, TimeProvider clock, string state,
         DatabaseInstance instance;
         try
         {
-            instance = await Sql.GetInstanceAsync(name);
+            instance = await Sql.GetInstanceAsync(name, interrupted);
         }
         catch (CloudSqlApiException missing) when (missing.HttpStatus == 404)
         {
@@ -152,7 +177,7 @@ internal sealed class Drill(TextWriter output, TimeProvider clock, string state,
                     UserLabels = new Dictionary<string, string> { ["env"] = name == Prod ? "prod" : "drill" },
                     BackupConfiguration = new BackupConfiguration { Enabled = pitr, PointInTimeRecoveryEnabled = pitr, StartTime = "02:00" },
                 },
-            }));
+            }, interrupted));
             return "created";
         }
         if (instance.State != "RUNNABLE")
@@ -164,18 +189,18 @@ internal sealed class Drill(TextWriter output, TimeProvider clock, string state,
 
     private async Task<string> EnsureDemoAsync()
     {
-        if ((await Sql.ListDatabasesAsync(Prod)).Any(d => d.Name == Database))
+        if ((await Sql.ListDatabasesAsync(Prod, interrupted)).Any(d => d.Name == Database))
         {
             return "reused";
         }
-        await RunAsync(Sql.InsertDatabaseAsync(Prod, new Database { Name = Database }));
-        await DemoDatabase.CreateAsync(await ConnectionStringAsync(Prod, Database), size);
+        await RunAsync(Sql.InsertDatabaseAsync(Prod, new Database { Name = Database }, interrupted));
+        await DemoDatabase.CreateAsync(await ConnectionStringAsync(Prod, Database), size, cancellationToken: interrupted);
         return string.Create(CultureInfo.InvariantCulture, $"loaded ({size.Tenants} tenants x {size.RowsPerTenant} rows per tenant)");
     }
 
     private async Task<string> EnsureAutomatedBackupAsync()
     {
-        var newest = (await Sql.ListBackupRunsAsync(Prod))
+        var newest = (await Sql.ListBackupRunsAsync(Prod, interrupted))
             .Where(r => r is { Type: "AUTOMATED", Status: "SUCCESSFUL", EndTime: not null })
             .Select(r => r.EndTime!.Value)
             .DefaultIfEmpty(DateTimeOffset.MinValue).Max();
@@ -183,7 +208,7 @@ internal sealed class Drill(TextWriter output, TimeProvider clock, string state,
         {
             return $"reused the one that ended {newest:u}";
         }
-        await _stack.TakeAutomatedBackupAsync(Sql, Prod);
+        await _stack.TakeAutomatedBackupAsync(Sql, Prod, interrupted);
         return "taken now";
     }
 
@@ -209,12 +234,12 @@ internal sealed class Drill(TextWriter output, TimeProvider clock, string state,
         var bucket = new LocalBackupStore(new BucketPaths(state), Bucket);
         if (await bucket.GetAsync(name) is null)
         {
-            await RunAsync(Sql.ExportAsync(Prod, new ExportContext { FileType = "SQL", Uri = $"gs://{Bucket}/{name}", Databases = [Database] }));
+            await RunAsync(Sql.ExportAsync(Prod, new ExportContext { FileType = "SQL", Uri = $"gs://{Bucket}/{name}", Databases = [Database] }, interrupted));
         }
         var stored = await bucket.GetAsync(name) ?? throw new DrillException($"the export left no gs://{Bucket}/{name}");
         using var content = StorageEvents.ObjectFinalized(stored, clock.GetUtcNow())
             .ToHttpContent(ContentMode.Binary, new JsonEventFormatter());
-        using var response = await Functions.PostAsync("on-backup-completed", content);
+        using var response = await Functions.PostAsync("on-backup-completed", content, interrupted);
         if (!response.IsSuccessStatusCode)
         {
             throw new DrillException($"on-backup-completed answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
@@ -248,8 +273,8 @@ internal sealed class Drill(TextWriter output, TimeProvider clock, string state,
 
     private async Task<JsonObject> CallAsync(string function, JsonObject request)
     {
-        using var response = await Functions.PostAsync(function, new StringContent(request.ToJsonString(), Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
+        using var response = await Functions.PostAsync(function, new StringContent(request.ToJsonString(), Encoding.UTF8, "application/json"), interrupted);
+        var text = await response.Content.ReadAsStringAsync(interrupted);
         if (!response.IsSuccessStatusCode)
         {
             throw new DrillException($"{function} answered {(int)response.StatusCode}: {text}");
@@ -258,11 +283,11 @@ internal sealed class Drill(TextWriter output, TimeProvider clock, string state,
     }
 
     /// <summary>Waits for a started operation with the client's poller; a failed one throws <see cref="CloudSqlOperationFailedException"/>.</summary>
-    private async Task RunAsync(Task<Operation> started) => await Sql.WaitForOperationAsync(await started);
+    private async Task RunAsync(Task<Operation> started) => await Sql.WaitForOperationAsync(await started, cancellationToken: interrupted);
 
     private async Task<string> ConnectionStringAsync(string instance, string database)
     {
-        var addresses = (await Sql.GetInstanceAsync(instance)).IpAddresses;
+        var addresses = (await Sql.GetInstanceAsync(instance, interrupted)).IpAddresses;
         var address = addresses is { Count: > 0 } ? addresses[0].IpAddress : null;
         return new NpgsqlConnectionStringBuilder
         {

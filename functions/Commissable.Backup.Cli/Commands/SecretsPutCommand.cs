@@ -53,11 +53,22 @@ internal static class SecretsPutCommand
         {
             await context.Error.WriteAsync($"value for secret {name} (not echoed): ");
             value = Encoding.UTF8.GetBytes(readHidden(context.Error) ?? "");
+            // Ctrl-C while typing: the line that ends the typing is not stored.
+            context.Interrupted.ThrowIfCancellationRequested();
         }
         else
         {
             using var buffer = new MemoryStream();
-            await context.Input.Bytes.CopyToAsync(buffer, context.Interrupted);
+            try
+            {
+                await context.Input.Bytes.CopyToAsync(buffer, context.Interrupted);
+                context.Interrupted.ThrowIfCancellationRequested();
+            }
+            catch (OperationCanceledException) when (context.Interrupted.IsCancellationRequested)
+            {
+                await context.Error.WriteLineAsync($"secrets put: interrupted while reading standard input; nothing was stored");
+                return ExitCodes.Interrupted;
+            }
             value = DropOneNewline(buffer.ToArray());
         }
         if (value.Length == 0)

@@ -151,15 +151,46 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
         return $"serving on {address}";
     }
 
-    /// <summary>The postgres password of the instances the drill creates: made once, kept owner-only in the state directory, never printed.</summary>
+    /// <summary>
+    /// The postgres password of the instances the drill creates: made once, kept owner-only in the
+    /// state directory, never printed. The file is created 0600 under a temporary name and linked
+    /// to its name create-only, so it is never readable by others nor found half-written; its
+    /// directory is 0700, and a file or directory an earlier run left wider is tightened first.
+    /// </summary>
     public string RootPassword()
     {
-        Directory.CreateDirectory(DrillDirectory);
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        const UnixFileMode ownerDirectory = ownerOnly | UnixFileMode.UserExecute;
+        Directory.CreateDirectory(DrillDirectory, ownerDirectory);
+        File.SetUnixFileMode(DrillDirectory, ownerDirectory);
         var file = Path.Combine(DrillDirectory, "root-password");
-        if (!File.Exists(file))
+        if (File.Exists(file))
         {
-            File.WriteAllText(file, Convert.ToHexString(RandomNumberGenerator.GetBytes(18)).ToLowerInvariant());
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(file, ownerOnly);
+        }
+        else
+        {
+            var temporary = Path.Combine(DrillDirectory, $".root-password.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
+            using (var stream = new FileStream(temporary, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                UnixCreateMode = ownerOnly,
+            }))
+            {
+                stream.Write(System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(18))));
+                stream.Flush(flushToDisk: true);
+            }
+            try
+            {
+                File.Move(temporary, file, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(file))
+            {
+                // Another run made it meanwhile: its password is the one.
+                File.Delete(temporary);
+            }
         }
         return File.ReadAllText(file).Trim();
     }

@@ -281,6 +281,36 @@ public sealed class DumpVerifyTests(OperatorStack stack, ITestOutputHelper outpu
         AssertNoSecretPrinted();
     }
 
+    [Theory]
+    [InlineData("nobody listening")]
+    [InlineData("wrong password")]
+    public async Task A_server_that_cannot_be_reached_or_logged_in_to_is_exit_69_for_dump_and_verify_and_nothing_is_left(string why)
+    {
+        var environment = Environment();
+        // Port 1 on loopback answers nobody; the wrong password is refused at login (28P01).
+        var url = why == "nobody listening"
+            ? $"postgresql://postgres:{stack.Password}@127.0.0.1:1/crm"
+            : stack.ProdUrl.Replace(stack.Password, "not-the-password-31f0", StringComparison.Ordinal);
+        environment["PROD_URL"] = url;
+        environment["SCRATCH_URL"] = url.Replace("/crm", "/postgres", StringComparison.Ordinal);
+        var outDirectory = OutDirectory("unreachable-" + why.Replace(' ', '-'));
+
+        var dumped = await RunAsync(environment, "dump", "--from-env", "PROD_URL", "--change", "add-deposit-index", "--out", outDirectory);
+
+        Assert.True(dumped.Exit == 69, dumped.ToString());
+        Assert.Contains("dump: could not reach or log in to postgres@", dumped.Error, StringComparison.Ordinal);
+        Assert.Contains($"nothing was written under {Path.Combine(outDirectory, FileName)}", dumped.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(outDirectory));
+
+        var file = await DumpAsync("for-unreachable-verify-" + why.Replace(' ', '-'));
+        var verified = await RunAsync(environment, "verify", file, "--scratch-env", "SCRATCH_URL");
+
+        Assert.True(verified.Exit == 69, verified.ToString());
+        Assert.Contains("verify: could not reach or log in to the server postgres@", verified.Error, StringComparison.Ordinal);
+        Assert.Contains("nothing was created", verified.Error, StringComparison.Ordinal);
+        AssertNoSecretPrinted();
+    }
+
     [Fact]
     public async Task Ctrl_C_while_pg_dump_runs_stops_it_and_leaves_nothing()
     {

@@ -169,6 +169,24 @@ public sealed class RestoreCommandTests(RestoreEnvironment env) : IClassFixture<
     }
 
     [Fact]
+    public async Task An_existing_database_is_refused_before_the_password_is_asked_for()
+    {
+        await env.Cloud.RunAsync(HttpMethod.Post, env.Cloud.Api("instances/staging/databases"), """{"name":"crm_existing_typed"}""");
+        var asked = false;
+        var typed = new StandardInput(Stream.Null, TextReader.Null, IsTerminal: true, _ => { asked = true; return AppPassword; });
+        string[] args = [env.Dump, "--to-env", StagingUrl, "--database", "crm_existing_typed", "--app-user", "crm_app_typed"];
+
+        var run = await ChildProcessRecorder.RunAsync(args, Environment(), typed);
+
+        Assert.Equal(64, run.Exit);
+        Assert.Contains("the database already exists", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("password for the app user", run.Error, StringComparison.Ordinal);
+        Assert.False(asked);
+        Assert.Empty(run.Children);
+        Assert.False(await StagingHasAsync("role", "crm_app_typed"));
+    }
+
+    [Fact]
     public async Task A_copy_that_differs_from_its_manifest_fails_the_checks_exit_1_and_the_database_stays()
     {
         // The manifest says one table held a row more than the dump did: the comparison must catch it.

@@ -37,10 +37,69 @@ public sealed class SecretsPutCommandTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_state, "secrets", "drill-project", "db-url")));
     }
 
+    [Fact]
+    public async Task Ctrl_C_while_stdin_is_read_is_exit_2_and_nothing_is_stored()
+    {
+        using var interrupt = new CancellationTokenSource();
+        var context = new CommandContext(_out, _err, TimeProvider.System, (d, t) => Task.Delay(d, t), interrupt.Token);
+
+        var exit = await SecretsPutCommand.RunAsync(["db-url", "--state", _state], context, new InterruptedWhileReading(interrupt), null);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("secrets put: interrupted while reading standard input; nothing was stored", _err.ToString(), StringComparison.Ordinal);
+        Assert.Empty(_out.ToString());
+        Assert.False(Directory.Exists(Path.Combine(_state, "secrets", "drill-project", "db-url")));
+    }
+
+    [Fact]
+    public async Task Ctrl_C_while_the_value_is_typed_is_exit_2_and_the_typed_line_is_not_stored()
+    {
+        using var interrupt = new CancellationTokenSource();
+        var context = new CommandContext(_out, _err, TimeProvider.System, (d, t) => Task.Delay(d, t), interrupt.Token);
+
+        // The terminal's read ends only with Enter: Ctrl-C came while the operator typed.
+        var exit = await SecretsPutCommand.RunAsync(["db-url", "--state", _state], context, Stream.Null, _ =>
+        {
+            interrupt.Cancel();
+            return "half-typed";
+        });
+
+        Assert.Equal(2, exit);
+        Assert.Contains("secrets put: interrupted", _err.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("half-typed", _out.ToString() + _err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_state, "secrets", "drill-project", "db-url")));
+    }
+
     public void Dispose()
     {
         _out.Dispose();
         _err.Dispose();
         if (Directory.Exists(_state)) Directory.Delete(_state, recursive: true);
     }
+}
+
+/// <summary>Standard input on which Ctrl-C comes while the command waits for bytes that never arrive.</summary>
+internal sealed class InterruptedWhileReading(CancellationTokenSource interrupt) : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await interrupt.CancelAsync();
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        return 0;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read asynchronously");
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

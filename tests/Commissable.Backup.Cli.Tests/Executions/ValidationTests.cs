@@ -70,6 +70,13 @@ public sealed class ValidationTests : CliHarness
         { "bad source database", [.. Clone, "--source-database", "9crm"], "--source-database '9crm' is not a database name" },
         { "dr option on clone", [.. Clone, "--point-in-time", "2025-03-01T09:30:00Z"], "unknown option --point-in-time" },
         { "unknown owner", [.. Clone, "--owner", "postgres"], "--owner 'postgres' is not an owner this command knows: app-user" },
+        // Names PostgreSQL takes but workflows/clone-prod-to-staging.yaml refuses ([A-Za-z_][A-Za-z0-9_]*): refused here, before an execution starts only to fail.
+        { "staging database with a hyphen", With(Clone, "--staging-database", "crm-staging"), "--staging-database 'crm-staging' is not a database name the clone-prod-to-staging workflow accepts: 1 to 63 letters, digits and '_'" },
+        { "staging database with a dollar", With(Clone, "--staging-database", "crm$1"), "--staging-database 'crm$1' is not a database name the clone-prod-to-staging workflow accepts" },
+        { "app user with a hyphen", With(Clone, "--app-user", "crm-app"), "--app-user 'crm-app' is not a PostgreSQL user name the clone-prod-to-staging workflow accepts" },
+        { "app user with a dot", With(Clone, "--app-user", "crm.app"), "--app-user 'crm.app' is not a PostgreSQL user name the clone-prod-to-staging workflow accepts" },
+        { "app user as an IAM user", With(Clone, "--app-user", "crm@example.com"), "--app-user 'crm@example.com' is not a PostgreSQL user name the clone-prod-to-staging workflow accepts" },
+        { "source database with a hyphen", [.. Clone, "--source-database", "crm-prod"], "--source-database 'crm-prod' is not a database name the clone-prod-to-staging workflow accepts" },
     };
 
     [Theory]

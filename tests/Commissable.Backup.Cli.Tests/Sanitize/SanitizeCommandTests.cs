@@ -245,15 +245,93 @@ public sealed class SanitizeCommandTests(SanitizeFixture fixture) : IClassFixtur
         Assert.False(File.Exists(output));
     }
 
+    [Fact]
+    public async Task Client_programs_missing_from_PG_BIN_DIR_are_exit_69_naming_the_variable_and_nothing_is_written()
+    {
+        var output = NewOutput();
+        var empty = Directory.CreateTempSubdirectory("no-pg-bin-").FullName;
+        try
+        {
+            var (exit, stdout, stderr) = await RunAsync([fixture.DemoDump, "--rules", ExampleRules, "--key-env", "SANITIZE_KEY", "--scratch-env", "SCRATCH_URL", "--out", output],
+                extra: new Dictionary<string, string> { ["PG_BIN_DIR"] = empty });
+
+            Assert.Equal(ExitCodes.Unavailable, exit);
+            Assert.Contains($"The directory '{empty}' does not hold pg_dump and pg_restore", stderr, StringComparison.Ordinal);
+            Assert.Contains("(PG_BIN_DIR names their directory)", stderr, StringComparison.Ordinal);
+            await AssertNothingLeftAsync(output);
+            AssertNoSecret(stdout, stderr);
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
+    }
+
+    [Fact]
+    public async Task Ctrl_C_while_the_masked_rows_load_stops_psql_drops_the_scratch_database_exit_2_and_writes_nothing()
+    {
+        var output = NewOutput();
+        // PG_BIN_DIR names the real programs, but psql first says it started (the gate) and then
+        // waits for input that never comes (the hold), so Ctrl-C lands while the scratch database is loaded.
+        var bin = Directory.CreateTempSubdirectory("gated-pg-bin-").FullName;
+        var gate = Path.Combine(bin, "gate");
+        var hold = Path.Combine(bin, "hold");
+        try
+        {
+            foreach (var program in (string[])["pg_dump", "pg_restore"])
+            {
+                File.CreateSymbolicLink(Path.Combine(bin, program), fixture.Tools.Path(program));
+            }
+            foreach (var fifo in (string[])[gate, hold])
+            {
+                using var mkfifo = System.Diagnostics.Process.Start("mkfifo", ["-m", "600", fifo])!;
+                await mkfifo.WaitForExitAsync();
+                Assert.Equal(0, mkfifo.ExitCode);
+            }
+            var psql = Path.Combine(bin, "psql");
+            await File.WriteAllTextAsync(psql, $"#!/bin/sh\necho started > '{gate}'\nread held < '{hold}'\nexec '{fixture.Tools.Path("psql")}' \"$@\"\n");
+            File.SetUnixFileMode(psql, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using var interrupt = new CancellationTokenSource();
+
+            var sanitize = RunAsync([fixture.DemoDump, "--rules", ExampleRules, "--key-env", "SANITIZE_KEY", "--scratch-env", "SCRATCH_URL", "--out", output],
+                extra: new Dictionary<string, string> { ["PG_BIN_DIR"] = bin }, interrupted: interrupt.Token);
+            var started = Task.Run(() => File.ReadAllText(gate));
+            if (await Task.WhenAny(started, sanitize) == sanitize)
+            {
+                // It ended before psql ran: release the gate's reader and say why.
+                await File.WriteAllTextAsync(gate, "");
+                var early = await sanitize;
+                Assert.Fail($"sanitize ended before loading: exit {early.Exit}: {early.Error}");
+            }
+            Assert.Equal("started\n", await started);
+            var scratch = Assert.Single(await fixture.QueryAsync("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'sanitize\\_%'"));
+
+            await interrupt.CancelAsync();
+            var (exit, stdout, stderr) = await sanitize;
+
+            Assert.Equal(ExitCodes.Interrupted, exit);
+            Assert.Contains($"sanitize: interrupted; nothing was written under {output} and no scratch database is left", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
+            Assert.StartsWith("sanitize_", (string)scratch[0]!, StringComparison.Ordinal);
+            await AssertNothingLeftAsync(output);
+            AssertNoSecret(stdout, stderr);
+        }
+        finally
+        {
+            Directory.Delete(bin, recursive: true);
+        }
+    }
+
     private string NewOutput() => Path.Combine(fixture.Work, $"copy-{Guid.NewGuid():N}.dump");
 
-    private async Task<(int Exit, string Out, string Error)> RunAsync(string[] args, string? key = Key, bool setKey = true, IReadOnlyDictionary<string, string>? extra = null)
+    private async Task<(int Exit, string Out, string Error)> RunAsync(string[] args, string? key = Key, bool setKey = true, IReadOnlyDictionary<string, string>? extra = null,
+        CancellationToken interrupted = default)
     {
         var environment = new Dictionary<string, string?> { ["SCRATCH_URL"] = fixture.ScratchUrl, ["SANITIZE_KEY"] = setKey ? key : null };
         foreach (var (name, value) in extra ?? new Dictionary<string, string>()) environment[name] = value;
         var output = new StringWriter();
         var error = new StringWriter();
-        var context = new CommandContext(output, error, StoppedClock.AtNow(), (d, t) => Task.CompletedTask, CancellationToken.None)
+        var context = new CommandContext(output, error, StoppedClock.AtNow(), (d, t) => Task.CompletedTask, interrupted)
         {
             Environment = name => environment.GetValueOrDefault(name),
         };

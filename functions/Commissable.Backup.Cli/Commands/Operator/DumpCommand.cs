@@ -36,7 +36,8 @@ internal static partial class DumpCommand
               that fails leaves nothing under the final name.
               --upload copies both, create-only, to gs://B/P/ENV/I/ (I: the Cloud SQL instance the
               database is on), checking the object's size and checksums before the manifest.
-              Exit 0 done, 1 the dump or upload failed, 2 interrupted (nothing is left), 64 bad usage.
+              Exit 0 done, 1 the dump or upload failed, 2 interrupted (nothing is left), 64 bad usage,
+              69 the server unreachable (or refusing the login) or the client programs not found.
               Defaults: --out backups, --environment prod, --tenant-column tenantId, --prefix backups.
         """;
 
@@ -209,6 +210,13 @@ internal static partial class DumpCommand
                 }
                 catch (Exception error) when (error is IOException or InvalidDataException or ExternalProcessException)
                 {
+                    // pg_dump says why in its own (translated) words: whether the server could be reached is asked directly.
+                    if (await OperatorServer.UnreachableAsync(plan.Source.Endpoint, plan.Database, context.Interrupted) is { } unreachable)
+                    {
+                        await context.Error.WriteLineAsync($"dump: could not reach or log in to {plan.Source}: {Shorten(unreachable)}");
+                        await context.Error.WriteLineAsync($"dump: nothing was written under {plan.FilePath}");
+                        return ExitCodes.Unavailable;
+                    }
                     await context.Error.WriteLineAsync($"dump: FAILED: {Shorten(error.Message)}");
                     await context.Error.WriteLineAsync($"dump: nothing was written under {plan.FilePath}");
                     return ExitCodes.Failed;

@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Postgres.Access;
+using Npgsql;
 
 namespace Commissable.Backup.Cli.Commands.Operator;
 
@@ -80,41 +82,94 @@ internal sealed record ProductionTargets(IReadOnlySet<string> Instances, IReadOn
     }
 
     /// <summary>
-    /// Refuses (a <see cref="UsageException"/> naming the list) a target that is production: its
-    /// host (and port) in <see cref="Hosts"/>, compared as IP addresses where both are, or
-    /// <paramref name="instance"/> in <see cref="Instances"/>.
+    /// Refuses (a <see cref="UsageException"/> naming the list) a target that is production or
+    /// cannot be shown not to be: <paramref name="instance"/> in <see cref="Instances"/>; a host
+    /// (and port) in <see cref="Hosts"/>, compared by every address each side resolves to (so
+    /// <c>localhost</c> is <c>127.0.0.1</c>, and a DNS name is the address it names); a socket
+    /// directory equal to a listed one, or on the port of a listed loopback address (a local server
+    /// answers on its socket and on loopback alike); a target host that does not resolve.
     /// </summary>
-    public void Refuse(DatabaseEndpoint target, string? instance, string option)
+    public async Task RefuseAsync(DatabaseEndpoint target, string? instance, string option, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         if (instance is not null && Instances.Contains(instance))
         {
             throw new UsageException($"{option}: the instance '{instance}' is listed in {InstancesVariable}; this command never writes to production");
         }
-        foreach (var (host, port) in Hosts)
+        var listed = Hosts.Where(h => h.Port is null || h.Port == target.Port).ToList();
+        if (listed.Count == 0)
         {
-            if ((port is null || port == target.Port) && SameHost(host, target.Host))
+            return;
+        }
+        var refused = new UsageException($"{option}: the server {target} is listed in {HostsVariable}; this command never writes to production");
+        if (IsSocket(target.Host))
+        {
+            var directory = SocketDirectory(target.Host);
+            foreach (var (host, _) in listed)
             {
-                throw new UsageException($"{option}: the server {target} is listed in {HostsVariable}; this command never writes to production");
+                if (IsSocket(host) ? SocketDirectory(host) == directory
+                    : (await AddressesAsync(host, cancellationToken) ?? []).Any(IPAddress.IsLoopback))
+                {
+                    throw refused;
+                }
+            }
+            return;
+        }
+        var targetAddresses = await AddressesAsync(target.Host, cancellationToken)
+            ?? throw new UsageException($"{option}: the host of the server {target} cannot be resolved, so it cannot be shown not to be one listed in {HostsVariable}; nothing was done (use its IP address, or a name that resolves here)");
+        foreach (var (host, _) in listed)
+        {
+            if (IsSocket(host))
+            {
+                continue;
+            }
+            if (SameName(host, target.Host)
+                || (await AddressesAsync(host, cancellationToken) is { } addresses && addresses.Any(targetAddresses.Contains)))
+            {
+                throw refused;
             }
         }
     }
 
-    private static bool SameHost(string listed, string target)
+    private static bool IsSocket(string host) => host.StartsWith('/');
+
+    private static string SocketDirectory(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+
+    private static bool SameName(string listed, string target) =>
+        string.Equals(listed.TrimEnd('.'), target.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Every address <paramref name="host"/> resolves to (an IP address is its own), IPv4-mapped ones as IPv4; null when it does not resolve.</summary>
+    private static async Task<HashSet<IPAddress>?> AddressesAsync(string host, CancellationToken cancellationToken)
     {
-        if (string.Equals(listed, target, StringComparison.OrdinalIgnoreCase))
+        if (IPAddress.TryParse(host, out var literal))
         {
-            return true;
+            return [Normal(literal)];
         }
-        return IPAddress.TryParse(listed, out var a) && IPAddress.TryParse(target, out var b) && a.Equals(b);
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
+            return addresses.Length == 0 ? null : addresses.Select(Normal).ToHashSet();
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
+
+    private static IPAddress Normal(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     private static (string Host, int? Port) HostEntry(string entry)
     {
         var host = entry;
         int? port = null;
         var colon = entry.LastIndexOf(':');
-        if (colon > 0 && !entry.EndsWith(']') && entry.Count(c => c == ':') == 1)
+        // A socket directory (Cloud SQL's /cloudsql/PROJECT:REGION:INSTANCE) has colons of its own: only a number after the last is a port.
+        if (IsSocket(entry) ? colon > 0 && entry[(colon + 1)..] is { Length: > 0 } digits && digits.All(char.IsAsciiDigit)
+            : colon > 0 && !entry.EndsWith(']') && entry.Count(c => c == ':') == 1)
         {
             host = entry[..colon];
             port = int.TryParse(entry[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is >= 1 and <= 65535 ? p
@@ -127,6 +182,44 @@ internal sealed record ProductionTargets(IReadOnlySet<string> Instances, IReadOn
 
     private static string[] List(string? value) =>
         (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>Whether a server could be reached and logged in to: the operator's commands exit 69 when it could not.</summary>
+internal static class OperatorServer
+{
+    /// <summary>The server could not be reached or logged in to (connection, authentication, shutdown); an SQL error after that is not.</summary>
+    public static bool IsUnreachable(Exception error) => error switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("28", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        NpgsqlException or SocketException or TimeoutException => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Opens and closes one connection to <paramref name="database"/>: null when it worked or failed
+    /// for another reason, else the first line of why the server could not be reached or logged in to.
+    /// A client program's failure is told apart this way, not by its (translated) messages.
+    /// </summary>
+    public static async Task<string?> UnreachableAsync(DatabaseEndpoint server, string database, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        try
+        {
+            await using var connection = new NpgsqlConnection(server.ConnectionString(database));
+            await connection.OpenAsync(cancellationToken);
+            return null;
+        }
+        catch (Exception error) when (IsUnreachable(error))
+        {
+            return error is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : error.Message.Split('\n')[0].TrimEnd('\r');
+        }
+        catch (NpgsqlException)
+        {
+            // Reached and logged in to, then refused (no such database, no privilege): the failure is the command's own.
+            return null;
+        }
+    }
 }
 
 /// <summary>The checks the operator's commands add to <see cref="InputRules"/>.</summary>

@@ -26,7 +26,8 @@ namespace Commissable.Backup.Cli.Commands.Operator;
 /// <remarks>
 /// Nothing is written before every check has passed: the options, the production lists
 /// (<c>PRODUCTION_HOSTS</c>, <c>PRODUCTION_INSTANCES</c>; a target in one is refused, and so is
-/// any target when neither is set), the password, the server and whether the database exists. The
+/// any target when neither is set), the server and whether the database exists, then the password
+/// (a password variable is read first; a typed one only once the database is known not to exist). The
 /// passwords travel only in a connection string, a 0600 password file and a SCRAM verifier; no
 /// argument list, output line or file name holds one.
 /// </remarks>
@@ -67,7 +68,10 @@ internal static class RestoreCommand
     private static async Task<int> RunAsync(CommandContext context, RestoreRequest request)
     {
         var server = request.Server.Endpoint;
-        var tools = PostgresBinaries.LocateClient();
+        if (OperatorTools.Locate(context) is not { } tools)
+        {
+            return ExitCodes.Unavailable;
+        }
         var cancel = context.Interrupted;
         var shown = $"'{request.Database}' on {server}";
         var step = "connect";
@@ -96,6 +100,8 @@ internal static class RestoreCommand
             {
                 throw new UsageException($"--database {request.Database}: the database already exists on {server}; nothing was changed (--recreate drops it and restores again)");
             }
+            // Typed at the terminal only now: a restore refused for an existing database never asks for it.
+            var appPassword = request.AppPassword ?? await RestoreRequest.TypedPasswordAsync(context, request.AppUser);
 
             step = "source";
             using var source = await OpenSourceAsync(context, request);
@@ -126,7 +132,7 @@ internal static class RestoreCommand
             await Progress.StepAsync(context, $"app user '{request.AppUser}'", async () =>
             {
                 await using var connection = await dataSource.OpenConnectionAsync(cancel);
-                var created = await AppLogin.EnsureAsync(connection, request.AppUser, request.AppPassword, cancel);
+                var created = await AppLogin.EnsureAsync(connection, request.AppUser, appPassword, cancel);
                 return created ? "created (LOGIN, password set)" : "existed: LOGIN and the password set";
             });
 
@@ -269,13 +275,7 @@ internal static class RestoreCommand
     }
 
     /// <summary>The server could not be reached or logged in to; an SQL error after that is the step's failure.</summary>
-    private static bool Unreachable(Exception error) => error switch
-    {
-        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("28", StringComparison.Ordinal)
-            || pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
-        NpgsqlException or SocketException or TimeoutException => true,
-        _ => false,
-    };
+    private static bool Unreachable(Exception error) => OperatorServer.IsUnreachable(error);
 
     private static string FirstLine(Exception error) => error switch
     {
@@ -309,14 +309,19 @@ internal sealed class RestoreOptions
     public IEnumerable<Option> All => [ToEnv, Database, AppUser, AppPasswordEnv, Owner, Recreate, Jobs, Instance, CriticalTables];
 }
 
-/// <summary>A <c>restore</c> command line, every value checked, the production lists consulted and the app's password read: nothing is written before this exists.</summary>
+/// <summary>
+/// A <c>restore</c> command line, every value checked, the production lists consulted and the app's
+/// password read from its variable (<see cref="AppPassword"/>; null when it is to be typed at the
+/// terminal, which is asked only after the server showed the database does not exist): nothing is
+/// written before this exists.
+/// </summary>
 internal sealed record RestoreRequest(
     string Source,
     IBackupStore? Store,
     OperatorDatabase Server,
     string Database,
     string AppUser,
-    string AppPassword,
+    string? AppPassword,
     bool AppUserOwns,
     bool Recreate,
     int Jobs,
@@ -362,7 +367,7 @@ internal sealed record RestoreRequest(
 
         // Restore writes: refused for production before anything else is looked at, and refused
         // altogether when no production list is configured (a guard with nothing to compare with).
-        ProductionTargets.FromEnvironment(context).Refuse(server.Endpoint, instance, $"{options.ToEnv.Name} {server.Variable}");
+        await ProductionTargets.FromEnvironment(context).RefuseAsync(server.Endpoint, instance, $"{options.ToEnv.Name} {server.Variable}", context.Interrupted);
 
         IBackupStore? store = null;
         if (source.StartsWith(GcsUri.Scheme, StringComparison.Ordinal))
@@ -378,40 +383,43 @@ internal sealed record RestoreRequest(
             throw new UsageException($"FILE '{OperatorRules.Printable(source)}' does not exist (a dump file, a directory-format dump's directory, or a gs:// URI)");
         }
 
-        var password = await PasswordAsync(context, options, Value(options.AppPasswordEnv), appUser);
+        var password = Password(context, options, Value(options.AppPasswordEnv));
         return new RestoreRequest(source, store, server, database, appUser, password, owns, result.GetValue(options.Recreate), jobs, critical);
     }
 
-    /// <summary>From the environment variable named by <c>--app-password-env</c>, else typed without echo on a terminal; never from an argument.</summary>
-    private static async Task<string> PasswordAsync(CommandContext context, RestoreOptions options, string? variable, string appUser)
+    /// <summary>
+    /// From the environment variable named by <c>--app-password-env</c>; null when it is to be typed
+    /// without echo on a terminal (<see cref="TypedPasswordAsync"/>); never from an argument.
+    /// </summary>
+    private static string? Password(CommandContext context, RestoreOptions options, string? variable)
     {
-        string? password;
-        if (variable is not null)
+        if (variable is null)
         {
-            var name = OperatorRules.VariableName(options.AppPasswordEnv.Name, variable);
-            password = context.Environment(name);
-            if (string.IsNullOrEmpty(password))
-            {
-                throw new UsageException($"{options.AppPasswordEnv.Name} {name}: the environment variable {name} is not set or is empty; set it to the app user's password (it is never printed)");
-            }
+            return context.Input is { IsTerminal: true, ReadHidden: not null } ? null
+                : throw new UsageException($"{options.AppPasswordEnv.Name} is required when standard input is not a terminal: give the name of the environment variable holding the app user's password (never the password itself)");
         }
-        else if (context.Input is { IsTerminal: true, ReadHidden: { } readHidden })
+        var name = OperatorRules.VariableName(options.AppPasswordEnv.Name, variable);
+        var password = context.Environment(name);
+        if (string.IsNullOrEmpty(password))
         {
-            await context.Error.WriteAsync($"password for the app user {appUser} (not echoed): ");
-            password = readHidden(context.Error);
-            if (string.IsNullOrEmpty(password))
-            {
-                throw new UsageException("the app user's password is empty; nothing was changed");
-            }
+            throw new UsageException($"{options.AppPasswordEnv.Name} {name}: the environment variable {name} is not set or is empty; set it to the app user's password (it is never printed)");
         }
-        else
-        {
-            throw new UsageException($"{options.AppPasswordEnv.Name} is required when standard input is not a terminal: give the name of the environment variable holding the app user's password (never the password itself)");
-        }
-        if (password.Any(c => c is '\n' or '\r' or '\0'))
-        {
-            throw new UsageException("the app user's password holds a line break or a NUL, which a connection string cannot carry");
-        }
-        return password;
+        return Checked(password);
     }
+
+    /// <summary>The app user's password typed without echo at the terminal.</summary>
+    public static async Task<string> TypedPasswordAsync(CommandContext context, string appUser)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var readHidden = context.Input.ReadHidden ?? throw new InvalidOperationException("standard input is not a terminal");
+        await context.Error.WriteAsync($"password for the app user {appUser} (not echoed): ");
+        var password = readHidden(context.Error);
+        // Ctrl-C while typing: the line that ends the typing is not used.
+        context.Interrupted.ThrowIfCancellationRequested();
+        return string.IsNullOrEmpty(password) ? throw new UsageException("the app user's password is empty; nothing was changed") : Checked(password);
+    }
+
+    private static string Checked(string password) => password.Any(c => c is '\n' or '\r' or '\0')
+        ? throw new UsageException("the app user's password holds a line break or a NUL, which a connection string cannot carry")
+        : password;
 }

@@ -56,7 +56,7 @@ internal static class SanitizeCommand
             var scratch = OperatorDatabase.FromEnvironment(context, "--scratch-env", result.GetValue(scratchEnv)!);
             if (context.Environment(ProductionTargets.HostsVariable) is { Length: > 0 } || context.Environment(ProductionTargets.InstancesVariable) is { Length: > 0 })
             {
-                ProductionTargets.FromEnvironment(context).Refuse(scratch.Endpoint, null, "--scratch-env");
+                await ProductionTargets.FromEnvironment(context).RefuseAsync(scratch.Endpoint, null, "--scratch-env", context.Interrupted);
             }
             var kept = (result.GetValue(tenants) ?? []).Select(t => InputRules.Text("--tenant", t, "a tenant id as the tenant column holds it")).Distinct(StringComparer.Ordinal).ToList();
             var column = InputRules.Text("--tenant-column", result.GetValue(tenantColumn)!, "a column name");
@@ -78,26 +78,32 @@ internal static class SanitizeCommand
                 TenantColumn = column,
                 Time = context.Time,
             };
-            return await RunAsync(context, result, buckets, sourceText, scratch, target, options);
+            if (OperatorTools.Locate(context) is not { } tools)
+            {
+                return ExitCodes.Unavailable;
+            }
+            return await RunAsync(context, result, buckets, sourceText, scratch, target, options, tools);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(CommandContext context, ParseResult result, BucketOptionSet buckets, string sourceText, OperatorDatabase scratch, string target, SanitizeOptions options)
+    private static async Task<int> RunAsync(CommandContext context, ParseResult result, BucketOptionSet buckets, string sourceText, OperatorDatabase scratch, string target, SanitizeOptions options, PostgresBinaries tools)
     {
-        var stores = new Dictionary<string, Core.Storage.IBackupStore>(StringComparer.Ordinal);
-        foreach (var bucket in SourceBucket(sourceText))
-        {
-            stores[bucket] = await buckets.OpenAsync(result, bucket, context.Interrupted);
-        }
-        using var backup = await DumpSource.OpenAsync("<source>", sourceText, bucket => stores[bucket], null, context.Interrupted);
         var stages = new List<string>();
+        DumpSource? backup = null;
         try
         {
-            var made = await Progress.StepAsync(context, $"sanitizing {backup.Shown} on {scratch}", async () =>
+            var stores = new Dictionary<string, Core.Storage.IBackupStore>(StringComparer.Ordinal);
+            foreach (var bucket in SourceBucket(sourceText))
             {
-                var done = await DumpSanitizer.SanitizeAsync(backup.Path, backup.Shown, backup.Manifest, scratch.Endpoint, scratch.Database ?? "postgres", target,
-                    options with { Progress = new ListProgress(stages) }, PostgresBinaries.LocateClient(), context.Interrupted);
+                stores[bucket] = await buckets.OpenAsync(result, bucket, context.Interrupted);
+            }
+            var opened = await DumpSource.OpenAsync("<source>", sourceText, bucket => stores[bucket], null, context.Interrupted);
+            backup = opened;
+            var made = await Progress.StepAsync(context, $"sanitizing {opened.Shown} on {scratch}", async () =>
+            {
+                var done = await DumpSanitizer.SanitizeAsync(opened.Path, opened.Shown, opened.Manifest, scratch.Endpoint, scratch.Database ?? "postgres", target,
+                    options with { Progress = new ListProgress(stages) }, tools, context.Interrupted);
                 return string.Create(CultureInfo.InvariantCulture, $"{done.Masking.Rules.Count} rules, {done.Masking.MaskedValues} values masked");
             });
             foreach (var stage in stages) await context.Out.WriteLineAsync($"   {stage}");
@@ -119,10 +125,22 @@ internal static class SanitizeCommand
             await context.Error.WriteLineAsync($"sanitize: refused, nothing written: {refused.Message}");
             return Refused;
         }
+        catch (Exception error) when (context.Interrupted.IsCancellationRequested
+            && error is OperationCanceledException or ExternalProcessException or DumpStreamException or NpgsqlException or IOException)
+        {
+            // Ctrl-C (a program it stopped may fail rather than cancel): the sanitizer stopped its
+            // programs and dropped its scratch database on the way out.
+            await context.Error.WriteLineAsync($"sanitize: interrupted; nothing was written under {target} and no scratch database is left");
+            return ExitCodes.Interrupted;
+        }
         catch (Exception error) when (error is ExternalProcessException or DumpStreamException or InvalidDataException or NpgsqlException or IOException)
         {
             await context.Error.WriteLineAsync($"sanitize: failed, nothing written: {error.Message.Split('\n')[0]}");
             return ExitCodes.Failed;
+        }
+        finally
+        {
+            backup?.Dispose();
         }
     }
 

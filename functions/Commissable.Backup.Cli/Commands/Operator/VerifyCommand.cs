@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.CommandLine;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Cli.Commands.Executions;
@@ -38,7 +39,8 @@ internal static partial class VerifyCommand
               then the file is compared with its own bytes, which proves it restores, not that it is
               the backup that was taken. --keep-going restores and checks even after the file check
               or the restore failed, to show what differs (the outcome stays a failure).
-              Exit 0 every check passed, 1 a check failed (or no manifest), 2 interrupted, 64 bad usage.
+              Exit 0 every check passed, 1 a check failed (or no manifest), 2 interrupted, 64 bad usage,
+              69 the server unreachable (or refusing the login) or the client programs not found.
               Defaults: --jobs 2, --tenant-column tenantId, --time-zone UTC.
         """;
 
@@ -93,7 +95,7 @@ internal static partial class VerifyCommand
                     : throw new UsageException($"{timeZone.Name} '{OperatorRules.Printable(result.GetValue(timeZone)!)}' is not a time zone name such as UTC or America/New_York"),
             };
             var server = OperatorDatabase.FromEnvironment(context, scratchEnv.Name, result.GetValue(scratchEnv)!);
-            RefuseProduction(context, server, scratchEnv.Name);
+            await RefuseProductionAsync(context, server, scratchEnv.Name);
             if (OperatorTools.Locate(context) is not { } tools)
             {
                 return ExitCodes.Unavailable;
@@ -108,12 +110,12 @@ internal static partial class VerifyCommand
     /// Verify only creates and drops its own scratch database, so it runs where no production list
     /// is configured; a server that is listed is still refused.
     /// </summary>
-    private static void RefuseProduction(CommandContext context, OperatorDatabase server, string option)
+    private static async Task RefuseProductionAsync(CommandContext context, OperatorDatabase server, string option)
     {
         if (!string.IsNullOrWhiteSpace(context.Environment(ProductionTargets.HostsVariable))
             || !string.IsNullOrWhiteSpace(context.Environment(ProductionTargets.InstancesVariable)))
         {
-            ProductionTargets.FromEnvironment(context).Refuse(server.Endpoint, null, option);
+            await ProductionTargets.FromEnvironment(context).RefuseAsync(server.Endpoint, null, option, context.Interrupted);
         }
     }
 
@@ -159,10 +161,15 @@ internal static partial class VerifyCommand
                         return "created";
                     });
                 }
-                catch (Exception error) when (error is NpgsqlException or PostgresException)
+                catch (Exception error) when (error is NpgsqlException or PostgresException or SocketException or TimeoutException)
                 {
                     // CREATE DATABASE is all or nothing: there is nothing to drop.
                     scratch = null;
+                    if (OperatorServer.IsUnreachable(error))
+                    {
+                        await context.Error.WriteLineAsync($"verify: could not reach or log in to the server {request.Server}: {error.Message.Split('\n')[0]}; nothing was created");
+                        return ExitCodes.Unavailable;
+                    }
                     await context.Error.WriteLineAsync($"verify: FAILED: the server {request.Server} did not create the scratch database: {error.Message.Split('\n')[0]}");
                     return ExitCodes.Failed;
                 }
