@@ -79,6 +79,11 @@ public sealed class DatabaseTextTests(TestPostgres postgres) : IDisposable
             CREATE TABLE measurement_b PARTITION OF measurement FOR VALUES FROM ('2026-07-01') TO ('2027-01-01') PARTITION BY RANGE (day);
             CREATE TABLE measurement_b1 PARTITION OF measurement_b FOR VALUES FROM ('2026-07-01') TO ('2027-01-01');
             INSERT INTO measurement SELECT 't' || (i % 4), date '2026-01-01' + (i % 360), pi() * i FROM generate_series(1, 900) i;
+            CREATE TABLE "line
+            break" ("first
+            column" int, "second" text);
+            INSERT INTO "line
+            break" SELECT i, 'row ' || i FROM generate_series(1, 50) i;
             CREATE TABLE audit_note (a int);
             -- SQL-standard bodies (BEGIN ATOMIC ... END, semicolons inside), created through EXECUTE
             -- because the client splits a command at its semicolons.

@@ -41,6 +41,9 @@ internal sealed partial class DumpParser
     private byte[] _statement = new byte[4096];
     private int _statementLength;
     private bool _inStatement;
+
+    /// <summary>A COPY line whose quoted name holds a line break, so far (pg_dump prints the name as it is).</summary>
+    private StringBuilder? _copyHeader;
     private long _statementLine;
     private byte[] _pending = [];
     private int _pendingLength;
@@ -79,6 +82,11 @@ internal sealed partial class DumpParser
     {
         if (!_started) Start(piece);
         if (!_sawHeader) throw NotADump();
+        if (_copyHeader is not null)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"The dump ends inside the COPY line that starts at line {_copyHeaderLine} (a quote never closed): it is truncated."));
+        }
         if (_copy is { } copy)
         {
             if (!_longRow.Active) _longRow.Start(copy.WantedFields);
@@ -186,6 +194,11 @@ internal sealed partial class DumpParser
             AppendStatementLine(line);
             return;
         }
+        if (_copyHeader is not null)
+        {
+            CopyHeaderLine(line);
+            return;
+        }
         if (line.Trim(" \t\r"u8).IsEmpty) return;
         if (line.StartsWith("--"u8))
         {
@@ -201,7 +214,9 @@ internal sealed partial class DumpParser
         if (_complete) throw AfterEnd();
         if (line.StartsWith("COPY "u8))
         {
-            StartCopy(Encoding.UTF8.GetString(line));
+            _copyHeaderLine = _line;
+            _copyHeader = new StringBuilder();
+            CopyHeaderLine(line);
             return;
         }
         _inStatement = true;
@@ -246,6 +261,39 @@ internal sealed partial class DumpParser
             $"Line {_line} is the psql meta-command {shown}, which pg_dump does not print outside COPY data: the dump is damaged or not pg_dump's."));
     }
 
+    private long _copyHeaderLine;
+
+    /// <summary>
+    /// One more line of a COPY line: it ends outside double quotes (a table or column name may hold
+    /// a line break, and pg_dump prints it inside the quotes). A header longer than a statement may
+    /// be is a damaged dump.
+    /// </summary>
+    private void CopyHeaderLine(ReadOnlySpan<byte> line)
+    {
+        var header = _copyHeader!;
+        if (header.Length > 0)
+        {
+            header.Append('\n');
+        }
+        header.Append(Encoding.UTF8.GetString(line));
+        if (header.Length > MaxStatementBytes)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"The COPY line that starts at line {_copyHeaderLine} never ends: the dump is damaged."));
+        }
+        var quotes = 0;
+        foreach (var chunk in header.GetChunks())
+        {
+            quotes += chunk.Span.Count('"');
+        }
+        if (quotes % 2 != 0)
+        {
+            return;
+        }
+        _copyHeader = null;
+        StartCopy(header.ToString());
+    }
+
     private void StartCopy(string line)
     {
         var tokens = SqlText.Tokenize(line);
@@ -253,7 +301,7 @@ internal sealed partial class DumpParser
         if (table is null || SqlText.CopyColumns(line, tokens, next) is not { } columns)
         {
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                $"Line {_line} starts a COPY that is not pg_dump's `COPY <table> (<columns>) FROM stdin;`."));
+                $"Line {_copyHeaderLine} starts a COPY that is not pg_dump's `COPY <table> (<columns>) FROM stdin;`."));
         }
 
         var accumulator = Table(table);

@@ -502,6 +502,27 @@ public sealed class DumpContentReaderTests
     }
 
     [Fact]
+    public async Task A_table_name_with_a_line_break_has_its_COPY_line_read_over_both_lines_and_one_cut_inside_it_is_refused()
+    {
+        var content = await ReadBodyAsync("""
+            COPY public."line
+            break" ("first
+            column", second) FROM stdin;
+            1	one
+            2	two
+            \.
+            """);
+
+        Assert.Equal(2L, content.Tables["public.\"line\nbreak\""].Rows);
+        Assert.Equal(["\"first\ncolumn\"", "second"], content.Tables["public.\"line\nbreak\""].Columns);
+        var cut = await Assert.ThrowsAsync<InvalidDataException>(() => ReadBodyAsync("""
+            COPY public."line
+            """));
+        // (The closing comment line is read as part of the unclosed name: the dump has no end.)
+        Assert.StartsWith("The dump ends", cut.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rows_as_INSERT_statements_are_refused_as_unreadable()
     {
         var error = await Assert.ThrowsAsync<InvalidDataException>(() =>
