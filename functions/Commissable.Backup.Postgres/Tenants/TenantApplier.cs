@@ -127,9 +127,10 @@ public static class TenantApplier
         {
             proof = await TenantProof.ProveAsync(source, target, run.Shape, tenantId, options, kept, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception failure) when (failure is NpgsqlException or IOException or TimeoutException)
+        catch (Exception failure) when (failure is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
         {
             // The writes are committed: the result must say so, with a proof that does not hold.
+            // (A connection that broke earlier answers the next command with InvalidOperationException.)
             proof = [.. run.Shape.Tables.Select(t => new TableProof(t.Name, 0, "", $"not read: {Reason(failure)}"))];
         }
         return new TenantApplyResult(TenantApplyOutcome.Applied, run.Plan, writes, proof, moved) { MaterializedViews = views };
@@ -176,7 +177,7 @@ public static class TenantApplier
             }
             await ExecuteAsync(target, string.Create(CultureInfo.InvariantCulture, $"SET lock_timeout = '{(long)options.LockTimeout.TotalMilliseconds}ms'"), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception failure) when (failure is NpgsqlException or IOException or TimeoutException)
+        catch (Exception failure) when (failure is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
         {
             return [$"materialized views not looked up: {Reason(failure)}; refresh the ones that read the restored tables"];
         }
@@ -193,7 +194,7 @@ public static class TenantApplier
                 await ExecuteAsync(target, $"REFRESH MATERIALIZED VIEW CONCURRENTLY public.{Quote(name)}", cancellationToken).ConfigureAwait(false);
                 outcome.Add($"{name}: refreshed");
             }
-            catch (Exception failure) when (failure is NpgsqlException or IOException or TimeoutException)
+            catch (Exception failure) when (failure is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
             {
                 outcome.Add($"{name}: stale: the concurrent refresh failed ({Reason(failure)}); refresh it by hand");
                 if (failure is not PostgresException)
