@@ -69,6 +69,7 @@ public static class BadInputTables
         yield return new(e, "PATCH", p, """{"settings":{"activationPolicy":"SOMETIMES"}}""", 400, "activationPolicy 'SOMETIMES' is not supported");
         yield return new(e, "PATCH", p, """{"region":"../x"}""", 400, "region of an instance cannot be changed");
         yield return new(e, "PATCH", p, """{"region":null}""", 400, "region of an instance cannot be changed");
+        yield return new(e, "PATCH", p, """{"settings":null}""", 400, "'settings' cannot be null");
         yield return new(e, "PATCH", p, """{"region":"europe-west1"}""", 400, "region of an instance cannot be changed");
         yield return new(e, "PATCH", p, """{"databaseVersion":null}""", 400, "databaseVersion cannot be changed");
         yield return new(e, "PATCH", p, """{"settings":{"tier":"a","tier":"b"}}""", 400, "'tier' appears more than once");

@@ -85,6 +85,11 @@ internal sealed class InstanceEndpoints(InstanceManager instances, BackupEngine 
         {
             throw ApiException.BadRequest($"databaseVersion cannot be changed on this local cloud; it is {instances.Binaries.DatabaseVersion}.");
         }
+        // Without its settings an instance has no tier, backups or flags: null is no way to change them.
+        if (body.ContainsKey("settings") && body["settings"] is null)
+        {
+            throw ApiException.BadRequest("'settings' cannot be null: send the settings to change, or leave it out.");
+        }
         foreach (var ignored in new[] { "rootPassword", "state", "ipAddresses", "connectionName", "selfLink", "kind", "createTime", "name", "project" })
         {
             body.Remove(ignored);
