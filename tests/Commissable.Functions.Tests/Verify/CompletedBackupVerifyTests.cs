@@ -129,18 +129,7 @@ public sealed class CompletedBackupVerifyTests(VerifyEnvironment env)
         var shared = await env.SharedBackupAsync();
         var name = $"{Prefix}/prod/prod/backup_20260301_0600_prod_unchecked.sql.gz";
         var stored = await WriteAsync(name, await File.ReadAllBytesAsync(env.LocalPath(shared)));
-        var (_, created) = await Catalog.RecordAsync(ParseName(name), new BackupManifest
-        {
-            Uri = stored.Uri,
-            Kind = "scheduled-export",
-            Environment = "prod",
-            SourceInstance = "prod",
-            Databases = ["crm"],
-            Format = "SQL_GZIP",
-            StartTime = stored.Updated.AddMinutes(-1),
-            EndTime = stored.Updated,
-            Generation = stored.Generation,
-        });
+        var (_, created) = await Catalog.RecordAsync(ParseName(name), ScheduledExport(stored));
         Assert.True(created);
 
         var (status, body) = await VerifyAsync(stored.Uri);
@@ -162,21 +151,8 @@ public sealed class CompletedBackupVerifyTests(VerifyEnvironment env)
         var sharedContent = (await Catalog.GetAsync(sharedName))?.Content ?? throw new Xunit.Sdk.XunitException($"{shared} has no content manifest");
         var name = $"{Prefix}/prod/prod/backup_20260301_0400_prod_legacy-manifest.sql.gz";
         var stored = await WriteAsync(name, await File.ReadAllBytesAsync(env.LocalPath(shared)));
-        var (recorded, created) = await Catalog.RecordAsync(ParseName(name), new BackupManifest
-        {
-            Uri = stored.Uri,
-            Kind = "scheduled-export",
-            Environment = "prod",
-            SourceInstance = "prod",
-            Databases = ["crm"],
-            Format = "SQL_GZIP",
-            StartTime = stored.Updated.AddMinutes(-1),
-            EndTime = stored.Updated,
-            SizeBytes = stored.Size,
-            Md5Hash = stored.Md5Hash,
-            Crc32c = stored.Crc32c,
-            Generation = stored.Generation,
-        });
+        var (recorded, created) = await Catalog.RecordAsync(ParseName(name),
+            ScheduledExport(stored) with { SizeBytes = stored.Size, Md5Hash = stored.Md5Hash, Crc32c = stored.Crc32c });
         Assert.True(created);
         Assert.Null(recorded.Content);
 
@@ -206,6 +182,20 @@ public sealed class CompletedBackupVerifyTests(VerifyEnvironment env)
         using var stream = new MemoryStream(content, writable: false);
         return await Store.WriteAsync(name, stream, "application/octet-stream", ifGenerationMatch: 0);
     }
+
+    /// <summary>The manifest of a scheduled export of prod's crm, as a release without content manifests recorded it: no size, no checksum.</summary>
+    private static BackupManifest ScheduledExport(StoredObject stored) => new()
+    {
+        Uri = stored.Uri,
+        Kind = "scheduled-export",
+        Environment = "prod",
+        SourceInstance = "prod",
+        Databases = ["crm"],
+        Format = "SQL_GZIP",
+        StartTime = stored.Updated.AddMinutes(-1),
+        EndTime = stored.Updated,
+        Generation = stored.Generation,
+    };
 
     private static BackupObjectName ParseName(string name)
     {
