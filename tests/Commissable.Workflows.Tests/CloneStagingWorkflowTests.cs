@@ -44,6 +44,7 @@ public sealed class CloneStagingWorkflowTests
         _harness.Environment["GRANT_APP_USER_URL"] = GrantUrl;
         _harness.Environment["RESTORE_VERIFY_URL"] = VerifyUrl;
         _harness.Environment["PRE_DEPLOY_EXPORT_URL"] = ExportUrl;
+        _harness.Environment.TryAdd("PRODUCTION_INSTANCES", "prod, prod-replica");
         return _harness.Interpreter().RunAsync(Program.Value, argument, CancellationToken.None);
     }
 
@@ -80,6 +81,19 @@ public sealed class CloneStagingWorkflowTests
         var failure = await Assert.ThrowsAsync<WorkflowFailedException>(() => RunAsync(Argument(JsonNode.Parse(json))));
 
         Assert.Contains("appUserOwns must be true", failure.Error?.ToJsonString() ?? failure.Message, StringComparison.Ordinal);
+        Assert.Empty(_google.Order);
+    }
+
+    [Theory]
+    [InlineData("prod, staging", "stagingInstance 'staging' is listed in PRODUCTION_INSTANCES")]
+    [InlineData("", "PRODUCTION_INSTANCES is not set on this workflow")]
+    public async Task A_staging_instance_listed_as_production_or_no_list_at_all_is_refused_before_staging_changes(string listed, string message)
+    {
+        _harness.Environment["PRODUCTION_INSTANCES"] = listed;
+
+        var failure = await Assert.ThrowsAsync<WorkflowFailedException>(() => RunAsync(Argument()));
+
+        Assert.Contains(message, failure.Error is JsonValue raised && raised.TryGetValue<string>(out var text) ? text : failure.Message, StringComparison.Ordinal);
         Assert.Empty(_google.Order);
     }
 

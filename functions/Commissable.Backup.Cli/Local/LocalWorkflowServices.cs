@@ -63,6 +63,7 @@ internal static class LocalWorkflowServices
             ["GRANT_APP_USER_URL"] = functions + "grant-app-user",
             ["TENANT_RESTORE_URL"] = functions + "tenant-restore",
             ["VERIFY_INSTANCE"] = LocalStack.VerifyInstance,
+            ["PRODUCTION_INSTANCES"] = LocalStack.ProdInstance,
             ["APP_SERVICE"] = AppService(project),
             ["BACKUP_BUCKET"] = LocalStack.Bucket,
         };

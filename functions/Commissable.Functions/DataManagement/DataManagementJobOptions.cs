@@ -12,7 +12,7 @@ namespace Commissable.Functions.DataManagement;
 /// <see cref="BackupWorkflow"/>, <see cref="StagingWorkflow"/> and <see cref="TenantWorkflow"/>
 /// of the function's project.
 /// </summary>
-internal sealed record DataManagementJobOptions
+internal sealed partial record DataManagementJobOptions
 {
     public const string LocationVariable = DataManagementVariables.Location;
     public const string SourceInstanceVariable = DataManagementVariables.SourceInstance;
@@ -69,8 +69,16 @@ internal sealed record DataManagementJobOptions
         Check(reader, SourceInstanceVariable, CloudNames.InstanceProblem(reader.Optional(SourceInstanceVariable), SourceInstanceVariable));
         Check(reader, DatabaseVariable, CloudNames.DatabaseProblem(reader.Optional(DatabaseVariable), DatabaseVariable));
         Check(reader, StagingInstanceVariable, CloudNames.InstanceProblem(reader.Optional(StagingInstanceVariable), StagingInstanceVariable));
-        Check(reader, StagingDatabaseVariable, CloudNames.DatabaseProblem(reader.Optional(StagingDatabaseVariable), StagingDatabaseVariable));
-        Check(reader, StagingAppUserVariable, CloudNames.UserProblem(reader.Optional(StagingAppUserVariable), StagingAppUserVariable));
+        // The clone workflow takes only plain identifiers for these two (it creates and grants them):
+        // a name it would refuse must stop the deployment, not every staging job later.
+        foreach (var variable in new[] { StagingDatabaseVariable, StagingAppUserVariable })
+        {
+            var value = reader.Optional(variable);
+            if (value is null || !PlainIdentifier().IsMatch(value))
+            {
+                reader.Problem(variable, $"{variable} must be letters, digits and underscores, starting with a letter or underscore, at most 63 (as clone-prod-to-staging takes it); got '{EnvironmentReader.Shown(value ?? "")}'");
+            }
+        }
         if (!CloudNames.IsSecretId(reader.Optional(StagingAppPasswordSecretVariable)))
         {
             reader.Problem(StagingAppPasswordSecretVariable, $"{StagingAppPasswordSecretVariable} must be a Secret Manager secret id (letters, digits, - and _, at most 255)");
@@ -118,4 +126,7 @@ internal sealed record DataManagementJobOptions
 
     private static bool LocationPattern(string value) =>
         value.Length is > 0 and <= 40 && value.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-') && char.IsAsciiLetterLower(value[0]);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]{0,62}\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex PlainIdentifier();
 }

@@ -258,6 +258,18 @@ public sealed class DeploymentScriptTests(ITestOutputHelper output)
         Assert.Contains("--set-env-vars=PRE_DEPLOY_EXPORT_URL=$$(url pre-deploy-export)", workflow.Words);
     }
 
+    [Fact]
+    public async Task Cloudbuild_gives_the_workflows_the_production_instances_escaped_for_their_commas()
+    {
+        var text = await File.ReadAllTextAsync(Path.Combine(Root, "cloudbuild.yaml"));
+
+        // clone-prod-to-staging refuses a listed staging instance before it drops anything, and refuses to run without the list.
+        Assert.Contains("@PRODUCTION_INSTANCES=${_PRODUCTION_INSTANCES}\"", text, StringComparison.Ordinal);
+        Assert.Contains("env=\"^@^$$env@", text, StringComparison.Ordinal);
+        var clone = Assert.Single(ShellText.FindGcloud(text, "cloudbuild.yaml"), i => i.Words.Contains("--source=workflows/clone-prod-to-staging.yaml"));
+        Assert.Contains("--set-env-vars=$$env", clone.Words);
+    }
+
     private static string Role(GcloudInvocation invocation) =>
         invocation.Words.Single(w => w.StartsWith("--role=", StringComparison.Ordinal))["--role=".Length..];
 
@@ -348,7 +360,7 @@ public sealed class DeploymentScriptTests(ITestOutputHelper output)
         Assert.Contains("deploy tenant-restore ", text, StringComparison.Ordinal);
         Assert.Contains("@TENANT_RESTORE_DB_USER=${_TENANT_RESTORE_DB_USER}@TENANT_RESTORE_DB_PASSWORD_FILE=/secrets/tenant-restore/password", text, StringComparison.Ordinal);
         Assert.Contains("--set-secrets=\"/secrets/tenant-restore/password=${_TENANT_RESTORE_PASSWORD_SECRET}:latest\"", text, StringComparison.Ordinal);
-        Assert.Contains("TENANT_RESTORE_URL=$$(url tenant-restore),VERIFY_INSTANCE=${_VERIFY_INSTANCE}", text, StringComparison.Ordinal);
+        Assert.Contains("TENANT_RESTORE_URL=$$(url tenant-restore)@VERIFY_INSTANCE=${_VERIFY_INSTANCE}", text, StringComparison.Ordinal);
         var workflow = Assert.Single(ShellText.FindGcloud(text, "cloudbuild.yaml"), i => i.Words.Contains("--source=workflows/tenant-restore.yaml"));
         Assert.Contains("--service-account=wf-tenant-restore@$PROJECT_ID.iam.gserviceaccount.com", workflow.Words);
         // The setting is added after every other function is deployed: only tenant-restore gets the login.

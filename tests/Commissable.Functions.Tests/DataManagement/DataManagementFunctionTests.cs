@@ -323,6 +323,19 @@ public sealed class DataManagementFunctionTests(SweeperEnvironment env) : IClass
     }
 
     [Theory]
+    [InlineData("STAGING_DATABASE", "crm-staging")]
+    [InlineData("STAGING_APP_USER", "crm.app")]
+    public void A_staging_name_the_clone_workflow_refuses_stops_the_start(string variable, string value)
+    {
+        var variables = DataManagementJobsTests.JobVariables();
+        variables["DATA_MANAGEMENT_" + variable] = value;
+
+        var e = Assert.Throws<FunctionStartupException>(() => Commissable.Functions.DataManagement.DataManagementJobOptions.Read(new DictionaryEnvironment(variables), "crm-project"));
+
+        Assert.Contains($"DATA_MANAGEMENT_{variable} must be letters, digits and underscores", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("catalog", "false")]
     [InlineData("pre-deploy-export", "false")]
     [InlineData("data-management", "true")]
