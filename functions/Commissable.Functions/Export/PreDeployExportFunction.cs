@@ -99,6 +99,15 @@ internal sealed class PreDeployExportFunction(PreDeployExporter exporter, Backup
                 {
                     manifest = await catalog.GetAsync(name!, context.RequestAborted).ConfigureAwait(false);
                 }
+                // The ticket is marked succeeded only after the manifest is written: a manifest gone
+                // since (swept, removed) means the backup this request made is no more. A 200 would
+                // let a deploy go on with no backup behind it.
+                if (manifest is null)
+                {
+                    throw FunctionException.Conflict(
+                        $"The backup this request already made, {ticket.BackupUri}, is no longer in the catalog (its manifest is gone: swept or removed), and nothing was exported now: send a new Idempotency-Key (or another commitSha) to take a new backup.",
+                        code: "BACKUP_GONE");
+                }
                 await context.WriteJsonAsync(Body(context, ticket, manifest)).ConfigureAwait(false);
                 return;
             case ExportStatus.Running when exporter.IsAbandoned(ticket):

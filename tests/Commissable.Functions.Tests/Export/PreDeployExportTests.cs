@@ -88,6 +88,22 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
     }
 
     [Fact]
+    public async Task The_same_request_after_its_backup_was_swept_is_409_not_the_old_answer()
+    {
+        var key = "deploy-" + Guid.NewGuid();
+        var (first, body, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"swept-later"}""", key);
+        Assert.True(first == HttpStatusCode.OK, body.ToJsonString());
+        // The retention sweep deletes the manifest first.
+        File.Delete(Path.Combine(env.Cloud.StateDirectory, "buckets", ((string)body["manifestUri"]!)["gs://".Length..]));
+
+        var (status, again, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"swept-later"}""", key);
+
+        Assert.True(status == HttpStatusCode.Conflict, again.ToJsonString());
+        Assert.Equal("BACKUP_GONE", (string?)again["error"]!["status"]);
+        Assert.Contains("send a new Idempotency-Key", (string?)again["error"]!["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_second_export_of_the_same_change_in_the_same_minute_is_409_until_a_new_name_exists()
     {
         // Two different keys for one change within a minute would need the same backup name. The

@@ -73,7 +73,9 @@ public sealed class FunctionSettingsTests
     [InlineData("BACKUP_BUCKET", "Backups!", "BACKUP_BUCKET must be a bucket name")]
     [InlineData("BACKUP_PREFIX", "/backups/", "BACKUP_PREFIX must be a folder path")]
     [InlineData("BACKUP_PREFIX", "backups/../other", "BACKUP_PREFIX must be a folder path")]
-    [InlineData("ENVIRONMENT_NAME", "prod_eu", "ENVIRONMENT_NAME must match [a-z0-9][a-z0-9-]{0,62}")]
+    [InlineData("ENVIRONMENT_NAME", "prod_eu", "ENVIRONMENT_NAME must match [a-z0-9][a-z0-9-]{0,29}")]
+    // 31 characters: backups named with it could never be listed, so the gate would answer without a manifest.
+    [InlineData("ENVIRONMENT_NAME", "production-europe-west1-primary", "which hold at most 30 characters of it")]
     [InlineData("CLOUDSQL_API_ENDPOINT", "127.0.0.1:8123", "CLOUDSQL_API_ENDPOINT must be an absolute http or https URL")]
     [InlineData("CLOUDSQL_API_ENDPOINT", "ftp://host/", "CLOUDSQL_API_ENDPOINT must be an absolute http or https URL")]
     [InlineData("PRODUCTION_INSTANCES", "commissable-prod,Prod_DB", "'Prod_DB' is not one")]

@@ -154,7 +154,7 @@ public sealed partial record FunctionSettings
         if (environmentName.Length > 0 && !SlugPattern().IsMatch(environmentName))
         {
             reader.Problem("ENVIRONMENT_NAME",
-                $"ENVIRONMENT_NAME must match [a-z0-9][a-z0-9-]{{0,62}} (it is part of backup names); got '{EnvironmentReader.Shown(environmentName)}'");
+                $"ENVIRONMENT_NAME must match [a-z0-9][a-z0-9-]{{0,29}} (it is part of backup names, which hold at most 30 characters of it); got '{EnvironmentReader.Shown(environmentName)}'");
         }
 
         var endpoint = ReadEndpoint(reader);
@@ -263,7 +263,9 @@ public sealed partial record FunctionSettings
     [GeneratedRegex(@"\A[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex PrefixPattern();
 
-    [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]{0,62}\z", RegexOptions.CultureInvariant)]
+    // At most 30 characters: a backup's name holds the environment twice, and BackupObjectName reads
+    // no longer one, so a longer name would write backups the catalog can never list.
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]{0,29}\z", RegexOptions.CultureInvariant)]
     private static partial Regex SlugPattern();
 
     /// <summary>A column name the checks quote into SQL: PostgreSQL's identifier characters, its length limit.</summary>
