@@ -282,6 +282,9 @@ public sealed class VerificationTests(TestPostgres postgres, ITestOutputHelper o
         await using var dataSource = DataSource(verification.Copy);
         var critical = await RestoreChecks.RunAsync(dataSource, new VerificationOptions { CriticalTables = ["Note", "Payout"], Checks = [RestoreChecks.TablesCritical] });
         Assert.Equal("1 of 2 critical tables unusable; missing: \"Note\"", Assert.Single(critical).Detail);
+        // A table named with its schema is found there.
+        var qualified = await RestoreChecks.RunAsync(dataSource, new VerificationOptions { CriticalTables = ["public.Payout", "public.Note", "audit.Note"], Checks = [RestoreChecks.TablesCritical] });
+        Assert.Equal("2 of 3 critical tables unusable; missing: \"Note\"; \"audit\".\"Note\"", Assert.Single(qualified).Detail);
     }
 
     [Fact]

@@ -18,28 +18,32 @@ internal sealed class CriticalTablesCheck : IRestoreCheck
         {
             return new(Name, true, "no critical tables configured");
         }
-        var existing = new HashSet<string>(StringComparer.Ordinal);
+        // "table" is in the schema the counts read (public); "schema.table" names its schema.
+        var named = wanted.Select(w => w.IndexOf('.', StringComparison.Ordinal) is var dot and > 0 && dot < w.Length - 1
+            ? (Given: w, Schema: w[..dot], Table: w[(dot + 1)..])
+            : (Given: w, Schema: RowCounter.Schema, Table: w)).ToList();
+        var existing = new HashSet<(string, string)>();
         await using (var find = new NpgsqlCommand("""
-            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname = ANY($2)
+            SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p') AND (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
             """, connection))
         {
-            find.Parameters.Add(new NpgsqlParameter { Value = RowCounter.Schema });
-            find.Parameters.Add(new NpgsqlParameter { Value = wanted.ToArray() });
+            find.Parameters.Add(new NpgsqlParameter { Value = named.Select(n => n.Schema).ToArray() });
+            find.Parameters.Add(new NpgsqlParameter { Value = named.Select(n => n.Table).ToArray() });
             await using var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                existing.Add(reader.GetString(0));
+                existing.Add((reader.GetString(0), reader.GetString(1)));
             }
         }
-        var missing = wanted.Where(t => !existing.Contains(t)).Select(t => Quote(t)).ToList();
+        var missing = named.Where(n => !existing.Contains((n.Schema, n.Table))).Select(n => Shown(n.Schema, n.Table)).ToList();
         var empty = new List<string>();
-        foreach (var table in wanted.Where(existing.Contains))
+        foreach (var (_, schema, table) in named.Where(n => existing.Contains((n.Schema, n.Table))))
         {
-            await using var probe = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {Quote(RowCounter.Schema)}.{Quote(table)})", connection);
+            await using var probe = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {Quote(schema)}.{Quote(table)})", connection);
             if (!(bool)(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
             {
-                empty.Add(Quote(table));
+                empty.Add(Shown(schema, table));
             }
         }
         if (missing.Count == 0 && empty.Count == 0)
@@ -52,4 +56,8 @@ internal sealed class CriticalTablesCheck : IRestoreCheck
         return new(Name, false, string.Create(CultureInfo.InvariantCulture,
             $"{missing.Count + empty.Count} of {wanted.Count} critical tables unusable; {string.Join("; ", parts)}"));
     }
+
+    /// <summary>A table as the detail names it: quoted, with its schema when it is not the default one.</summary>
+    private static string Shown(string schema, string table) =>
+        schema == RowCounter.Schema ? Quote(table) : $"{Quote(schema)}.{Quote(table)}";
 }
