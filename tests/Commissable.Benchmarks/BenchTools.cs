@@ -169,22 +169,20 @@ internal static class BenchTools
                         .Tool("pg_ctl", "stop", "-D", data, "-m", "immediate", "-w", "-t", "60", "-s")
                         .RunAsync(CancellationToken.None).GetAwaiter().GetResult();
                 }
-                catch (Exception error) when ((error is ExternalProcessException or IOException or InvalidOperationException) && File.Exists(Path.Combine(data, "postmaster.pid")))
+                catch (Exception error) when (error is ExternalProcessException or IOException or InvalidOperationException)
                 {
-                    // (The benchmark's own clean-up may have stopped it and removed the directory meanwhile.)
-                    Console.Error.WriteLine($"could not stop the cluster in {data}: {error.Message}");
+                    // The benchmark's own clean-up may have stopped it and removed the directory meanwhile.
+                    if (File.Exists(Path.Combine(data, "postmaster.pid")))
+                    {
+                        Console.Error.WriteLine($"could not stop the cluster in {data}: {error.Message}");
+                    }
                 }
             }
-            // Whatever was still writing into it (a base backup, the benchmark's own clean-up) has
-            // been stopped by now, or stops within moments: a few tries.
-            for (var attempt = 0; attempt < 5 && !keep && Directory.Exists(work); attempt++)
-            {
-                RemoveWorkDirectory(work, keep);
-                if (Directory.Exists(work))
-                {
-                    Thread.Sleep(200);
-                }
-            }
+            // The benchmark's own steps now fail against the stopped servers and its clean-up runs
+            // while they unwind: the directory goes once that is done (or after a minute, for a step
+            // that never touches a server).
+            Unwound.Wait(TimeSpan.FromMinutes(1));
+            RemoveWorkDirectory(work, keep);
             if (!keep && Directory.Exists(work))
             {
                 Console.Error.WriteLine($"could not remove {work}; remove it by hand");
@@ -250,6 +248,23 @@ internal static class BenchTools
     /// under them; the handler ends the process once it has cleaned up.
     /// </summary>
     internal static volatile bool Interrupted;
+
+    /// <summary>Set once the benchmark's own steps have stopped after an interrupt (their clean-up done).</summary>
+    private static readonly ManualResetEventSlim Unwound = new();
+
+    /// <summary>
+    /// After an interrupt: tells the handler the benchmark's steps have stopped, then waits for it to
+    /// end the process. Returns at once when nothing was interrupted.
+    /// </summary>
+    internal static async Task AfterInterruptAsync()
+    {
+        if (!Interrupted)
+        {
+            return;
+        }
+        Unwound.Set();
+        await Task.Delay(Timeout.Infinite);
+    }
 
     /// <summary>The local clouds and hosts this run started, for <see cref="StopClustersOnInterrupt"/>.</summary>
     private static readonly List<Process> Started = [];

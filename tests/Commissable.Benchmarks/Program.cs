@@ -50,12 +50,14 @@ if (backups is < 1 or > 1000) return Fail("--backups must be from 1 to 1000");
 using var interrupts = BenchTools.StopClustersOnInterrupt(work, keep);
 try
 {
-    return await Run();
+    var code = await Run();
+    await BenchTools.AfterInterruptAsync();
+    return code;
 }
 catch (Exception) when (BenchTools.Interrupted)
 {
     // The servers were stopped under the benchmark: the interrupt handler ends the process once it has cleaned up.
-    await Task.Delay(Timeout.Infinite);
+    await BenchTools.AfterInterruptAsync();
     return 1;
 }
 
