@@ -30,6 +30,13 @@ public static partial class CloudNames
     /// </summary>
     public static bool IsUser([NotNullWhen(true)] string? value) => value is not null && UserPattern().IsMatch(value);
 
+    /// <summary>
+    /// A plain SQL identifier: a letter or '_', then letters, digits and '_', at most 63 characters.
+    /// What workflows/clone-prod-to-staging.yaml takes for the staging database and app user (its
+    /// check_name steps), narrower than <see cref="IsDatabase"/> and <see cref="IsUser"/>.
+    /// </summary>
+    public static bool IsPlainIdentifier([NotNullWhen(true)] string? value) => value is not null && PlainIdentifierPattern().IsMatch(value);
+
     /// <summary>Project IDs, optionally domain-scoped (<c>example.com:my-project</c>): 6 to 30 characters after the domain.</summary>
     public static bool IsProject([NotNullWhen(true)] string? value) => value is not null && ProjectPattern().IsMatch(value);
 
@@ -105,6 +112,9 @@ public static partial class CloudNames
 
     [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_.@$-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex UserPattern();
+
+    [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]{0,62}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex PlainIdentifierPattern();
 
     [GeneratedRegex(@"\A(?:[a-z0-9][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\z", RegexOptions.CultureInvariant)]
     private static partial Regex ProjectPattern();

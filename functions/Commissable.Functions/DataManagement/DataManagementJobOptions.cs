@@ -12,7 +12,7 @@ namespace Commissable.Functions.DataManagement;
 /// <see cref="BackupWorkflow"/>, <see cref="StagingWorkflow"/> and <see cref="TenantWorkflow"/>
 /// of the function's project.
 /// </summary>
-internal sealed partial record DataManagementJobOptions
+internal sealed record DataManagementJobOptions
 {
     public const string LocationVariable = DataManagementVariables.Location;
     public const string SourceInstanceVariable = DataManagementVariables.SourceInstance;
@@ -74,7 +74,7 @@ internal sealed partial record DataManagementJobOptions
         foreach (var variable in new[] { StagingDatabaseVariable, StagingAppUserVariable })
         {
             var value = reader.Optional(variable);
-            if (value is null || !PlainIdentifier().IsMatch(value))
+            if (!CloudNames.IsPlainIdentifier(value))
             {
                 reader.Problem(variable, $"{variable} must be letters, digits and underscores, starting with a letter or underscore, at most 63 (as clone-prod-to-staging takes it); got '{EnvironmentReader.Shown(value ?? "")}'");
             }
@@ -126,7 +126,4 @@ internal sealed partial record DataManagementJobOptions
 
     private static bool LocationPattern(string value) =>
         value.Length is > 0 and <= 40 && value.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-') && char.IsAsciiLetterLower(value[0]);
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]{0,62}\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
-    private static partial System.Text.RegularExpressions.Regex PlainIdentifier();
 }

@@ -51,7 +51,7 @@ internal static partial class InputRules
     /// execution only for it to fail.
     /// </summary>
     public static string CloneWorkflowName(string option, string value, string what)
-        => CloneWorkflowNamePattern().IsMatch(value) ? value
+        => CloudNames.IsPlainIdentifier(value) ? value
             : throw new UsageException($"{option} '{Printable(value)}' is not {what} the clone-prod-to-staging workflow accepts: 1 to 63 letters, digits and '_', starting with a letter or '_' (no '-', '$', '.' or '@').");
 
     /// <summary>The application's login role: never a superuser or a reserved role.</summary>
@@ -201,9 +201,6 @@ internal static partial class InputRules
     private static string Printable(string value)
         => new(value.Take(120).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
-
-    [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]{0,62}\z", RegexOptions.CultureInvariant)]
-    private static partial Regex CloneWorkflowNamePattern();
 
     [GeneratedRegex("^[a-z]+-[a-z]+[0-9]+\\z", RegexOptions.CultureInvariant)]
     private static partial Regex LocationPattern();
