@@ -7,6 +7,7 @@ using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Databases;
 using Commissable.Backup.Core.Storage;
+using Commissable.Functions.Completion;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Hosting.Logging;
@@ -324,11 +325,7 @@ internal sealed partial class RestoreVerifier(
         }
         if (name.Extension.Length == 0)
         {
-            var files = new List<StoredObject>();
-            await foreach (var file in store.ListAsync(name.Name + "/", cancellationToken).ConfigureAwait(false))
-            {
-                files.Add(file);
-            }
+            var files = await new ExportedObjects(catalog, store).ListDirectoryAsync(name, cancellationToken).ConfigureAwait(false);
             if (files.Count == 0)
             {
                 return $"not imported: the directory gs://{catalog.Bucket}/{name.Name}/ holds no file, though its manifest exists";
