@@ -1,6 +1,6 @@
-using Commissable.Backup.Core.Backups;
 using System.Globalization;
 using System.Text.Json.Serialization;
+using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Databases;
 using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Core.Tenants;

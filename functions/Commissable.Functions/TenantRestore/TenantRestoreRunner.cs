@@ -1,4 +1,5 @@
 using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Databases;
 using Commissable.Backup.Core.Storage;
@@ -7,7 +8,6 @@ using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Hosting.Logging;
 using Commissable.Functions.Verify;
-using Commissable.Backup.Core.Catalog;
 
 namespace Commissable.Functions.TenantRestore;
 

@@ -1,9 +1,9 @@
-using Commissable.Backup.Core.Storage;
-using Commissable.Backup.Core.Catalog;
-using Commissable.Backup.Core.Backups;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Backups;
+using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Core.Storage;
 using Commissable.Backup.Core.Tenants;
 using Commissable.Functions.Tests.Hosting;
 using Microsoft.Extensions.DependencyInjection;
