@@ -142,14 +142,9 @@ internal static class BenchTools
             {
                 try
                 {
-                    if (!child.HasExited)
-                    {
-                        using var term = Process.Start("kill", ["-TERM", child.Id.ToString(CultureInfo.InvariantCulture)]);
-                        term.WaitForExit();
-                        child.WaitForExit(TimeSpan.FromSeconds(60));
-                    }
+                    StopProcessAsync(child).Wait(TimeSpan.FromMinutes(1));
                 }
-                catch (InvalidOperationException)
+                catch (Exception error) when (error is InvalidOperationException or AggregateException { InnerException: InvalidOperationException })
                 {
                     // Already gone.
                 }
