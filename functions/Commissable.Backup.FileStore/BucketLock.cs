@@ -1,3 +1,4 @@
+using Commissable.Backup.Core.Files;
 namespace Commissable.Backup.FileStore;
 
 /// <summary>
@@ -29,7 +30,7 @@ internal sealed class BucketLock
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!, BucketPaths.DirectoryMode);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!, OwnerOnly.DirectoryMode);
             try
             {
                 return new FileStream(_path, new FileStreamOptions
@@ -38,7 +39,7 @@ internal sealed class BucketLock
                     Access = FileAccess.ReadWrite,
                     Share = FileShare.None,
                     BufferSize = 1,
-                    UnixCreateMode = BucketPaths.FileMode,
+                    UnixCreateMode = OwnerOnly.FileMode,
                 });
             }
             catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException))

@@ -1,18 +1,14 @@
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Core.Naming;
 namespace Commissable.Backup.FileStore;
 
 /// <summary>
 /// Maps <c>gs://bucket/object</c> to <c>&lt;state&gt;/buckets/bucket/object</c>. A URI that is not
-/// gs://, names an invalid bucket, or whose object path escapes its bucket is refused.
+/// gs://, names an invalid bucket, or whose object path escapes its bucket is refused. Buckets hold
+/// every tenant's backups: their directories and objects are the owner's alone (<see cref="OwnerOnly"/>).
 /// </summary>
 public sealed class BucketPaths(string stateDirectory)
 {
-    /// <summary>Buckets hold every tenant's backups: directories are the owner's alone (0700).</summary>
-    public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-
-    /// <summary>Objects are readable and writable by the owner alone (0600).</summary>
-    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
     public string Root { get; } = Path.Combine(stateDirectory, "buckets");
 
     /// <summary>
@@ -21,7 +17,7 @@ public sealed class BucketPaths(string stateDirectory)
     /// </summary>
     public void Prepare()
     {
-        Directory.CreateDirectory(Root, DirectoryMode);
+        Directory.CreateDirectory(Root, OwnerOnly.DirectoryMode);
         Restrict(Root);
     }
 
@@ -31,7 +27,7 @@ public sealed class BucketPaths(string stateDirectory)
     /// </summary>
     public void CreatePrivateDirectory(string directory)
     {
-        Directory.CreateDirectory(directory, DirectoryMode);
+        Directory.CreateDirectory(directory, OwnerOnly.DirectoryMode);
         var root = Path.GetFullPath(Root);
         for (var current = Path.GetFullPath(directory);
              current.Length > root.Length && current.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
@@ -39,9 +35,9 @@ public sealed class BucketPaths(string stateDirectory)
         {
             try
             {
-                if (File.GetUnixFileMode(current) != DirectoryMode)
+                if (File.GetUnixFileMode(current) != OwnerOnly.DirectoryMode)
                 {
-                    File.SetUnixFileMode(current, DirectoryMode);
+                    File.SetUnixFileMode(current, OwnerOnly.DirectoryMode);
                 }
             }
             catch (FileNotFoundException error)
@@ -59,15 +55,15 @@ public sealed class BucketPaths(string stateDirectory)
         if (info.LinkTarget is not null) return;
         if (Directory.Exists(path))
         {
-            File.SetUnixFileMode(path, DirectoryMode);
+            File.SetUnixFileMode(path, OwnerOnly.DirectoryMode);
             foreach (var entry in new DirectoryInfo(path).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
             {
-                entry.UnixFileMode = entry is DirectoryInfo ? DirectoryMode : FileMode;
+                entry.UnixFileMode = entry is DirectoryInfo ? OwnerOnly.DirectoryMode : OwnerOnly.FileMode;
             }
         }
         else if (info.Exists)
         {
-            File.SetUnixFileMode(path, FileMode);
+            File.SetUnixFileMode(path, OwnerOnly.FileMode);
         }
     }
 

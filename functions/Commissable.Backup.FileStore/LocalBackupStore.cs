@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Core.Storage;
 using Microsoft.Win32.SafeHandles;
 
@@ -355,15 +356,8 @@ public sealed class LocalBackupStore : IBackupStore
             try
             {
                 _paths.CreatePrivateDirectory(directory);
-                return new FileStream(temp, new FileStreamOptions
-                {
-                    Mode = FileMode.CreateNew,
-                    Access = FileAccess.Write,
-                    Share = FileShare.None,
-                    UnixCreateMode = BucketPaths.FileMode,
-                    // The copy writes whole buffers; a second buffer would only copy them again.
-                    BufferSize = 0,
-                });
+                // The copy writes whole buffers; a second buffer would only copy them again.
+                return OwnerOnly.CreateFile(temp, bufferSize: 0);
             }
             catch (DirectoryNotFoundException) when (attempt < 5)
             {
@@ -466,12 +460,12 @@ public sealed class LocalBackupStore : IBackupStore
     /// <summary>Replaces the cache entry atomically; call with the bucket lock held.</summary>
     private void WriteMetadata(ObjectMetadata metadata)
     {
-        Directory.CreateDirectory(_metadataDirectory, BucketPaths.DirectoryMode);
+        Directory.CreateDirectory(_metadataDirectory, OwnerOnly.DirectoryMode);
         var path = MetadataPath(metadata.Name);
         var temp = Path.Combine(_metadataDirectory, TempPrefix + Guid.NewGuid().ToString("N"));
         try
         {
-            using (var file = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, UnixCreateMode = BucketPaths.FileMode }))
+            using (var file = OwnerOnly.CreateFile(temp))
             {
                 JsonSerializer.Serialize(file, metadata);
                 file.Flush(flushToDisk: true);

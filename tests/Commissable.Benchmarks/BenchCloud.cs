@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Postgres.Processes;
 using Npgsql;
 using static Commissable.Benchmarks.BenchTools;
@@ -122,11 +123,11 @@ internal sealed class BenchCloud : IAsyncDisposable
         string.Join(", ", (answer["stages"]?.AsArray() ?? []).Select(s => Invariant($"{(string?)s!["stage"]} {((long?)s["durationMs"] ?? 0) / 1000.0:F1} s")));
 
     /// <summary>The root password in a 0600 file, as the host's <c>INSPECTOR_DB_PASSWORD_FILE</c>.</summary>
-    public async Task<string> WritePasswordFileAsync()
+    public string WritePasswordFile()
     {
         var passwordFile = Path.Combine(Work, "inspector-password");
-        await File.WriteAllTextAsync(passwordFile, RootPassword);
-        File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Delete(passwordFile);
+        OwnerOnly.WriteNewFile(passwordFile, RootPassword);
         return passwordFile;
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.FileStore;
 using Commissable.Backup.Postgres.Demo;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -52,7 +53,7 @@ internal sealed class DataManagementBenchmark(int backups, string work, bool kee
             await cloud.CreateDatabaseAsync("prod", "crm");
             await DemoDatabase.CreateAsync(BenchCloud.Connection(await cloud.AddressAsync("prod"), "crm"), DemoDatabaseOptions.Tiny, new Progress<string>(Say));
             await cloud.AutomatedBackupAsync("prod");
-            var passwordFile = await cloud.WritePasswordFileAsync();
+            var passwordFile = cloud.WritePasswordFile();
             var jwksFile = await WriteJwksAsync(signer);
             var published = await cloud.PublishHostAsync();
 
@@ -146,7 +147,7 @@ internal sealed class DataManagementBenchmark(int backups, string work, bool kee
             }),
         };
         var path = Path.Combine(work, "jwks.json");
-        await using (var file = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+        await using (var file = OwnerOnly.CreateFile(path, options: FileOptions.Asynchronous))
         await using (var writer = new StreamWriter(file))
         {
             await writer.WriteAsync(jwks.ToJsonString());

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Dumps;
@@ -54,7 +55,7 @@ internal sealed class DumpBenchmark(DemoDatabaseOptions demo, int rounds, string
             var url = $"postgresql://{SuperUser}:{Password}@127.0.0.1:{port}/{Database}";
             var endpoint = DatabaseEndpoint.FromUrl(url, out _);
             var files = Path.Combine(work, "files");
-            Directory.CreateDirectory(files, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            OwnerOnly.CreateDirectory(files);
             var raw = Path.Combine(files, "raw.dump");
 
             var results = new List<Round>();

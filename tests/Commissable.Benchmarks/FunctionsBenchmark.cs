@@ -28,7 +28,7 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
             await cloud.CreateInstanceAsync("prod", pitr: true);
             await cloud.CreateInstanceAsync("verify", pitr: false);
             await cloud.CreateDatabaseAsync("prod", "crm");
-            var passwordFile = await cloud.WritePasswordFileAsync();
+            var passwordFile = cloud.WritePasswordFile();
 
             // Start-up on a quiet machine, before the database load keeps PostgreSQL busy: the
             // image's build (ReadyToRun, published as the Dockerfile does) and, for reference, the JIT build.

@@ -54,7 +54,7 @@ internal sealed class ProofBenchmark(DemoDatabaseOptions demo, IReadOnlyList<dou
             await cloud.CreateInstanceAsync("prod", pitr: true);
             await cloud.CreateInstanceAsync("verify", pitr: false);
             await cloud.AutomatedBackupAsync("prod");
-            var passwordFile = await cloud.WritePasswordFileAsync();
+            var passwordFile = cloud.WritePasswordFile();
             var published = await cloud.PublishHostAsync();
 
             var port = FreePort();

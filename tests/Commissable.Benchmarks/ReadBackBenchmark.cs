@@ -4,6 +4,7 @@ using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.FileStore;
 using Commissable.Backup.Postgres.Clusters;
 using Commissable.Backup.Postgres.Demo;
@@ -41,8 +42,7 @@ internal sealed class ReadBackBenchmark(DemoDatabaseOptions demo, int rounds, st
             var size = await LoadDemoAsync(cluster, SuperUser, Password, Database, demo, vacuum: true);
 
             var passwordFile = Path.Combine(work, "password");
-            await File.WriteAllTextAsync(passwordFile, Password);
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            OwnerOnly.WriteNewFile(passwordFile, Password);
             var login = new DatabaseLoginOptions { User = SuperUser, PasswordFile = passwordFile };
             var instance = new DatabaseInstance { Name = "bench", IpAddresses = [new IpMapping { IpAddress = Address, Type = "PRIMARY" }] };
             var state = Path.Combine(work, "state");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Postgres.Demo;
@@ -60,9 +61,7 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
             var drill = Path.Combine(cloud.State, "drill");
             Directory.CreateDirectory(drill);
             var passwordFile = Path.Combine(drill, "root-password");
-            await File.WriteAllTextAsync(passwordFile, "");
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            await File.WriteAllTextAsync(passwordFile, BenchCloud.RootPassword);
+            OwnerOnly.WriteNewFile(passwordFile, BenchCloud.RootPassword);
 
             Say("creating the instances ...");
             await CreateInstanceAsync(cloud, Prod, pitr: true);
@@ -295,9 +294,8 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
         var stderr = ExternalProcess.ReadTailAsync(process.StandardError);
         await process.WaitForExitAsync();
         var output = await stdout + await stderr;
-        await File.WriteAllTextAsync(log, "");
-        File.SetUnixFileMode(log, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        await File.WriteAllTextAsync(log, output);
+        File.Delete(log);
+        OwnerOnly.WriteNewFile(log, output);
         return (process.ExitCode, output);
     }
 

@@ -1,3 +1,4 @@
+using Commissable.Backup.Core.Files;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Tests.Hosting;
@@ -58,12 +59,10 @@ public sealed class LocalFunctions : IAsyncDisposable
     }
 
     /// <summary>A file holding <see cref="RootPassword"/>, readable by its owner alone; the caller deletes it.</summary>
-    public static async Task<string> WritePasswordFileAsync()
+    public static string WritePasswordFile()
     {
         var passwordFile = Path.Combine(Path.GetTempPath(), $"inspector-{Guid.NewGuid():N}");
-        await File.WriteAllTextAsync(passwordFile, "");
-        File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        await File.WriteAllTextAsync(passwordFile, RootPassword);
+        OwnerOnly.WriteNewFile(passwordFile, RootPassword);
         return passwordFile;
     }
 
@@ -74,7 +73,7 @@ public sealed class LocalFunctions : IAsyncDisposable
         LocalCloudFixture cloud, string bucket, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null, Action<IServiceCollection>? services = null)
     {
         ArgumentNullException.ThrowIfNull(cloud);
-        var passwordFile = await WritePasswordFileAsync();
+        var passwordFile = WritePasswordFile();
         var variables = Variables(cloud, bucket, passwordFile);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

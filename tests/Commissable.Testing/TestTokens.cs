@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Files;
 
 namespace Commissable.Testing;
 
@@ -68,8 +69,8 @@ public sealed class TestTokens : IDisposable
             keys.Add(new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["kid"] = kid, ["use"] = "sig", ["alg"] = "ES256", ["x"] = Base64Url(p.Q.X!), ["y"] = Base64Url(p.Q.Y!) });
         }
         var temp = JwksFile + ".tmp";
-        File.WriteAllText(temp, new JsonObject { ["keys"] = keys }.ToJsonString());
-        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Delete(temp);
+        OwnerOnly.WriteNewFile(temp, new JsonObject { ["keys"] = keys }.ToJsonString());
         File.Move(temp, JwksFile, overwrite: true); // as a mounted secret changes: all at once
     }
 

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Postgres.Processes;
@@ -159,29 +160,16 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
     /// </summary>
     public string RootPassword()
     {
-        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        const UnixFileMode ownerDirectory = ownerOnly | UnixFileMode.UserExecute;
-        Directory.CreateDirectory(DrillDirectory, ownerDirectory);
-        File.SetUnixFileMode(DrillDirectory, ownerDirectory);
+        OwnerOnly.CreateDirectory(DrillDirectory);
         var file = Path.Combine(DrillDirectory, "root-password");
         if (File.Exists(file))
         {
-            File.SetUnixFileMode(file, ownerOnly);
+            File.SetUnixFileMode(file, OwnerOnly.FileMode);
         }
         else
         {
             var temporary = Path.Combine(DrillDirectory, $".root-password.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
-            using (var stream = new FileStream(temporary, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                UnixCreateMode = ownerOnly,
-            }))
-            {
-                stream.Write(System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(18))));
-                stream.Flush(flushToDisk: true);
-            }
+            OwnerOnly.WriteNewFile(temporary, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(18)));
             try
             {
                 File.Move(temporary, file, overwrite: false);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Postgres.Processes;
 
 namespace Commissable.Backup.Postgres.Clusters;
@@ -57,8 +58,8 @@ public sealed class PostgresCluster
         Directory.CreateDirectory(parent);
         await GiveAsync(parent, cancellationToken).ConfigureAwait(false);
         var passwordFile = Path.Combine(parent, $".pwfile-{Guid.NewGuid():N}");
-        await File.WriteAllTextAsync(passwordFile, superPassword + "\n", cancellationToken).ConfigureAwait(false);
-        File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // 0600 from its creation: written first and narrowed after, the password was readable by anyone for a moment.
+        OwnerOnly.WriteNewFile(passwordFile, superPassword + "\n");
         try
         {
             await GiveAsync(passwordFile, cancellationToken).ConfigureAwait(false);
@@ -138,7 +139,8 @@ public sealed class PostgresCluster
         if (!File.Exists(Layout.LogFile))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Layout.LogFile)!);
-            await File.WriteAllTextAsync(Layout.LogFile, "", cancellationToken).ConfigureAwait(false);
+            // The server's log can hold statements and the values in them: its owner's alone.
+            OwnerOnly.WriteNewFile(Layout.LogFile, "");
             await GiveAsync(Layout.LogFile, cancellationToken).ConfigureAwait(false);
         }
         try

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Postgres.Processes;
 using Npgsql;
 
@@ -222,14 +222,7 @@ public sealed class DatabaseEndpoint
     public void WritePasswordFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var file = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
-        file.Write(Encoding.UTF8.GetBytes("*:*:*:*:" + _password.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal) + "\n"));
+        OwnerOnly.WriteNewFile(path, "*:*:*:*:" + _password.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal) + "\n");
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Backups.Content;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Core.Storage;
 using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Processes;
@@ -87,14 +88,7 @@ public static class CustomFormatDump
         endpoint.WritePasswordFile(passwordFile);
         var description = $"database '{database}' on {endpoint}";
 
-        var file = new FileStream(full, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            UnixCreateMode = PrivateDirectory.FileMode,
-            BufferSize = 0,
-        });
+        var file = OwnerOnly.CreateFile(full, bufferSize: 0);
         var completed = false;
         try
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Core.Storage;
 using Commissable.Backup.Postgres.Processes;
 
@@ -191,7 +192,7 @@ internal sealed partial class DirectoryArchive
         }
         await using (source.ConfigureAwait(false))
         {
-            var file = PrivateDirectory.CreatePrivateFile(path);
+            var file = OwnerOnly.CreateFile(path);
             await using (file.ConfigureAwait(false))
             {
                 await source.CopyToAsync(file, ToolInput.BufferSize, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Commissable.Backup.Core.Files;
 using Microsoft.Win32.SafeHandles;
 
 namespace Commissable.Backup.Postgres.Dumps;
@@ -24,7 +25,7 @@ internal sealed class NamedPipe
     /// <summary>Creates the FIFO, readable and writable by this account only.</summary>
     public static NamedPipe Create(string path)
     {
-        if (MakeFifo(path, (uint)PrivateDirectory.FileMode) != 0)
+        if (MakeFifo(path, (uint)OwnerOnly.FileMode) != 0)
         {
             throw new IOException($"mkfifo {path} failed: {Marshal.GetLastPInvokeErrorMessage()}");
         }

@@ -1,3 +1,5 @@
+using Commissable.Backup.Core.Files;
+
 namespace Commissable.Backup.Postgres.Dumps;
 
 /// <summary>
@@ -6,37 +8,14 @@ namespace Commissable.Backup.Postgres.Dumps;
 /// </summary>
 internal sealed class PrivateDirectory : IDisposable
 {
-    public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
     private PrivateDirectory(string path) => Path = path;
 
     public string Path { get; }
 
-    public static PrivateDirectory Create(string prefix)
-    {
-        // mkdtemp(3) creates it 0700 already; said again so no umask or platform can widen it.
-        var path = Directory.CreateTempSubdirectory(prefix).FullName;
-        File.SetUnixFileMode(path, DirectoryMode);
-        return new PrivateDirectory(path);
-    }
+    public static PrivateDirectory Create(string prefix) => new(OwnerOnly.CreateTempDirectory(prefix));
 
     /// <summary>A new private subdirectory.</summary>
-    public string CreateSubdirectory(string name)
-    {
-        var path = System.IO.Path.Combine(Path, name);
-        Directory.CreateDirectory(path, DirectoryMode);
-        return path;
-    }
-
-    /// <summary>Creates a file only this account can read, failing if it exists.</summary>
-    public static FileStream CreatePrivateFile(string path) => new(path, new FileStreamOptions
-    {
-        Mode = System.IO.FileMode.CreateNew,
-        Access = FileAccess.Write,
-        Share = FileShare.None,
-        UnixCreateMode = FileMode,
-    });
+    public string CreateSubdirectory(string name) => OwnerOnly.CreateDirectory(System.IO.Path.Combine(Path, name));
 
     public void Dispose()
     {

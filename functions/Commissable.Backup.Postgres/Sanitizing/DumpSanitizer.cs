@@ -6,6 +6,7 @@ using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Core.Backups.Masking;
 using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Dumps;
 using Commissable.Backup.Postgres.Processes;
@@ -101,11 +102,10 @@ public static class DumpSanitizer
             $"rules checked against {masker.Schema.Tables.Count} tables: {options.Rules.Rules.Count} rules, every personal-looking column covered"));
 
         var scratch = string.Create(CultureInfo.InvariantCulture, $"sanitize_{started:yyyyMMdd_HHmmss}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
-        var work = Directory.CreateTempSubdirectory("commissable-sanitize-");
-        File.SetUnixFileMode(work.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var work = new DirectoryInfo(OwnerOnly.CreateTempDirectory("commissable-sanitize-"));
         // The dump is written beside its final name (a rename never crosses file systems), in a private directory.
         var staging = Path.Combine(directory, $".{Path.GetFileName(output)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
-        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        OwnerOnly.CreateDirectory(staging);
         var created = false;
         try
         {
@@ -159,13 +159,7 @@ public static class DumpSanitizer
                 },
             };
             var stagedManifest = Path.Combine(staging, "manifest.json");
-            await using (var file = new FileStream(stagedManifest, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            }))
+            await using (var file = OwnerOnly.CreateFile(stagedManifest))
             {
                 await JsonSerializer.SerializeAsync(file, manifest, CatalogJson.Options, cancellationToken).ConfigureAwait(false);
             }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Commissable.Backup.Core.Files;
 using Commissable.LocalCloud.State;
 
 namespace Commissable.LocalCloud.Api;
@@ -20,7 +21,7 @@ internal sealed class TokenAuthentication
             var token = "lc-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
             // Mode 0600 from its creation: written first and narrowed after, the token was readable by anyone for a moment.
             var temp = $"{path}.tmp-{Guid.NewGuid():N}";
-            AtomicFile.WriteOwnerOnly(temp, token);
+            OwnerOnly.WriteNewFile(temp, token);
             File.Move(temp, path, overwrite: false);
         }
         _token = Encoding.UTF8.GetBytes(File.ReadAllText(path).Trim());

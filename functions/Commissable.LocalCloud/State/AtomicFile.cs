@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Files;
 
 namespace Commissable.LocalCloud.State;
 
@@ -34,28 +35,8 @@ internal static class AtomicFile
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = $"{path}.tmp-{Guid.NewGuid():N}";
-        WriteOwnerOnly(temp, secret);
+        // 0600 from its creation (the instance directories are world-listable).
+        OwnerOnly.WriteNewFile(temp, secret);
         File.Move(temp, path, overwrite: true);
-    }
-
-    /// <summary>
-    /// Creates <paramref name="path"/> (it must not exist) with mode 0600 from the start. Written
-    /// with the umask's mode and narrowed afterwards, the secret was readable by anyone for a moment
-    /// (the instance directories are world-listable).
-    /// </summary>
-    public static FileStream CreateOwnerOnly(string path) => new(path, new FileStreamOptions
-    {
-        Mode = FileMode.CreateNew,
-        Access = FileAccess.Write,
-        Share = FileShare.None,
-        UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-    });
-
-    /// <summary>Creates <paramref name="path"/> (it must not exist), mode 0600 from the start, holding <paramref name="text"/>, flushed to disk.</summary>
-    public static void WriteOwnerOnly(string path, string text)
-    {
-        using var stream = CreateOwnerOnly(path);
-        stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
-        stream.Flush(flushToDisk: true);
     }
 }

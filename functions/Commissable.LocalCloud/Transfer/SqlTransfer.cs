@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json.Nodes;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.FileStore;
 using Commissable.Backup.Postgres.Dumps;
 using Commissable.Backup.Postgres.Processes;
@@ -159,15 +160,7 @@ internal sealed class SqlTransfer(InstanceManager instances, BucketPaths buckets
         var stderr = ExternalProcess.ReadTailAsync(process.StandardError, cancellationToken);
         try
         {
-            await using (var file = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                BufferSize = 1 << 20,
-                Options = FileOptions.Asynchronous,
-                UnixCreateMode = BucketPaths.FileMode,
-            }))
+            await using (var file = OwnerOnly.CreateFile(path, bufferSize: 1 << 20, FileOptions.Asynchronous))
             {
                 if (gzip)
                 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Core.Naming;
 using Commissable.Backup.FileStore;
 
@@ -20,8 +21,6 @@ internal sealed record SecretVersionInfo(string Project, string Secret, int Vers
 /// </summary>
 internal sealed partial class LocalSecretStore
 {
-    private const UnixFileMode OwnerDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-    private const UnixFileMode OwnerFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     /// <param name="directory">Usually <c>&lt;state&gt;/secrets</c>.</param>
     public LocalSecretStore(string directory)
@@ -38,9 +37,9 @@ internal sealed partial class LocalSecretStore
     /// <summary>Creates the secret's directory if needed (as <c>gcloud secrets create</c> would).</summary>
     public void Create(string project, string secret)
     {
-        EnsureDirectory(Directory);
-        EnsureDirectory(Path.Combine(Directory, CheckName(project, "project")));
-        EnsureDirectory(SecretDirectory(project, secret));
+        OwnerOnly.CreateDirectory(Directory);
+        OwnerOnly.CreateDirectory(Path.Combine(Directory, CheckName(project, "project")));
+        OwnerOnly.CreateDirectory(SecretDirectory(project, secret));
     }
 
     /// <summary>Adds a version to an existing secret; null when the secret does not exist.</summary>
@@ -52,11 +51,7 @@ internal sealed partial class LocalSecretStore
         var temp = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
         try
         {
-            using (var file = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerFile }))
-            {
-                file.Write(value);
-                file.Flush(flushToDisk: true);
-            }
+            OwnerOnly.WriteNewFile(temp, value);
             for (var number = Versions(project, secret).Select(v => v.Version).DefaultIfEmpty(0).Max() + 1; ; number++)
             {
                 var target = Path.Combine(directory, number.ToString(CultureInfo.InvariantCulture));
@@ -120,12 +115,6 @@ internal sealed partial class LocalSecretStore
     /// <summary>Names become directory names: only what Secret Manager allows ([A-Za-z0-9_-], up to 255), never a path.</summary>
     private static string CheckName(string name, string what) =>
         CloudNames.IsSecretId(name) ? name : throw new ArgumentException($"{what} name '{name}' is not valid: use letters, digits, '-' and '_' (at most 255)");
-
-    private static void EnsureDirectory(string path)
-    {
-        System.IO.Directory.CreateDirectory(path, OwnerDirectory);
-        File.SetUnixFileMode(path, OwnerDirectory);
-    }
 
     /// <summary>Temp files older than an hour are what a crashed writer left; younger ones may be a live writer's.</summary>
     private static void RemoveStaleTemps(string directory)

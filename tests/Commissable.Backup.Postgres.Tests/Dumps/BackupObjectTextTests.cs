@@ -1,4 +1,4 @@
-using Commissable.Backup.FileStore;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Postgres.Dumps;
 using Commissable.Backup.Postgres.Processes;
 
@@ -175,7 +175,7 @@ public sealed class BackupObjectTextTests(TestPostgres postgres)
         }
         if (Directory.Exists(source))
         {
-            Directory.CreateDirectory(target, BucketPaths.DirectoryMode);
+            Directory.CreateDirectory(target, OwnerOnly.DirectoryMode);
             foreach (var file in Directory.GetFiles(source))
             {
                 File.Copy(file, Path.Combine(target, Path.GetFileName(file)));

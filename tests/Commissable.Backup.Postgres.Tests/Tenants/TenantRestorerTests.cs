@@ -1,4 +1,5 @@
 using Commissable.Backup.Core.Databases;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Core.Tenants;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Backup.Postgres.Inspection;
@@ -852,8 +853,7 @@ public sealed class TenantRestorerTests(TestPostgres postgres)
         }
         var directory = postgres.CreateScratchDirectory("role");
         var passwordFile = Path.Combine(directory, "password");
-        await File.WriteAllTextAsync(passwordFile, password);
-        File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        OwnerOnly.WriteNewFile(passwordFile, password);
         return new DatabaseLoginOptions { User = role, PasswordFile = passwordFile };
     }
 

@@ -86,7 +86,7 @@ public sealed class CompletionEnvironment : LocalFunctionsEnvironment, IAsyncLif
 
     protected override async Task PrepareAsync()
     {
-        _tenantRestorePasswordFile = await LocalFunctions.WritePasswordFileAsync();
+        _tenantRestorePasswordFile = LocalFunctions.WritePasswordFile();
         await Cloud.CreateInstanceAsync("prod");
         await Cloud.RunAsync(HttpMethod.Post, Cloud.Api("instances/prod/databases"), $$"""{"name":"{{SourceDatabase}}"}""");
         var connection = await Cloud.ConnectionStringAsync("prod", SourceDatabase);

@@ -21,7 +21,7 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
     public async Task After_a_kill_9_mid_export_the_cut_export_ends_failed_nothing_is_listed_and_a_same_key_retry_and_the_next_export_succeed()
     {
         var prefix = "crash-" + Guid.NewGuid().ToString("N")[..8];
-        var passwordFile = await LocalFunctions.WritePasswordFileAsync();
+        var passwordFile = LocalFunctions.WritePasswordFile();
         var body = $$"""{"instance":"prod","database":"crm","change":"crash-{{Guid.NewGuid().ToString("N")[..6]}}"}""";
         var key = "build-" + Guid.NewGuid();
         Process? first = null, second = null;

@@ -55,7 +55,7 @@ public sealed class TenantRestoreEnvironment : LocalFunctionsEnvironment, IAsync
 
     protected override async Task PrepareAsync()
     {
-        _passwordFile = await LocalFunctions.WritePasswordFileAsync();
+        _passwordFile = LocalFunctions.WritePasswordFile();
         await Task.WhenAll(CreateAsync(Source, "crm"), CreateAsync(Staged, StagedDatabase), PrepareLabelledAsync());
     }
 

@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Core.Retention;
 using Commissable.Backup.Core.Storage;
@@ -197,7 +198,7 @@ internal static partial class DumpCommand
             }
             if (!Directory.Exists(plan.Directory))
             {
-                Directory.CreateDirectory(plan.Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                OwnerOnly.CreateDirectory(plan.Directory);
             }
 
             var temporary = Path.Combine(plan.Directory, $".{name.FileName}.tmp-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
@@ -301,13 +302,7 @@ internal static partial class DumpCommand
             {
                 try
                 {
-                    await using var file = new FileStream(manifestTemporary, new FileStreamOptions
-                    {
-                        Mode = FileMode.CreateNew,
-                        Access = FileAccess.Write,
-                        Share = FileShare.None,
-                        UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                    });
+                    await using var file = OwnerOnly.CreateFile(manifestTemporary);
                     await JsonSerializer.SerializeAsync(file, manifest, CatalogJson.Options, context.Interrupted);
                     file.Flush(flushToDisk: true);
                 }

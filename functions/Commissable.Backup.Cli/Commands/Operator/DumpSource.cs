@@ -3,6 +3,7 @@ using System.Text.Json;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
+using Commissable.Backup.Core.Files;
 using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Core.Storage;
 using Commissable.Backup.FileStore;
@@ -122,8 +123,7 @@ internal sealed class DumpSource : IDisposable
 
     private static async Task<DumpSource> DownloadAsync(GcsUri uri, IBackupStore store, Action<long>? progress, CancellationToken cancellationToken)
     {
-        var temporary = Directory.CreateTempSubdirectory("commissable-source-").FullName;
-        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var temporary = OwnerOnly.CreateTempDirectory("commissable-source-");
         try
         {
             var objects = new List<StoredObject>();
@@ -146,7 +146,7 @@ internal sealed class DumpSource : IDisposable
                     throw new UsageException($"there is no object {uri} (nor a directory-format export under it)");
                 }
                 local = System.IO.Path.Combine(temporary, "dump");
-                Directory.CreateDirectory(local, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                OwnerOnly.CreateDirectory(local);
             }
 
             long copied = 0;
@@ -159,14 +159,7 @@ internal sealed class DumpSource : IDisposable
                 }
                 var target = relative is null ? local : System.IO.Path.Combine(local, relative);
                 await using var input = await store.OpenReadAsync(item.Name, cancellationToken).ConfigureAwait(false);
-                await using var output = new FileStream(target, new FileStreamOptions
-                {
-                    Mode = FileMode.CreateNew,
-                    Access = FileAccess.Write,
-                    Share = FileShare.None,
-                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                    Options = FileOptions.Asynchronous,
-                });
+                await using var output = OwnerOnly.CreateFile(target, options: FileOptions.Asynchronous);
                 var buffer = new byte[1 << 20];
                 int read;
                 while ((read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
