@@ -388,7 +388,34 @@ public sealed class VerificationTests(TestPostgres postgres, ITestOutputHelper o
 
         Assert.All(results, r => Assert.True(r.Passed, r.Detail));
         Assert.Equal("no _prisma_migrations table (not a Prisma database): nothing unfinished", Detail(results, RestoreChecks.MigrationsFinished));
-        Assert.Equal("no critical tables configured", Detail(results, RestoreChecks.TablesCritical));
+        Assert.Equal("no critical tables configured; \"Item\" holds rows, so the database is not empty", Detail(results, RestoreChecks.TablesCritical));
+    }
+
+    [Fact]
+    public async Task With_no_critical_table_named_an_empty_database_fails_and_one_row_anywhere_passes()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync("emptyish");
+        await ExecuteAsync(connectionString, """
+            CREATE TABLE _prisma_migrations (id text PRIMARY KEY, migration_name text NOT NULL, finished_at timestamptz, rolled_back_at timestamptz);
+            INSERT INTO _prisma_migrations VALUES ('1', '20260101_init', now(), NULL);
+            CREATE TABLE "Org" (id serial PRIMARY KEY);
+            CREATE SCHEMA audit;
+            CREATE TABLE audit."Event" (at date NOT NULL, what text) PARTITION BY RANGE (at);
+            CREATE TABLE audit."Event_2026" PARTITION OF audit."Event" FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+            """);
+        await using var dataSource = DataSource(connectionString);
+        var only = new VerificationOptions { Checks = [RestoreChecks.TablesCritical] };
+
+        // Only the migrations bookkeeping holds a row: that is a schema, not a restore of data.
+        var empty = Assert.Single(await RestoreChecks.RunAsync(dataSource, only));
+        Assert.False(empty.Passed);
+        Assert.Equal("no critical tables configured, and none of the database's 2 tables holds a row: an empty database is not a restore (name the tables that must hold rows in criticalTables)", empty.Detail);
+
+        // One row in a partition of another schema's partitioned table is found through its root.
+        await ExecuteAsync(connectionString, """INSERT INTO audit."Event" VALUES ('2026-03-01', 'x');""");
+        var loaded = Assert.Single(await RestoreChecks.RunAsync(dataSource, only));
+        Assert.True(loaded.Passed, loaded.Detail);
+        Assert.Equal("no critical tables configured; \"audit\".\"Event\" holds rows, so the database is not empty", loaded.Detail);
     }
 
     /// <summary>What restore-verify finds: the content comparison, then the checks of the copy on its own terms.</summary>
