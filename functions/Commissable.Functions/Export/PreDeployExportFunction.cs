@@ -3,6 +3,7 @@ using Commissable.Backup.Core.Backups;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Export;
+using Commissable.Backup.Core.Storage;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 
@@ -13,7 +14,7 @@ namespace Commissable.Functions.Export;
 /// pipelineRunId?, requestedBy?}</c> before migrating; anything but 200 must stop the deploy.
 /// <c>?wait=false</c> answers 202 at once with a status URL (<c>GET .../status/{id}</c>).
 /// </summary>
-internal sealed class PreDeployExportFunction(PreDeployExporter exporter, BackupCatalog catalog, FunctionSettings settings) : IHttpFunction
+internal sealed class PreDeployExportFunction(PreDeployExporter exporter, BackupCatalog catalog, IBackupStore store, FunctionSettings settings) : IHttpFunction
 {
     private const string StatusPath = "/status/";
 
@@ -108,6 +109,14 @@ internal sealed class PreDeployExportFunction(PreDeployExporter exporter, Backup
                         $"The backup this request already made, {ticket.BackupUri}, is no longer in the catalog (its manifest is gone: swept or removed), and nothing was exported now: send a new Idempotency-Key (or another commitSha) to take a new backup.",
                         code: "BACKUP_GONE");
                 }
+                // So does a dump gone or replaced under a manifest still there (removed by hand or by
+                // a lifecycle rule; the sweeper removes the manifest first).
+                if (await DumpProblemAsync(name!, manifest, context.RequestAborted).ConfigureAwait(false) is { } problem)
+                {
+                    throw FunctionException.Conflict(
+                        $"The backup this request already made, {ticket.BackupUri}, {problem}, and nothing was exported now: send a new Idempotency-Key (or another commitSha) to take a new backup.",
+                        code: "BACKUP_GONE");
+                }
                 await context.WriteJsonAsync(Body(context, ticket, manifest)).ConfigureAwait(false);
                 return;
             case ExportStatus.Running when exporter.IsAbandoned(ticket):
@@ -124,6 +133,28 @@ internal sealed class PreDeployExportFunction(PreDeployExporter exporter, Backup
             default:
                 throw new FunctionException(502, "EXPORT_FAILED", $"The export {ticket.BackupUri} failed: {ticket.Error}");
         }
+    }
+
+    /// <summary>
+    /// Why the dump a recorded manifest describes is not there as recorded (gone, another size or
+    /// another generation), or null. Cloud Storage answers from the object's metadata.
+    /// </summary>
+    private async Task<string?> DumpProblemAsync(BackupObjectName name, BackupManifest manifest, CancellationToken cancellationToken)
+    {
+        var found = await store.GetAsync(name.Name, cancellationToken).ConfigureAwait(false);
+        if (found is null)
+        {
+            return "is gone from the bucket (its manifest is still there)";
+        }
+        if (manifest.SizeBytes is { } size && size != found.Size)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"changed after the export (it is {found.Size:N0} bytes, its manifest records {size:N0})");
+        }
+        if (manifest.Generation is { } generation && generation != found.Generation)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"was replaced after the export (generation {found.Generation}, its manifest records {generation})");
+        }
+        return null;
     }
 
     private static object Body(HttpContext context, ExportTicket ticket, BackupManifest? manifest) => new

@@ -104,6 +104,36 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
     }
 
     [Fact]
+    public async Task The_same_request_after_its_dump_was_removed_or_replaced_is_409_not_the_old_answer()
+    {
+        var removedKey = "deploy-" + Guid.NewGuid();
+        var (first, body, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"dump-removed"}""", removedKey);
+        Assert.True(first == HttpStatusCode.OK, body.ToJsonString());
+        // Removed by hand (or a lifecycle rule): the manifest stays.
+        File.Delete(Path.Combine(env.Cloud.StateDirectory, "buckets", ((string)body["backupUri"]!)["gs://".Length..]));
+
+        var (status, again, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"dump-removed"}""", removedKey);
+
+        Assert.True(status == HttpStatusCode.Conflict, again.ToJsonString());
+        Assert.Equal("BACKUP_GONE", (string?)again["error"]!["status"]);
+        Assert.Contains("is gone from the bucket (its manifest is still there)", (string?)again["error"]!["message"], StringComparison.Ordinal);
+
+        var replacedKey = "deploy-" + Guid.NewGuid();
+        (first, body, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"dump-replaced"}""", replacedKey);
+        Assert.True(first == HttpStatusCode.OK, body.ToJsonString());
+        // Replaced by another file under the same name: another size.
+        var dump = Path.Combine(env.Cloud.StateDirectory, "buckets", ((string)body["backupUri"]!)["gs://".Length..]);
+        File.Delete(dump);
+        File.WriteAllBytes(dump, [0x1f, 0x8b]);
+
+        (status, again, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"dump-replaced"}""", replacedKey);
+
+        Assert.True(status == HttpStatusCode.Conflict, again.ToJsonString());
+        Assert.Equal("BACKUP_GONE", (string?)again["error"]!["status"]);
+        Assert.Contains("changed after the export (it is 2 bytes", (string?)again["error"]!["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_second_export_of_the_same_change_in_the_same_minute_is_409_until_a_new_name_exists()
     {
         // Two different keys for one change within a minute would need the same backup name. The
