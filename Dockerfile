@@ -3,8 +3,10 @@
 # grant-app-user, catalog), PORT the port (Cloud Run sets it; 8080 otherwise).
 #
 #   docker build -t functions .
-#   docker run --rm -p 8080:8080 -e FUNCTION_TARGET=catalog -e GOOGLE_CLOUD_PROJECT=... functions
+#   docker run --rm -p 8080:8080 -e FUNCTION_TARGET=catalog -e K_SERVICE=catalog -e GOOGLE_CLOUD_PROJECT=... functions
 #
+# The host binds 0.0.0.0 only when K_SERVICE is set, as Cloud Run sets it in every container;
+# without it the host listens on 127.0.0.1, which a -p port mapping cannot reach.
 # The host refuses to start without FUNCTION_TARGET (or LOCAL_MODE=true) and names every missing
 # setting; see the README's "The functions (Cloud Run)" for the variables.
 

@@ -33,4 +33,14 @@ public sealed class PostgresBinariesTests
             Directory.Delete(empty);
         }
     }
+
+    [Fact]
+    public void Pg_config_names_the_server_directory_and_a_missing_or_failing_one_is_no_answer_not_an_error()
+    {
+        // postgresql-common, which the server packages bring, installs pg_config.
+        var found = PostgresBinaries.TryPgConfig();
+        Assert.True(found is not null && File.Exists(Path.Combine(found, "pg_ctl")), $"pg_config --bindir gave '{found}'");
+        Assert.Null(PostgresBinaries.TryPgConfig("no-such-pg_config"));
+        Assert.Null(PostgresBinaries.TryPgConfig("false"));
+    }
 }

@@ -73,6 +73,22 @@ public sealed class BadInputTests(LocalCloudFixture cloud) : IClassFixture<Local
         Assert.True(message.Contains(bad.Message, StringComparison.Ordinal), $"{bad} answered '{message}', which does not say '{bad.Message}'");
     }
 
+    [Theory]
+    [InlineData("POST", "instances/src/users", """{"name":"app","password":12345678}""", "'password'")]
+    [InlineData("PUT", "instances/src/users?name=postgres", """{"password":12345678}""", "'password'")]
+    [InlineData("PUT", "instances/src/users?name=postgres", """{"password":{"value":"12345678"}}""", "'password'")]
+    [InlineData("POST", "instances", """{"name":"typed","databaseVersion":"POSTGRES_15","rootPassword":12345678}""", "'rootPassword'")]
+    [InlineData("POST", "instances", """{"name":"typed","databaseVersion":"POSTGRES_15","rootPassword":[12345678]}""", "'rootPassword'")]
+    public async Task A_mistyped_password_is_refused_naming_the_field_without_repeating_its_value(string method, string path, string body, string field)
+    {
+        var (status, _, text) = await RawRequests.SendAsync(cloud, method, cloud.Api(path), body, "application/json");
+
+        Assert.Equal(400, status);
+        Assert.Contains($"Invalid value at {field}", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("12345678", text, StringComparison.Ordinal);
+        Assert.Contains("[redacted]", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Every_method_has_at_least_15_malformed_requests()
     {

@@ -82,6 +82,34 @@ public sealed class StateDirectoryTests : IDisposable
         Assert.Equal((UnixFileMode)0b111_001_001, File.GetUnixFileMode(state));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("  \n\t")]
+    [InlineData("lc-short-15char")]
+    public void A_token_file_that_is_empty_or_shorter_than_16_characters_is_refused_naming_the_file_not_its_content(string content)
+    {
+        var state = Path.Combine(_root, "weak-token");
+        Directory.CreateDirectory(state);
+        var token = LocalCloudHost.TokenFile(state);
+        File.WriteAllText(token, content);
+
+        var error = Assert.Throws<InvalidOperationException>(() => LocalCloudHost.Build(Options(state), logging: l => l.ClearProviders()));
+        Assert.Contains(token, error.Message, StringComparison.Ordinal);
+        Assert.Contains("at least 16 characters", error.Message, StringComparison.Ordinal);
+        if (content.Trim().Length > 0) Assert.DoesNotContain(content.Trim(), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_token_file_of_16_characters_or_more_is_the_token()
+    {
+        var state = Path.Combine(_root, "own-token");
+        Directory.CreateDirectory(state);
+        await File.WriteAllTextAsync(LocalCloudHost.TokenFile(state), "lc-sixteen-chars\n");
+
+        await using var app = LocalCloudHost.Build(Options(state), logging: l => l.ClearProviders());
+        Assert.Equal("lc-sixteen-chars\n", await File.ReadAllTextAsync(LocalCloudHost.TokenFile(state)));
+    }
+
     private static LocalCloudOptions Options(string state) => new()
     {
         Port = 0,

@@ -78,21 +78,19 @@ public sealed class PostgresBinaries
         return candidates;
     }
 
-    private static string? TryPgConfig()
+    /// <summary>
+    /// <c>pg_config --bindir</c>, or null when there is no <paramref name="pgConfig"/> (<c>setpriv</c>
+    /// exits 127 for a program it cannot find) or it fails. Run, like every program, through
+    /// <see cref="ExternalProcess"/>, so it dies with this process.
+    /// </summary>
+    internal static string? TryPgConfig(string pgConfig = "pg_config")
     {
         try
         {
-            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("pg_config", "--bindir")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            });
-            if (process is null) return null;
-            var output = process.StandardOutput.ReadToEnd().Trim();
-            process.WaitForExit();
-            return process.ExitCode == 0 && output.Length > 0 ? output : null;
+            var output = new ExternalProcess { FileName = pgConfig, Arguments = ["--bindir"] }.RunAsync().GetAwaiter().GetResult().Trim();
+            return output.Length > 0 ? output : null;
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (Exception error) when (error is ExternalProcessException or System.ComponentModel.Win32Exception)
         {
             return null;
         }
@@ -101,12 +99,7 @@ public sealed class PostgresBinaries
     /// <summary>The major version a program reports, from "postgres (PostgreSQL) 15.18 (Debian ...)" or "pg_dump (PostgreSQL) 15.18".</summary>
     private static int ReadMajor(string program)
     {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, "--version")
-        {
-            RedirectStandardOutput = true,
-        }) ?? throw new InvalidOperationException($"could not run {program} --version");
-        var text = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
+        var text = new ExternalProcess { FileName = program, Arguments = ["--version"] }.RunAsync().GetAwaiter().GetResult();
         var version = text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(2).FirstOrDefault() ?? "";
         var major = version.Split('.')[0];
         return int.Parse(major, CultureInfo.InvariantCulture);

@@ -8,8 +8,9 @@ namespace Commissable.Functions.Hosting;
 
 /// <summary>
 /// The Cloud Run host for the functions, shaped like Google's Functions Framework:
-/// <c>FUNCTION_TARGET</c> picks the function served at every path on <c>0.0.0.0:PORT</c>, or
-/// <c>LOCAL_MODE=true</c> serves every function at <c>/NAME</c> on <c>127.0.0.1:PORT</c>.
+/// <c>FUNCTION_TARGET</c> picks the function served at every path on <c>0.0.0.0:PORT</c> on Cloud
+/// Run (<c>K_SERVICE</c> set; <c>127.0.0.1:PORT</c> elsewhere), or <c>LOCAL_MODE=true</c> serves
+/// every function at <c>/NAME</c> on <c>127.0.0.1:PORT</c>.
 /// </summary>
 /// <example>
 /// <code>

@@ -8,8 +8,9 @@ namespace Commissable.Functions.Hosting;
 public enum FunctionHostMode
 {
     /// <summary>
-    /// <c>FUNCTION_TARGET</c> names the one function served, at every path, on
-    /// <c>0.0.0.0:PORT</c>: one container image, one Cloud Run service per function.
+    /// <c>FUNCTION_TARGET</c> names the one function served, at every path: one container image,
+    /// one Cloud Run service per function. On <c>0.0.0.0:PORT</c> when <c>K_SERVICE</c> says this
+    /// is Cloud Run (which always sets it), else on <c>127.0.0.1:PORT</c>.
     /// </summary>
     CloudRun,
 
@@ -44,7 +45,11 @@ public sealed record FunctionHostPlan
     /// <summary><c>PORT</c> (default 8080; 0 picks a free port, for tests).</summary>
     public int Port { get; init; } = DefaultPort;
 
-    /// <summary><c>0.0.0.0</c> in Cloud Run mode, <c>127.0.0.1</c> in local mode.</summary>
+    /// <summary>
+    /// <c>0.0.0.0</c> on Cloud Run (<c>K_SERVICE</c> set), where IAM stands in front of the
+    /// service; <c>127.0.0.1</c> anywhere else, local mode included, since the host itself checks
+    /// no caller: <c>FUNCTION_TARGET=tenant-restore dotnet run</c> on a laptop is not on the network.
+    /// </summary>
     public required IPAddress BindAddress { get; init; }
 
     /// <summary><c>LOG_LEVEL</c>: DEBUG, INFO (default), WARNING or ERROR; the least severe entries written.</summary>
@@ -72,13 +77,15 @@ public sealed record FunctionHostPlan
         }
 
         var port = reader.Integer("PORT", DefaultPort, 0, 65535, "a TCP port number");
+        // Cloud Run sets K_SERVICE (the service's name) in every container it runs.
+        var onCloudRun = !local && reader.Optional("K_SERVICE") is not null;
         var level = ReadLogLevel(reader);
         return new FunctionHostPlan
         {
             Mode = local ? FunctionHostMode.Local : FunctionHostMode.CloudRun,
             Target = local ? null : target,
             Port = port,
-            BindAddress = local ? IPAddress.Loopback : IPAddress.Any,
+            BindAddress = onCloudRun ? IPAddress.Any : IPAddress.Loopback,
             MinimumLogLevel = level,
         };
     }

@@ -187,8 +187,13 @@ internal abstract class Shape
     /// <summary>Throws a 400 naming <paramref name="path"/> when <paramref name="node"/> does not have this shape; may replace it with its normal form.</summary>
     public abstract JsonNode? Check(JsonNode? node, string path);
 
+    /// <summary>The 400 for a value of the wrong type. A field whose name says secret (<c>password</c>, <c>rootPassword</c>) is named but its value is not repeated.</summary>
     protected ApiException Invalid(JsonNode? node, string path) =>
-        ApiException.BadRequest($"Invalid value at '{(path.Length == 0 ? "body" : path)}' ({TypeName}), {RequestJson.Quote(node)}: expected {Expected}.");
+        ApiException.BadRequest($"Invalid value at '{(path.Length == 0 ? "body" : path)}' ({TypeName}), {(IsSecret(path) ? SensitiveNames.Marker : RequestJson.Quote(node))}: expected {Expected}.");
+
+    /// <summary>Whether any field on <paramref name="path"/> (<c>a.b[2].password</c>) is named as a secret, so a value inside one is not repeated either.</summary>
+    private static bool IsSecret(string path) =>
+        path.Split('.').Any(key => SensitiveNames.IsSensitive(key.Split('[', 2)[0]));
 
     protected abstract string Expected { get; }
 

@@ -7,10 +7,14 @@ namespace Commissable.LocalCloud.Api;
 
 /// <summary>
 /// The local cloud's stand-in for Google's OAuth: one bearer token, written to <c>&lt;state&gt;/token</c>
-/// (mode 600) on first start. A request without it gets 401, as the real API answers.
+/// (mode 600) on first start. A request without it gets 401, as the real API answers. A token
+/// file that is empty or shorter than <see cref="MinimumLength"/> characters stops the start.
 /// </summary>
 internal sealed class TokenAuthentication
 {
+    /// <summary>The shortest token accepted from an existing token file; the ones written here have 51 characters.</summary>
+    public const int MinimumLength = 16;
+
     private readonly byte[] _token;
 
     public TokenAuthentication(string stateDirectory)
@@ -24,7 +28,15 @@ internal sealed class TokenAuthentication
             OwnerOnly.WriteNewFile(temp, token);
             File.Move(temp, path, overwrite: false);
         }
-        _token = Encoding.UTF8.GetBytes(File.ReadAllText(path).Trim());
+        var text = File.ReadAllText(path).Trim();
+        // An empty token would let "Authorization: Bearer " through, and a short one can be guessed.
+        // The message names the file, never what it holds.
+        if (text.Length < MinimumLength)
+        {
+            throw new InvalidOperationException(
+                $"The token file {path} is empty or shorter than {MinimumLength} characters; the bearer token must be at least {MinimumLength} characters. Delete the file and the local cloud writes a new token at start.");
+        }
+        _token = Encoding.UTF8.GetBytes(text);
         TokenFile = path;
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Commissable.Functions.Hosting;
+using Commissable.Functions.Hosting.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -56,6 +57,7 @@ public sealed class HostSelectionTests
     {
         var environment = FunctionTestHost.Target(FunctionTestHost.HttpName);
         environment["PORT"] = "9090";
+        environment["K_SERVICE"] = FunctionTestHost.HttpName;
         await using var host = await FunctionTestHost.StartAsync(environment);
 
         var plan = host.App.Services.GetRequiredService<FunctionHostPlan>();
@@ -64,6 +66,22 @@ public sealed class HostSelectionTests
         Assert.Equal(IPAddress.Any, plan.BindAddress);
         Assert.Equal(9090, plan.Port);
         Assert.Equal(FunctionTestHost.HttpName, plan.Target);
+    }
+
+    [Theory]
+    [InlineData(null, "127.0.0.1")]
+    [InlineData("", "127.0.0.1")]
+    [InlineData("demo-http", "0.0.0.0")]
+    public void FUNCTION_TARGET_binds_every_address_only_on_Cloud_Run_which_sets_K_SERVICE(string? service, string address)
+    {
+        var environment = FunctionTestHost.Target(FunctionTestHost.HttpName);
+        environment["K_SERVICE"] = service;
+
+        var plan = FunctionHostPlan.Load(new DictionaryEnvironment(environment));
+
+        Assert.Equal(FunctionHostMode.CloudRun, plan.Mode);
+        Assert.Equal(FunctionTestHost.HttpName, plan.Target);
+        Assert.Equal(IPAddress.Parse(address), plan.BindAddress);
     }
 
     [Fact]

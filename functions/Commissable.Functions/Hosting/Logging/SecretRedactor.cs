@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Commissable.Backup.Core.Naming;
 
 namespace Commissable.Functions.Hosting.Logging;
 
@@ -18,7 +19,7 @@ namespace Commissable.Functions.Hosting.Logging;
 public static partial class SecretRedactor
 {
     /// <summary>What a secret is replaced with.</summary>
-    public const string Marker = "[redacted]";
+    public const string Marker = SensitiveNames.Marker;
 
     /// <summary>Returns <paramref name="text"/> with anything that looks like a secret replaced by <see cref="Marker"/>.</summary>
     public static string Redact(string? text)
@@ -47,27 +48,10 @@ public static partial class SecretRedactor
     /// <summary>
     /// Whether a field named <paramref name="name"/> holds a secret by its name alone
     /// (<c>password</c>, <c>connectionString</c>, <c>DATABASE_URL</c>, <c>accessToken</c>...), so
-    /// its whole value is redacted whatever it looks like.
+    /// its whole value is redacted whatever it looks like. The list is <see cref="SensitiveNames"/>,
+    /// which the local cloud reads too.
     /// </summary>
-    public static bool IsSensitiveName(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        var key = name.Replace("_", string.Empty, StringComparison.Ordinal)
-            .Replace("-", string.Empty, StringComparison.Ordinal)
-            .Replace(".", string.Empty, StringComparison.Ordinal)
-            .ToUpperInvariant();
-        return key.Contains("PASSWORD", StringComparison.Ordinal)
-            || key.Contains("PASSWD", StringComparison.Ordinal)
-            || key is "PWD" or "TOKEN" or "APIKEY" or "DATABASEURL" or "DIRECTURL" or "PRODURL" or "STAGINGADMINURL"
-            || key.Contains("SECRET", StringComparison.Ordinal)
-            || key.Contains("PRIVATEKEY", StringComparison.Ordinal)
-            || key.Contains("AUTHORIZATION", StringComparison.Ordinal)
-            || key.Contains("CONNECTIONSTRING", StringComparison.Ordinal)
-            || key.EndsWith("ACCESSTOKEN", StringComparison.Ordinal)
-            || key.EndsWith("REFRESHTOKEN", StringComparison.Ordinal)
-            || key.EndsWith("IDTOKEN", StringComparison.Ordinal)
-            || key.EndsWith("BEARERTOKEN", StringComparison.Ordinal);
-    }
+    public static bool IsSensitiveName(string name) => SensitiveNames.IsSensitive(name);
 
     private static string RedactValue(Match match)
     {
