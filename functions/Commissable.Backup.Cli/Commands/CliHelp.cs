@@ -77,7 +77,7 @@ internal sealed class CliHelp : SynchronousCommandLineAction
     [
         (null, ["drill", "local up"]),
         ("Workflows on the local cloud (the same YAML as on Google Cloud):", ["workflows run", "secrets put"]),
-        ("Workflow executions on Google Cloud (Application Default Credentials unless\n--access-token-file; --endpoint overrides https://workflowexecutions.googleapis.com/):",
+        ("Workflow executions on Google Cloud (Application Default Credentials unless\n--access-token-file; --endpoint overrides https://workflowexecutions.googleapis.com/,\nand one not on googleapis.com needs --access-token-file):",
             ["dr start", "clone-staging start", "tenant-restore start", "executions watch"]),
         ("On an operator's machine (database URLs from environment variables, never printed; never writing to production):", ["dump", "verify", "restore", "sanitize"]),
     ];

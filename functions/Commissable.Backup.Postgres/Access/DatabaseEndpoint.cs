@@ -74,6 +74,21 @@ public sealed class DatabaseEndpoint
             : text.StartsWith("postgres://", StringComparison.Ordinal) ? "postgres://"
             : throw new FormatException("the URL must start with postgresql:// or postgres://");
         var rest = text[scheme.Length..];
+        // The login ends at the last '@' before the path (a host holds neither '@' nor '/'), found
+        // before the query is split off: a password's unencoded '@' and '?' stay in the login, and
+        // are refused there, instead of being read as a host and a query an error would repeat.
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var at = (slash >= 0 ? rest[..slash] : rest).LastIndexOf('@');
+        if (at < 0)
+        {
+            throw new FormatException("the URL names no user (postgresql://USER:PASSWORD@HOST:PORT/DATABASE)");
+        }
+        var login = rest[..at];
+        if (login.Contains('?', StringComparison.Ordinal))
+        {
+            throw new FormatException("the URL's user or password holds an unencoded '?' (percent-encode it as %3F, and '@' as %40, '/' as %2F)");
+        }
+        rest = rest[(at + 1)..];
         var query = "";
         var q = rest.IndexOf('?', StringComparison.Ordinal);
         if (q >= 0)
@@ -81,16 +96,9 @@ public sealed class DatabaseEndpoint
             query = rest[(q + 1)..];
             rest = rest[..q];
         }
-        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        slash = rest.IndexOf('/', StringComparison.Ordinal);
         var path = slash >= 0 ? rest[(slash + 1)..] : "";
-        var authority = slash >= 0 ? rest[..slash] : rest;
-        var at = authority.LastIndexOf('@');
-        if (at < 0)
-        {
-            throw new FormatException("the URL names no user (postgresql://USER:PASSWORD@HOST:PORT/DATABASE)");
-        }
-        var login = authority[..at];
-        var hostPort = authority[(at + 1)..];
+        var hostPort = slash >= 0 ? rest[..slash] : rest;
         var colon = login.IndexOf(':', StringComparison.Ordinal);
         var user = Decode(colon >= 0 ? login[..colon] : login, "user");
         var password = colon >= 0 ? Decode(login[(colon + 1)..], "password") : "";
@@ -133,7 +141,7 @@ public sealed class DatabaseEndpoint
         {
             var eq = pair.IndexOf('=', StringComparison.Ordinal);
             var key = eq >= 0 ? pair[..eq] : pair;
-            var value = Decode(eq >= 0 ? pair[(eq + 1)..] : "", key);
+            var value = Decode(eq >= 0 ? pair[(eq + 1)..] : "", key is "sslmode" or "host" ? key : "query");
             switch (key)
             {
                 case "sslmode":
@@ -146,7 +154,11 @@ public sealed class DatabaseEndpoint
                     // Prisma's and libpq's options about the client, not the server: nothing to do here.
                     break;
                 default:
-                    throw new FormatException($"the URL's parameter '{Printable(key)}' is not one this tool reads (sslmode, host)");
+                    // Only a parameter libpq or Prisma knows is named: anything else may be part of a
+                    // password with an unencoded '/' and '?' read as a path and a query.
+                    throw new FormatException(KnownParameters.Contains(key)
+                        ? $"the URL's parameter '{key}' is not one this tool reads (sslmode, host)"
+                        : "the URL has a parameter this tool does not read (sslmode, host); it is not shown, as it may be part of a password with an unencoded '/' or '?' (percent-encode them as %2F, %3F)");
             }
         }
         if (host.Length == 0)
@@ -252,5 +264,14 @@ public sealed class DatabaseEndpoint
         }
     }
 
-    private static string Printable(string value) => value.Length > 40 || value.Any(char.IsControl) ? "(unprintable)" : value;
+    /// <summary>The parameters libpq's and Prisma's URLs may hold: the only ones an error names.</summary>
+    private static readonly HashSet<string> KnownParameters = new(StringComparer.Ordinal)
+    {
+        "hostaddr", "port", "dbname", "user", "password", "passfile", "require_auth", "channel_binding", "client_encoding",
+        "options", "fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+        "tcp_user_timeout", "replication", "gssencmode", "requiressl", "sslnegotiation", "sslcompression", "sslcert", "sslkey",
+        "sslpassword", "sslcertmode", "sslrootcert", "sslcrl", "sslcrldir", "sslsni", "requirepeer", "ssl_min_protocol_version",
+        "ssl_max_protocol_version", "krbsrvname", "gsslib", "gssdelegation", "service", "target_session_attrs", "load_balance_hosts",
+        "socket_timeout", "statement_cache_size", "sslaccept", "sslidentity", "max_idle_connection_lifetime",
+    };
 }

@@ -17,6 +17,8 @@ public sealed class ProductionGuardTests
 
     private static ProductionTargets Listed(params (string Host, int? Port)[] hosts) => new(new HashSet<string>(StringComparer.Ordinal), hosts);
 
+    private static ProductionTargets Production(string[] instances, params (string Host, int? Port)[] hosts) => new(new HashSet<string>(instances, StringComparer.Ordinal), hosts);
+
     private static DatabaseEndpoint Target(string url) => DatabaseEndpoint.FromUrl(url, out _);
 
     public static TheoryData<string, string> ProductionTargetsWrittenAnotherWay() => new()
@@ -103,6 +105,78 @@ public sealed class ProductionGuardTests
         {
             Directory.Delete(empty, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Restore_refuses_the_production_instance_reached_through_its_Cloud_SQL_socket_directory_without_an_instance_given()
+    {
+        // The README's own setup: production listed by its private IP and its instance ID, the
+        // target the Cloud SQL Auth Proxy's socket directory of that very instance, no --instance.
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["STAGING_ADMIN_URL"] = $"postgresql://postgres:{AdminPassword}@/postgres?host=/cloudsql/proj:us-central1:crm-prod",
+            ["PRODUCTION_HOSTS"] = "10.1.0.5",
+            ["PRODUCTION_INSTANCES"] = "crm-prod",
+            ["APP_PASSWORD"] = AppPassword,
+        };
+
+        var run = await ChildProcessRecorder.RunAsync(
+            ["backup.dump", "--to-env", "STAGING_ADMIN_URL", "--database", "crm", "--app-user", "crm_app", "--app-password-env", "APP_PASSWORD", "--recreate"], environment);
+
+        Assert.Equal(64, run.Exit);
+        Assert.Contains("is the instance 'crm-prod' (by its socket directory), which is listed in PRODUCTION_INSTANCES; this command never writes to production", run.Error, StringComparison.Ordinal);
+        Assert.Empty(run.Children);
+        Assert.DoesNotContain(AdminPassword, run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    // Cloud Run's and the Auth Proxy's /cloudsql, with a trailing slash, the proxy's --unix-socket
+    // elsewhere, and a domain-scoped project (DOMAIN:PROJECT:REGION:INSTANCE).
+    [InlineData("postgresql://postgres:pw-1@/postgres?host=/cloudsql/proj:us-central1:crm-prod")]
+    [InlineData("postgresql://postgres:pw-1@localhost/postgres?host=%2Fcloudsql%2Fproj%3Aus-central1%3Acrm-prod%2F")]
+    [InlineData("postgresql://postgres:pw-1@/postgres?host=/var/run/proxy/proj:us-central1:crm-prod")]
+    [InlineData("postgresql://postgres:pw-1@/postgres?host=/cloudsql/example.com:proj:us-central1:crm-prod")]
+    public async Task The_guard_refuses_a_socket_directory_that_names_an_instance_listed_in_PRODUCTION_INSTANCES(string url)
+    {
+        var refused = await Assert.ThrowsAsync<UsageException>(() => Production(["crm-prod"], ("10.1.0.5", null)).RefuseAsync(Target(url), null, "--to-env STAGING_ADMIN_URL"));
+
+        Assert.Contains("is the instance 'crm-prod' (by its socket directory), which is listed in PRODUCTION_INSTANCES", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_guard_refuses_an_instance_that_a_socket_directory_listed_in_PRODUCTION_HOSTS_names_however_it_is_reached()
+    {
+        var production = Production([], ("/cloudsql/proj:us-central1:crm-prod", null));
+
+        var bySocket = await Assert.ThrowsAsync<UsageException>(() => production.RefuseAsync(
+            Target("postgresql://postgres:pw-1@/postgres?host=/var/run/proxy/proj:us-central1:crm-prod"), null, "--to-env STAGING_ADMIN_URL"));
+        var byInstance = await Assert.ThrowsAsync<UsageException>(() => production.RefuseAsync(
+            Target("postgresql://postgres:pw-1@10.2.3.4:5432/postgres"), "crm-prod", "--to-env STAGING_ADMIN_URL"));
+
+        Assert.Contains("is the instance 'crm-prod' (by its socket directory), which is listed in PRODUCTION_HOSTS", bySocket.Message, StringComparison.Ordinal);
+        Assert.Contains("the instance 'crm-prod' is listed in PRODUCTION_HOSTS", byInstance.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_guard_refuses_an_instance_given_that_is_not_the_one_the_socket_directory_names_naming_both()
+    {
+        var refused = await Assert.ThrowsAsync<UsageException>(() => Production(["crm-prod"], ("10.1.0.5", null)).RefuseAsync(
+            Target("postgresql://postgres:pw-1@/postgres?host=/cloudsql/proj:us-central1:crm-prod"), "crm-staging", "--to-env STAGING_ADMIN_URL"));
+        var neither = await Assert.ThrowsAsync<UsageException>(() => Production(["crm-prod"], ("10.1.0.5", null)).RefuseAsync(
+            Target("postgresql://postgres:pw-1@/postgres?host=/cloudsql/proj:us-central1:crm-staging"), "crm-staging-2", "--to-env STAGING_ADMIN_URL"));
+
+        Assert.Contains("the instance 'crm-prod' (by its socket directory), which is listed in PRODUCTION_INSTANCES", refused.Message, StringComparison.Ordinal);
+        Assert.StartsWith("--to-env STAGING_ADMIN_URL: the server postgres@/cloudsql/proj:us-central1:crm-staging:5432 is the instance 'crm-staging' (by its socket directory), but --instance is 'crm-staging-2'", neither.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    // The instance the socket names, given or not, and a socket directory that names no instance.
+    [InlineData("postgresql://postgres:pw-1@/postgres?host=/cloudsql/proj:us-central1:crm-staging", null)]
+    [InlineData("postgresql://postgres:pw-1@/postgres?host=/cloudsql/proj:us-central1:crm-staging", "crm-staging")]
+    [InlineData("postgresql://postgres:pw-1@/postgres?host=/tmp/crm-prod", null)]
+    public async Task The_guard_lets_a_socket_directory_of_another_instance_through(string url, string? instance)
+    {
+        await Production(["crm-prod"], ("10.1.0.5", null), ("/cloudsql/proj:us-central1:crm-prod", null)).RefuseAsync(Target(url), instance, "--to-env STAGING_ADMIN_URL");
     }
 
     [Theory]

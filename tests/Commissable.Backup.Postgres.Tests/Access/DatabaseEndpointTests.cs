@@ -55,6 +55,40 @@ public sealed class DatabaseEndpointTests
         Assert.DoesNotContain("secret", problem.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    // A password with an unencoded '@' and then '?': split at the '?' first, the rest of the
+    // password was read as the query and named as an unknown parameter.
+    [InlineData("postgresql://app:Tr0ub@dor?3xyz@db:5432/crm")]
+    [InlineData("postgresql://app:Tr0ub@dor?3x=yz@db:5432/crm")]
+    // With a '/' as well, the login ends before it, and the rest of the password is a path and a query.
+    [InlineData("postgresql://app:Tr0ub@dor/9qz?3xyz@db:5432/crm")]
+    [InlineData("postgresql://app:Tr0ub@dor/9qz?3x=yz@db:5432/crm")]
+    [InlineData("postgresql://app:Tr0ub@dor/9qz?3x=%zz@db:5432/crm")]
+    public void A_password_with_an_unencoded_at_sign_and_question_mark_is_refused_without_repeating_any_of_it(string url)
+    {
+        var problem = Assert.Throws<FormatException>(() => DatabaseEndpoint.FromUrl(url, out _));
+
+        foreach (var part in new[] { "Tr0ub", "dor", "9qz", "3x", "yz" })
+        {
+            Assert.DoesNotContain(part, problem.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void An_at_sign_in_the_query_or_the_password_is_read_where_it_is()
+    {
+        var query = DatabaseEndpoint.FromUrl("postgresql://app:pw@db.internal/crm?application_name=me@laptop&sslmode=require", out var database);
+        Assert.Equal("db.internal", query.Host);
+        Assert.Equal("crm", database);
+        Assert.Equal("require", query.SslMode);
+
+        var socket = DatabaseEndpoint.FromUrl("postgresql://app:p@ss@?host=/cloudsql/p:r:i", out var none);
+        Assert.Equal("/cloudsql/p:r:i", socket.Host);
+        Assert.Equal("app", socket.User);
+        Assert.Contains("Password=p@ss", socket.ConnectionString("crm"), StringComparison.Ordinal);
+        Assert.Null(none);
+    }
+
     [Fact]
     public void The_password_file_is_private_and_escapes_what_libpq_reads_specially()
     {

@@ -11,14 +11,30 @@ namespace Commissable.Backup.Cli.Commands.Executions;
 
 /// <summary>
 /// The options every executions command shares: where the API is and where the token comes from.
-/// Without <c>--access-token-file</c> the client uses Application Default Credentials.
+/// Without <c>--access-token-file</c> the client uses Application Default Credentials, and only
+/// for Google's API (<see cref="IsGoogleApi"/>): the operator's identity is never sent to a proxy,
+/// a local stack, or whoever listens on a loopback port while it is stopped.
 /// </summary>
 internal sealed record ApiOptions(Uri? Endpoint, string? TokenFile)
 {
     public const string EndpointOption = "--endpoint";
     public const string TokenFileOption = "--access-token-file";
 
-    public WorkflowExecutionsClient CreateClient() => new WorkflowExecutionsClientBuilder
+    /// <summary>Google's APIs, where Application Default Credentials may go: https on <c>googleapis.com</c> or a name under it.</summary>
+    public static bool IsGoogleApi(Uri endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var host = endpoint.IdnHost.ToLowerInvariant();
+        return endpoint.Scheme == Uri.UriSchemeHttps && (host == "googleapis.com" || host.EndsWith(".googleapis.com", StringComparison.Ordinal));
+    }
+
+    /// <summary>Null when a client may be built: a token file, or Google's API; else why not (the URL without any user info).</summary>
+    public string? CredentialProblem()
+        => TokenFile is not null || Endpoint is null || IsGoogleApi(Endpoint) ? null
+            : $"{EndpointOption} '{Endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)}' is not Google's API (https on googleapis.com), " +
+              $"so Application Default Credentials are not sent to it: it requires {TokenFileOption} F (for the local stack, {TokenFileOption} .localcloud/token).";
+
+    public WorkflowExecutionsClient CreateClient() => CredentialProblem() is { } problem ? throw new UsageException(problem) : new WorkflowExecutionsClientBuilder
     {
         BaseUri = Endpoint ?? WorkflowExecutionsClient.DefaultBaseUri,
         TokenSource = TokenFile is null ? null : new FileTokenSource(TokenFile),
@@ -48,9 +64,11 @@ internal sealed record ApiOptions(Uri? Endpoint, string? TokenFile)
 /// <summary><c>--endpoint</c> and <c>--access-token-file</c>, as every executions command declares them.</summary>
 internal sealed class ApiOptionSet
 {
-    public Option<string> Endpoint { get; } = CliOptions.Valued(ApiOptions.EndpointOption, "URL", "the Workflow Executions API's base URL (default https://workflowexecutions.googleapis.com/)");
+    public Option<string> Endpoint { get; } = CliOptions.Valued(ApiOptions.EndpointOption, "URL",
+        "the Workflow Executions API's base URL (default https://workflowexecutions.googleapis.com/); https, or http on loopback; one not on googleapis.com needs --access-token-file");
 
-    public Option<string> TokenFile { get; } = CliOptions.Valued(ApiOptions.TokenFileOption, "F", "a file holding an OAuth access token (default: Application Default Credentials)");
+    public Option<string> TokenFile { get; } = CliOptions.Valued(ApiOptions.TokenFileOption, "F",
+        "a file holding an OAuth access token (default: Application Default Credentials, sent only to googleapis.com)");
 
     public void AddTo(Command command)
     {
@@ -65,7 +83,8 @@ internal sealed class ApiOptionSet
         ArgumentNullException.ThrowIfNull(result);
         var endpoint = result.GetValue(Endpoint) is { } url ? InputRules.Endpoint(ApiOptions.EndpointOption, url) : null;
         var tokenFile = result.GetValue(TokenFile) is { } file ? InputRules.ExistingFile(ApiOptions.TokenFileOption, file) : null;
-        return new ApiOptions(endpoint, tokenFile);
+        var options = new ApiOptions(endpoint, tokenFile);
+        return options.CredentialProblem() is { } problem ? throw new UsageException(problem) : options;
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Globalization;
+using System.Net;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Core.Executions;
 using Commissable.Backup.Core.Naming;
@@ -179,10 +180,35 @@ internal static partial class InputRules
         => value.Length > 0 && !value.Any(char.IsControl) ? Path.GetFullPath(value)
             : throw new UsageException($"{option} '{Printable(value)}' is not a directory path: a non-empty path without control characters.");
 
+    /// <summary>
+    /// An API's base URL: https, or plain http on a loopback host only (127.0.0.0/8, ::1,
+    /// <c>localhost</c>: the token would cross the network in clear); no query; no credentials,
+    /// which are never repeated (the user info may be a password).
+    /// </summary>
     public static Uri Endpoint(string option, string value)
-        => Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && string.IsNullOrEmpty(uri.Query)
-            ? uri
-            : throw new UsageException($"{option} '{Printable(value)}' is not an http or https URL such as https://workflowexecutions.googleapis.com/.");
+    {
+        var parsed = Uri.TryCreate(value, UriKind.Absolute, out var uri);
+        if (parsed ? uri!.UserInfo.Length > 0 : value.Contains('@', StringComparison.Ordinal))
+        {
+            throw new UsageException($"{option} must not contain credentials (user:password@); the value is not shown, in case it is a secret: give the URL alone, and a token with --access-token-file.");
+        }
+
+        if (!parsed || (uri!.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || !string.IsNullOrEmpty(uri.Query))
+        {
+            throw new UsageException($"{option} '{Printable(value)}' is not an http or https URL such as https://workflowexecutions.googleapis.com/.");
+        }
+
+        return uri.Scheme == Uri.UriSchemeHttps || IsLoopback(uri) ? uri
+            : throw new UsageException($"{option} '{Printable(value)}' is http on a host that is not loopback (127.0.0.0/8, ::1, localhost): the token would cross the network in clear; use https.");
+    }
+
+    /// <summary>Whether <paramref name="uri"/>'s host is this machine: <c>localhost</c>, 127.0.0.0/8 or ::1 (IPv4-mapped too).</summary>
+    public static bool IsLoopback(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        return string.Equals(uri.IdnHost, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(uri.IdnHost, out var address) && IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
+    }
 
     public static string ExistingFile(string option, string value)
         => File.Exists(value) ? Path.GetFullPath(value)

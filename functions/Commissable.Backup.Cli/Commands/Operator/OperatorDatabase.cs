@@ -83,8 +83,11 @@ internal sealed record ProductionTargets(IReadOnlySet<string> Instances, IReadOn
 
     /// <summary>
     /// Refuses (a <see cref="UsageException"/> naming the list) a target that is production or
-    /// cannot be shown not to be: <paramref name="instance"/> in <see cref="Instances"/>; a host
-    /// (and port) in <see cref="Hosts"/>, compared by every address each side resolves to (so
+    /// cannot be shown not to be: <paramref name="instance"/>, or the instance a Cloud SQL socket
+    /// directory names (<c>/cloudsql/PROJECT:REGION:INSTANCE</c>, wherever the Auth Proxy puts it),
+    /// in <see cref="Instances"/> or named by a listed socket directory; an
+    /// <paramref name="instance"/> that is not the one the socket directory names; a host (and
+    /// port) in <see cref="Hosts"/>, compared by every address each side resolves to (so
     /// <c>localhost</c> is <c>127.0.0.1</c>, and a DNS name is the address it names); a socket
     /// directory equal to a listed one, or on the port of a listed loopback address (a local server
     /// answers on its socket and on loopback alike); a target host that does not resolve.
@@ -92,9 +95,18 @@ internal sealed record ProductionTargets(IReadOnlySet<string> Instances, IReadOn
     public async Task RefuseAsync(DatabaseEndpoint target, string? instance, string option, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
-        if (instance is not null && Instances.Contains(instance))
+        var socketInstance = IsSocket(target.Host) ? SocketInstance(target.Host) : null;
+        if (instance is not null && ListedIn(instance) is { } list)
         {
-            throw new UsageException($"{option}: the instance '{instance}' is listed in {InstancesVariable}; this command never writes to production");
+            throw new UsageException($"{option}: the instance '{instance}' is listed in {list}; this command never writes to production");
+        }
+        if (socketInstance is not null && ListedIn(socketInstance) is { } socketList)
+        {
+            throw new UsageException($"{option}: the server {target} is the instance '{socketInstance}' (by its socket directory), which is listed in {socketList}; this command never writes to production");
+        }
+        if (instance is not null && socketInstance is not null && instance != socketInstance)
+        {
+            throw new UsageException($"{option}: the server {target} is the instance '{socketInstance}' (by its socket directory), but --instance is '{instance}'; give the instance the server is (or leave --instance out), as it is checked against {InstancesVariable}");
         }
         var listed = Hosts.Where(h => h.Port is null || h.Port == target.Port).ToList();
         if (listed.Count == 0)
@@ -132,6 +144,21 @@ internal sealed record ProductionTargets(IReadOnlySet<string> Instances, IReadOn
     }
 
     private static bool IsSocket(string host) => host.StartsWith('/');
+
+    /// <summary>The list that names <paramref name="instance"/>: <see cref="Instances"/>, or a socket directory in <see cref="Hosts"/>; null when neither does.</summary>
+    private string? ListedIn(string instance) =>
+        Instances.Contains(instance) ? InstancesVariable
+        : Hosts.Any(h => IsSocket(h.Host) && SocketInstance(h.Host) == instance) ? HostsVariable
+        : null;
+
+    /// <summary>
+    /// The instance ID a Cloud SQL socket directory names: its last part is the instance's
+    /// connection name, <c>PROJECT:REGION:INSTANCE</c> (<c>DOMAIN:PROJECT:REGION:INSTANCE</c> for a
+    /// domain-scoped project), under <c>/cloudsql</c> or wherever the Auth Proxy's
+    /// <c>--unix-socket</c> puts it; null for any other directory.
+    /// </summary>
+    private static string? SocketInstance(string path) =>
+        Path.GetFileName(SocketDirectory(path)).Split(':') is { Length: 3 or 4 } parts && parts.All(p => p.Length > 0) && CloudNames.IsInstance(parts[^1]) ? parts[^1] : null;
 
     private static string SocketDirectory(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
 

@@ -45,8 +45,10 @@ internal static class RestoreCommand
               every restored object so migrations run as in production. Verifies the database
               against the dump's manifest (FILE.manifest.json; without one, against the dump's
               own content) and prints DATABASE_URL and DIRECT_URL for .env.local with <PASSWORD>.
-              Refuses a server in PRODUCTION_HOSTS or an --instance in PRODUCTION_INSTANCES (one
-              of them must be set), and an existing database unless --recreate (drops it first).
+              Refuses a server in PRODUCTION_HOSTS, an instance in PRODUCTION_INSTANCES (the
+              --instance given, or the one a /cloudsql/PROJECT:REGION:INSTANCE socket directory
+              names; one of the lists must be set), an --instance that is not the socket's, and
+              an existing database unless --recreate (drops it first).
               Defaults: --jobs 2. Exit 0 verified, 1 a step or a check failed, 64 refused.
         """;
 
