@@ -88,50 +88,43 @@ public sealed class PreDeployExportTests(PreDeployEnvironment env) : IClassFixtu
     }
 
     [Fact]
-    public async Task The_same_request_after_its_backup_was_swept_is_409_not_the_old_answer()
-    {
-        var key = "deploy-" + Guid.NewGuid();
-        var (first, body, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"swept-later"}""", key);
-        Assert.True(first == HttpStatusCode.OK, body.ToJsonString());
+    public Task The_same_request_after_its_backup_was_swept_is_409_not_the_old_answer() =>
         // The retention sweep deletes the manifest first.
-        File.Delete(Path.Combine(env.Cloud.StateDirectory, "buckets", ((string)body["manifestUri"]!)["gs://".Length..]));
-
-        var (status, again, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"swept-later"}""", key);
-
-        Assert.True(status == HttpStatusCode.Conflict, again.ToJsonString());
-        Assert.Equal("BACKUP_GONE", (string?)again["error"]!["status"]);
-        Assert.Contains("send a new Idempotency-Key", (string?)again["error"]!["message"], StringComparison.Ordinal);
-    }
+        RepeatedAfterAsync("swept-later", body => File.Delete(BucketFile(body, "manifestUri")), "send a new Idempotency-Key");
 
     [Fact]
-    public async Task The_same_request_after_its_dump_was_removed_or_replaced_is_409_not_the_old_answer()
-    {
-        var removedKey = "deploy-" + Guid.NewGuid();
-        var (first, body, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"dump-removed"}""", removedKey);
-        Assert.True(first == HttpStatusCode.OK, body.ToJsonString());
+    public Task The_same_request_after_its_dump_was_removed_is_409_not_the_old_answer() =>
         // Removed by hand (or a lifecycle rule): the manifest stays.
-        File.Delete(Path.Combine(env.Cloud.StateDirectory, "buckets", ((string)body["backupUri"]!)["gs://".Length..]));
+        RepeatedAfterAsync("dump-removed", body => File.Delete(BucketFile(body, "backupUri")), "is gone from the bucket (its manifest is still there)");
 
-        var (status, again, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"dump-removed"}""", removedKey);
+    [Fact]
+    public Task The_same_request_after_its_dump_was_replaced_is_409_not_the_old_answer() =>
+        RepeatedAfterAsync("dump-replaced", body =>
+        {
+            // Another file under the same name: another size.
+            var dump = BucketFile(body, "backupUri");
+            File.Delete(dump);
+            File.WriteAllBytes(dump, [0x1f, 0x8b]);
+        }, "changed after the export (it is 2 bytes");
 
-        Assert.True(status == HttpStatusCode.Conflict, again.ToJsonString());
-        Assert.Equal("BACKUP_GONE", (string?)again["error"]!["status"]);
-        Assert.Contains("is gone from the bucket (its manifest is still there)", (string?)again["error"]!["message"], StringComparison.Ordinal);
-
-        var replacedKey = "deploy-" + Guid.NewGuid();
-        (first, body, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"dump-replaced"}""", replacedKey);
+    /// <summary>Makes a backup, does <paramref name="damage"/> to it, and asks again with the same key: 409 BACKUP_GONE saying <paramref name="says"/>.</summary>
+    private async Task RepeatedAfterAsync(string change, Action<JsonObject> damage, string says)
+    {
+        var key = "deploy-" + Guid.NewGuid();
+        var request = $$"""{"instance":"prod","database":"crm","change":"{{change}}"}""";
+        var (first, body, _) = await PostAsync(request, key);
         Assert.True(first == HttpStatusCode.OK, body.ToJsonString());
-        // Replaced by another file under the same name: another size.
-        var dump = Path.Combine(env.Cloud.StateDirectory, "buckets", ((string)body["backupUri"]!)["gs://".Length..]);
-        File.Delete(dump);
-        File.WriteAllBytes(dump, [0x1f, 0x8b]);
+        damage(body);
 
-        (status, again, _) = await PostAsync("""{"instance":"prod","database":"crm","change":"dump-replaced"}""", replacedKey);
+        var (status, again, _) = await PostAsync(request, key);
 
         Assert.True(status == HttpStatusCode.Conflict, again.ToJsonString());
         Assert.Equal("BACKUP_GONE", (string?)again["error"]!["status"]);
-        Assert.Contains("changed after the export (it is 2 bytes", (string?)again["error"]!["message"], StringComparison.Ordinal);
+        Assert.Contains(says, (string?)again["error"]!["message"], StringComparison.Ordinal);
     }
+
+    private string BucketFile(JsonObject body, string uriField) =>
+        Path.Combine(env.Cloud.StateDirectory, "buckets", ((string)body[uriField]!)["gs://".Length..]);
 
     [Fact]
     public async Task A_second_export_of_the_same_change_in_the_same_minute_is_409_until_a_new_name_exists()
