@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -34,16 +33,20 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
             Assert.True(accepted == HttpStatusCode.Accepted, started.ToJsonString());
             var id = (string)started["id"]!;
             var deadUri = (string)started["backupUri"]!;
-            var lease = Path.Combine(env.Cloud.StateDirectory, "buckets", PreDeployEnvironment.Bucket, prefix, ".leases", "prod.json");
+            var objects = Path.Combine(env.Cloud.StateDirectory, "buckets", PreDeployEnvironment.Bucket, prefix);
+            var lease = Path.Combine(objects, ".leases", "prod.json");
             await EventuallyAsync(() => Task.FromResult(File.Exists(lease)), "the export to take its lease");
-            var children = Descendants(first.Id);
 
             first.Kill();
             await first.WaitForExitAsync();
+            // What a kill -9 leaves behind, and the restart below must cope with: nothing released the
+            // lease, and the ticket still says running. (The host starts no programs of its own here:
+            // pg_dump runs in the local cloud, in this test's process.)
+            Assert.Equal(id, (string?)JsonNode.Parse(await File.ReadAllTextAsync(lease))!["ticket"]);
+            Assert.Equal("running", (string?)JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(objects, ".requests", id + ".json")))!["status"]);
 
             (second, var secondUrl) = await StartHostAsync(prefix, passwordFile);
             using var client = new HttpClient { BaseAddress = secondUrl, Timeout = Bound };
-            Assert.All(children, pid => Assert.False(IsRunning(pid), $"process {pid}, a child of the killed host, still runs"));
 
             // The cut export ends with an error once its heartbeat is stale, not at some later limit.
             var watch = Stopwatch.StartNew();
@@ -146,49 +149,6 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
         await using var command = new NpgsqlCommand("""BEGIN; LOCK TABLE "Tenant" IN ACCESS EXCLUSIVE MODE""", connection);
         await command.ExecuteNonQueryAsync();
         return connection;
-    }
-
-    /// <summary>Every process below <paramref name="pid"/>, from /proc.</summary>
-    private static List<int> Descendants(int pid)
-    {
-        var parents = new Dictionary<int, int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var child)) continue;
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                parents[child] = int.Parse(fields[1], CultureInfo.InvariantCulture);
-            }
-            catch (IOException)
-            {
-                // Gone meanwhile.
-            }
-        }
-        var found = new List<int>();
-        var queue = new Queue<int>([pid]);
-        while (queue.TryDequeue(out var parent))
-        {
-            foreach (var (child, of) in parents)
-            {
-                if (of == parent) { found.Add(child); queue.Enqueue(child); }
-            }
-        }
-        return found;
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
     }
 
     private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
