@@ -48,8 +48,8 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
             (second, var secondUrl) = await StartHostAsync(prefix, passwordFile);
             using var client = new HttpClient { BaseAddress = secondUrl, Timeout = Bound };
 
-            // The cut export ends with an error once its heartbeat is stale, not at some later limit.
-            var watch = Stopwatch.StartNew();
+            // The cut export ends with an error once its heartbeat is stale, not at some later limit
+            // (EXPORT_WAIT_SECONDS is longer than the wait's Bound).
             JsonObject status = [];
             await EventuallyAsync(async () =>
             {
@@ -80,7 +80,6 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
             Assert.Equal("succeeded", (string?)retry["status"]);
             var (next, other) = await PostAsync(client, $$"""{"instance":"prod","database":"crm","change":"after-crash-{{Guid.NewGuid().ToString("N")[..6]}}"}""", "build-" + Guid.NewGuid());
             Assert.True(next == HttpStatusCode.OK, other.ToJsonString());
-            Assert.True(watch.Elapsed < Bound, $"recovery took {watch.Elapsed}");
         }
         finally
         {
@@ -101,9 +100,10 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
         variables["PORT"] = "0";
         variables["BACKUP_PREFIX"] = prefix;
         variables["EXPORT_WAIT_SECONDS"] = "300";
-        // Dead after 3 s without a beat, so the test needs no fake clock.
-        variables["EXPORT_HEARTBEAT_SECONDS"] = "1";
-        variables["EXPORT_STALE_AFTER_SECONDS"] = "3";
+        // Dead after 10 s without a beat, so the test needs no fake clock; five beats fit in that,
+        // so a live export of the second host is not taken for dead when one beat is late on a loaded machine.
+        variables["EXPORT_HEARTBEAT_SECONDS"] = "2";
+        variables["EXPORT_STALE_AFTER_SECONDS"] = "10";
         foreach (var (name, value) in variables)
         {
             info.Environment[name] = value;
