@@ -12,12 +12,15 @@ public sealed class BusyInstanceTests(LocalCloudFixture cloud) : IClassFixture<L
     [Fact]
     public async Task A_second_export_while_one_runs_gets_409_and_the_rest_client_retry_then_succeeds()
     {
+        using var refusals = new ExportRefusals();
         using var client = new CloudSqlAdminClientBuilder
         {
             ProjectId = cloud.Project,
             BaseUri = cloud.BaseUrl,
             TokenSource = new FileTokenSource(LocalCloudHost.TokenFile(cloud.StateDirectory)),
-            RetrySettings = GoogleRetrySettings.Default with { MaxAttempts = 12, BaseDelay = TimeSpan.FromMilliseconds(300), MaxDelay = TimeSpan.FromSeconds(2) },
+            HttpMessageHandler = refusals,
+            // So many attempts that the retries cannot run out before the first export ends, however slow it is.
+            RetrySettings = GoogleRetrySettings.Default with { MaxAttempts = 100, BaseDelay = TimeSpan.FromMilliseconds(300), MaxDelay = TimeSpan.FromSeconds(2) },
             PollSettings = CloudSqlPollSettings.Default with { InitialDelay = TimeSpan.FromMilliseconds(100) },
         }.Build();
         await client.WaitForOperationAsync(await client.InsertInstanceAsync(new DatabaseInstance
@@ -48,7 +51,8 @@ public sealed class BusyInstanceTests(LocalCloudFixture cloud) : IClassFixture<L
         Assert.Equal("operationInProgress", (string?)body["error"]!["errors"]![0]!["reason"]);
 
         var second = client.ExportAsync("busy", Export("gs://busy-bucket/second.sql.gz"));
-        await Task.Delay(1500);
+        // The client's own request was refused with 409 while the first export ran, and it retries.
+        await refusals.First.Task.WaitAsync(TimeSpan.FromMinutes(2));
         Assert.False(second.IsCompleted, "the second export must wait while the first runs");
         await transaction.RollbackAsync();
 
@@ -62,4 +66,21 @@ public sealed class BusyInstanceTests(LocalCloudFixture cloud) : IClassFixture<L
     }
 
     private static ExportContext Export(string uri) => new() { FileType = "SQL", Uri = uri, Databases = ["app"] };
+
+    /// <summary>Sends through a real handler and signals the first 409 an export request gets.</summary>
+    private sealed class ExportRefusals() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public TaskCompletionSource First { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/instances/busy/export", StringComparison.Ordinal)
+                && response.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                First.TrySetResult();
+            }
+            return response;
+        }
+    }
 }

@@ -1,6 +1,5 @@
 using System.Text;
 using Commissable.Backup.FileStore;
-using Commissable.Backup.Postgres.Clusters;
 using Commissable.Backup.Postgres.Processes;
 using Microsoft.Extensions.Logging;
 
@@ -54,13 +53,9 @@ public sealed class StateDirectoryTests : IDisposable
             entry => Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(entry) & (UnixFileMode)0b000_111_111));
     }
 
-    [Fact]
+    [RootFact]
     public void A_state_directory_below_one_the_clusters_account_cannot_enter_is_refused_naming_that_directory()
     {
-        if (PostgresCluster.DefaultRunAs() is null)
-        {
-            return; // Not root: the clusters run as this account, which reaches its own directories.
-        }
         var closed = Path.Combine(_root, "closed");
         Directory.CreateDirectory(closed);
         File.SetUnixFileMode(closed, Private);

@@ -6,6 +6,8 @@ using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
+using Commissable.Backup.Core.Backups.Content;
+using Commissable.Backup.Postgres.Verification;
 using Commissable.Testing;
 using Npgsql;
 using Xunit.Abstractions;
@@ -82,6 +84,8 @@ public sealed class DataManagementRehearsalTests(ITestOutputHelper output) : IDi
         output.WriteLine($"staging job: {clock.Elapsed.TotalSeconds:F1} s");
         Assert.True((string?)stagingDone["state"] == "succeeded", stagingDone.ToJsonString() + "\n" + _up.Out);
         Assert.False((bool)stagingDone["result"]!["exported"]!);
+        // The staging database was compared with the backup and checked on its own terms, and passed.
+        Assert.Superset(new HashSet<string>([.. ContentComparison.All, .. RestoreChecks.All]), stagingDone["result"]!["checks"]!.AsArray().Select(c => (string)c!["name"]!).ToHashSet());
         Assert.All(stagingDone["result"]!["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
         var execution = (string)JsonNode.Parse(await File.ReadAllTextAsync(JobRecord((string)stagingJob["id"]!)))!["execution"]!;
         var described = JsonNode.Parse(await GcloudAsync(_up.Executions, "workflows", "executions", "describe", execution, "--format=json"))!;

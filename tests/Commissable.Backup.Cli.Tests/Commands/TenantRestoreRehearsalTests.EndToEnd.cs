@@ -50,6 +50,8 @@ public sealed partial class TenantRestoreRehearsalTests
         output.WriteLine(result["timings"]!.ToJsonString());
         Assert.Equal("applied", (string?)result["outcome"]);
         Assert.True((bool)result["proven"]!, result.ToJsonString());
+        // Proven over every table that holds the tenant's rows (the closure may add tables that reach them), not over none.
+        Assert.Superset(new HashSet<string>(before.Keys), result["proof"]!.AsArray().Select(p => (string)p!["table"]!).ToHashSet());
         Assert.All(result["proof"]!.AsArray(), p => Assert.True((bool)p!["equal"]!, p!.ToJsonString()));
         Assert.Equal("sre-on-call", (string?)result["approvedBy"]);
         var deleted = before.Values.Sum(v => long.Parse(v[..v.IndexOf(':', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture));

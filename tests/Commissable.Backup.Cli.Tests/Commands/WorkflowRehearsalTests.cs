@@ -5,8 +5,10 @@ using System.Text.Json.Nodes;
 using Commissable.Backup.Cli.Commands;
 using Commissable.Backup.Cli.Commands.Executions;
 using Commissable.Backup.Cli.Local;
+using Commissable.Backup.Core.Backups.Content;
 using Commissable.Backup.Core.Catalog;
 using Commissable.Backup.FileStore;
+using Commissable.Backup.Postgres.Verification;
 using Commissable.Testing;
 using Npgsql;
 using Xunit.Abstractions;
@@ -89,6 +91,8 @@ public sealed partial class WorkflowRehearsalTests(RehearsalStack stack, ITestOu
 
         // The result: verified, approved by whom, when restored to, the recovery time.
         var result = run.Result!;
+        // Verified: the checks of a database without a backup to compare with all ran, and passed.
+        Assert.Equal(["database.reachable", .. RestoreChecks.All], result["checks"]!.AsArray().Select(c => (string)c!["name"]!));
         Assert.All(result["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
         Assert.Equal("ci-approver", (string?)result["approvedBy"]);
         Assert.StartsWith(pointInTime[..19], (string?)result["pointInTime"], StringComparison.Ordinal);
@@ -213,6 +217,8 @@ public sealed partial class WorkflowRehearsalTests(RehearsalStack stack, ITestOu
         Assert.Equal("crm_app", (string?)result["ownership"]!["owner"]);
         Assert.True((int)result["ownership"]!["total"]! > 10, result["ownership"]!.ToJsonString());
         Assert.Contains("_before_clone-to-staging.sql.gz", (string?)result["backupUri"], StringComparison.Ordinal);
+        // The comparison with the backup and the checks of the database on its own terms all ran, and passed.
+        Assert.Superset(new HashSet<string>([.. ContentComparison.All, .. RestoreChecks.All]), result["checks"]!.AsArray().Select(c => (string)c!["name"]!).ToHashSet());
         Assert.All(result["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c!.ToJsonString()));
         var template = (string)result["envLocal"]!["DATABASE_URL"]!;
         Assert.Contains("crm_app:<PASSWORD>@", template, StringComparison.Ordinal);

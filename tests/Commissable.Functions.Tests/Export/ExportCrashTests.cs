@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -34,19 +33,23 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
             Assert.True(accepted == HttpStatusCode.Accepted, started.ToJsonString());
             var id = (string)started["id"]!;
             var deadUri = (string)started["backupUri"]!;
-            var lease = Path.Combine(env.Cloud.StateDirectory, "buckets", PreDeployEnvironment.Bucket, prefix, ".leases", "prod.json");
+            var objects = Path.Combine(env.Cloud.StateDirectory, "buckets", PreDeployEnvironment.Bucket, prefix);
+            var lease = Path.Combine(objects, ".leases", "prod.json");
             await EventuallyAsync(() => Task.FromResult(File.Exists(lease)), "the export to take its lease");
-            var children = Descendants(first.Id);
 
             first.Kill();
             await first.WaitForExitAsync();
+            // What a kill -9 leaves behind, and the restart below must cope with: nothing released the
+            // lease, and the ticket still says running. (The host starts no programs of its own here:
+            // pg_dump runs in the local cloud, in this test's process.)
+            Assert.Equal(id, (string?)JsonNode.Parse(await File.ReadAllTextAsync(lease))!["ticket"]);
+            Assert.Equal("running", (string?)JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(objects, ".requests", id + ".json")))!["status"]);
 
             (second, var secondUrl) = await StartHostAsync(prefix, passwordFile);
             using var client = new HttpClient { BaseAddress = secondUrl, Timeout = Bound };
-            Assert.All(children, pid => Assert.False(IsRunning(pid), $"process {pid}, a child of the killed host, still runs"));
 
-            // The cut export ends with an error once its heartbeat is stale, not at some later limit.
-            var watch = Stopwatch.StartNew();
+            // The cut export ends with an error once its heartbeat is stale, not at some later limit
+            // (EXPORT_WAIT_SECONDS is longer than the wait's Bound).
             JsonObject status = [];
             await EventuallyAsync(async () =>
             {
@@ -77,7 +80,6 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
             Assert.Equal("succeeded", (string?)retry["status"]);
             var (next, other) = await PostAsync(client, $$"""{"instance":"prod","database":"crm","change":"after-crash-{{Guid.NewGuid().ToString("N")[..6]}}"}""", "build-" + Guid.NewGuid());
             Assert.True(next == HttpStatusCode.OK, other.ToJsonString());
-            Assert.True(watch.Elapsed < Bound, $"recovery took {watch.Elapsed}");
         }
         finally
         {
@@ -98,9 +100,10 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
         variables["PORT"] = "0";
         variables["BACKUP_PREFIX"] = prefix;
         variables["EXPORT_WAIT_SECONDS"] = "300";
-        // Dead after 3 s without a beat, so the test needs no fake clock.
-        variables["EXPORT_HEARTBEAT_SECONDS"] = "1";
-        variables["EXPORT_STALE_AFTER_SECONDS"] = "3";
+        // Dead after 10 s without a beat, so the test needs no fake clock; five beats fit in that,
+        // so a live export of the second host is not taken for dead when one beat is late on a loaded machine.
+        variables["EXPORT_HEARTBEAT_SECONDS"] = "2";
+        variables["EXPORT_STALE_AFTER_SECONDS"] = "10";
         foreach (var (name, value) in variables)
         {
             info.Environment[name] = value;
@@ -146,49 +149,6 @@ public sealed partial class ExportCrashTests(PreDeployEnvironment env) : IClassF
         await using var command = new NpgsqlCommand("""BEGIN; LOCK TABLE "Tenant" IN ACCESS EXCLUSIVE MODE""", connection);
         await command.ExecuteNonQueryAsync();
         return connection;
-    }
-
-    /// <summary>Every process below <paramref name="pid"/>, from /proc.</summary>
-    private static List<int> Descendants(int pid)
-    {
-        var parents = new Dictionary<int, int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var child)) continue;
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                parents[child] = int.Parse(fields[1], CultureInfo.InvariantCulture);
-            }
-            catch (IOException)
-            {
-                // Gone meanwhile.
-            }
-        }
-        var found = new List<int>();
-        var queue = new Queue<int>([pid]);
-        while (queue.TryDequeue(out var parent))
-        {
-            foreach (var (child, of) in parents)
-            {
-                if (of == parent) { found.Add(child); queue.Enqueue(child); }
-            }
-        }
-        return found;
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
     }
 
     private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)

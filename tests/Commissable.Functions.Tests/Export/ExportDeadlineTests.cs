@@ -20,6 +20,9 @@ public sealed class ExportDeadlineTests(PreDeployEnvironment env) : ExporterTest
         await using var tenants = await HoldTenantTableAsync();
         var stalled = await exporter.StartAsync(Request("past-deadline"), Key());
         await LeaseAsync();
+        // Only once Cloud SQL lists the export is the export stage sure to have begun: the lease is
+        // visible a little before, and a deadline in between is reported in the lease stage.
+        await CloudSqlExportAsync(stalled.BackupUri, done: false);
 
         Clock.Advance(TimeSpan.FromMinutes(20));
 
@@ -29,6 +32,8 @@ public sealed class ExportDeadlineTests(PreDeployEnvironment env) : ExporterTest
         // The lock holds the export's own pg_dump: nothing of ours reads the production tables.
         Assert.Contains("export stage", failed.Error, StringComparison.Ordinal);
         Assert.Null(await Store.GetAsync(LeaseName));
+        await tenants.DisposeAsync();
+        await CloudSqlExportAsync(stalled.BackupUri, done: true);
     }
 
     [Fact]
@@ -39,6 +44,9 @@ public sealed class ExportDeadlineTests(PreDeployEnvironment env) : ExporterTest
         await using var tenants = await HoldTenantTableAsync();
         var stalled = await exporter.StartAsync(Request("host-stops"), Key());
         await LeaseAsync();
+        // Stopped with its Cloud SQL export started, not with the request to start it in flight: one
+        // that reached the local cloud after this test could wait on the next test's table lock.
+        await CloudSqlExportAsync(stalled.BackupUri, done: false);
 
         await stopping.CancelAsync();
         await exporter.DrainAsync().WaitAsync(RealTimeLimit);
@@ -47,6 +55,8 @@ public sealed class ExportDeadlineTests(PreDeployEnvironment env) : ExporterTest
         Assert.Equal(ExportStatus.Failed, failed!.Status);
         Assert.Contains("shutting down", failed.Error, StringComparison.Ordinal);
         Assert.Null(await Store.GetAsync(LeaseName));
+        await tenants.DisposeAsync();
+        await CloudSqlExportAsync(stalled.BackupUri, done: true);
     }
 
     [Fact]
@@ -81,10 +91,14 @@ public sealed class ExportDeadlineTests(PreDeployEnvironment env) : ExporterTest
         var restarted = (await exporter.GetAsync(id))!.StartedAt;
         Assert.True(restarted - diedAt >= Defaults.StaleAfter, "taken over before the export was stale");
         Assert.True(restarted - diedAt < TimeSpan.FromMinutes(30), "the waiting call waited out its limit instead of taking the dead export over");
+        // The restarted export's real work (pg_dump, the content read, the manifest) takes real time:
+        // wait for it with the clock still, so that the waiting call's limit cannot run out meanwhile.
+        var finished = await FinishedAsync(exporter, id);
+        Assert.True(finished.Status == ExportStatus.Succeeded, finished.Error);
         var deadline = DateTime.UtcNow + RealTimeLimit;
         while (!waiting.IsCompleted)
         {
-            Assert.True(DateTime.UtcNow < deadline, "Timed out waiting for the restarted export.");
+            Assert.True(DateTime.UtcNow < deadline, "Timed out waiting for the waiting call to see the restarted export finished.");
             // Only the polls between the waiting call's looks follow the fake clock.
             Clock.Advance(Defaults.PollInterval);
             await Task.WhenAny(waiting, Task.Delay(20));
@@ -128,4 +142,16 @@ public sealed class ExportDeadlineTests(PreDeployEnvironment env) : ExporterTest
         Assert.Empty(plan.Deletions);
         Assert.Empty(RetentionPlanner.Plan(policy, Clock.GetUtcNow(), [candidate]).Orphans);
     }
+
+    /// <summary>
+    /// Waits until the local cloud lists the Cloud SQL export to <paramref name="backupUri"/>, and
+    /// with <paramref name="done"/> until it has ended, so that no export of this test still runs
+    /// (and waits on another test's table lock, keeping the instance busy) after it.
+    /// </summary>
+    private Task CloudSqlExportAsync(string backupUri, bool done) => EventuallyAsync(async () =>
+    {
+        var (_, operations) = await Env.Cloud.SendAsync(HttpMethod.Get, Env.Cloud.Api("operations?instance=prod"));
+        var status = operations["items"]?.AsArray().Where(o => (string?)o!["exportContext"]?["uri"] == backupUri).Select(o => (string?)o!["status"]).FirstOrDefault();
+        return status is not null && (!done || status == "DONE");
+    }, done ? $"the Cloud SQL export to {backupUri} to end" : $"Cloud SQL to list the export to {backupUri}");
 }

@@ -80,6 +80,8 @@ public sealed class TenantRestoreEndToEndTests(TenantRestoreEnvironment env)
 
         Assert.True(applyStatus == HttpStatusCode.OK, applied.ToJsonString());
         Assert.Equal(("applied", true), ((string)applied["outcome"]!, (bool)applied["proven"]!));
+        // Proven over both tables of the tenant, not over none.
+        Assert.Equal(["Contact", "Tenant"], applied["proof"]!.AsArray().Select(p => (string)p!["table"]!).Order(StringComparer.Ordinal));
         Assert.All(applied["proof"]!.AsArray(), p => Assert.True((bool)p!["equal"]!, p.ToJsonString()));
         Assert.Equal(3L, applied["writes"]!.AsArray().Single(w => (string)w!["table"]! == "Contact")!["inserted"]!.GetValue<long>());
         Assert.Equal(expected, await TenantRowsAsync(production, "t-1"));
