@@ -78,6 +78,8 @@ public sealed class FunctionSettingsTests
     [InlineData("ENVIRONMENT_NAME", "production-europe-west1-primary", "which hold at most 30 characters of it")]
     [InlineData("CLOUDSQL_API_ENDPOINT", "127.0.0.1:8123", "CLOUDSQL_API_ENDPOINT must be an absolute http or https URL")]
     [InlineData("CLOUDSQL_API_ENDPOINT", "ftp://host/", "CLOUDSQL_API_ENDPOINT must be an absolute http or https URL")]
+    [InlineData("CLOUDSQL_API_ENDPOINT", "http://sql.example.com/", "CLOUDSQL_API_ENDPOINT must be https, or plain http on a loopback address only")]
+    [InlineData("CLOUDSQL_API_ENDPOINT", "http://10.0.0.7:8123/", "CLOUDSQL_API_ENDPOINT must be https, or plain http on a loopback address only")]
     [InlineData("PRODUCTION_INSTANCES", "commissable-prod,Prod_DB", "'Prod_DB' is not one")]
     [InlineData("VERIFY_INSTANCE", "commissable-prod", "VERIFY_INSTANCE 'commissable-prod' is listed in PRODUCTION_INSTANCES")]
     [InlineData("VERIFY_INSTANCE", "-bad", "VERIFY_INSTANCE must be a Cloud SQL instance id")]
@@ -118,6 +120,40 @@ public sealed class FunctionSettingsTests
         })));
 
         Assert.Equal(["GOOGLE_CLOUD_PROJECT", "BACKUP_BUCKET", "ENVIRONMENT_NAME", "PRODUCTION_INSTANCES", "MAX_BACKUP_AGE_HOURS"], e.Variables);
+    }
+
+    [Theory]
+    [InlineData("https://sql-proxy.example.com/")]
+    [InlineData("https://sqladmin.googleapis.com.example.com/")]
+    [InlineData("http://127.0.0.1:8123/")]
+    public void An_endpoint_that_is_not_Google_needs_a_token_file_never_the_service_identity(string endpoint)
+    {
+        var environment = FunctionTestHost.BaseEnvironment();
+        environment["CLOUDSQL_API_ENDPOINT"] = endpoint;
+        environment.Remove("CLOUDSQL_TOKEN_FILE");
+
+        var e = Assert.Throws<FunctionStartupException>(() => FunctionSettings.Load(new DictionaryEnvironment(environment)));
+
+        Assert.Equal(["CLOUDSQL_TOKEN_FILE"], e.Variables);
+        Assert.Contains("Application Default Credentials go to Google only", e.Message, StringComparison.Ordinal);
+
+        environment["CLOUDSQL_TOKEN_FILE"] = "/var/lib/localcloud/token";
+        Assert.Equal(new Uri(endpoint), FunctionSettings.Load(new DictionaryEnvironment(environment)).CloudSqlApiEndpoint);
+    }
+
+    [Theory]
+    [InlineData("https://sqladmin.googleapis.com/")]
+    [InlineData("https://europe-west1-sqladmin.googleapis.com/")]
+    public void Google_s_API_takes_Application_Default_Credentials(string endpoint)
+    {
+        var environment = FunctionTestHost.BaseEnvironment();
+        environment["CLOUDSQL_API_ENDPOINT"] = endpoint;
+        environment.Remove("CLOUDSQL_TOKEN_FILE");
+
+        var settings = FunctionSettings.Load(new DictionaryEnvironment(environment));
+
+        Assert.Equal(new Uri(endpoint), settings.CloudSqlApiEndpoint);
+        Assert.Null(settings.CloudSqlTokenFile);
     }
 
     [Fact]

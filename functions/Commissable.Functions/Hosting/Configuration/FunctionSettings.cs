@@ -47,7 +47,8 @@ public sealed partial record FunctionSettings
     /// <summary>
     /// <c>CLOUDSQL_API_ENDPOINT</c> (default <c>https://sqladmin.googleapis.com/</c>): root of the
     /// Cloud SQL Admin API, overridden like gcloud's <c>api_endpoint_overrides/sql</c>, for example
-    /// with the local cloud's <c>http://127.0.0.1:8123/</c>. Always ends with a slash.
+    /// with the local cloud's <c>http://127.0.0.1:8123/</c>: https, or http on a loopback address
+    /// only; any endpoint but Google's needs <see cref="CloudSqlTokenFile"/>. Always ends with a slash.
     /// </summary>
     public Uri CloudSqlApiEndpoint { get; init; } = CloudSqlAdminClient.DefaultBaseUri;
 
@@ -159,6 +160,12 @@ public sealed partial record FunctionSettings
 
         var endpoint = ReadEndpoint(reader);
         var tokenFile = reader.Optional("CLOUDSQL_TOKEN_FILE");
+        if (tokenFile is null && !IsGoogleApi(endpoint))
+        {
+            // Application Default Credentials are the service's identity: only Google's API gets them.
+            reader.Problem("CLOUDSQL_TOKEN_FILE",
+                "CLOUDSQL_API_ENDPOINT is not Google's API (https on googleapis.com), so CLOUDSQL_TOKEN_FILE must name the token to send it: Application Default Credentials go to Google only");
+        }
 
         var productionInstances = new HashSet<string>(StringComparer.Ordinal);
         var production = reader.List("PRODUCTION_INSTANCES");
@@ -249,6 +256,13 @@ public sealed partial record FunctionSettings
             return CloudSqlAdminClient.DefaultBaseUri;
         }
 
+        if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
+        {
+            reader.Problem("CLOUDSQL_API_ENDPOINT",
+                $"CLOUDSQL_API_ENDPOINT must be https, or plain http on a loopback address only (a token in clear text never leaves the machine); got a plain http URL for '{EnvironmentReader.Shown(uri.Host)}'");
+            return CloudSqlAdminClient.DefaultBaseUri;
+        }
+
         if (uri.UserInfo.Length > 0)
         {
             // Never quote it back: the user info may be a password.
@@ -259,6 +273,12 @@ public sealed partial record FunctionSettings
         // Relative request paths resolve under the endpoint only when it ends with a slash.
         return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
     }
+
+    /// <summary>Google's API: https on <c>googleapis.com</c> or a name under it.</summary>
+    private static bool IsGoogleApi(Uri endpoint) =>
+        endpoint.Scheme == Uri.UriSchemeHttps
+        && (string.Equals(endpoint.IdnHost, "googleapis.com", StringComparison.OrdinalIgnoreCase)
+            || endpoint.IdnHost.EndsWith(".googleapis.com", StringComparison.OrdinalIgnoreCase));
 
     [GeneratedRegex(@"\A[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex PrefixPattern();
