@@ -96,6 +96,11 @@ internal sealed class LocalStack(string state, int port, string addressPrefix = 
         string detail;
         if (port != 0 && File.Exists(tokenFile) && await IsListeningAsync(port))
         {
+            // Reused only when it is this account's: a listener of another account would be sent the token.
+            if (LoopbackListener.ReuseProblem(port) is { } problem)
+            {
+                throw new InvalidOperationException($"the local cloud was not reused: {problem}; stop it, or start this with another --port");
+            }
             CloudUrl = new Uri($"http://127.0.0.1:{port}/");
             detail = $"using the local cloud already listening on 127.0.0.1:{port}";
         }
