@@ -23,6 +23,8 @@ internal sealed record DataManagementJobOptions
     public const string StagingAppPasswordSecretVariable = DataManagementVariables.StagingAppPasswordSecret;
     public const string CriticalTablesVariable = DataManagementVariables.CriticalTables;
     public const string ExecutionsEndpointVariable = DataManagementVariables.ExecutionsEndpoint;
+    /// <summary>The functions' token file (<see cref="FunctionSettings.CloudSqlTokenFile"/>), which the executions client sends too.</summary>
+    public const string TokenFileVariable = "CLOUDSQL_TOKEN_FILE";
 
     public const string BackupWorkflow = "on-demand-backup";
     public const string StagingWorkflow = "clone-prod-to-staging";
@@ -102,6 +104,26 @@ internal sealed record DataManagementJobOptions
             {
                 reader.Problem(ExecutionsEndpointVariable, $"{ExecutionsEndpointVariable} must be the Workflow Executions API's root URL (http(s)://host:port/); got '{EnvironmentReader.Shown(text)}'");
             }
+            else if (endpoint.UserInfo.Length > 0)
+            {
+                // Never quoted back: the user info may be a password.
+                reader.Problem(ExecutionsEndpointVariable, $"{ExecutionsEndpointVariable} must not contain credentials (user:password@)");
+            }
+            else if (!ApiEndpoints.CarriesCredentialsSafely(endpoint))
+            {
+                reader.Problem(ExecutionsEndpointVariable, $"{ExecutionsEndpointVariable} must be https, or plain http on a loopback address only (the token would cross the network in clear); got a plain http URL for '{EnvironmentReader.Shown(endpoint.Host)}'");
+            }
+        }
+        // The executions client sends CLOUDSQL_TOKEN_FILE's token when it is set, else the service's
+        // Application Default Credentials: each only to the API it is for.
+        var hasTokenFile = reader.Optional(TokenFileVariable) is not null;
+        if (!hasTokenFile && endpoint is not null && ApiEndpoints.CarriesCredentialsSafely(endpoint) && !ApiEndpoints.IsGoogleApi(endpoint))
+        {
+            reader.Problem(ExecutionsEndpointVariable, $"{ExecutionsEndpointVariable} is not Google's API (https on googleapis.com), so {TokenFileVariable} must name the token to send it: Application Default Credentials go to Google only");
+        }
+        else if (hasTokenFile && endpoint is null)
+        {
+            reader.Problem(ExecutionsEndpointVariable, $"{ExecutionsEndpointVariable} must be set when {TokenFileVariable} is: that token is the local cloud's, never sent to Google's API");
         }
         reader.ThrowIfInvalid();
         return new DataManagementJobOptions

@@ -336,6 +336,40 @@ public sealed class DataManagementFunctionTests(SweeperEnvironment env) : IClass
     }
 
     [Theory]
+    [InlineData("http://10.0.0.5/", null, "DATA_MANAGEMENT_EXECUTIONS_ENDPOINT must be https, or plain http on a loopback address only")]
+    [InlineData("https://executions-proxy.example.com/", null, "Application Default Credentials go to Google only")]
+    [InlineData("http://127.0.0.1:8124/", null, "Application Default Credentials go to Google only")]
+    [InlineData("https://admin:hunter2@executions.example.com/", "/var/lib/localcloud/token", "must not contain credentials")]
+    [InlineData(null, "/var/lib/localcloud/token", "must be set when CLOUDSQL_TOKEN_FILE is")]
+    public void The_executions_endpoint_gets_a_credential_only_it_is_for(string? endpoint, string? tokenFile, string expected)
+    {
+        var variables = DataManagementJobsTests.JobVariables();
+        variables["DATA_MANAGEMENT_EXECUTIONS_ENDPOINT"] = endpoint;
+        variables["CLOUDSQL_TOKEN_FILE"] = tokenFile;
+
+        var e = Assert.Throws<FunctionStartupException>(() => Commissable.Functions.DataManagement.DataManagementJobOptions.Read(new DictionaryEnvironment(variables), "crm-project"));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.Equal(["DATA_MANAGEMENT_EXECUTIONS_ENDPOINT"], e.Variables);
+        Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("https://workflowexecutions.googleapis.com/", null)]
+    [InlineData("http://127.0.0.1:8124/", "/var/lib/localcloud/token")]
+    public void Google_s_API_with_its_credentials_or_a_local_one_with_the_token_file_starts(string? endpoint, string? tokenFile)
+    {
+        var variables = DataManagementJobsTests.JobVariables();
+        variables["DATA_MANAGEMENT_EXECUTIONS_ENDPOINT"] = endpoint;
+        variables["CLOUDSQL_TOKEN_FILE"] = tokenFile;
+
+        var options = Commissable.Functions.DataManagement.DataManagementJobOptions.Read(new DictionaryEnvironment(variables), "crm-project");
+
+        Assert.Equal(endpoint is null ? null : new Uri(endpoint), options!.ExecutionsEndpoint);
+    }
+
+    [Theory]
     [InlineData("catalog", "false")]
     [InlineData("pre-deploy-export", "false")]
     [InlineData("data-management", "true")]

@@ -92,6 +92,9 @@ public sealed class DataManagementJobsTests(SweeperEnvironment env) : IClassFixt
         {
             foreach (var (name, value) in JobVariables()) variables[name] = value;
             variables[DataManagementVariables.CriticalTables] = "Account,Contact";
+            // The host holds the local cloud's token file, which goes only to a local executions API
+            // (the recording one below answers instead).
+            variables[DataManagementVariables.ExecutionsEndpoint] = "http://127.0.0.1:9/";
         }
         var functions = await LocalFunctions.StartAsync(env.Cloud, bucket, variables, clock, services => services.AddSingleton<IWorkflowExecutions>(executions));
         return new Host(functions, tokens, clock, executions);

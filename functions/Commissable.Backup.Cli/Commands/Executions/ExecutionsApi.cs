@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Commissable.Backup.Core.Executions;
+using Commissable.Backup.Core.Naming;
 using Commissable.Backup.Google.Auth;
 using Commissable.Backup.Google.Workflows;
 
@@ -12,7 +13,7 @@ namespace Commissable.Backup.Cli.Commands.Executions;
 /// <summary>
 /// The options every executions command shares: where the API is and where the token comes from.
 /// Without <c>--access-token-file</c> the client uses Application Default Credentials, and only
-/// for Google's API (<see cref="IsGoogleApi"/>): the operator's identity is never sent to a proxy,
+/// for Google's API (<see cref="ApiEndpoints.IsGoogleApi"/>): the operator's identity is never sent to a proxy,
 /// a local stack, or whoever listens on a loopback port while it is stopped.
 /// </summary>
 internal sealed record ApiOptions(Uri? Endpoint, string? TokenFile)
@@ -20,17 +21,9 @@ internal sealed record ApiOptions(Uri? Endpoint, string? TokenFile)
     public const string EndpointOption = "--endpoint";
     public const string TokenFileOption = "--access-token-file";
 
-    /// <summary>Google's APIs, where Application Default Credentials may go: https on <c>googleapis.com</c> or a name under it.</summary>
-    public static bool IsGoogleApi(Uri endpoint)
-    {
-        ArgumentNullException.ThrowIfNull(endpoint);
-        var host = endpoint.IdnHost.ToLowerInvariant();
-        return endpoint.Scheme == Uri.UriSchemeHttps && (host == "googleapis.com" || host.EndsWith(".googleapis.com", StringComparison.Ordinal));
-    }
-
     /// <summary>Null when a client may be built: a token file, or Google's API; else why not (the URL without any user info).</summary>
     public string? CredentialProblem()
-        => TokenFile is not null || Endpoint is null || IsGoogleApi(Endpoint) ? null
+        => TokenFile is not null || Endpoint is null || ApiEndpoints.IsGoogleApi(Endpoint) ? null
             : $"{EndpointOption} '{Endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)}' is not Google's API (https on googleapis.com), " +
               $"so Application Default Credentials are not sent to it: it requires {TokenFileOption} F (for the local stack, {TokenFileOption} .localcloud/token).";
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Globalization;
-using System.Net;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Core.Executions;
 using Commissable.Backup.Core.Naming;
@@ -198,16 +197,8 @@ internal static partial class InputRules
             throw new UsageException($"{option} '{Printable(value)}' is not an http or https URL such as https://workflowexecutions.googleapis.com/.");
         }
 
-        return uri.Scheme == Uri.UriSchemeHttps || IsLoopback(uri) ? uri
+        return ApiEndpoints.CarriesCredentialsSafely(uri) ? uri
             : throw new UsageException($"{option} '{Printable(value)}' is http on a host that is not loopback (127.0.0.0/8, ::1, localhost): the token would cross the network in clear; use https.");
-    }
-
-    /// <summary>Whether <paramref name="uri"/>'s host is this machine: <c>localhost</c>, 127.0.0.0/8 or ::1 (IPv4-mapped too).</summary>
-    public static bool IsLoopback(Uri uri)
-    {
-        ArgumentNullException.ThrowIfNull(uri);
-        return string.Equals(uri.IdnHost, "localhost", StringComparison.OrdinalIgnoreCase)
-            || (IPAddress.TryParse(uri.IdnHost, out var address) && IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
     }
 
     public static string ExistingFile(string option, string value)

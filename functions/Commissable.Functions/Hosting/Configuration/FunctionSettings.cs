@@ -160,7 +160,7 @@ public sealed partial record FunctionSettings
 
         var endpoint = ReadEndpoint(reader);
         var tokenFile = reader.Optional("CLOUDSQL_TOKEN_FILE");
-        if (tokenFile is null && !IsGoogleApi(endpoint))
+        if (tokenFile is null && !ApiEndpoints.IsGoogleApi(endpoint))
         {
             // Application Default Credentials are the service's identity: only Google's API gets them.
             reader.Problem("CLOUDSQL_TOKEN_FILE",
@@ -256,7 +256,7 @@ public sealed partial record FunctionSettings
             return CloudSqlAdminClient.DefaultBaseUri;
         }
 
-        if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
+        if (!ApiEndpoints.CarriesCredentialsSafely(uri))
         {
             reader.Problem("CLOUDSQL_API_ENDPOINT",
                 $"CLOUDSQL_API_ENDPOINT must be https, or plain http on a loopback address only (a token in clear text never leaves the machine); got a plain http URL for '{EnvironmentReader.Shown(uri.Host)}'");
@@ -273,12 +273,6 @@ public sealed partial record FunctionSettings
         // Relative request paths resolve under the endpoint only when it ends with a slash.
         return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
     }
-
-    /// <summary>Google's API: https on <c>googleapis.com</c> or a name under it.</summary>
-    private static bool IsGoogleApi(Uri endpoint) =>
-        endpoint.Scheme == Uri.UriSchemeHttps
-        && (string.Equals(endpoint.IdnHost, "googleapis.com", StringComparison.OrdinalIgnoreCase)
-            || endpoint.IdnHost.EndsWith(".googleapis.com", StringComparison.OrdinalIgnoreCase));
 
     [GeneratedRegex(@"\A[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex PrefixPattern();
