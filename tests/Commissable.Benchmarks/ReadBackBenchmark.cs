@@ -42,6 +42,7 @@ internal sealed class ReadBackBenchmark(DemoDatabaseOptions demo, int rounds, st
             var size = await LoadDemoAsync(cluster, SuperUser, Password, Database, demo, vacuum: true);
 
             var passwordFile = Path.Combine(work, "password");
+            File.Delete(passwordFile); // a --work directory kept by an earlier run
             OwnerOnly.WriteNewFile(passwordFile, Password);
             var login = new DatabaseLoginOptions { User = SuperUser, PasswordFile = passwordFile };
             var instance = new DatabaseInstance { Name = "bench", IpAddresses = [new IpMapping { IpAddress = Address, Type = "PRIMARY" }] };

@@ -61,6 +61,7 @@ internal sealed class TenantRestoreBenchmark(DemoDatabaseOptions demo, int round
             var drill = Path.Combine(cloud.State, "drill");
             Directory.CreateDirectory(drill);
             var passwordFile = Path.Combine(drill, "root-password");
+            File.Delete(passwordFile); // a --work directory kept by an earlier run
             OwnerOnly.WriteNewFile(passwordFile, BenchCloud.RootPassword);
 
             Say("creating the instances ...");

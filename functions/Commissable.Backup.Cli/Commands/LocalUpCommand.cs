@@ -163,7 +163,7 @@ internal static class LocalUpCommand
         lines.AddRange(stack.FunctionNames.Select(name => $"  {name.PadRight(width)}  {stack.FunctionsUrl.AbsoluteUri}{name}"));
         lines.AddRange(
         [
-            $"workflow executions: {executions.AbsoluteUri} (commissable-backup dr start|clone-staging start|executions watch --endpoint {executions.AbsoluteUri})",
+            $"workflow executions: {executions.AbsoluteUri} (commissable-backup dr start|clone-staging start|executions watch --endpoint {executions.AbsoluteUri} --access-token-file {token})",
             DataManagementLine(dataManagement),
             $"token file:  {token}",
             $"state:       {stack.State} (function logs in {Path.Combine(stack.DrillDirectory, "functions.log")})",
