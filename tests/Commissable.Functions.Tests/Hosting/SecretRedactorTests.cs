@@ -1,3 +1,4 @@
+using Commissable.Backup.Core.Naming;
 using Commissable.Functions.Hosting.Logging;
 
 namespace Commissable.Functions.Tests.Hosting;
@@ -55,6 +56,6 @@ public sealed class SecretRedactorTests
     [InlineData("instance", false)]
     public void Field_names_that_say_secret_are_recognised(string name, bool sensitive)
     {
-        Assert.Equal(sensitive, SecretRedactor.IsSensitiveName(name));
+        Assert.Equal(sensitive, SensitiveNames.IsSensitive(name));
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Commissable.Backup.Core.Naming;
 using Microsoft.Extensions.Logging;
 
 namespace Commissable.Functions.Hosting.Logging;
@@ -82,7 +83,7 @@ internal static class LogEntryWriter
             foreach (var (key, value) in collected.Fields)
             {
                 writer.WritePropertyName(key);
-                if (value is not null && SecretRedactor.IsSensitiveName(key))
+                if (value is not null && SensitiveNames.IsSensitive(key))
                 {
                     writer.WriteStringValue(SecretRedactor.Marker);
                 }
@@ -252,7 +253,7 @@ internal static class LogEntryWriter
         {
             foreach (var (key, value) in Fields)
             {
-                if (value is not null && SecretRedactor.IsSensitiveName(key) && Convert.ToString(value, CultureInfo.InvariantCulture) is { Length: > 0 } text)
+                if (value is not null && SensitiveNames.IsSensitive(key) && Convert.ToString(value, CultureInfo.InvariantCulture) is { Length: > 0 } text)
                 {
                     message = message.Replace(text, SecretRedactor.Marker, StringComparison.Ordinal);
                 }

@@ -45,14 +45,6 @@ public static partial class SecretRedactor
         }
     }
 
-    /// <summary>
-    /// Whether a field named <paramref name="name"/> holds a secret by its name alone
-    /// (<c>password</c>, <c>connectionString</c>, <c>DATABASE_URL</c>, <c>accessToken</c>...), so
-    /// its whole value is redacted whatever it looks like. The list is <see cref="SensitiveNames"/>,
-    /// which the local cloud reads too.
-    /// </summary>
-    public static bool IsSensitiveName(string name) => SensitiveNames.IsSensitive(name);
-
     private static string RedactValue(Match match)
     {
         var value = match.Groups["value"].Value;

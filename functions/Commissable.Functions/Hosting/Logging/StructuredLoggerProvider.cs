@@ -29,7 +29,7 @@ public sealed class StructuredLogOptions
 /// camel-cased. An exception becomes <c>exception: {type, message, stackTrace, inner}</c> on the
 /// same line.</para>
 /// <para>Every string goes through <see cref="SecretRedactor"/>, and a field whose name says it is a
-/// secret (<see cref="SecretRedactor.IsSensitiveName"/>) is redacted whole.</para>
+/// secret (<see cref="Commissable.Backup.Core.Naming.SensitiveNames.IsSensitive"/>) is redacted whole.</para>
 /// </remarks>
 public sealed class StructuredLoggerProvider : ILoggerProvider, ISupportExternalScope
 {
