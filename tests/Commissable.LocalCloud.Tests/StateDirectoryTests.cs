@@ -103,6 +103,18 @@ public sealed class StateDirectoryTests : IDisposable
 
         await using var app = LocalCloudHost.Build(Options(state), logging: l => l.ClearProviders());
         Assert.Equal("lc-sixteen-chars\n", await File.ReadAllTextAsync(LocalCloudHost.TokenFile(state)));
+
+        // It is the one token the API takes.
+        using var client = new HttpClient { BaseAddress = await LocalCloudHost.StartAsync(app) };
+        async Task<System.Net.HttpStatusCode> ListAsync(string token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "sql/v1beta4/projects/test-project/instances");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            using var response = await client.SendAsync(request);
+            return response.StatusCode;
+        }
+        Assert.Equal(System.Net.HttpStatusCode.OK, await ListAsync("lc-sixteen-chars"));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await ListAsync("lc-sixteen-chart"));
     }
 
     private static LocalCloudOptions Options(string state) => new()
