@@ -385,6 +385,47 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         Add(Grant, "a form", () => Post(Grant, "user=postgres", "application/x-www-form-urlencoded"), 415, "is a form");
         Add(Grant, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + Grant), 405, "POST a JSON request");
 
+        // ---- secret-check and secret-repoint -------------------------------------------------------
+        const string Check = FunctionNames.SecretCheck;
+        void CheckCase(string what, string body, string expected, int status = 400) => Add(Check, what, () => Post(Check, body), status, expected);
+        CheckCase("empty body", "", "The request body is empty");
+        CheckCase("JSON null", "null", "The request body is null");
+        CheckCase("missing fields", "{}", "'secret' is required");
+        CheckCase("extra field", """{"secret":"crm-url","instance":"prod","value":"x"}""", "'value' could not be mapped");
+        CheckCase("secret twice", """{"secret":"crm-url","secret":"other","instance":"prod"}""", "Duplicate property 'secret'");
+        CheckCase("secret as a number", """{"secret":5,"instance":"prod"}""", "$.secret");
+        CheckCase("secret with traversal", """{"secret":"../inspector","instance":"prod"}""", "'secret' must be a Secret Manager secret id");
+        CheckCase("secret as a resource name", """{"secret":"projects/p/secrets/crm-url","instance":"prod"}""", "'secret' must be a Secret Manager secret id");
+        CheckCase("secret with a trailing newline", """{"secret":"crm-url\n","instance":"prod"}""", "'secret' must be a Secret Manager secret id");
+        CheckCase("secret of 256 characters", $$"""{"secret":"{{new string('s', 256)}}","instance":"prod"}""", "'secret' must be a Secret Manager secret id");
+        CheckCase("instance with traversal", """{"secret":"crm-url","instance":"../prod"}""", "'instance' must be a Cloud SQL instance ID");
+        CheckCase("instance shaped as a command", """{"secret":"crm-url","instance":"prod; rm -rf /"}""", "'instance' must be a Cloud SQL instance ID");
+        CheckCase("unknown instance", """{"secret":"crm-url","instance":"no-such-instance"}""", "The instance 'no-such-instance' does not exist", 404);
+        CheckCase("unknown secret", """{"secret":"no-such-secret","instance":"prod"}""", "secret no-such-secret does not exist", 404);
+        CheckCase("oversized body", Oversized, "larger than 1024 KiB", 413);
+        Add(Check, "a form", () => Post(Check, "secret=crm-url", "application/x-www-form-urlencoded"), 415, "is a form");
+        Add(Check, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + Check), 405, "POST a JSON request");
+
+        const string Repoint = FunctionNames.SecretRepoint;
+        void RepointCase(string what, string body, string expected, int status = 400) => Add(Repoint, what, () => Post(Repoint, body), status, expected);
+        RepointCase("empty body", "", "The request body is empty");
+        RepointCase("JSON null", "null", "The request body is null");
+        RepointCase("missing fields", "{}", "'secret' is required");
+        RepointCase("missing to", """{"secret":"crm-url","from":"prod"}""", "'to' is required");
+        RepointCase("extra field", """{"secret":"crm-url","from":"prod","to":"prod-new","value":"x"}""", "'value' could not be mapped");
+        RepointCase("to twice", """{"secret":"crm-url","from":"prod","to":"prod-new","to":"evil"}""", "Duplicate property 'to'");
+        RepointCase("from as a list", """{"secret":"crm-url","from":["prod"],"to":"prod-new"}""", "$.from");
+        RepointCase("secret with traversal", """{"secret":"../../etc/passwd","from":"prod","to":"prod-new"}""", "'secret' must be a Secret Manager secret id");
+        RepointCase("secret with a colon method", """{"secret":"crm-url:addVersion","from":"prod","to":"prod-new"}""", "'secret' must be a Secret Manager secret id");
+        RepointCase("from with a trailing newline", """{"secret":"crm-url","from":"prod\n","to":"prod-new"}""", "'from' must be a Cloud SQL instance ID");
+        RepointCase("to with traversal", """{"secret":"crm-url","from":"prod","to":"../verify"}""", "'to' must be a Cloud SQL instance ID");
+        RepointCase("from equals to", """{"secret":"crm-url","from":"prod","to":"prod"}""", "'from' and 'to' must be two different instances");
+        RepointCase("unknown to", """{"secret":"crm-url","from":"prod","to":"no-such-instance"}""", "The instance 'no-such-instance' does not exist", 404);
+        RepointCase("unknown from", """{"secret":"crm-url","from":"no-such-instance","to":"prod"}""", "The instance 'no-such-instance' does not exist", 404);
+        RepointCase("oversized body", Oversized, "larger than 1024 KiB", 413);
+        Add(Repoint, "a form", () => Post(Repoint, "secret=crm-url", "application/x-www-form-urlencoded"), 415, "is a form");
+        Add(Repoint, "PUT", () => Send(HttpMethod.Put, Repoint, """{"secret":"crm-url","from":"prod","to":"prod-new"}"""), 405, "POST a JSON request");
+
         // ---- tenant-restore -----------------------------------------------------------------------
         const string Tenant = FunctionNames.TenantRestore;
         void TenantCase(string what, string body, string expected, int status = 400) => Add(Tenant, what, () => Post(Tenant, body), status, expected);
