@@ -169,7 +169,8 @@ member() { printf 'serviceAccount:%s' "$(sa_email "$1")"; }
 custom_role() { printf 'projects/%s/roles/%s' "$PROJECT_ID" "$1"; }
 
 # The Cloud Run services cloudbuild.yaml deploys, one per function, and their service accounts.
-FUNCTIONS=(pre-deploy-export on-backup-completed on-backup-audited restore-verify retention-sweeper grant-app-user catalog tenant-restore data-management)
+FUNCTIONS=(pre-deploy-export on-backup-completed on-backup-audited restore-verify retention-sweeper grant-app-user catalog tenant-restore data-management
+  secret-check secret-repoint)
 declare -A FUNCTION_SA=(
   [pre-deploy-export]=bk-pre-deploy-export
   [on-backup-completed]=bk-on-backup-completed
@@ -180,6 +181,8 @@ declare -A FUNCTION_SA=(
   [catalog]=bk-catalog
   [tenant-restore]=bk-tenant-restore
   [data-management]=bk-data-management
+  [secret-check]=bk-secret-check
+  [secret-repoint]=bk-secret-repoint
 )
 DR_SA=wf-disaster-recovery
 CLONE_SA=wf-clone-to-staging
@@ -390,6 +393,9 @@ project_grant "$(member bk-retention-sweeper)" "$(custom_role commissableBackupR
 # grant-app-user: connects to the staging database to grant the app user its privileges.
 project_grant "$(member bk-grant-app-user)" roles/cloudsql.viewer
 project_grant "$(member bk-grant-app-user)" roles/cloudsql.client
+# secret-check and secret-repoint: read the instances a connection secret names (by name, from the API).
+project_grant "$(member bk-secret-check)" roles/cloudsql.viewer
+project_grant "$(member bk-secret-repoint)" roles/cloudsql.viewer
 # tenant-restore (function): reads instances (labels: the staged copy is never production) and
 # connects to production and to the scratch copy with its own login.
 project_grant "$(member bk-tenant-restore)" roles/cloudsql.viewer
@@ -433,11 +439,21 @@ secret_grant() { run gcloud secrets add-iam-policy-binding "$1" "${P[@]}" --memb
 for fn in pre-deploy-export restore-verify grant-app-user; do
   secret_grant "$INSPECTOR_PASSWORD_SECRET" "$(member "${FUNCTION_SA[$fn]}")" roles/secretmanager.secretAccessor
 done
-# disaster-recovery adds new versions of the app's two URLs (the swap); it reads the current
-# version to keep user, password and options and change only the host.
+# The app's two URLs: secret-check reads them (does the latest name the source?), secret-repoint
+# reads them and adds the swapped version (user, password and options kept, only the instance
+# changed). The disaster-recovery workflow itself holds no value and gets no role on them.
 for secret in "$DATABASE_URL_SECRET" "$DIRECT_URL_SECRET"; do
-  secret_grant "$secret" "$(member "$DR_SA")" roles/secretmanager.secretVersionAdder
-  secret_grant "$secret" "$(member "$DR_SA")" roles/secretmanager.secretAccessor
+  secret_grant "$secret" "$(member bk-secret-check)" roles/secretmanager.secretAccessor
+  secret_grant "$secret" "$(member bk-secret-repoint)" roles/secretmanager.secretAccessor
+  secret_grant "$secret" "$(member bk-secret-repoint)" roles/secretmanager.secretVersionAdder
+  # A project set up before the swap moved into secret-repoint gave the workflow these roles: take them back.
+  for role in roles/secretmanager.secretAccessor roles/secretmanager.secretVersionAdder; do
+    if [[ -n "$(capture '' gcloud secrets get-iam-policy "$secret" "${P[@]}" --flatten='bindings[].members' \
+        --filter="bindings.role=$role AND bindings.members=$(member "$DR_SA")" --format='value(bindings.members)')" ]]; then
+      note "$secret: removing $role of $DR_SA (the workflow holds no secret value any more)"
+      run gcloud secrets remove-iam-policy-binding "$secret" "${P[@]}" --member="$(member "$DR_SA")" --role="$role" --quiet >/dev/null
+    fi
+  done
 done
 # clone-prod-to-staging reads the staging app user's password to create that user.
 secret_grant "$STAGING_APP_PASSWORD_SECRET" "$(member "$CLONE_SA")" roles/secretmanager.secretAccessor
@@ -555,6 +571,10 @@ invoker on-backup-completed "$(member "$EVENTARC_SA")"
 invoker on-backup-audited "$(member "$EVENTARC_SA")"
 # disaster-recovery smoke-tests the new instance in place (restore-verify's live mode).
 invoker restore-verify "$(member "$DR_SA")"
+# disaster-recovery checks its connection secrets before anything is created and swaps them after
+# the approval. Only it may call secret-repoint: a call rewrites production's connection.
+invoker secret-check "$(member "$DR_SA")"
+invoker secret-repoint "$(member "$DR_SA")"
 # clone-prod-to-staging takes a fresh export, verifies the staging copy, grants the app user.
 invoker pre-deploy-export "$(member "$CLONE_SA")"
 invoker restore-verify "$(member "$CLONE_SA")"

@@ -61,6 +61,8 @@ internal static class LocalWorkflowServices
             ["PRE_DEPLOY_EXPORT_URL"] = functions + "pre-deploy-export",
             ["RESTORE_VERIFY_URL"] = functions + "restore-verify",
             ["GRANT_APP_USER_URL"] = functions + "grant-app-user",
+            ["SECRET_CHECK_URL"] = functions + "secret-check",
+            ["SECRET_REPOINT_URL"] = functions + "secret-repoint",
             ["TENANT_RESTORE_URL"] = functions + "tenant-restore",
             ["VERIFY_INSTANCE"] = LocalStack.VerifyInstance,
             ["PRODUCTION_INSTANCES"] = LocalStack.ProdInstance,
