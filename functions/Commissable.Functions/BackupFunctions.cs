@@ -131,6 +131,8 @@ public static class BackupFunctions
         services.AddSingleton<ConnectionSecrets>();
         services.AddHttpFunction<SecretCheckFunction>(FunctionNames.SecretCheck);
         services.AddHttpFunction<SecretRepointFunction>(FunctionNames.SecretRepoint);
+        services.AddSingleton<AppUserCreator>();
+        services.AddHttpFunction<StagingAppUserFunction>(FunctionNames.StagingAppUser);
         if (TenantRestoreLogin(environment) is { } tenantLogin)
         {
             services.AddSingleton<ITenantRestorer>(new PostgresTenantRestorer(tenantLogin));

@@ -26,7 +26,7 @@ public class WorkflowFilesTests
     /// may turn on) writes variables to Cloud Logging: secret values are the functions' business.
     /// </summary>
     [Theory]
-    [InlineData("disaster-recovery.yaml")]
+    [MemberData(nameof(Files))]
     public void The_workflow_never_reads_or_writes_a_secret_value(string file)
     {
         var text = File.ReadAllText(Path.Combine(RepositoryPaths.Workflows(), file));

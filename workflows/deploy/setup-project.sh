@@ -170,7 +170,7 @@ custom_role() { printf 'projects/%s/roles/%s' "$PROJECT_ID" "$1"; }
 
 # The Cloud Run services cloudbuild.yaml deploys, one per function, and their service accounts.
 FUNCTIONS=(pre-deploy-export on-backup-completed on-backup-audited restore-verify retention-sweeper grant-app-user catalog tenant-restore data-management
-  secret-check secret-repoint)
+  secret-check secret-repoint staging-app-user)
 declare -A FUNCTION_SA=(
   [pre-deploy-export]=bk-pre-deploy-export
   [on-backup-completed]=bk-on-backup-completed
@@ -183,6 +183,7 @@ declare -A FUNCTION_SA=(
   [data-management]=bk-data-management
   [secret-check]=bk-secret-check
   [secret-repoint]=bk-secret-repoint
+  [staging-app-user]=bk-staging-app-user
 )
 DR_SA=wf-disaster-recovery
 CLONE_SA=wf-clone-to-staging
@@ -244,6 +245,9 @@ ensure_role commissableScratchRestorer "Commissable: restore into scratch databa
 # clone-prod-to-staging recreates the staging database, imports into it and creates the app user.
 ensure_role commissableStagingLoader "Commissable: recreate and load the staging database" \
   cloudsql.instances.import,cloudsql.databases.create,cloudsql.databases.delete,cloudsql.databases.get,cloudsql.databases.list,cloudsql.users.create,cloudsql.users.list,cloudsql.users.update
+# staging-app-user lists the staging instance's users and creates the app user with its password.
+ensure_role commissableStagingUserCreator "Commissable: create the staging app user" \
+  cloudsql.users.create,cloudsql.users.list
 # retention-sweeper deletes expired on-demand backup runs (never automated ones: Cloud SQL retires those).
 ensure_role commissableBackupRunPruner "Commissable: delete expired on-demand backup runs" \
   cloudsql.backupRuns.delete
@@ -396,6 +400,9 @@ project_grant "$(member bk-grant-app-user)" roles/cloudsql.client
 # secret-check and secret-repoint: read the instances a connection secret names (by name, from the API).
 project_grant "$(member bk-secret-check)" roles/cloudsql.viewer
 project_grant "$(member bk-secret-repoint)" roles/cloudsql.viewer
+# staging-app-user: lists the staging instance's users and creates the app user (on that instance only).
+project_grant "$(member bk-staging-app-user)" roles/cloudsql.viewer
+project_grant_on_instance "$(member bk-staging-app-user)" "$(custom_role commissableStagingUserCreator)" "$STAGING_INSTANCE"
 # tenant-restore (function): reads instances (labels: the staged copy is never production) and
 # connects to production and to the scratch copy with its own login.
 project_grant "$(member bk-tenant-restore)" roles/cloudsql.viewer
@@ -455,8 +462,15 @@ for secret in "$DATABASE_URL_SECRET" "$DIRECT_URL_SECRET"; do
     fi
   done
 done
-# clone-prod-to-staging reads the staging app user's password to create that user.
-secret_grant "$STAGING_APP_PASSWORD_SECRET" "$(member "$CLONE_SA")" roles/secretmanager.secretAccessor
+# staging-app-user reads the staging app user's password to create that user; the
+# clone-prod-to-staging workflow holds no value and gets no role on it (an earlier set-up's is taken back).
+secret_grant "$STAGING_APP_PASSWORD_SECRET" "$(member bk-staging-app-user)" roles/secretmanager.secretAccessor
+if [[ -n "$(capture '' gcloud secrets get-iam-policy "$STAGING_APP_PASSWORD_SECRET" "${P[@]}" --flatten='bindings[].members' \
+    --filter="bindings.role=roles/secretmanager.secretAccessor AND bindings.members=$(member "$CLONE_SA")" --format='value(bindings.members)')" ]]; then
+  note "$STAGING_APP_PASSWORD_SECRET: removing roles/secretmanager.secretAccessor of $CLONE_SA (the workflow holds no secret value any more)"
+  run gcloud secrets remove-iam-policy-binding "$STAGING_APP_PASSWORD_SECRET" "${P[@]}" --member="$(member "$CLONE_SA")" \
+    --role=roles/secretmanager.secretAccessor --quiet >/dev/null
+fi
 # tenant-restore (function) logs in to production and the scratch copy with its own login (mounted as a file).
 secret_grant "$TENANT_RESTORE_PASSWORD_SECRET" "$(member bk-tenant-restore)" roles/secretmanager.secretAccessor
 # data-management reads the CRM backend's public keys (mounted as a file), and no other secret.
@@ -579,6 +593,7 @@ invoker secret-repoint "$(member "$DR_SA")"
 invoker pre-deploy-export "$(member "$CLONE_SA")"
 invoker restore-verify "$(member "$CLONE_SA")"
 invoker grant-app-user "$(member "$CLONE_SA")"
+invoker staging-app-user "$(member "$CLONE_SA")"
 # tenant-restore plans, applies and records through its function, takes the safety export, and
 # checks a backup's scratch copy against its manifest.
 invoker tenant-restore "$(member "$TENANT_SA")"

@@ -63,6 +63,7 @@ internal static class LocalWorkflowServices
             ["GRANT_APP_USER_URL"] = functions + "grant-app-user",
             ["SECRET_CHECK_URL"] = functions + "secret-check",
             ["SECRET_REPOINT_URL"] = functions + "secret-repoint",
+            ["STAGING_APP_USER_URL"] = functions + "staging-app-user",
             ["TENANT_RESTORE_URL"] = functions + "tenant-restore",
             ["VERIFY_INSTANCE"] = LocalStack.VerifyInstance,
             ["PRODUCTION_INSTANCES"] = LocalStack.ProdInstance,

@@ -43,6 +43,9 @@ public static class FunctionNames
     /// <summary>HTTP: adds a version of a connection secret naming another instance (disaster-recovery's swap, after the approval); never the value.</summary>
     public const string SecretRepoint = "secret-repoint";
 
+    /// <summary>HTTP: creates the staging app user with the password from a secret, only when missing (clone-prod-to-staging); never the password.</summary>
+    public const string StagingAppUser = "staging-app-user";
+
     /// <summary>Every name above.</summary>
-    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, OnBackupAudited, RestoreVerify, GrantAppUser, RetentionSweeper, Catalog, TenantRestore, DataManagement, SecretCheck, SecretRepoint];
+    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, OnBackupAudited, RestoreVerify, GrantAppUser, RetentionSweeper, Catalog, TenantRestore, DataManagement, SecretCheck, SecretRepoint, StagingAppUser];
 }

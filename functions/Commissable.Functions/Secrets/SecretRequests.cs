@@ -43,10 +43,10 @@ internal sealed record SecretRepointRequest
 /// <summary>The boundary checks of the secret functions' names: nothing else becomes a URL segment or a path.</summary>
 internal static class SecretRules
 {
-    public static string? SecretProblem(string? secret) =>
-        string.IsNullOrWhiteSpace(secret) ? "'secret' is required: a Secret Manager secret id (1 to 255 letters, digits, '_' and '-')."
+    public static string? SecretProblem(string? secret, string field = "secret") =>
+        string.IsNullOrWhiteSpace(secret) ? $"'{field}' is required: a Secret Manager secret id (1 to 255 letters, digits, '_' and '-')."
         : CloudNames.IsSecretId(secret) ? null
-        : $"'secret' must be a Secret Manager secret id, not a resource name or a path: 1 to 255 letters, digits, '_' and '-' (got '{CloudNames.Printable(secret)}').";
+        : $"'{field}' must be a Secret Manager secret id, not a resource name or a path: 1 to 255 letters, digits, '_' and '-' (got '{CloudNames.Printable(secret)}').";
 
     public static string? InstanceProblem(string? instance, string field) =>
         string.IsNullOrWhiteSpace(instance) ? $"'{field}' is required: a Cloud SQL instance ID."

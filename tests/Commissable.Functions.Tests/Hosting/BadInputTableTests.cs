@@ -426,6 +426,28 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         Add(Repoint, "a form", () => Post(Repoint, "secret=crm-url", "application/x-www-form-urlencoded"), 415, "is a form");
         Add(Repoint, "PUT", () => Send(HttpMethod.Put, Repoint, """{"secret":"crm-url","from":"prod","to":"prod-new"}"""), 405, "POST a JSON request");
 
+        // ---- staging-app-user ------------------------------------------------------------------------
+        const string AppUser = FunctionNames.StagingAppUser;
+        void AppUserCase(string what, string body, string expected, int status = 400) => Add(AppUser, what, () => Post(AppUser, body), status, expected);
+        AppUserCase("empty body", "", "The request body is empty");
+        AppUserCase("JSON null", "null", "The request body is null");
+        AppUserCase("missing fields", "{}", "'instance' is required");
+        AppUserCase("missing passwordSecret", """{"instance":"staging","user":"crm_app"}""", "'passwordSecret' is required");
+        AppUserCase("a password instead of a secret", """{"instance":"staging","user":"crm_app","passwordSecret":"pw","password":"hunter2"}""", "'password' could not be mapped");
+        AppUserCase("user twice", """{"instance":"staging","user":"crm_app","user":"postgres","passwordSecret":"pw"}""", "Duplicate property 'user'");
+        AppUserCase("user as a number", """{"instance":"staging","user":5,"passwordSecret":"pw"}""", "$.user");
+        AppUserCase("user postgres", """{"instance":"staging","user":"postgres","passwordSecret":"pw"}""", "not the reserved role 'postgres'");
+        AppUserCase("user shaped as SQL", """{"instance":"staging","user":"app; DROP ROLE x","passwordSecret":"pw"}""", "'user' must be a PostgreSQL name");
+        AppUserCase("passwordSecret with traversal", """{"instance":"staging","user":"crm_app","passwordSecret":"../inspector"}""", "'passwordSecret' must be a Secret Manager secret id");
+        AppUserCase("passwordSecret as a resource name", """{"instance":"staging","user":"crm_app","passwordSecret":"projects/p/secrets/pw/versions/1"}""", "'passwordSecret' must be a Secret Manager secret id");
+        AppUserCase("instance with a trailing newline", """{"instance":"staging\n","user":"crm_app","passwordSecret":"pw"}""", "'instance' must be a Cloud SQL instance ID");
+        AppUserCase("instance with traversal", """{"instance":"../staging","user":"crm_app","passwordSecret":"pw"}""", "'instance' must be a Cloud SQL instance ID");
+        AppUserCase("production instance", """{"instance":"prod","user":"crm_app","passwordSecret":"pw"}""", "Refusing to create a user on 'prod'", 412);
+        AppUserCase("unknown instance", """{"instance":"no-such-instance","user":"crm_app","passwordSecret":"pw"}""", "The instance 'no-such-instance' does not exist", 404);
+        AppUserCase("oversized body", Oversized, "larger than 1024 KiB", 413);
+        Add(AppUser, "a form", () => Post(AppUser, "user=postgres", "application/x-www-form-urlencoded"), 415, "is a form");
+        Add(AppUser, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + AppUser), 405, "POST a JSON request");
+
         // ---- tenant-restore -----------------------------------------------------------------------
         const string Tenant = FunctionNames.TenantRestore;
         void TenantCase(string what, string body, string expected, int status = 400) => Add(Tenant, what, () => Post(Tenant, body), status, expected);
