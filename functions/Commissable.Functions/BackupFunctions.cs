@@ -11,6 +11,8 @@ using Commissable.Backup.Google.CloudSql;
 using Commissable.Backup.Google.Storage;
 using Commissable.Backup.Google.Workflows;
 using Commissable.Backup.Core.Executions;
+using Commissable.Backup.Core.Secrets;
+using Commissable.Backup.Google.SecretManager;
 using Commissable.Backup.Postgres.Access;
 using Commissable.Backup.Postgres.Dumps;
 using Commissable.Backup.Postgres.Processes;
@@ -23,6 +25,7 @@ using Commissable.Functions.Grants;
 using Commissable.Functions.Hosting;
 using Commissable.Functions.Hosting.Configuration;
 using Commissable.Functions.Retention;
+using Commissable.Functions.Secrets;
 using Commissable.Functions.TenantRestore;
 using Commissable.Functions.Verify;
 using Google.Cloud.Storage.V1;
@@ -119,6 +122,17 @@ public static class BackupFunctions
         services.AddHttpFunction<RestoreVerifyFunction>(FunctionNames.RestoreVerify);
         services.AddSingleton<AppUserGranter>();
         services.AddHttpFunction<GrantAppUserFunction>(FunctionNames.GrantAppUser);
+        // Secret values live in these functions, never in a workflow variable (execution call logging
+        // would write them to Cloud Logging). In local mode: the local cloud's secrets, which the
+        // local workflow runner's Secret Manager connector and `secrets put` use too.
+        services.AddSingleton<ISecretManager>(_ => settings.LocalStateDirectory is { } secretsState
+            ? new LocalSecretManager(new LocalSecretStore(Path.Combine(secretsState, "secrets")), settings.ProjectId)
+            : new SecretManagerClientBuilder { ProjectId = settings.ProjectId }.Build());
+        services.AddSingleton<ConnectionSecrets>();
+        services.AddHttpFunction<SecretCheckFunction>(FunctionNames.SecretCheck);
+        services.AddHttpFunction<SecretRepointFunction>(FunctionNames.SecretRepoint);
+        services.AddSingleton<AppUserCreator>();
+        services.AddHttpFunction<StagingAppUserFunction>(FunctionNames.StagingAppUser);
         if (TenantRestoreLogin(environment) is { } tenantLogin)
         {
             services.AddSingleton<ITenantRestorer>(new PostgresTenantRestorer(tenantLogin));

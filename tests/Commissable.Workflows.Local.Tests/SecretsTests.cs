@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Commissable.Backup.FileStore;
 using Commissable.Workflows.Local.Secrets;
 
 namespace Commissable.Workflows.Local.Tests;

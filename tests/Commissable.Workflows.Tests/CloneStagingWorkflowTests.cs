@@ -14,6 +14,7 @@ public sealed class CloneStagingWorkflowTests
     private const string GrantUrl = "https://grant-app-user.run.app";
     private const string VerifyUrl = "https://restore-verify.run.app";
     private const string ExportUrl = "https://pre-deploy-export.run.app";
+    private const string AppUserUrl = "https://staging-app-user.run.app";
     private const string Backup = "gs://crm-backups/backups/prod/prod/backup_20261206_0300_prod_before_deploy.sql.gz";
 
     private static readonly Lazy<WorkflowProgram> Program = new(() =>
@@ -44,6 +45,7 @@ public sealed class CloneStagingWorkflowTests
         _harness.Environment["GRANT_APP_USER_URL"] = GrantUrl;
         _harness.Environment["RESTORE_VERIFY_URL"] = VerifyUrl;
         _harness.Environment["PRE_DEPLOY_EXPORT_URL"] = ExportUrl;
+        _harness.Environment["STAGING_APP_USER_URL"] = AppUserUrl;
         _harness.Environment.TryAdd("PRODUCTION_INSTANCES", "prod, prod-replica");
         return _harness.Interpreter().RunAsync(Program.Value, argument, CancellationToken.None);
     }
@@ -59,6 +61,17 @@ public sealed class CloneStagingWorkflowTests
         Assert.Equal("crm_app", (string?)result["ownership"]!["owner"]);
         // The ownership is given before the copy is verified, so the verification checks the database as handed over.
         Assert.True(_google.Order.IndexOf("grant") < _google.Order.IndexOf("verify"), string.Join(", ", _google.Order));
+    }
+
+    [Fact]
+    public async Task The_app_user_is_created_by_staging_app_user_from_the_secrets_id_before_the_grants()
+    {
+        var result = (await RunAsync(Argument()))!.AsObject();
+
+        var request = Assert.Single(_google.Posts(AppUserUrl));
+        Assert.Equal("""{"instance":"staging","user":"crm_app","passwordSecret":"staging-app-password"}""", request.ToJsonString());
+        Assert.True((bool)result["appUserCreated"]!);
+        Assert.True(_google.Order.IndexOf("app-user") < _google.Order.IndexOf("grant"), string.Join(", ", _google.Order));
     }
 
     [Fact]
@@ -107,7 +120,8 @@ public sealed class CloneStagingWorkflowTests
 
         public List<JsonObject> Posts(string url) => [.. _posts.Where(p => p.Url == url).Select(p => p.Body)];
 
-        public bool Serves(string functionName) => functionName.StartsWith("googleapis.", StringComparison.Ordinal) || functionName == "http.post";
+        // Secret Manager is not served: the workflow must never read a secret value itself.
+        public bool Serves(string functionName) => functionName.StartsWith("googleapis.", StringComparison.Ordinal) && !functionName.StartsWith("googleapis.secretmanager.", StringComparison.Ordinal) || functionName == "http.post";
 
         public Task<JsonNode?> CallAsync(WorkflowCall request, CancellationToken cancellationToken)
         {
@@ -118,8 +132,6 @@ public sealed class CloneStagingWorkflowTests
                 "http.post" => Post((string)args["url"]!, args["body"]!.AsObject()),
                 "googleapis.sqladmin.v1beta4.instances.get" => Instance((string)args["instance"]!),
                 "googleapis.storage.v1.objects.get" => new JsonObject { ["name"] = Uri.UnescapeDataString((string)args["object"]!) },
-                "googleapis.sqladmin.v1beta4.users.list" => new JsonObject { ["items"] = new JsonArray() },
-                "googleapis.secretmanager.v1.projects.secrets.versions.accessString" => "staging-pw-from-secret",
                 _ when request.Function.StartsWith("googleapis.sqladmin.v1beta4.", StringComparison.Ordinal) => Change(request.Function),
                 _ => throw new InvalidOperationException($"the fake does not serve {request.Function}"),
             };
@@ -153,6 +165,10 @@ public sealed class CloneStagingWorkflowTests
                     {
                         answer["ownership"] = new JsonObject { ["owner"] = (string?)body["user"], ["total"] = 42, ["objects"] = new JsonObject { ["table"] = 40, ["schema"] = 2 } };
                     }
+                    break;
+                case AppUserUrl:
+                    Order.Add("app-user");
+                    answer = new JsonObject { ["instance"] = (string?)body["instance"], ["user"] = (string?)body["user"], ["created"] = true };
                     break;
                 case VerifyUrl:
                     Order.Add("verify");

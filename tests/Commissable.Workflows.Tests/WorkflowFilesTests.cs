@@ -21,6 +21,20 @@ public class WorkflowFilesTests
         Assert.Contains("tenant-restore.yaml", names);
     }
 
+    /// <summary>
+    /// A value a workflow reads is a variable, and an execution's call logging (which any execution
+    /// may turn on) writes variables to Cloud Logging: secret values are the functions' business.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void The_workflow_never_reads_or_writes_a_secret_value(string file)
+    {
+        var text = File.ReadAllText(Path.Combine(RepositoryPaths.Workflows(), file));
+
+        Assert.DoesNotContain("googleapis.secretmanager", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("accessString", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Files))]
     public async Task The_workflow_validates_against_the_workflows_schema(string file)

@@ -169,7 +169,8 @@ member() { printf 'serviceAccount:%s' "$(sa_email "$1")"; }
 custom_role() { printf 'projects/%s/roles/%s' "$PROJECT_ID" "$1"; }
 
 # The Cloud Run services cloudbuild.yaml deploys, one per function, and their service accounts.
-FUNCTIONS=(pre-deploy-export on-backup-completed on-backup-audited restore-verify retention-sweeper grant-app-user catalog tenant-restore data-management)
+FUNCTIONS=(pre-deploy-export on-backup-completed on-backup-audited restore-verify retention-sweeper grant-app-user catalog tenant-restore data-management
+  secret-check secret-repoint staging-app-user)
 declare -A FUNCTION_SA=(
   [pre-deploy-export]=bk-pre-deploy-export
   [on-backup-completed]=bk-on-backup-completed
@@ -180,6 +181,9 @@ declare -A FUNCTION_SA=(
   [catalog]=bk-catalog
   [tenant-restore]=bk-tenant-restore
   [data-management]=bk-data-management
+  [secret-check]=bk-secret-check
+  [secret-repoint]=bk-secret-repoint
+  [staging-app-user]=bk-staging-app-user
 )
 DR_SA=wf-disaster-recovery
 CLONE_SA=wf-clone-to-staging
@@ -241,6 +245,9 @@ ensure_role commissableScratchRestorer "Commissable: restore into scratch databa
 # clone-prod-to-staging recreates the staging database, imports into it and creates the app user.
 ensure_role commissableStagingLoader "Commissable: recreate and load the staging database" \
   cloudsql.instances.import,cloudsql.databases.create,cloudsql.databases.delete,cloudsql.databases.get,cloudsql.databases.list,cloudsql.users.create,cloudsql.users.list,cloudsql.users.update
+# staging-app-user lists the staging instance's users and creates the app user with its password.
+ensure_role commissableStagingUserCreator "Commissable: create the staging app user" \
+  cloudsql.users.create,cloudsql.users.list
 # retention-sweeper deletes expired on-demand backup runs (never automated ones: Cloud SQL retires those).
 ensure_role commissableBackupRunPruner "Commissable: delete expired on-demand backup runs" \
   cloudsql.backupRuns.delete
@@ -390,6 +397,12 @@ project_grant "$(member bk-retention-sweeper)" "$(custom_role commissableBackupR
 # grant-app-user: connects to the staging database to grant the app user its privileges.
 project_grant "$(member bk-grant-app-user)" roles/cloudsql.viewer
 project_grant "$(member bk-grant-app-user)" roles/cloudsql.client
+# secret-check and secret-repoint: read the instances a connection secret names (by name, from the API).
+project_grant "$(member bk-secret-check)" roles/cloudsql.viewer
+project_grant "$(member bk-secret-repoint)" roles/cloudsql.viewer
+# staging-app-user: lists the staging instance's users and creates the app user (on that instance only).
+project_grant "$(member bk-staging-app-user)" roles/cloudsql.viewer
+project_grant_on_instance "$(member bk-staging-app-user)" "$(custom_role commissableStagingUserCreator)" "$STAGING_INSTANCE"
 # tenant-restore (function): reads instances (labels: the staged copy is never production) and
 # connects to production and to the scratch copy with its own login.
 project_grant "$(member bk-tenant-restore)" roles/cloudsql.viewer
@@ -433,14 +446,31 @@ secret_grant() { run gcloud secrets add-iam-policy-binding "$1" "${P[@]}" --memb
 for fn in pre-deploy-export restore-verify grant-app-user; do
   secret_grant "$INSPECTOR_PASSWORD_SECRET" "$(member "${FUNCTION_SA[$fn]}")" roles/secretmanager.secretAccessor
 done
-# disaster-recovery adds new versions of the app's two URLs (the swap); it reads the current
-# version to keep user, password and options and change only the host.
+# The app's two URLs: secret-check reads them (does the latest name the source?), secret-repoint
+# reads them and adds the swapped version (user, password and options kept, only the instance
+# changed). The disaster-recovery workflow itself holds no value and gets no role on them.
 for secret in "$DATABASE_URL_SECRET" "$DIRECT_URL_SECRET"; do
-  secret_grant "$secret" "$(member "$DR_SA")" roles/secretmanager.secretVersionAdder
-  secret_grant "$secret" "$(member "$DR_SA")" roles/secretmanager.secretAccessor
+  secret_grant "$secret" "$(member bk-secret-check)" roles/secretmanager.secretAccessor
+  secret_grant "$secret" "$(member bk-secret-repoint)" roles/secretmanager.secretAccessor
+  secret_grant "$secret" "$(member bk-secret-repoint)" roles/secretmanager.secretVersionAdder
+  # A project set up before the swap moved into secret-repoint gave the workflow these roles: take them back.
+  for role in roles/secretmanager.secretAccessor roles/secretmanager.secretVersionAdder; do
+    if [[ -n "$(capture '' gcloud secrets get-iam-policy "$secret" "${P[@]}" --flatten='bindings[].members' \
+        --filter="bindings.role=$role AND bindings.members=$(member "$DR_SA")" --format='value(bindings.members)')" ]]; then
+      note "$secret: removing $role of $DR_SA (the workflow holds no secret value any more)"
+      run gcloud secrets remove-iam-policy-binding "$secret" "${P[@]}" --member="$(member "$DR_SA")" --role="$role" --quiet >/dev/null
+    fi
+  done
 done
-# clone-prod-to-staging reads the staging app user's password to create that user.
-secret_grant "$STAGING_APP_PASSWORD_SECRET" "$(member "$CLONE_SA")" roles/secretmanager.secretAccessor
+# staging-app-user reads the staging app user's password to create that user; the
+# clone-prod-to-staging workflow holds no value and gets no role on it (an earlier set-up's is taken back).
+secret_grant "$STAGING_APP_PASSWORD_SECRET" "$(member bk-staging-app-user)" roles/secretmanager.secretAccessor
+if [[ -n "$(capture '' gcloud secrets get-iam-policy "$STAGING_APP_PASSWORD_SECRET" "${P[@]}" --flatten='bindings[].members' \
+    --filter="bindings.role=roles/secretmanager.secretAccessor AND bindings.members=$(member "$CLONE_SA")" --format='value(bindings.members)')" ]]; then
+  note "$STAGING_APP_PASSWORD_SECRET: removing roles/secretmanager.secretAccessor of $CLONE_SA (the workflow holds no secret value any more)"
+  run gcloud secrets remove-iam-policy-binding "$STAGING_APP_PASSWORD_SECRET" "${P[@]}" --member="$(member "$CLONE_SA")" \
+    --role=roles/secretmanager.secretAccessor --quiet >/dev/null
+fi
 # tenant-restore (function) logs in to production and the scratch copy with its own login (mounted as a file).
 secret_grant "$TENANT_RESTORE_PASSWORD_SECRET" "$(member bk-tenant-restore)" roles/secretmanager.secretAccessor
 # data-management reads the CRM backend's public keys (mounted as a file), and no other secret.
@@ -555,10 +585,15 @@ invoker on-backup-completed "$(member "$EVENTARC_SA")"
 invoker on-backup-audited "$(member "$EVENTARC_SA")"
 # disaster-recovery smoke-tests the new instance in place (restore-verify's live mode).
 invoker restore-verify "$(member "$DR_SA")"
+# disaster-recovery checks its connection secrets before anything is created and swaps them after
+# the approval. Only it may call secret-repoint: a call rewrites production's connection.
+invoker secret-check "$(member "$DR_SA")"
+invoker secret-repoint "$(member "$DR_SA")"
 # clone-prod-to-staging takes a fresh export, verifies the staging copy, grants the app user.
 invoker pre-deploy-export "$(member "$CLONE_SA")"
 invoker restore-verify "$(member "$CLONE_SA")"
 invoker grant-app-user "$(member "$CLONE_SA")"
+invoker staging-app-user "$(member "$CLONE_SA")"
 # tenant-restore plans, applies and records through its function, takes the safety export, and
 # checks a backup's scratch copy against its manifest.
 invoker tenant-restore "$(member "$TENANT_SA")"

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using Commissable.Backup.Cli.Commands.Executions;
+using Commissable.Backup.FileStore;
 using Commissable.Workflows.Local.Secrets;
 
 namespace Commissable.Backup.Cli.Commands;

@@ -37,6 +37,15 @@ public static class FunctionNames
     /// <summary>HTTP: the CRM backend's requests on behalf of a signed-in user (acting-user token), each audited.</summary>
     public const string DataManagement = "data-management";
 
+    /// <summary>HTTP: whether the latest version of a connection secret names an instance (disaster-recovery, before it creates anything); never the value.</summary>
+    public const string SecretCheck = "secret-check";
+
+    /// <summary>HTTP: adds a version of a connection secret naming another instance (disaster-recovery's swap, after the approval); never the value.</summary>
+    public const string SecretRepoint = "secret-repoint";
+
+    /// <summary>HTTP: creates the staging app user with the password from a secret, only when missing (clone-prod-to-staging); never the password.</summary>
+    public const string StagingAppUser = "staging-app-user";
+
     /// <summary>Every name above.</summary>
-    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, OnBackupAudited, RestoreVerify, GrantAppUser, RetentionSweeper, Catalog, TenantRestore, DataManagement];
+    public static IReadOnlyList<string> All { get; } = [PreDeployExport, OnBackupCompleted, OnBackupAudited, RestoreVerify, GrantAppUser, RetentionSweeper, Catalog, TenantRestore, DataManagement, SecretCheck, SecretRepoint, StagingAppUser];
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Commissable.Backup.FileStore;
 using Commissable.Workflows.Runtime;
 
 namespace Commissable.Workflows.Local.Secrets;

@@ -385,6 +385,69 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         Add(Grant, "a form", () => Post(Grant, "user=postgres", "application/x-www-form-urlencoded"), 415, "is a form");
         Add(Grant, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + Grant), 405, "POST a JSON request");
 
+        // ---- secret-check and secret-repoint -------------------------------------------------------
+        const string Check = FunctionNames.SecretCheck;
+        void CheckCase(string what, string body, string expected, int status = 400) => Add(Check, what, () => Post(Check, body), status, expected);
+        CheckCase("empty body", "", "The request body is empty");
+        CheckCase("JSON null", "null", "The request body is null");
+        CheckCase("missing fields", "{}", "'secret' is required");
+        CheckCase("extra field", """{"secret":"crm-url","instance":"prod","value":"x"}""", "'value' could not be mapped");
+        CheckCase("secret twice", """{"secret":"crm-url","secret":"other","instance":"prod"}""", "Duplicate property 'secret'");
+        CheckCase("secret as a number", """{"secret":5,"instance":"prod"}""", "$.secret");
+        CheckCase("secret with traversal", """{"secret":"../inspector","instance":"prod"}""", "'secret' must be a Secret Manager secret id");
+        CheckCase("secret as a resource name", """{"secret":"projects/p/secrets/crm-url","instance":"prod"}""", "'secret' must be a Secret Manager secret id");
+        CheckCase("secret with a trailing newline", """{"secret":"crm-url\n","instance":"prod"}""", "'secret' must be a Secret Manager secret id");
+        CheckCase("secret of 256 characters", $$"""{"secret":"{{new string('s', 256)}}","instance":"prod"}""", "'secret' must be a Secret Manager secret id");
+        CheckCase("instance with traversal", """{"secret":"crm-url","instance":"../prod"}""", "'instance' must be a Cloud SQL instance ID");
+        CheckCase("instance shaped as a command", """{"secret":"crm-url","instance":"prod; rm -rf /"}""", "'instance' must be a Cloud SQL instance ID");
+        CheckCase("unknown instance", """{"secret":"crm-url","instance":"no-such-instance"}""", "The instance 'no-such-instance' does not exist", 404);
+        CheckCase("unknown secret", """{"secret":"no-such-secret","instance":"prod"}""", "secret no-such-secret does not exist", 404);
+        CheckCase("oversized body", Oversized, "larger than 1024 KiB", 413);
+        Add(Check, "a form", () => Post(Check, "secret=crm-url", "application/x-www-form-urlencoded"), 415, "is a form");
+        Add(Check, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + Check), 405, "POST a JSON request");
+
+        const string Repoint = FunctionNames.SecretRepoint;
+        void RepointCase(string what, string body, string expected, int status = 400) => Add(Repoint, what, () => Post(Repoint, body), status, expected);
+        RepointCase("empty body", "", "The request body is empty");
+        RepointCase("JSON null", "null", "The request body is null");
+        RepointCase("missing fields", "{}", "'secret' is required");
+        RepointCase("missing to", """{"secret":"crm-url","from":"prod"}""", "'to' is required");
+        RepointCase("extra field", """{"secret":"crm-url","from":"prod","to":"prod-new","value":"x"}""", "'value' could not be mapped");
+        RepointCase("to twice", """{"secret":"crm-url","from":"prod","to":"prod-new","to":"evil"}""", "Duplicate property 'to'");
+        RepointCase("from as a list", """{"secret":"crm-url","from":["prod"],"to":"prod-new"}""", "$.from");
+        RepointCase("secret with traversal", """{"secret":"../../etc/passwd","from":"prod","to":"prod-new"}""", "'secret' must be a Secret Manager secret id");
+        RepointCase("secret with a colon method", """{"secret":"crm-url:addVersion","from":"prod","to":"prod-new"}""", "'secret' must be a Secret Manager secret id");
+        RepointCase("from with a trailing newline", """{"secret":"crm-url","from":"prod\n","to":"prod-new"}""", "'from' must be a Cloud SQL instance ID");
+        RepointCase("to with traversal", """{"secret":"crm-url","from":"prod","to":"../verify"}""", "'to' must be a Cloud SQL instance ID");
+        RepointCase("from equals to", """{"secret":"crm-url","from":"prod","to":"prod"}""", "'from' and 'to' must be two different instances");
+        RepointCase("unknown to", """{"secret":"crm-url","from":"prod","to":"no-such-instance"}""", "The instance 'no-such-instance' does not exist", 404);
+        RepointCase("unknown from", """{"secret":"crm-url","from":"no-such-instance","to":"prod"}""", "The instance 'no-such-instance' does not exist", 404);
+        RepointCase("oversized body", Oversized, "larger than 1024 KiB", 413);
+        Add(Repoint, "a form", () => Post(Repoint, "secret=crm-url", "application/x-www-form-urlencoded"), 415, "is a form");
+        Add(Repoint, "PUT", () => Send(HttpMethod.Put, Repoint, """{"secret":"crm-url","from":"prod","to":"prod-new"}"""), 405, "POST a JSON request");
+
+        // ---- staging-app-user ------------------------------------------------------------------------
+        const string AppUser = FunctionNames.StagingAppUser;
+        void AppUserCase(string what, string body, string expected, int status = 400) => Add(AppUser, what, () => Post(AppUser, body), status, expected);
+        AppUserCase("empty body", "", "The request body is empty");
+        AppUserCase("JSON null", "null", "The request body is null");
+        AppUserCase("missing fields", "{}", "'instance' is required");
+        AppUserCase("missing passwordSecret", """{"instance":"staging","user":"crm_app"}""", "'passwordSecret' is required");
+        AppUserCase("a password instead of a secret", """{"instance":"staging","user":"crm_app","passwordSecret":"pw","password":"hunter2"}""", "'password' could not be mapped");
+        AppUserCase("user twice", """{"instance":"staging","user":"crm_app","user":"postgres","passwordSecret":"pw"}""", "Duplicate property 'user'");
+        AppUserCase("user as a number", """{"instance":"staging","user":5,"passwordSecret":"pw"}""", "$.user");
+        AppUserCase("user postgres", """{"instance":"staging","user":"postgres","passwordSecret":"pw"}""", "not the reserved role 'postgres'");
+        AppUserCase("user shaped as SQL", """{"instance":"staging","user":"app; DROP ROLE x","passwordSecret":"pw"}""", "'user' must be a PostgreSQL name");
+        AppUserCase("passwordSecret with traversal", """{"instance":"staging","user":"crm_app","passwordSecret":"../inspector"}""", "'passwordSecret' must be a Secret Manager secret id");
+        AppUserCase("passwordSecret as a resource name", """{"instance":"staging","user":"crm_app","passwordSecret":"projects/p/secrets/pw/versions/1"}""", "'passwordSecret' must be a Secret Manager secret id");
+        AppUserCase("instance with a trailing newline", """{"instance":"staging\n","user":"crm_app","passwordSecret":"pw"}""", "'instance' must be a Cloud SQL instance ID");
+        AppUserCase("instance with traversal", """{"instance":"../staging","user":"crm_app","passwordSecret":"pw"}""", "'instance' must be a Cloud SQL instance ID");
+        AppUserCase("production instance", """{"instance":"prod","user":"crm_app","passwordSecret":"pw"}""", "Refusing to create a user on 'prod'", 412);
+        AppUserCase("unknown instance", """{"instance":"no-such-instance","user":"crm_app","passwordSecret":"pw"}""", "The instance 'no-such-instance' does not exist", 404);
+        AppUserCase("oversized body", Oversized, "larger than 1024 KiB", 413);
+        Add(AppUser, "a form", () => Post(AppUser, "user=postgres", "application/x-www-form-urlencoded"), 415, "is a form");
+        Add(AppUser, "GET", () => new HttpRequestMessage(HttpMethod.Get, "/" + AppUser), 405, "POST a JSON request");
+
         // ---- tenant-restore -----------------------------------------------------------------------
         const string Tenant = FunctionNames.TenantRestore;
         void TenantCase(string what, string body, string expected, int status = 400) => Add(Tenant, what, () => Post(Tenant, body), status, expected);

@@ -2,12 +2,11 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Commissable.Backup.Core.Files;
 using Commissable.Backup.Core.Naming;
-using Commissable.Backup.FileStore;
 
-namespace Commissable.Workflows.Local.Secrets;
+namespace Commissable.Backup.FileStore;
 
 /// <summary>One stored version of a secret (its value is read separately, on purpose).</summary>
-internal sealed record SecretVersionInfo(string Project, string Secret, int Version, DateTimeOffset Created)
+public sealed record SecretVersionInfo(string Project, string Secret, int Version, DateTimeOffset Created)
 {
     public string Name => $"projects/{Project}/secrets/{Secret}/versions/{Version.ToString(CultureInfo.InvariantCulture)}";
 }
@@ -17,9 +16,11 @@ internal sealed record SecretVersionInfo(string Project, string Secret, int Vers
 /// version numbered from 1, directories 0700 and files 0600 (owner only). A version is written to a
 /// temp file, flushed to disk, then linked to its number in one create-only step, so a crash leaves
 /// either a complete version or none (plus a temp file the next write removes), and two writers
-/// never get the same number. Versions are never rewritten.
+/// never get the same number. Versions are never rewritten. The local workflow runner's
+/// <c>googleapis.secretmanager</c> connector, <c>secrets put</c> and the functions in local mode
+/// (<c>&lt;LOCAL_STATE_DIR&gt;/secrets</c>) share it.
 /// </summary>
-internal sealed partial class LocalSecretStore
+public sealed partial class LocalSecretStore
 {
 
     /// <param name="directory">Usually <c>&lt;state&gt;/secrets</c>.</param>

@@ -1,0 +1,136 @@
+using System.Text;
+using Commissable.Backup.Core.CloudSql;
+using Commissable.Backup.Core.Secrets;
+using Commissable.Functions.Hosting;
+using Commissable.Functions.Hosting.Logging;
+
+namespace Commissable.Functions.Secrets;
+
+/// <summary>What <c>secret-check</c> answers: the version read and whether (and how) it names the instance.</summary>
+internal sealed record SecretCheck(string Version, InstanceMention Mention);
+
+/// <summary>What <c>secret-repoint</c> answers: the version that names the new instance, and whether this call added it.</summary>
+internal sealed record SecretRepoint(string Version, bool Created);
+
+/// <summary>
+/// The app's connection secrets (DATABASE_URL, DIRECT_URL) as the disaster recovery checks and
+/// swaps them, by <see cref="ConnectionSecret"/>'s rule. The instances are read from the Cloud SQL
+/// Admin API by name. A value is held here only as long as the call lasts: it is never logged,
+/// answered, put in an exception or written anywhere but a new version of the same secret.
+/// </summary>
+internal sealed class ConnectionSecrets(ICloudSqlAdmin sql, ISecretManager secrets, ILogger<ConnectionSecrets> logger)
+{
+    private static readonly EventId Checked = new(80, "secret.checked");
+    private static readonly EventId Repointed = new(81, "secret.repointed");
+    private static readonly EventId Refused = new(82, "secret.repoint.refused");
+
+    // The lines name the secret through its version's resource name: a field called "Secret" would
+    // be redacted as a whole (SensitiveNames), and operators need to know which secret changed.
+
+    // A value that is not UTF-8 is refused, not mangled into a new version.
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Whether the latest version of <paramref name="secret"/> names <paramref name="instanceName"/>.</summary>
+    /// <exception cref="FunctionException">404 unknown instance or secret; 412 not readable or not text; 503 unavailable.</exception>
+    public async Task<SecretCheck> CheckAsync(string secret, string instanceName, CancellationToken cancellationToken)
+    {
+        var instance = await InstanceAsync(instanceName, cancellationToken).ConfigureAwait(false);
+        var (version, value) = await LatestAsync(secret, cancellationToken).ConfigureAwait(false);
+        var mention = ConnectionSecret.Mentions(value, instance);
+        logger.LogInformation(Checked, "secret.checked {Version} {Instance} {NamedBy}", version, instanceName, mention);
+        return new SecretCheck(version, mention);
+    }
+
+    /// <summary>
+    /// Adds a version of <paramref name="secret"/> naming <paramref name="toName"/> where the latest
+    /// names <paramref name="fromName"/>; when the latest already names only <paramref name="toName"/>
+    /// (a retried call), returns it without adding another.
+    /// </summary>
+    /// <exception cref="FunctionException">404 unknown instance or secret; 412 the secret names neither; 503 unavailable.</exception>
+    public async Task<SecretRepoint> RepointAsync(string secret, string fromName, string toName, CancellationToken cancellationToken)
+    {
+        var from = await InstanceAsync(fromName, cancellationToken).ConfigureAwait(false);
+        var to = await InstanceAsync(toName, cancellationToken).ConfigureAwait(false);
+        var (version, value) = await LatestAsync(secret, cancellationToken).ConfigureAwait(false);
+        if (ConnectionSecret.Mentions(value, from) == InstanceMention.None)
+        {
+            if (ConnectionSecret.Mentions(value, to) != InstanceMention.None)
+            {
+                logger.LogNotice(Repointed, "secret.repointed {Version} {From} {To} {Created}", version, fromName, toName, false);
+                return new SecretRepoint(version, false);
+            }
+            throw Refuse(version, fromName, toName, "SECRET_NAMES_NEITHER",
+                $"secret {secret} names neither the connection name nor the address of {fromName}; it was not changed.");
+        }
+
+        var updated = ConnectionSecret.Repoint(value, from, to);
+        if (string.Equals(updated, value, StringComparison.Ordinal))
+        {
+            throw Refuse(version, fromName, toName, "SECRET_NOT_REPOINTABLE",
+                $"secret {secret} names {fromName} only by its address and {toName} has no address to put instead; it was not changed.");
+        }
+
+        string added;
+        try
+        {
+            added = await secrets.AddVersionAsync(secret, StrictUtf8.GetBytes(updated), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SecretManagerApiException error)
+        {
+            throw Translate(error, secret, "roles/secretmanager.secretVersionAdder", "add a version to");
+        }
+        logger.LogNotice(Repointed, "secret.repointed {Version} {From} {To} {Created}", added, fromName, toName, true);
+        return new SecretRepoint(added, true);
+    }
+
+    private FunctionException Refuse(string version, string from, string to, string code, string message)
+    {
+        logger.LogWarning(Refused, "secret.repoint.refused {Version} {From} {To}: {Reason}", version, from, to, message);
+        return FunctionException.PreconditionFailed(message, code);
+    }
+
+    private async Task<(string Version, string Value)> LatestAsync(string secret, CancellationToken cancellationToken)
+    {
+        SecretPayload payload;
+        try
+        {
+            payload = await secrets.AccessLatestAsync(secret, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SecretManagerApiException error)
+        {
+            throw Translate(error, secret, "roles/secretmanager.secretAccessor", "read");
+        }
+
+        try
+        {
+            return (payload.VersionName, StrictUtf8.GetString(payload.Data.Span));
+        }
+        catch (DecoderFallbackException)
+        {
+            throw FunctionException.PreconditionFailed($"secret {secret} ({payload.VersionName}) is not UTF-8 text, so it is no connection URL; it was not changed.", "SECRET_NOT_TEXT");
+        }
+    }
+
+    private FunctionException Translate(SecretManagerApiException error, string secret, string role, string what) => error.HttpStatus switch
+    {
+        404 => FunctionException.NotFound($"secret {secret} does not exist in project {secrets.Project} or has no enabled version: {SecretRedactor.Redact(error.ApiMessage)}", "SECRET_NOT_FOUND"),
+        403 => FunctionException.PreconditionFailed($"the functions may not {what} secret {secret}: grant their service account {role} on it ({SecretRedactor.Redact(error.ApiMessage)}).", "SECRET_NOT_PERMITTED"),
+        _ => FunctionException.Unavailable($"Secret Manager did not answer for secret {secret}: {SecretRedactor.Redact(error.ApiMessage)}", TimeSpan.FromSeconds(30)),
+    };
+
+    private async Task<DatabaseInstance> InstanceAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await sql.GetInstanceAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus == 404)
+        {
+            throw FunctionException.NotFound($"The instance '{name}' does not exist in project '{sql.Project}'.", "INSTANCE_NOT_FOUND");
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus is 409 or 429 or >= 500)
+        {
+            throw FunctionException.Unavailable($"Cloud SQL did not answer: {error.ApiMessage}", TimeSpan.FromSeconds(30));
+        }
+    }
+}
