@@ -44,10 +44,11 @@ internal sealed class ConnectionSecrets(ICloudSqlAdmin sql, ISecretManager secre
     /// <summary>
     /// Adds a version of <paramref name="secret"/> naming <paramref name="toName"/> where the latest
     /// names <paramref name="fromName"/>; when the latest already names only <paramref name="toName"/>
-    /// (a retried call), returns it without adding another.
+    /// (a retried call), returns it without adding another. <paramref name="approvedBy"/> is recorded
+    /// in the log line with the version.
     /// </summary>
     /// <exception cref="FunctionException">404 unknown instance or secret; 412 the secret names neither; 503 unavailable.</exception>
-    public async Task<SecretRepoint> RepointAsync(string secret, string fromName, string toName, CancellationToken cancellationToken)
+    public async Task<SecretRepoint> RepointAsync(string secret, string fromName, string toName, string approvedBy, CancellationToken cancellationToken)
     {
         var from = await InstanceAsync(fromName, cancellationToken).ConfigureAwait(false);
         var to = await InstanceAsync(toName, cancellationToken).ConfigureAwait(false);
@@ -56,7 +57,7 @@ internal sealed class ConnectionSecrets(ICloudSqlAdmin sql, ISecretManager secre
         {
             if (ConnectionSecret.Mentions(value, to) != InstanceMention.None)
             {
-                logger.LogNotice(Repointed, "secret.repointed {Version} {From} {To} {Created}", version, fromName, toName, false);
+                logger.LogNotice(Repointed, "secret.repointed {Version} {From} {To} {Created} {ApprovedBy}", version, fromName, toName, false, approvedBy);
                 return new SecretRepoint(version, false);
             }
             throw Refuse(version, fromName, toName, "SECRET_NAMES_NEITHER",
@@ -79,7 +80,7 @@ internal sealed class ConnectionSecrets(ICloudSqlAdmin sql, ISecretManager secre
         {
             throw Translate(error, secret, "roles/secretmanager.secretVersionAdder", "add a version to");
         }
-        logger.LogNotice(Repointed, "secret.repointed {Version} {From} {To} {Created}", added, fromName, toName, true);
+        logger.LogNotice(Repointed, "secret.repointed {Version} {From} {To} {Created} {ApprovedBy}", added, fromName, toName, true, approvedBy);
         return new SecretRepoint(added, true);
     }
 

@@ -4,13 +4,14 @@ namespace Commissable.Functions.Secrets;
 
 /// <summary>
 /// <c>secret-repoint</c>: after the approval, disaster-recovery has each connection secret pointed
-/// at the restored instance. POST <c>{secret, from, to}</c>: a new version of the secret with
+/// at the restored instance. POST <c>{secret, from, to, approvedBy}</c> (no version is added without
+/// the name of who approved it, which the log line records): a new version of the secret with
 /// <c>from</c>'s connection name (a whole name) and first address (<c>@address:</c>,
 /// <c>@address/</c>) replaced by <c>to</c>'s. Safe to retry: when the latest version already names
 /// <c>to</c> and not <c>from</c>, that version is the answer and nothing is added.
 /// </summary>
 /// <remarks>
-/// 200 <c>{secret, from, to, version, created}</c>; never the value. 400 for a bad request; 404
+/// 200 <c>{secret, from, to, version, created, approvedBy}</c>; never the value. 400 for a bad request; 404
 /// <c>INSTANCE_NOT_FOUND</c> / <c>SECRET_NOT_FOUND</c>; 412 <c>SECRET_NAMES_NEITHER</c> (nothing
 /// changed), <c>SECRET_NOT_REPOINTABLE</c>, <c>SECRET_NOT_TEXT</c> or <c>SECRET_NOT_PERMITTED</c>
 /// (the service account needs <c>roles/secretmanager.secretAccessor</c> and
@@ -23,7 +24,7 @@ internal sealed class SecretRepointFunction(ConnectionSecrets secrets) : IHttpFu
     {
         if (!HttpMethods.IsPost(context.Request.Method))
         {
-            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST a JSON request: {\"secret\": ..., \"from\": ..., \"to\": ...}.");
+            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST a JSON request: {\"secret\": ..., \"from\": ..., \"to\": ..., \"approvedBy\": ...}.");
         }
         var request = await context.ReadJsonAsync<SecretRepointRequest>().ConfigureAwait(false);
         var problems = request.Problems();
@@ -32,7 +33,7 @@ internal sealed class SecretRepointFunction(ConnectionSecrets secrets) : IHttpFu
             throw FunctionException.BadRequest(string.Join(" ", problems));
         }
 
-        var result = await secrets.RepointAsync(request.Secret!, request.From!, request.To!, context.RequestAborted).ConfigureAwait(false);
+        var result = await secrets.RepointAsync(request.Secret!, request.From!, request.To!, request.ApprovedBy!, context.RequestAborted).ConfigureAwait(false);
         await context.WriteJsonAsync(new
         {
             secret = request.Secret,
@@ -40,6 +41,7 @@ internal sealed class SecretRepointFunction(ConnectionSecrets secrets) : IHttpFu
             to = request.To,
             version = result.Version,
             created = result.Created,
+            approvedBy = request.ApprovedBy,
         }).ConfigureAwait(false);
     }
 }

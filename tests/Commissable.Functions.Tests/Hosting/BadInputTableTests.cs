@@ -411,20 +411,24 @@ public sealed class BadInputTableTests(CompletionEnvironment env) : IClassFixtur
         RepointCase("empty body", "", "The request body is empty");
         RepointCase("JSON null", "null", "The request body is null");
         RepointCase("missing fields", "{}", "'secret' is required");
-        RepointCase("missing to", """{"secret":"crm-url","from":"prod"}""", "'to' is required");
-        RepointCase("extra field", """{"secret":"crm-url","from":"prod","to":"prod-new","value":"x"}""", "'value' could not be mapped");
-        RepointCase("to twice", """{"secret":"crm-url","from":"prod","to":"prod-new","to":"evil"}""", "Duplicate property 'to'");
-        RepointCase("from as a list", """{"secret":"crm-url","from":["prod"],"to":"prod-new"}""", "$.from");
-        RepointCase("secret with traversal", """{"secret":"../../etc/passwd","from":"prod","to":"prod-new"}""", "'secret' must be a Secret Manager secret id");
-        RepointCase("secret with a colon method", """{"secret":"crm-url:addVersion","from":"prod","to":"prod-new"}""", "'secret' must be a Secret Manager secret id");
-        RepointCase("from with a trailing newline", """{"secret":"crm-url","from":"prod\n","to":"prod-new"}""", "'from' must be a Cloud SQL instance ID");
-        RepointCase("to with traversal", """{"secret":"crm-url","from":"prod","to":"../verify"}""", "'to' must be a Cloud SQL instance ID");
-        RepointCase("from equals to", """{"secret":"crm-url","from":"prod","to":"prod"}""", "'from' and 'to' must be two different instances");
-        RepointCase("unknown to", """{"secret":"crm-url","from":"prod","to":"no-such-instance"}""", "The instance 'no-such-instance' does not exist", 404);
-        RepointCase("unknown from", """{"secret":"crm-url","from":"no-such-instance","to":"prod"}""", "The instance 'no-such-instance' does not exist", 404);
+        RepointCase("missing to", """{"secret":"crm-url","from":"prod","approvedBy":"sre@example.com"}""", "'to' is required");
+        RepointCase("extra field", """{"secret":"crm-url","from":"prod","to":"prod-new","value":"x","approvedBy":"sre@example.com"}""", "'value' could not be mapped");
+        RepointCase("to twice", """{"secret":"crm-url","from":"prod","to":"prod-new","to":"evil","approvedBy":"sre@example.com"}""", "Duplicate property 'to'");
+        RepointCase("from as a list", """{"secret":"crm-url","from":["prod"],"to":"prod-new","approvedBy":"sre@example.com"}""", "$.from");
+        RepointCase("secret with traversal", """{"secret":"../../etc/passwd","from":"prod","to":"prod-new","approvedBy":"sre@example.com"}""", "'secret' must be a Secret Manager secret id");
+        RepointCase("secret with a colon method", """{"secret":"crm-url:addVersion","from":"prod","to":"prod-new","approvedBy":"sre@example.com"}""", "'secret' must be a Secret Manager secret id");
+        RepointCase("from with a trailing newline", """{"secret":"crm-url","from":"prod\n","to":"prod-new","approvedBy":"sre@example.com"}""", "'from' must be a Cloud SQL instance ID");
+        RepointCase("to with traversal", """{"secret":"crm-url","from":"prod","to":"../verify","approvedBy":"sre@example.com"}""", "'to' must be a Cloud SQL instance ID");
+        RepointCase("from equals to", """{"secret":"crm-url","from":"prod","to":"prod","approvedBy":"sre@example.com"}""", "'from' and 'to' must be two different instances");
+        RepointCase("no approver", """{"secret":"crm-url","from":"prod","to":"prod-new"}""", "'approvedBy' is required");
+        RepointCase("approver only spaces", """{"secret":"crm-url","from":"prod","to":"prod-new","approvedBy":"   "}""", "'approvedBy' must name who approved the swap");
+        RepointCase("approver with a line break", """{"secret":"crm-url","from":"prod","to":"prod-new","approvedBy":"sre\nforged log line"}""", "'approvedBy' must name who approved the swap");
+        RepointCase("approver of 257 characters", $$"""{"secret":"crm-url","from":"prod","to":"prod-new","approvedBy":"{{new string('a', 257)}}"}""", "'approvedBy' must name who approved the swap");
+        RepointCase("unknown to", """{"secret":"crm-url","from":"prod","to":"no-such-instance","approvedBy":"sre@example.com"}""", "The instance 'no-such-instance' does not exist", 404);
+        RepointCase("unknown from", """{"secret":"crm-url","from":"no-such-instance","to":"prod","approvedBy":"sre@example.com"}""", "The instance 'no-such-instance' does not exist", 404);
         RepointCase("oversized body", Oversized, "larger than 1024 KiB", 413);
         Add(Repoint, "a form", () => Post(Repoint, "secret=crm-url", "application/x-www-form-urlencoded"), 415, "is a form");
-        Add(Repoint, "PUT", () => Send(HttpMethod.Put, Repoint, """{"secret":"crm-url","from":"prod","to":"prod-new"}"""), 405, "POST a JSON request");
+        Add(Repoint, "PUT", () => Send(HttpMethod.Put, Repoint, """{"secret":"crm-url","from":"prod","to":"prod-new","approvedBy":"sre@example.com"}"""), 405, "POST a JSON request");
 
         // ---- staging-app-user ------------------------------------------------------------------------
         const string AppUser = FunctionNames.StagingAppUser;

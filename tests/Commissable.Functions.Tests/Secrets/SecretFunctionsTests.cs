@@ -33,7 +33,9 @@ public sealed class SecretFunctionsTests(SecretsEnvironment env) : IClassFixture
         PostAsync("secret-check", new JsonObject { ["secret"] = secret, ["instance"] = instance });
 
     private Task<(HttpStatusCode Status, JsonObject Body)> RepointAsync(string secret, string from = SecretsEnvironment.Source, string to = SecretsEnvironment.Restored) =>
-        PostAsync("secret-repoint", new JsonObject { ["secret"] = secret, ["from"] = from, ["to"] = to });
+        PostAsync("secret-repoint", new JsonObject { ["secret"] = secret, ["from"] = from, ["to"] = to, ["approvedBy"] = Approver });
+
+    private const string Approver = "sre-on-call@example.com";
 
     /// <summary>The password, a part that is no credential, the whole value and its user:password part: none may have been said.</summary>
     private void AssertNoValueSaid(params string[] values) =>
@@ -99,7 +101,9 @@ public sealed class SecretFunctionsTests(SecretsEnvironment env) : IClassFixture
         Assert.Equal(2, versions.Count);
         Assert.Equal(value, versions[0]);
         Assert.Equal(value.Replace(env.SourceConnection, env.RestoredConnection, StringComparison.Ordinal).Replace("@" + env.SourceAddress + ":", "@" + env.RestoredAddress + ":", StringComparison.Ordinal), versions[1]);
-        Assert.Contains(env.Logs.Lines, l => l.Contains("secret.repointed", StringComparison.Ordinal) && l.Contains((string)body["version"]!, StringComparison.Ordinal));
+        // The log line records the new version and who approved it.
+        Assert.Contains(env.Logs.Lines, l => l.Contains("secret.repointed", StringComparison.Ordinal) && l.Contains((string)body["version"]!, StringComparison.Ordinal)
+            && l.Contains(Approver, StringComparison.Ordinal));
         AssertNoValueSaid(versions[0], versions[1]);
     }
 
