@@ -108,6 +108,16 @@ public sealed record User
     /// <summary>BUILT_IN, CLOUD_IAM_USER, ...</summary>
     public string? Type { get; init; }
     public string? Etag { get; init; }
+
+    /// <summary>The record's text (in a log line or an assertion message) never holds the password, only whether one is set.</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Kind = ").Append(Kind).Append(", Name = ").Append(Name).Append(", Instance = ").Append(Instance)
+            .Append(", Project = ").Append(Project).Append(", Host = ").Append(Host)
+            .Append(", Password = ").Append(Password is null ? "" : "(set)")
+            .Append(", Type = ").Append(Type).Append(", Etag = ").Append(Etag);
+        return true;
+    }
 }
 
 /// <summary>A backup run (schema <c>BackupRun</c>).</summary>
