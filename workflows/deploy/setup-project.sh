@@ -242,9 +242,10 @@ ensure_role commissableSqlExporter "Commissable: export Cloud SQL instances" \
 # restore-verify imports a backup into a scratch database of VERIFY_INSTANCE and drops it again.
 ensure_role commissableScratchRestorer "Commissable: restore into scratch databases" \
   cloudsql.instances.import,cloudsql.databases.create,cloudsql.databases.delete,cloudsql.databases.get,cloudsql.databases.list
-# clone-prod-to-staging recreates the staging database, imports into it and creates the app user.
+# clone-prod-to-staging recreates the staging database and imports into it; the app user is
+# staging-app-user's (the update below takes the users.* permissions from a role made before that).
 ensure_role commissableStagingLoader "Commissable: recreate and load the staging database" \
-  cloudsql.instances.import,cloudsql.databases.create,cloudsql.databases.delete,cloudsql.databases.get,cloudsql.databases.list,cloudsql.users.create,cloudsql.users.list,cloudsql.users.update
+  cloudsql.instances.import,cloudsql.databases.create,cloudsql.databases.delete,cloudsql.databases.get,cloudsql.databases.list
 # staging-app-user lists the staging instance's users and creates the app user with its password.
 ensure_role commissableStagingUserCreator "Commissable: create the staging app user" \
   cloudsql.users.create,cloudsql.users.list
