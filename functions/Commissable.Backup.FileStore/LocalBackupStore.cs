@@ -123,7 +123,10 @@ public sealed class LocalBackupStore : IBackupStore
         cancellationToken.ThrowIfCancellationRequested();
         // The open handle pins this version: a concurrent replace or delete does not disturb the reader.
         var handle = OpenExisting(path) ?? throw new StoredObjectNotFoundException(Bucket, name);
-        return Task.FromResult<Stream>(new FileStream(handle, FileAccess.Read, CopyBufferSize, isAsync: false));
+        // A FileStream allocates its buffer on every open: a small object (a ticket, a manifest,
+        // read every half second while an export runs) gets a buffer its size, not 256 KiB.
+        var bufferSize = (int)Math.Clamp(RandomAccess.GetLength(handle), 4096, CopyBufferSize);
+        return Task.FromResult<Stream>(new FileStream(handle, FileAccess.Read, bufferSize, isAsync: false));
     }
 
     public async Task<StoredObject> WriteAsync(string name, Stream content, string contentType, long? ifGenerationMatch, CancellationToken cancellationToken = default)

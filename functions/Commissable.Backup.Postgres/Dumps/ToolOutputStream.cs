@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using Commissable.Backup.Postgres.Processes;
 
@@ -102,6 +103,9 @@ internal sealed class ToolOutputStream : ReadOnlyStream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    // A pipe read completes asynchronously whenever the tool is slower than its reader, which is
+    // most reads of a long output: their state machines come from a pool instead of one each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         _failure?.Throw();
