@@ -215,7 +215,8 @@ internal sealed partial class DumpParser
         if (line.StartsWith("COPY "u8))
         {
             _copyHeaderLine = _line;
-            _copyHeader = new StringBuilder();
+            // One builder for every COPY line (a read-back has one per block of rows).
+            _copyHeader = _copyHeaderText.Clear();
             CopyHeaderLine(line);
             return;
         }
@@ -291,8 +292,22 @@ internal sealed partial class DumpParser
             return;
         }
         _copyHeader = null;
+        // A database read back in blocks repeats a table's COPY line before every block of its
+        // rows (thousands for a large table): the same line means the same table and columns.
+        if (_lastCopy is { } last && header.Equals(last.Header.AsSpan()))
+        {
+            last.Block.Table.Copied = true;
+            _copy = last.Block;
+            _copyLine = _line;
+            return;
+        }
         StartCopy(header.ToString());
     }
+
+    private readonly StringBuilder _copyHeaderText = new();
+
+    /// <summary>The last COPY line and the block it started, whose fields say only which table and columns.</summary>
+    private (string Header, CopyBlock Block)? _lastCopy;
 
     private void StartCopy(string line)
     {
@@ -321,6 +336,7 @@ internal sealed partial class DumpParser
             rolledBack = MigrationColumn(unquoted, "rolled_back_at");
         }
         _copy = new CopyBlock(accumulator, tenantField, migrations, name, finished, rolledBack);
+        _lastCopy = (line, _copy);
         _copyLine = _line;
     }
 
