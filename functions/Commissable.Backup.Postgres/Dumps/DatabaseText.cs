@@ -174,6 +174,12 @@ internal sealed class DatabaseText : ReadOnlyStream
         {
             // COPY rows arrive in many small messages: fewer, larger socket reads.
             ReadBufferSize = 64 * 1024,
+            // The sessions read synchronously and without a timeout (a large table takes as long as
+            // it takes): a server or network that vanished without a reset fails the read within
+            // about two minutes (30 s idle, then the kernel's probes every 10 s), not never.
+            TcpKeepAlive = true,
+            TcpKeepAliveTime = 30,
+            TcpKeepAliveInterval = 10,
         }.ConnectionString;
 
         var holder = new NpgsqlConnection(connectionString);
@@ -548,70 +554,96 @@ internal sealed class DatabaseText : ReadOnlyStream
         private void Copy(TakenTable table, CancellationToken cancellationToken)
         {
             // Started asynchronously so that cancelling reaches a COPY still waiting for a lock;
-            // a read blocked afterwards returns once the server has cancelled the COPY.
+            // a read blocked afterwards returns once the server has cancelled the COPY. The cancel
+            // is a round trip to the server: it goes to the thread pool, never on the thread that
+            // cancels (a request's abort, say).
             using var text = Connection.BeginTextExportAsync(table.CopyOut, cancellationToken).GetAwaiter().GetResult();
-            using var stopping = cancellationToken.Register(static reader => CancelCopy((NpgsqlCopyTextReader)reader!), text);
+            using var stopping = cancellationToken.Register(static reader =>
+                ThreadPool.UnsafeQueueUserWorkItem(static r => CancelCopy(r), (NpgsqlCopyTextReader)reader!, preferLocal: false), text);
             // Npgsql's text reader decodes; the bytes the server sent are its underlying stream,
             // read directly (the reader itself is never read, so it buffers nothing).
             var raw = (text as StreamReader ?? throw new InvalidOperationException("Npgsql's COPY text reader is no longer a StreamReader.")).BaseStream;
             var (buffer, start, limit) = NewBlock(table, withCopyLine: true);
-            var end = start;
-            var sent = false;
-            while (true)
+            // The rented buffer this session still owns (a sent block is the reader's, and Send
+            // returns one it could not send): returned once, on any way out.
+            byte[]? owned = buffer;
+            try
             {
-                if (end == limit)
+                var end = start;
+                var sent = false;
+                while (true)
                 {
-                    var lastNewline = buffer.AsSpan(start, end - start).LastIndexOf((byte)'\n');
-                    if (lastNewline >= 0)
+                    if (end == limit)
                     {
-                        // Hand over the whole lines; the part of a line after them starts the next block.
-                        var cut = start + lastNewline + 1;
-                        var (next, nextStart, nextLimit) = NewBlock(table, withCopyLine: true);
-                        var carried = end - cut;
-                        if (nextStart + carried >= nextLimit)
+                        var lastNewline = buffer.AsSpan(start, end - start).LastIndexOf((byte)'\n');
+                        if (lastNewline >= 0)
                         {
-                            // A long COPY line and a long partial row: a larger block (with room
-                            // to read into: a read of nothing would look like the end).
-                            ArrayPool<byte>.Shared.Return(next);
-                            next = ArrayPool<byte>.Shared.Rent(nextStart + carried + blockBytes);
-                            table.CopyIn.CopyTo(next, 0);
-                            nextLimit = next.Length - EndOfData.Length;
+                            // Hand over the whole lines; the part of a line after them starts the next block.
+                            var cut = start + lastNewline + 1;
+                            var (next, nextStart, nextLimit) = NewBlock(table, withCopyLine: true);
+                            owned = next;
+                            var carried = end - cut;
+                            if (nextStart + carried >= nextLimit)
+                            {
+                                // A long COPY line and a long partial row: a larger block (with room
+                                // to read into: a read of nothing would look like the end).
+                                owned = null;
+                                ArrayPool<byte>.Shared.Return(next);
+                                next = ArrayPool<byte>.Shared.Rent(nextStart + carried + blockBytes);
+                                owned = next;
+                                table.CopyIn.CopyTo(next, 0);
+                                nextLimit = next.Length - EndOfData.Length;
+                            }
+                            buffer.AsSpan(cut, carried).CopyTo(next.AsSpan(nextStart));
+                            Send(new Block(buffer, cut, Continues: false), cancellationToken);
+                            (buffer, start, end, limit) = (next, nextStart, nextStart + carried, nextLimit);
+                            sent = true;
                         }
-                        buffer.AsSpan(cut, carried).CopyTo(next.AsSpan(nextStart));
-                        Send(new Block(buffer, cut, Continues: false), cancellationToken);
-                        (buffer, start, end, limit) = (next, nextStart, nextStart + carried, nextLimit);
-                        sent = true;
+                        else
+                        {
+                            // One line longer than a block: it goes in pieces, and the reader takes
+                            // the rest from this session before any other block.
+                            owned = null;
+                            Send(new Block(buffer, end, Continues: true), cancellationToken);
+                            (buffer, start, limit) = NewBlock(table, withCopyLine: false);
+                            owned = buffer;
+                            end = start;
+                            sent = true;
+                        }
                     }
-                    else
+                    var read = raw.Read(buffer.AsSpan(end, limit - end));
+                    if (read == 0)
                     {
-                        // One line longer than a block: it goes in pieces, and the reader takes
-                        // the rest from this session before any other block.
-                        Send(new Block(buffer, end, Continues: true), cancellationToken);
-                        (buffer, start, limit) = NewBlock(table, withCopyLine: false);
-                        end = start;
-                        sent = true;
+                        break;
                     }
+                    end += read;
                 }
-                var read = raw.Read(buffer.AsSpan(end, limit - end));
-                if (read == 0)
+                if ((end > start && buffer[end - 1] != (byte)'\n') || (end == 0 && start == 0))
                 {
-                    break;
+                    throw new InvalidDataException($"Reading {description} failed: the rows of {table.Pattern} did not end with a line break.");
                 }
-                end += read;
+                // An empty table too: pg_dump prints its COPY line (the manifest records its columns).
+                owned = null;
+                if (end > start || !sent)
+                {
+                    Send(new Block(buffer, end, Continues: false), cancellationToken);
+                }
+                else
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
-            if ((end > start && buffer[end - 1] != (byte)'\n') || (end == 0 && start == 0))
+            catch
             {
-                ArrayPool<byte>.Shared.Return(buffer);
-                throw new InvalidDataException($"Reading {description} failed: the rows of {table.Pattern} did not end with a line break.");
-            }
-            // An empty table too: pg_dump prints its COPY line (the manifest records its columns).
-            if (end > start || !sent)
-            {
-                Send(new Block(buffer, end, Continues: false), cancellationToken);
-            }
-            else
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
+                if (owned is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(owned);
+                }
+                // Disposing a COPY that is still running reads the rest of its table: stop it here,
+                // on this thread, rather than rely on the registration (disposed first, before its
+                // callback may have run).
+                CancelCopy(text);
+                throw;
             }
         }
 
@@ -631,16 +663,18 @@ internal sealed class DatabaseText : ReadOnlyStream
             return (buffer, start, buffer.Length - EndOfData.Length);
         }
 
-        /// <summary>Asks the server to cancel a COPY another thread is reading; a COPY already over needs nothing.</summary>
+        /// <summary>Asks the server to cancel a COPY another thread may be reading; a COPY already over needs nothing.</summary>
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031:Do not catch general exception types",
+            Justification = "Runs as a cancellation callback and on the way out of a failure: it must never throw, whatever Npgsql does with a COPY that ended or broke meanwhile.")]
         private static void CancelCopy(NpgsqlCopyTextReader reader)
         {
             try
             {
                 reader.Cancel();
             }
-            catch (Exception error) when (error is ObjectDisposedException or InvalidOperationException or NpgsqlException or IOException)
+            catch (Exception)
             {
-                // Finished or broken meanwhile: its reader returns or fails without the cancel.
+                // Finished, broken or disposed meanwhile: its reader returns or fails without the cancel.
             }
         }
 
