@@ -65,10 +65,12 @@ internal sealed class ConnectionSecrets(ICloudSqlAdmin sql, ISecretManager secre
         }
 
         var updated = ConnectionSecret.Repoint(value, from, to);
-        if (string.Equals(updated, value, StringComparison.Ordinal))
+        // Half a swap (the name replaced, the old address left because the new instance has none)
+        // would be added as done, and its retry refused: the whole swap or none.
+        if (string.Equals(updated, value, StringComparison.Ordinal) || ConnectionSecret.Mentions(updated, from) != InstanceMention.None)
         {
             throw Refuse(version, fromName, toName, "SECRET_NOT_REPOINTABLE",
-                $"secret {secret} names {fromName} only by its address and {toName} has no address to put instead; it was not changed.");
+                $"secret {secret} names {fromName} by its address and {toName} has no address to put instead; it was not changed.");
         }
 
         string added;
