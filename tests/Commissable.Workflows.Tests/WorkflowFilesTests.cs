@@ -31,8 +31,12 @@ public class WorkflowFilesTests
     {
         var text = File.ReadAllText(Path.Combine(RepositoryPaths.Workflows(), file));
 
-        Assert.DoesNotContain("googleapis.secretmanager", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("accessString", text, StringComparison.Ordinal);
+        // The connector, its methods, and the REST API reached by hand through http.get/post.
+        Assert.DoesNotContain("googleapis.secretmanager", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("accessString", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("secretmanager.googleapis.com", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(":access", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(":addVersion", text, StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]

@@ -76,6 +76,13 @@ internal sealed class AppUserCreator(ICloudSqlAdmin sql, ISecretManager secrets,
         {
             throw FunctionException.Unavailable($"Cloud SQL did not answer: {SecretRedactor.Redact(error.ApiMessage)}", TimeSpan.FromSeconds(30));
         }
+        catch (CloudSqlApiException error) when (error.HttpStatus is 400 or 403)
+        {
+            // A password the instance's policy refuses, or a missing role: the operator can act on it.
+            throw FunctionException.PreconditionFailed(error.HttpStatus == 403
+                ? $"the function may not create users on {instanceName}: grant its service account users.create there ({SecretRedactor.Redact(error.ApiMessage)}); {user} was not created."
+                : $"Cloud SQL refused to create {user} on {instanceName}: {SecretRedactor.Redact(error.ApiMessage)}", error.HttpStatus == 403 ? "USER_NOT_PERMITTED" : "USER_REFUSED");
+        }
         catch (CloudSqlOperationFailedException error)
         {
             throw FunctionException.Unavailable($"creating {user} on {instanceName} failed: {SecretRedactor.Redact(error.Message)}", TimeSpan.FromSeconds(30));
@@ -107,6 +114,11 @@ internal sealed class AppUserCreator(ICloudSqlAdmin sql, ISecretManager secrets,
         catch (CloudSqlApiException error) when (error.HttpStatus is 409 or 429 or >= 500)
         {
             throw FunctionException.Unavailable($"Cloud SQL did not answer: {error.ApiMessage}", TimeSpan.FromSeconds(30));
+        }
+        catch (CloudSqlApiException error) when (error.HttpStatus == 403)
+        {
+            throw FunctionException.PreconditionFailed(
+                $"the function may not read instance '{instance}' or its users: grant its service account roles/cloudsql.viewer ({SecretRedactor.Redact(error.ApiMessage)}).", "INSTANCE_NOT_PERMITTED");
         }
     }
 }

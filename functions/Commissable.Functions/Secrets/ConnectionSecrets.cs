@@ -131,6 +131,11 @@ internal sealed class ConnectionSecrets(ICloudSqlAdmin sql, ISecretManager secre
         {
             throw FunctionException.NotFound($"The instance '{name}' does not exist in project '{sql.Project}'.", "INSTANCE_NOT_FOUND");
         }
+        catch (CloudSqlApiException error) when (error.HttpStatus == 403)
+        {
+            throw FunctionException.PreconditionFailed(
+                $"the functions may not read instance '{name}': grant their service account roles/cloudsql.viewer ({SecretRedactor.Redact(error.ApiMessage)}).", "INSTANCE_NOT_PERMITTED");
+        }
         catch (CloudSqlApiException error) when (error.HttpStatus is 409 or 429 or >= 500)
         {
             throw FunctionException.Unavailable($"Cloud SQL did not answer: {error.ApiMessage}", TimeSpan.FromSeconds(30));

@@ -84,7 +84,8 @@ public sealed class StagingAppUserTests(SecretsEnvironment env) : IClassFixture<
     {
         var user = NewUser();
 
-        var (status, body) = await EnsureAsync(SecretsEnvironment.Source, user, env.PutSecret(_password));
+        // A secret that does not exist: reading it first would answer 404, so the refusal shows the order.
+        var (status, body) = await EnsureAsync(SecretsEnvironment.Source, user, "no-such-password-secret");
 
         Assert.Equal(HttpStatusCode.PreconditionFailed, status);
         Assert.Equal("VERIFICATION_TARGET_REFUSED", (string?)body["error"]!["status"]);

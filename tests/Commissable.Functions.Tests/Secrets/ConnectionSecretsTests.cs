@@ -50,6 +50,18 @@ public sealed class ConnectionSecretsTests
         Assert.Equal("postgresql://crm_app:pw-not-said@10.1.0.9:5432/crm?host=/cloudsql/crm-project:europe-west1:prod-restored-1", Assert.Single(secrets.Added));
     }
 
+    [Fact]
+    public async Task An_instance_the_functions_may_not_read_is_a_412_naming_the_role()
+    {
+        var connection = new ConnectionSecrets(Instances.Create(), new MemorySecrets(Value), NullLogger<ConnectionSecrets>.Instance);
+
+        var refused = await Assert.ThrowsAsync<FunctionException>(() => connection.CheckAsync("crm-url", "forbidden", CancellationToken.None));
+
+        Assert.Equal(412, refused.StatusCode);
+        Assert.Equal("INSTANCE_NOT_PERMITTED", refused.Code);
+        Assert.Contains("roles/cloudsql.viewer", refused.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Secret Manager holding one secret's latest version; what is added is kept, in order.</summary>
     private sealed class MemorySecrets(string latest) : ISecretManager
     {
@@ -67,7 +79,7 @@ public sealed class ConnectionSecretsTests
         }
     }
 
-    /// <summary>The Cloud SQL Admin API as far as these functions read it: the project and instances by name; anything else fails the test.</summary>
+    /// <summary>The Cloud SQL Admin API as far as these functions read it: the project and instances by name ("forbidden" answers 403); anything else fails the test.</summary>
     public class Instances : DispatchProxy
     {
         private Dictionary<string, DatabaseInstance> _instances = [];
@@ -84,7 +96,9 @@ public sealed class ConnectionSecretsTests
             "get_Project" => "crm-project",
             nameof(ICloudSqlAdmin.GetInstanceAsync) => _instances.TryGetValue((string)args![0]!, out var found)
                 ? Task.FromResult(found)
-                : Task.FromException<DatabaseInstance>(new CloudSqlApiException(404, "notFound", "no such instance")),
+                : Task.FromException<DatabaseInstance>((string)args[0]! == "forbidden"
+                    ? new CloudSqlApiException(403, "forbidden", "The client is not authorized to make this request.")
+                    : new CloudSqlApiException(404, "notFound", "no such instance")),
             _ => throw new InvalidOperationException($"ConnectionSecrets called {targetMethod?.Name}, which this model does not answer"),
         };
     }
