@@ -243,9 +243,14 @@ ensure_role commissableSqlExporter "Commissable: export Cloud SQL instances" \
 ensure_role commissableScratchRestorer "Commissable: restore into scratch databases" \
   cloudsql.instances.import,cloudsql.databases.create,cloudsql.databases.delete,cloudsql.databases.get,cloudsql.databases.list
 # clone-prod-to-staging recreates the staging database and imports into it; the app user is
-# staging-app-user's (the update below takes the users.* permissions from a role made before that).
-ensure_role commissableStagingLoader "Commissable: recreate and load the staging database" \
-  cloudsql.instances.import,cloudsql.databases.create,cloudsql.databases.delete,cloudsql.databases.get,cloudsql.databases.list
+# staging-app-user's. A role made before that also holds users.*, which a clone workflow deployed
+# before it still uses: those go only once the new functions are callable (below).
+STAGING_LOADER_PERMISSIONS=cloudsql.instances.import,cloudsql.databases.create,cloudsql.databases.delete,cloudsql.databases.get,cloudsql.databases.list
+if exists gcloud iam roles describe commissableStagingLoader "${P[@]}"; then
+  note "commissableStagingLoader keeps its permissions until the functions are deployed (see the last steps)"
+else
+  ensure_role commissableStagingLoader "Commissable: recreate and load the staging database" "$STAGING_LOADER_PERMISSIONS"
+fi
 # staging-app-user lists the staging instance's users and creates the app user with its password.
 ensure_role commissableStagingUserCreator "Commissable: create the staging app user" \
   cloudsql.users.create,cloudsql.users.list
@@ -454,24 +459,11 @@ for secret in "$DATABASE_URL_SECRET" "$DIRECT_URL_SECRET"; do
   secret_grant "$secret" "$(member bk-secret-check)" roles/secretmanager.secretAccessor
   secret_grant "$secret" "$(member bk-secret-repoint)" roles/secretmanager.secretAccessor
   secret_grant "$secret" "$(member bk-secret-repoint)" roles/secretmanager.secretVersionAdder
-  # A project set up before the swap moved into secret-repoint gave the workflow these roles: take them back.
-  for role in roles/secretmanager.secretAccessor roles/secretmanager.secretVersionAdder; do
-    if [[ -n "$(capture '' gcloud secrets get-iam-policy "$secret" "${P[@]}" --flatten='bindings[].members' \
-        --filter="bindings.role=$role AND bindings.members=$(member "$DR_SA")" --format='value(bindings.members)')" ]]; then
-      note "$secret: removing $role of $DR_SA (the workflow holds no secret value any more)"
-      run gcloud secrets remove-iam-policy-binding "$secret" "${P[@]}" --member="$(member "$DR_SA")" --role="$role" --quiet >/dev/null
-    fi
-  done
 done
 # staging-app-user reads the staging app user's password to create that user; the
-# clone-prod-to-staging workflow holds no value and gets no role on it (an earlier set-up's is taken back).
+# clone-prod-to-staging workflow holds no value and gets no role on it (an earlier set-up's is
+# taken back once the functions that replace it are deployed and callable, below).
 secret_grant "$STAGING_APP_PASSWORD_SECRET" "$(member bk-staging-app-user)" roles/secretmanager.secretAccessor
-if [[ -n "$(capture '' gcloud secrets get-iam-policy "$STAGING_APP_PASSWORD_SECRET" "${P[@]}" --flatten='bindings[].members' \
-    --filter="bindings.role=roles/secretmanager.secretAccessor AND bindings.members=$(member "$CLONE_SA")" --format='value(bindings.members)')" ]]; then
-  note "$STAGING_APP_PASSWORD_SECRET: removing roles/secretmanager.secretAccessor of $CLONE_SA (the workflow holds no secret value any more)"
-  run gcloud secrets remove-iam-policy-binding "$STAGING_APP_PASSWORD_SECRET" "${P[@]}" --member="$(member "$CLONE_SA")" \
-    --role=roles/secretmanager.secretAccessor --quiet >/dev/null
-fi
 # tenant-restore (function) logs in to production and the scratch copy with its own login (mounted as a file).
 secret_grant "$TENANT_RESTORE_PASSWORD_SECRET" "$(member bk-tenant-restore)" roles/secretmanager.secretAccessor
 # data-management reads the CRM backend's public keys (mounted as a file), and no other secret.
@@ -616,6 +608,25 @@ for other in $(capture '' gcloud run services get-iam-policy data-management "${
 done
 # The deploy pipeline's pre-deploy-backup step asks pre-deploy-export for a backup.
 [[ -z "$BUILD_SERVICE_ACCOUNT" ]] || invoker pre-deploy-export "serviceAccount:$BUILD_SERVICE_ACCOUNT"
+
+step "Roles the workflows no longer need (the secret functions above now do that work)"
+# A project set up before the secret handling moved into functions gave the workflows these roles.
+# They are taken back only here, after the functions that replace them are deployed and callable,
+# so a workflow deployed before the change keeps working until the new one replaces it.
+take_back_secret_role() {
+  local secret="$1" account="$2" role="$3"
+  if [[ -n "$(capture '' gcloud secrets get-iam-policy "$secret" "${P[@]}" --flatten='bindings[].members' \
+      --filter="bindings.role=$role AND bindings.members=$(member "$account")" --format='value(bindings.members)')" ]]; then
+    note "$secret: removing $role of $account (the workflow holds no secret value any more)"
+    run gcloud secrets remove-iam-policy-binding "$secret" "${P[@]}" --member="$(member "$account")" --role="$role" --quiet >/dev/null
+  fi
+}
+for secret in "$DATABASE_URL_SECRET" "$DIRECT_URL_SECRET"; do
+  take_back_secret_role "$secret" "$DR_SA" roles/secretmanager.secretAccessor
+  take_back_secret_role "$secret" "$DR_SA" roles/secretmanager.secretVersionAdder
+done
+take_back_secret_role "$STAGING_APP_PASSWORD_SECRET" "$CLONE_SA" roles/secretmanager.secretAccessor
+ensure_role commissableStagingLoader "Commissable: recreate and load the staging database" "$STAGING_LOADER_PERMISSIONS"
 
 step "Eventarc triggers"
 ensure_trigger() {
