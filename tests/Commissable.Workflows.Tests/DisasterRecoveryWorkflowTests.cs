@@ -173,6 +173,23 @@ public sealed class DisasterRecoveryWorkflowTests
     }
 
     [Fact]
+    public async Task A_direct_url_that_cannot_be_swapped_says_the_database_url_already_was_and_rolls_nothing()
+    {
+        _google.Approvals.Enqueue(Approval("Jane Doe"));
+        // Refused (not transient): no retry helps.
+        _google.RepointFailures[DirectUrlSecret] = new Queue<int>([412]);
+
+        var error = await FailAsync();
+
+        Assert.Contains($"{DatabaseUrlSecret} ALREADY names {Target}", error, StringComparison.Ordinal);
+        Assert.Contains($"{DirectUrlSecret} still names {Source}", error, StringComparison.Ordinal);
+        Assert.Contains("the app was not rolled", error, StringComparison.Ordinal);
+        Assert.Equal(Target, _google.Secrets[DatabaseUrlSecret]);
+        Assert.Equal(Source, _google.Secrets[DirectUrlSecret]);
+        Assert.DoesNotContain("services.patch", _google.Order);
+    }
+
+    [Fact]
     public async Task A_secret_that_does_not_name_the_source_stops_the_run_before_anything_is_created()
     {
         // The second of the two checks fails, so both run before the restore.
