@@ -66,22 +66,9 @@ public interface ICloudSqlAdmin
     Task<JsonNode> SendJsonAsync(HttpMethod method, string pathInProject, JsonNode? body, CancellationToken cancellationToken = default);
 }
 
-/// <summary>An error answer of the API: HTTP status, Google's reason and message.</summary>
-public sealed class CloudSqlApiException : Exception
-{
-    public CloudSqlApiException(int httpStatus, string? reason, string message)
-        : base($"Cloud SQL Admin API answered {httpStatus}{(reason is null ? "" : $" ({reason})")}: {message}")
-    {
-        HttpStatus = httpStatus;
-        Reason = reason;
-        ApiMessage = message;
-    }
-
-    public int HttpStatus { get; }
-    /// <summary>Google's <c>error.errors[0].reason</c>, for example <c>operationInProgress</c>; null when absent.</summary>
-    public string? Reason { get; }
-    public string ApiMessage { get; }
-}
+/// <summary>An error answer of the Cloud SQL Admin API: HTTP status, Google's reason and message.</summary>
+public sealed class CloudSqlApiException(int httpStatus, string? reason, string message)
+    : GoogleApiException("Cloud SQL Admin API", httpStatus, reason, message);
 
 /// <summary>An operation that finished DONE with <c>error.errors[]</c>.</summary>
 public sealed class CloudSqlOperationFailedException : Exception

@@ -66,21 +66,5 @@ public sealed record ExecutionCallback
 }
 
 /// <summary>An error answer of the Workflow Executions API: HTTP status, Google's reason and message.</summary>
-public sealed class WorkflowExecutionsApiException : Exception
-{
-    public WorkflowExecutionsApiException(int httpStatus, string? reason, string message)
-        : base($"Workflow Executions API answered {httpStatus}{(reason is null ? "" : $" ({reason})")}: {message}")
-    {
-        HttpStatus = httpStatus;
-        Reason = reason;
-        ApiMessage = message;
-    }
-
-    public int HttpStatus { get; }
-
-    /// <summary>Google's <c>error.errors[0].reason</c>; null when absent.</summary>
-    public string? Reason { get; }
-
-    /// <summary>Google's <c>error.message</c>, one line, bounded, without the bearer token.</summary>
-    public string ApiMessage { get; }
-}
+public sealed class WorkflowExecutionsApiException(int httpStatus, string? reason, string message)
+    : GoogleApiException("Workflow Executions API", httpStatus, reason, message);

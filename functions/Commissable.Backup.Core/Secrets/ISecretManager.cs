@@ -31,20 +31,5 @@ public sealed record SecretPayload(string VersionName, ReadOnlyMemory<byte> Data
 }
 
 /// <summary>An error answer of Secret Manager: HTTP status, Google's reason and message (never the value).</summary>
-public sealed class SecretManagerApiException : Exception
-{
-    public SecretManagerApiException(int httpStatus, string? reason, string message)
-        : base($"Secret Manager answered {httpStatus}{(reason is null ? "" : $" ({reason})")}: {message}")
-    {
-        HttpStatus = httpStatus;
-        Reason = reason;
-        ApiMessage = message;
-    }
-
-    public int HttpStatus { get; }
-
-    /// <summary>Google's <c>error.errors[0].reason</c>; null when absent.</summary>
-    public string? Reason { get; }
-
-    public string ApiMessage { get; }
-}
+public sealed class SecretManagerApiException(int httpStatus, string? reason, string message)
+    : GoogleApiException("Secret Manager", httpStatus, reason, message);
