@@ -511,8 +511,8 @@ internal sealed class DatabaseText : ReadOnlyStream
         /// Reads the session's tables in turn, on the calling thread, until done or cancelled. The
         /// reads are synchronous: PostgreSQL sends each row as a message of its own, Npgsql's raw
         /// COPY stream returns one message per read, and each asynchronous read allocated about 50
-        /// bytes (200 MB for 4 million rows, where the synchronous reads allocated 5 MB); that garbage
-        /// was what raised the functions host's resident set during restore-verify's read-back.
+        /// bytes: a read-back of the 979 MB demo allocated 147 to 154 MB that way, 21 to 23 MB with
+        /// synchronous reads (<c>read-back</c> benchmark, README), garbage the host kept resident.
         /// </summary>
         public void Run(CancellationToken cancellationToken)
         {

@@ -1,4 +1,3 @@
-using System.Text;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Secrets;
 using Commissable.Functions.Hosting;
@@ -21,50 +20,26 @@ internal sealed class AppUserCreator(ICloudSqlAdmin sql, ISecretManager secrets,
     private static readonly EventId Present = new(65, "database.user.present");
     private static readonly EventId Refused = new(66, "database.user.refused");
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <summary>Whether this call created <paramref name="user"/> (false: it existed).</summary>
     /// <exception cref="VerificationRefusedException">The instance is production.</exception>
     /// <exception cref="FunctionException">404 unknown instance or secret; 412 secret not readable; 503 unavailable.</exception>
     public async Task<bool> EnsureAsync(string instanceName, string user, string passwordSecret, CancellationToken cancellationToken)
     {
         Refuse(VerificationTargetGuard.ProductionNameFailures(instanceName, settings.ProductionInstances), instanceName, user);
-        var instance = await CloudSqlAsync(() => sql.GetInstanceAsync(instanceName, cancellationToken), instanceName).ConfigureAwait(false);
+        var instance = await SecretValues.CloudSqlAsync(sql, instanceName, () => sql.GetInstanceAsync(instanceName, cancellationToken)).ConfigureAwait(false);
         Refuse(VerificationTargetGuard.LabelFailures(instance, instanceName), instanceName, user);
-        var users = await CloudSqlAsync(() => sql.ListUsersAsync(instanceName, cancellationToken), instanceName).ConfigureAwait(false);
+        var users = await SecretValues.CloudSqlAsync(sql, instanceName, () => sql.ListUsersAsync(instanceName, cancellationToken)).ConfigureAwait(false);
         if (users.Any(u => string.Equals(u.Name, user, StringComparison.Ordinal)))
         {
             logger.LogInformation(Present, "database.user.present {Instance} {User}: kept as it is, password unchanged", instanceName, user);
             return false;
         }
 
-        SecretPayload payload;
-        try
-        {
-            payload = await secrets.AccessLatestAsync(passwordSecret, cancellationToken).ConfigureAwait(false);
-        }
-        catch (SecretManagerApiException error)
-        {
-            throw error.HttpStatus switch
-            {
-                404 => FunctionException.NotFound($"secret {passwordSecret} does not exist in project {secrets.Project} or has no enabled version, so {user} was not created: {SecretRedactor.Redact(error.ApiMessage)}", "SECRET_NOT_FOUND"),
-                403 => FunctionException.PreconditionFailed($"the function may not read secret {passwordSecret}: grant its service account roles/secretmanager.secretAccessor on it; {user} was not created.", "SECRET_NOT_PERMITTED"),
-                _ => FunctionException.Unavailable($"Secret Manager did not answer for secret {passwordSecret}: {SecretRedactor.Redact(error.ApiMessage)}", TimeSpan.FromSeconds(30)),
-            };
-        }
-
-        string password;
-        try
-        {
-            password = StrictUtf8.GetString(payload.Data.Span);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw FunctionException.PreconditionFailed($"secret {passwordSecret} ({payload.VersionName}) is not UTF-8 text; {user} was not created.", "SECRET_NOT_TEXT");
-        }
+        var notCreated = $"{user} was not created";
+        var (passwordVersion, password) = await SecretValues.ReadTextAsync(secrets, passwordSecret, notCreated, cancellationToken).ConfigureAwait(false);
         if (password.Length == 0)
         {
-            throw FunctionException.PreconditionFailed($"secret {passwordSecret} ({payload.VersionName}) is empty; {user} was not created.", "SECRET_NOT_TEXT");
+            throw FunctionException.PreconditionFailed($"secret {passwordSecret} ({passwordVersion}) is empty; {notCreated}.", "SECRET_NOT_TEXT");
         }
 
         try
@@ -87,7 +62,7 @@ internal sealed class AppUserCreator(ICloudSqlAdmin sql, ISecretManager secrets,
         {
             throw FunctionException.Unavailable($"creating {user} on {instanceName} failed: {SecretRedactor.Redact(error.Message)}", TimeSpan.FromSeconds(30));
         }
-        logger.LogNotice(Created, "database.user.created {Instance} {User} {PasswordVersion}", instanceName, user, payload.VersionName);
+        logger.LogNotice(Created, "database.user.created {Instance} {User} {PasswordVersion}", instanceName, user, passwordVersion);
         return true;
     }
 
@@ -98,27 +73,6 @@ internal sealed class AppUserCreator(ICloudSqlAdmin sql, ISecretManager secrets,
             logger.LogWarning(Refused, "database.user.refused {Instance} {User}: {Reasons}",
                 instance, user, string.Join(" ", refusals.Select(r => $"[{r.Name}] {r.Detail}")));
             throw new VerificationRefusedException(instance, refusals);
-        }
-    }
-
-    private static async Task<T> CloudSqlAsync<T>(Func<Task<T>> call, string instance)
-    {
-        try
-        {
-            return await call().ConfigureAwait(false);
-        }
-        catch (CloudSqlApiException error) when (error.HttpStatus == 404)
-        {
-            throw FunctionException.NotFound($"The instance '{instance}' does not exist.", "INSTANCE_NOT_FOUND");
-        }
-        catch (CloudSqlApiException error) when (error.HttpStatus is 409 or 429 or >= 500)
-        {
-            throw FunctionException.Unavailable($"Cloud SQL did not answer: {error.ApiMessage}", TimeSpan.FromSeconds(30));
-        }
-        catch (CloudSqlApiException error) when (error.HttpStatus == 403)
-        {
-            throw FunctionException.PreconditionFailed(
-                $"the function may not read instance '{instance}' or its users: grant its service account roles/cloudsql.viewer ({SecretRedactor.Redact(error.ApiMessage)}).", "INSTANCE_NOT_PERMITTED");
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Commissable.Backup.Core.CloudSql;
 using Commissable.Backup.Core.Secrets;
 using Commissable.Functions.Hosting;
@@ -27,8 +26,6 @@ internal sealed class ConnectionSecrets(ICloudSqlAdmin sql, ISecretManager secre
     // The lines name the secret through its version's resource name: a field called "Secret" would
     // be redacted as a whole (SensitiveNames), and operators need to know which secret changed.
 
-    // A value that is not UTF-8 is refused, not mangled into a new version.
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Whether the latest version of <paramref name="secret"/> names <paramref name="instanceName"/>.</summary>
     /// <exception cref="FunctionException">404 unknown instance or secret; 412 not readable or not text; 503 unavailable.</exception>
@@ -76,11 +73,11 @@ internal sealed class ConnectionSecrets(ICloudSqlAdmin sql, ISecretManager secre
         string added;
         try
         {
-            added = await secrets.AddVersionAsync(secret, StrictUtf8.GetBytes(updated), cancellationToken).ConfigureAwait(false);
+            added = await secrets.AddVersionAsync(secret, SecretValues.Encode(updated), cancellationToken).ConfigureAwait(false);
         }
         catch (SecretManagerApiException error)
         {
-            throw Translate(error, secret, "roles/secretmanager.secretVersionAdder", "add a version to");
+            throw SecretValues.Refusal(secrets, error, secret, "roles/secretmanager.secretVersionAdder", "add a version to", NotChanged);
         }
         logger.LogNotice(Repointed, "secret.repointed {Version} {From} {To} {Created} {ApprovedBy}", added, fromName, toName, true, approvedBy);
         return new SecretRepoint(added, true);
@@ -92,53 +89,11 @@ internal sealed class ConnectionSecrets(ICloudSqlAdmin sql, ISecretManager secre
         return FunctionException.PreconditionFailed(message, code);
     }
 
-    private async Task<(string Version, string Value)> LatestAsync(string secret, CancellationToken cancellationToken)
-    {
-        SecretPayload payload;
-        try
-        {
-            payload = await secrets.AccessLatestAsync(secret, cancellationToken).ConfigureAwait(false);
-        }
-        catch (SecretManagerApiException error)
-        {
-            throw Translate(error, secret, "roles/secretmanager.secretAccessor", "read");
-        }
+    private const string NotChanged = "it was not changed";
 
-        try
-        {
-            return (payload.VersionName, StrictUtf8.GetString(payload.Data.Span));
-        }
-        catch (DecoderFallbackException)
-        {
-            throw FunctionException.PreconditionFailed($"secret {secret} ({payload.VersionName}) is not UTF-8 text, so it is no connection URL; it was not changed.", "SECRET_NOT_TEXT");
-        }
-    }
+    private Task<(string Version, string Text)> LatestAsync(string secret, CancellationToken cancellationToken) =>
+        SecretValues.ReadTextAsync(secrets, secret, NotChanged, cancellationToken);
 
-    private FunctionException Translate(SecretManagerApiException error, string secret, string role, string what) => error.HttpStatus switch
-    {
-        404 => FunctionException.NotFound($"secret {secret} does not exist in project {secrets.Project} or has no enabled version: {SecretRedactor.Redact(error.ApiMessage)}", "SECRET_NOT_FOUND"),
-        403 => FunctionException.PreconditionFailed($"the functions may not {what} secret {secret}: grant their service account {role} on it ({SecretRedactor.Redact(error.ApiMessage)}).", "SECRET_NOT_PERMITTED"),
-        _ => FunctionException.Unavailable($"Secret Manager did not answer for secret {secret}: {SecretRedactor.Redact(error.ApiMessage)}", TimeSpan.FromSeconds(30)),
-    };
-
-    private async Task<DatabaseInstance> InstanceAsync(string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await sql.GetInstanceAsync(name, cancellationToken).ConfigureAwait(false);
-        }
-        catch (CloudSqlApiException error) when (error.HttpStatus == 404)
-        {
-            throw FunctionException.NotFound($"The instance '{name}' does not exist in project '{sql.Project}'.", "INSTANCE_NOT_FOUND");
-        }
-        catch (CloudSqlApiException error) when (error.HttpStatus == 403)
-        {
-            throw FunctionException.PreconditionFailed(
-                $"the functions may not read instance '{name}': grant their service account roles/cloudsql.viewer ({SecretRedactor.Redact(error.ApiMessage)}).", "INSTANCE_NOT_PERMITTED");
-        }
-        catch (CloudSqlApiException error) when (error.HttpStatus is 409 or 429 or >= 500)
-        {
-            throw FunctionException.Unavailable($"Cloud SQL did not answer: {error.ApiMessage}", TimeSpan.FromSeconds(30));
-        }
-    }
+    private Task<DatabaseInstance> InstanceAsync(string name, CancellationToken cancellationToken) =>
+        SecretValues.CloudSqlAsync(sql, name, () => sql.GetInstanceAsync(name, cancellationToken));
 }
