@@ -13,7 +13,7 @@ namespace Commissable.Benchmarks;
 /// <c>gunzip | psql</c> restore into a fresh database plus the same check queries; and the host's
 /// time to its first response and its peak memory during a pre-deploy export of the database.
 /// </summary>
-internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, string work, bool keep)
+internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, string work, bool keep, IReadOnlyDictionary<string, string> hostEnvironment)
 {
     public async Task<int> RunAsync()
     {
@@ -40,9 +40,9 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
             // Interleaved, so that drift on the machine touches all three alike.
             for (var i = 0; i < 7; i++)
             {
-                readyToRun.Add(await StartupAsync(cloud, published, passwordFile));
-                floor.Add(await StartupAsync(cloud, bare, passwordFile));
-                jit.Add(await StartupAsync(cloud, Path.Combine(AppContext.BaseDirectory, "Commissable.Functions.dll"), passwordFile));
+                readyToRun.Add(await StartupAsync(cloud, published, passwordFile, hostEnvironment));
+                floor.Add(await StartupAsync(cloud, bare, passwordFile, null));
+                jit.Add(await StartupAsync(cloud, Path.Combine(AppContext.BaseDirectory, "Commissable.Functions.dll"), passwordFile, hostEnvironment));
             }
             Say(Invariant($"first response: host {Describe(readyToRun)} (ReadyToRun), bare ASP.NET Core {Describe(floor)}, host {Describe(jit)} (JIT)"));
 
@@ -54,7 +54,7 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
 
             var port = FreePort();
             var started = Stopwatch.StartNew();
-            host = cloud.StartHost(published, port, passwordFile, Path.Combine(work, "functions.log"));
+            host = cloud.StartHost(published, port, passwordFile, Path.Combine(work, "functions.log"), hostEnvironment);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromHours(1) };
             var busyStart = await BenchCloud.FirstResponseAsync(http, started);
             Say(Invariant($"functions host: first response after {busyStart:F0} ms right after the database load"));
@@ -146,11 +146,12 @@ internal sealed class FunctionsBenchmark(DemoDatabaseOptions demo, int rounds, s
     }
 
     /// <summary>Starts and stops a program once; from process start to its first answer, in ms.</summary>
-    private async Task<double> StartupAsync(BenchCloud cloud, string dll, string passwordFile)
+    /// <param name="extra">Runtime settings being tried on the host (<c>--host-env</c>); none for the bare app.</param>
+    private async Task<double> StartupAsync(BenchCloud cloud, string dll, string passwordFile, IReadOnlyDictionary<string, string>? extra)
     {
         var port = FreePort();
         var started = Stopwatch.StartNew();
-        var process = cloud.StartHost(dll, port, passwordFile, Path.Combine(work, "startup.log"));
+        var process = cloud.StartHost(dll, port, passwordFile, Path.Combine(work, "startup.log"), extra);
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };

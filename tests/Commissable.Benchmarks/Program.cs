@@ -2,7 +2,7 @@ using System.Globalization;
 using Commissable.Backup.Postgres.Demo;
 using Commissable.Benchmarks;
 
-const string Usage = "usage: Commissable.Benchmarks local-cloud|functions|dump-text|proof|read-back|tenant-restore|restore|data-management [--tenants N] [--rows-per-tenant M] [--rounds R] [--scales S1,S2,...] [--work DIR] [--keep] [--host-env NAME=VALUE (proof)] [--backups N (data-management)]";
+const string Usage = "usage: Commissable.Benchmarks local-cloud|functions|dump-text|proof|read-back|tenant-restore|restore|data-management [--tenants N] [--rows-per-tenant M] [--rounds R] [--scales S1,S2,...] [--work DIR] [--keep] [--host-env NAME=VALUE (proof, functions)] [--backups N (data-management)]";
 // dotnet run -c Release --project tests/Commissable.Benchmarks -- <benchmark> [options]
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
@@ -36,7 +36,7 @@ for (var i = 1; i < args.Length; i++)
         case "--keep": keep = true; break;
         case "--backups": backups = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--host-env":
-            // proof: a runtime setting to try on the functions host, e.g. --host-env DOTNET_TieredPGO=0 (repeatable).
+            // proof, functions: a runtime setting to try on the functions host, e.g. --host-env DOTNET_TieredPGO=0 (repeatable).
             var setting = Next().Split('=', 2);
             if (setting.Length != 2 || setting[0].Length == 0) return Fail("--host-env takes NAME=VALUE");
             hostEnvironment[setting[0]] = setting[1];
@@ -64,7 +64,7 @@ catch (Exception) when (BenchTools.Interrupted)
 async Task<int> Run() => args[0] switch
 {
     "local-cloud" => await new LocalCloudBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
-    "functions" => await new FunctionsBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
+    "functions" => await new FunctionsBenchmark(demo, rounds ?? 2, work, keep, hostEnvironment).RunAsync(),
     "dump-text" => await new DumpTextBenchmark(demo, rounds ?? 2, work, keep).RunAsync(),
     "proof" => await new ProofBenchmark(demo, scales, rounds, work, keep, hostEnvironment).RunAsync(),
     "read-back" => await new ReadBackBenchmark(demo, rounds ?? 3, work, keep).RunAsync(),
