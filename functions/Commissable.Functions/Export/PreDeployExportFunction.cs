@@ -27,17 +27,10 @@ internal sealed class PreDeployExportFunction(PreDeployExporter exporter, Backup
             await AnswerAsync(context, found ?? throw FunctionException.NotFound($"No pre-deploy export has the id '{Printable(id)}'.")).ConfigureAwait(false);
             return;
         }
-        if (!HttpMethods.IsPost(context.Request.Method))
-        {
-            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST a JSON request to start an export, or GET /status/{id} to follow one.");
-        }
+        FunctionException.RequirePost(context.Request, "POST a JSON request to start an export, or GET /status/{id} to follow one.");
 
         var request = await context.ReadJsonAsync<PreDeployRequest>().ConfigureAwait(false);
-        var problems = request.Problems();
-        if (problems.Count > 0)
-        {
-            throw FunctionException.BadRequest(string.Join(" ", problems));
-        }
+        FunctionException.ThrowIfProblems(request.Problems());
         var key = context.Request.Headers["Idempotency-Key"].ToString();
         if (key.Length > 200 || key.Any(char.IsControl))
         {

@@ -23,16 +23,9 @@ internal sealed class GrantAppUserFunction(AppUserGranter granter) : IHttpFuncti
 {
     public async Task HandleAsync(HttpContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method))
-        {
-            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST a JSON request: {\"instance\": ..., \"database\": ..., \"user\": ...}.");
-        }
+        FunctionException.RequirePost(context.Request, "POST a JSON request: {\"instance\": ..., \"database\": ..., \"user\": ...}.");
         var request = await context.ReadJsonAsync<GrantAppUserRequest>().ConfigureAwait(false);
-        var problems = request.Problems(granter.GrantingUser);
-        if (problems.Count > 0)
-        {
-            throw FunctionException.BadRequest(string.Join(" ", problems));
-        }
+        FunctionException.ThrowIfProblems(request.Problems(granter.GrantingUser));
 
         AppUserAccess access;
         try

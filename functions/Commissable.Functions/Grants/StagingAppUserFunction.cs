@@ -19,16 +19,9 @@ internal sealed class StagingAppUserFunction(AppUserCreator creator) : IHttpFunc
 {
     public async Task HandleAsync(HttpContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method))
-        {
-            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST a JSON request: {\"instance\": ..., \"user\": ..., \"passwordSecret\": ...}.");
-        }
+        FunctionException.RequirePost(context.Request, "POST a JSON request: {\"instance\": ..., \"user\": ..., \"passwordSecret\": ...}.");
         var request = await context.ReadJsonAsync<StagingAppUserRequest>().ConfigureAwait(false);
-        var problems = request.Problems();
-        if (problems.Count > 0)
-        {
-            throw FunctionException.BadRequest(string.Join(" ", problems));
-        }
+        FunctionException.ThrowIfProblems(request.Problems());
 
         bool created;
         try

@@ -68,6 +68,26 @@ public partial class FunctionException : Exception
     /// <summary>400: the request is malformed or names something invalid.</summary>
     public static FunctionException BadRequest(string message, string code = "INVALID_ARGUMENT") => new(400, code, message);
 
+    /// <summary>405 with <paramref name="usage"/> unless the request is a POST.</summary>
+    public static void RequirePost(HttpRequest request, string usage)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            throw new FunctionException(405, "METHOD_NOT_ALLOWED", usage);
+        }
+    }
+
+    /// <summary>400 naming every one of <paramref name="problems"/>, when there are any.</summary>
+    public static void ThrowIfProblems(IReadOnlyList<string> problems)
+    {
+        ArgumentNullException.ThrowIfNull(problems);
+        if (problems.Count > 0)
+        {
+            throw BadRequest(string.Join(" ", problems));
+        }
+    }
+
     /// <summary>404: what the request names does not exist.</summary>
     public static FunctionException NotFound(string message, string code = "NOT_FOUND") => new(404, code, message);
 

@@ -37,16 +37,10 @@ internal sealed class RetentionSweeperFunction(
 
     public async Task HandleAsync(HttpContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method))
-        {
-            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST to run the sweeper: an empty body or {\"apply\": false, \"policy\": {...}} is a dry run; {\"apply\": true} deletes.");
-        }
+        FunctionException.RequirePost(context.Request, "POST to run the sweeper: an empty body or {\"apply\": false, \"policy\": {...}} is a dry run; {\"apply\": true} deletes.");
         var request = await ReadRequestAsync(context).ConfigureAwait(false);
         var overrides = request.Policy ?? new RetentionPolicyOverrides();
-        if (overrides.Problems() is { Count: > 0 } problems)
-        {
-            throw FunctionException.BadRequest(string.Join(" ", problems));
-        }
+        FunctionException.ThrowIfProblems(overrides.Problems());
         var defaults = new RetentionPolicy { Prefix = catalog.Prefix };
         if (!settings.RetentionAllowRelaxedOverrides && overrides.Relaxations(defaults) is { Count: > 0 } relaxed)
         {

@@ -20,16 +20,9 @@ internal sealed class SecretCheckFunction(ConnectionSecrets secrets) : IHttpFunc
 {
     public async Task HandleAsync(HttpContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method))
-        {
-            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST a JSON request: {\"secret\": ..., \"instance\": ...}.");
-        }
+        FunctionException.RequirePost(context.Request, "POST a JSON request: {\"secret\": ..., \"instance\": ...}.");
         var request = await context.ReadJsonAsync<SecretCheckRequest>().ConfigureAwait(false);
-        var problems = request.Problems();
-        if (problems.Count > 0)
-        {
-            throw FunctionException.BadRequest(string.Join(" ", problems));
-        }
+        FunctionException.ThrowIfProblems(request.Problems());
 
         var check = await secrets.CheckAsync(request.Secret!, request.Instance!, context.RequestAborted).ConfigureAwait(false);
         await context.WriteJsonAsync(new

@@ -22,16 +22,9 @@ internal sealed class SecretRepointFunction(ConnectionSecrets secrets) : IHttpFu
 {
     public async Task HandleAsync(HttpContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method))
-        {
-            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST a JSON request: {\"secret\": ..., \"from\": ..., \"to\": ..., \"approvedBy\": ...}.");
-        }
+        FunctionException.RequirePost(context.Request, "POST a JSON request: {\"secret\": ..., \"from\": ..., \"to\": ..., \"approvedBy\": ...}.");
         var request = await context.ReadJsonAsync<SecretRepointRequest>().ConfigureAwait(false);
-        var problems = request.Problems();
-        if (problems.Count > 0)
-        {
-            throw FunctionException.BadRequest(string.Join(" ", problems));
-        }
+        FunctionException.ThrowIfProblems(request.Problems());
 
         var result = await secrets.RepointAsync(request.Secret!, request.From!, request.To!, request.ApprovedBy!, context.RequestAborted).ConfigureAwait(false);
         await context.WriteJsonAsync(new

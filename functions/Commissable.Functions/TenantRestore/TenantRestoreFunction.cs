@@ -23,19 +23,11 @@ internal sealed class TenantRestoreFunction(TenantRestoreRunner runner) : IHttpF
 {
     public async Task HandleAsync(HttpContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method))
-        {
-            throw new FunctionException(405, "METHOD_NOT_ALLOWED",
-                "POST a JSON request: {\"action\": \"plan\" | \"apply\" | \"record\", \"runId\": ..., \"sourceInstance\": ..., \"stagedInstance\": ..., \"stagedDatabase\": ..., \"tenantId\": ..., ...}.");
-        }
+        FunctionException.RequirePost(context.Request, "POST a JSON request: {\"action\": \"plan\" | \"apply\" | \"record\", \"runId\": ..., \"sourceInstance\": ..., \"stagedInstance\": ..., \"stagedDatabase\": ..., \"tenantId\": ..., ...}.");
         // Before the request is even read: without its login the function can do nothing, and says so.
         runner.RequireRestorer();
         var request = await context.ReadJsonAsync<TenantRestoreRequest>().ConfigureAwait(false);
-        var problems = request.Problems();
-        if (problems.Count > 0)
-        {
-            throw FunctionException.BadRequest(string.Join(" ", problems));
-        }
+        FunctionException.ThrowIfProblems(request.Problems());
 
         try
         {

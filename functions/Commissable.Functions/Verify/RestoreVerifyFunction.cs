@@ -22,16 +22,9 @@ internal sealed class RestoreVerifyFunction(RestoreVerifier verifier) : IHttpFun
 {
     public async Task HandleAsync(HttpContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method))
-        {
-            throw new FunctionException(405, "METHOD_NOT_ALLOWED", "POST a JSON request: {\"backup\": \"gs://<bucket>/<name>\" or \"latest\", \"instance\": ..., \"verificationInstance\": ...}.");
-        }
+        FunctionException.RequirePost(context.Request, "POST a JSON request: {\"backup\": \"gs://<bucket>/<name>\" or \"latest\", \"instance\": ..., \"verificationInstance\": ...}.");
         var request = await context.ReadJsonAsync<RestoreVerifyRequest>().ConfigureAwait(false);
-        var problems = request.Problems();
-        if (problems.Count > 0)
-        {
-            throw FunctionException.BadRequest(string.Join(" ", problems));
-        }
+        FunctionException.ThrowIfProblems(request.Problems());
 
         VerificationOutcome outcome;
         try
