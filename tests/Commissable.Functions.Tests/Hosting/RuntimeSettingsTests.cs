@@ -23,6 +23,14 @@ public sealed class RuntimeSettingsTests
     }
 
     [Fact]
+    public void Methods_are_recompiled_at_tier_1_after_1024_calls_not_30()
+    {
+        // The runtime reads the knob with strtoul(value, 0): a number or a string of digits.
+        var threshold = ConfigProperties()["System.Runtime.TieredCompilation.CallCountThreshold"]!;
+        Assert.Equal(1024, int.Parse(threshold.ToString(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void The_host_uses_the_workstation_GC()
     {
         Assert.False(ConfigProperties()["System.GC.Server"]!.GetValue<bool>());
