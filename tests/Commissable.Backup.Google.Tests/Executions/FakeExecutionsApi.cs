@@ -19,7 +19,7 @@ internal sealed class FakeExecutionsApi : IDisposable
 {
     public const string Token = "ya29.fake-executions-token-91b2";
 
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (JsonObject Execution, int Polls)> _executions = new(StringComparer.Ordinal);
     private readonly Queue<(int Status, string Reason, string Message)> _faults = new();
@@ -30,19 +30,22 @@ internal sealed class FakeExecutionsApi : IDisposable
 
     public FakeExecutionsApi()
     {
+        // HttpListener cannot bind port 0: a free port is picked, and another process may take it
+        // before Start. A listener whose Start failed is disposed, so each attempt has a new one.
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort();
-            BaseUri = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add(BaseUri.AbsoluteUri);
+            var uri = new Uri($"http://127.0.0.1:{FreePort().ToString(CultureInfo.InvariantCulture)}/");
+            var listener = new HttpListener();
+            listener.Prefixes.Add(uri.AbsoluteUri);
             try
             {
-                _listener.Start();
+                listener.Start();
+                (_listener, BaseUri) = (listener, uri);
                 break;
             }
             catch (HttpListenerException) when (attempt < 5)
             {
+                listener.Close();
             }
         }
 
